@@ -1,0 +1,80 @@
+"""The `telora` command: a thin wrapper over Django's management commands.
+
+It starts the embedded PostgreSQL first when DATABASE_URL is unset, so that every command
+works on a fresh machine, and stops it on exit if it was the one that started it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+TELORA_COMMANDS = {
+    "serve": "run the web server (and, with --with-worker, the job worker)",
+    "worker": "run a background job worker",
+    "migrate": "create or upgrade the database schema",
+    "demo": "migrate, load the demo brands and users, and serve them",
+    "createuser": "create a user (system administrator or with a role in a brand)",
+    "check": "check the installation",
+    "db": "start, stop or show the embedded PostgreSQL (db start|stop|status|url)",
+}
+NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
+               "collectstatic"}
+
+
+def _usage() -> str:
+    lines = ["usage: telora COMMAND [options]", "", "Commands:"]
+    lines += [f"  {name:<11} {text}" for name, text in TELORA_COMMANDS.items()]
+    lines += ["", "Every Django management command works too (telora shell, telora dbshell, ...).",
+              "`telora COMMAND --help` describes a command's options."]
+    return "\n".join(lines)
+
+
+def _wants_help(argv: list[str]) -> bool:
+    return any(arg in ("-h", "--help") for arg in argv[2:])
+
+
+def start_database():
+    """Start the embedded PostgreSQL unless DATABASE_URL names another one. Exits with a clear error."""
+    if os.environ.get("DATABASE_URL"):
+        return None
+    from django.conf import settings
+
+    from telora.core.embedded_db import EmbeddedDatabaseError, ensure_running
+
+    try:
+        return ensure_running(settings.EMBEDDED_PG_DIR, settings.EMBEDDED_PG_PORT)
+    except EmbeddedDatabaseError as exc:
+        sys.stderr.write(f"telora: {exc}\n")
+        raise SystemExit(1) from None
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = list(sys.argv if argv is None else argv)
+    argv[0] = "telora"
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telora.settings")
+    if len(argv) < 2 or argv[1] in ("help", "-h", "--help"):
+        print(_usage())
+        return
+    if argv[1] in ("version", "--version"):
+        from telora import __version__
+
+        print(__version__)
+        return
+    command = argv[1]
+    if command == "db":
+        from telora.core.dbcommand import main as db_main
+
+        raise SystemExit(db_main(argv[2:]))
+    if command not in NO_DATABASE and not _wants_help(argv):
+        start_database()
+    from django.core.management import execute_from_command_line
+
+    try:
+        execute_from_command_line(argv)
+    except KeyboardInterrupt:
+        raise SystemExit(130) from None
+
+
+if __name__ == "__main__":
+    main()

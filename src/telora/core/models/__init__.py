@@ -1,0 +1,19 @@
+from telora.core.models.audit import AuditEvent
+from telora.core.models.brands import Brand, BrandOwned, BrandScopedQuerySet
+from telora.core.models.jobs import Job
+from telora.core.models.sequences import Sequence
+from telora.core.models.users import ApiKey, BrandGrant, LoginAttempt, Role, User
+
+__all__ = [
+    "ApiKey",
+    "AuditEvent",
+    "Brand",
+    "BrandGrant",
+    "BrandOwned",
+    "BrandScopedQuerySet",
+    "Job",
+    "LoginAttempt",
+    "Role",
+    "Sequence",
+    "User",
+]

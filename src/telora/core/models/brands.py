@@ -1,0 +1,104 @@
+"""Brands (tenants) and the base every brand-owned model builds on."""
+
+import re
+import zoneinfo
+
+from babel import Locale, UnknownLocaleError
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from telora.core import rights
+from telora.core.money import is_currency
+
+COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+def validate_currency(value: str) -> None:
+    if not is_currency(value):
+        raise ValidationError(_("%(value)s is not an ISO 4217 currency code"), params={"value": value})
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(_("%(value)s is not a known timezone"), params={"value": value})
+
+
+def validate_country(value: str) -> None:
+    if value not in Locale("en").territories or not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValidationError(_("%(value)s is not an ISO 3166 country code"), params={"value": value})
+
+
+def validate_language(value: str) -> None:
+    try:
+        Locale.parse(value)
+    except (UnknownLocaleError, ValueError):
+        raise ValidationError(_("%(value)s is not a language code"), params={"value": value}) from None
+
+
+def validate_colour(value: str) -> None:
+    if not COLOUR.match(value):
+        raise ValidationError(_("colours are written #RRGGBB"))
+
+
+class BrandScopedQuerySet(models.QuerySet):
+    """`for_user` is the one way views and the API read brand-owned rows."""
+
+    def for_user(self, principal, action: str = "view"):
+        perm = f"{self.model.rights_area}.{action}"
+        brand_ids = rights.brands_with(principal, perm)
+        if brand_ids is rights.ALL:
+            return self.all()
+        return self.filter(**{f"{self.model.brand_path}__in": brand_ids})
+
+    def in_brand(self, brand):
+        return self.filter(**{self.model.brand_path: brand})
+
+
+class BrandOwned(models.Model):
+    """Abstract base: a row that belongs to one brand and is read through `for_user`."""
+
+    brand = models.ForeignKey("core.Brand", on_delete=models.PROTECT, related_name="+")
+
+    rights_area: str = ""
+    brand_path = "brand_id"
+    objects = BrandScopedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class BrandQuerySet(models.QuerySet):
+    def for_user(self, principal, action: str = "view"):
+        if rights.is_system_admin(principal):
+            return self.all()
+        if action != "view":
+            return self.none()  # only system administrators change brands
+        return self.filter(pk__in=list(rights.permission_map(principal).keys())) if getattr(
+            principal, "is_authenticated", False
+        ) else self.none()
+
+
+class Brand(models.Model):
+    code = models.SlugField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=120)
+    currency = models.CharField(_("currency"), max_length=3, validators=[validate_currency])
+    timezone = models.CharField(_("timezone"), max_length=64, validators=[validate_timezone])
+    country = models.CharField(_("country"), max_length=2, validators=[validate_country])
+    language = models.CharField(_("language"), max_length=8, default="en", validators=[validate_language])
+    logo = models.FileField(_("logo"), upload_to="brands/", blank=True)
+    primary_colour = models.CharField(_("primary colour"), max_length=7, default="#206bc4", validators=[validate_colour])
+    secondary_colour = models.CharField(
+        _("secondary colour"), max_length=7, default="#1e293b", validators=[validate_colour]
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created"))
+
+    rights_area = "brands"
+    objects = BrandQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,0 +1,31 @@
+"""Template context for the shell: active brand, brands to switch to, the rights-filtered menu."""
+
+from telora.core import rights
+from telora.core.middleware import available_brands, current_brand
+
+
+def menu_for(user, brand) -> list[rights.Area]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    items = []
+    for area in rights.areas():
+        if area.url_name is None:
+            continue
+        if area.admin_only:
+            if rights.is_system_admin(user):
+                items.append(area)
+        elif brand is not None and rights.has_area(user, brand, area.code):
+            items.append(area)
+    return items
+
+
+def shell(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    brand = current_brand(request)
+    return {
+        "active_brand": brand,
+        "switchable_brands": list(available_brands(user)),
+        "menu": menu_for(user, brand),
+    }
