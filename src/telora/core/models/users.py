@@ -183,3 +183,6 @@ class LoginAttempt(models.Model):
     address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     succeeded = models.BooleanField()
     at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.username} from {self.address} at {self.at:%Y-%m-%d %H:%M} ({'ok' if self.succeeded else 'failed'})"

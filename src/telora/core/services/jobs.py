@@ -72,8 +72,8 @@ class JobContext:
     def log(self, line: str) -> None:
         stamp = clock.now().strftime("%H:%M:%S")
         text = f"{stamp} {line}\n"
-        from django.db.models.functions import Concat
         from django.db.models import Value
+        from django.db.models.functions import Concat
 
         Job.objects.filter(pk=self.job.pk).update(log=Concat(F("log"), Value(text)))
         self.job.log += text

@@ -1,0 +1,54 @@
+import csv
+
+import pytest
+
+from telora.core import clock
+from telora.core.models import AuditEvent, Job
+from telora.core.services import Actor
+from telora.core.services.actors import PermissionDeniedError
+from telora.core.services.jobs import execute, job_kind, start_job
+
+
+@job_kind("test_explode", title="Explodes")
+def explode(ctx, **params):
+    ctx.log("about to fail")
+    raise ValueError("the disk is full")
+
+
+def test_audit_export_runs_with_progress_and_writes_a_file(make_user, brand_a, brand_b, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path
+    ann = make_user("ann", {brand_a: ["audit.view", "jobs.view"]})
+    job = start_job("audit_export", actor=Actor(user=ann), at=clock.now(), brand=brand_a,
+                    params={"brand_id": brand_a.pk})
+    assert job.status == Job.Status.QUEUED
+    job = execute(job.pk)
+    assert job.status == Job.Status.SUCCEEDED
+    expected = AuditEvent.objects.filter(brand=brand_a).count()
+    assert job.progress_total == expected == job.progress_done == job.result["rows"]
+    rows = list(csv.DictReader((tmp_path / job.result["file"]).open()))
+    assert len(rows) == expected
+    assert {row["brand_id"] for row in rows} == {str(brand_a.pk)}
+    assert "wrote" in job.log
+
+
+def test_a_failing_job_keeps_its_error_and_is_not_rerun(system, brand_a):
+    job = start_job("test_explode", actor=system, at=clock.now(), brand=brand_a)
+    job = execute(job.pk)
+    assert job.status == Job.Status.FAILED
+    assert "the disk is full" in job.error and "about to fail" in job.log
+    assert execute(job.pk).attempts == 1  # a finished job is not run again
+
+
+def test_starting_a_job_needs_its_right(make_user, brand_a):
+    bob = make_user("bob", {brand_a: ["jobs.view"]})
+    with pytest.raises(PermissionDeniedError, match="audit.view"):
+        start_job("audit_export", actor=Actor(user=bob), at=clock.now(), brand=brand_a)
+
+
+def test_start_defers_the_worker_task_after_commit(system, brand_a, django_capture_on_commit_callbacks):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    with django_capture_on_commit_callbacks(execute=True):
+        job = start_job("audit_export", actor=system, at=clock.now(), brand=brand_a)
+    queued = ProcrastinateJob.objects.filter(task_name="telora.core.run_job").latest("id")
+    assert queued.args == {"job_id": job.pk}
