@@ -13,7 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Value
+from django.db.models.functions import Concat
 
 from telora.core import clock, rights
 from telora.core.models import Brand, Job
@@ -59,7 +60,6 @@ class JobContext:
 
     def __init__(self, job: Job):
         self.job = job
-        self._last_flush = None
 
     def set_total(self, total: int) -> None:
         Job.objects.filter(pk=self.job.pk).update(progress_total=total)
@@ -72,9 +72,6 @@ class JobContext:
     def log(self, line: str) -> None:
         stamp = clock.now().strftime("%H:%M:%S")
         text = f"{stamp} {line}\n"
-        from django.db.models import Value
-        from django.db.models.functions import Concat
-
         Job.objects.filter(pk=self.job.pk).update(log=Concat(F("log"), Value(text)))
         self.job.log += text
 
