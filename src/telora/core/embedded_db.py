@@ -58,14 +58,15 @@ def _run_as() -> dict:
     except KeyError:
         subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVICE_USER],
                        check=True, capture_output=True)
-    return {"user": SERVICE_USER}
+    # Drop root's groups too: a process keeping gid 0 is judged by a folder's group bits, not by "other".
+    return {"user": SERVICE_USER, "group": SERVICE_USER, "extra_groups": []}
 
 
 def _grant_traverse(path: Path) -> None:
     """Let the service user reach `path` (only needed when we are root)."""
     for parent in [path, *path.parents]:
         mode = parent.stat().st_mode
-        if mode & 0o005 != 0o005:
+        if (mode & 0o005) != 0o005:
             parent.chmod(mode | 0o005)
 
 
@@ -133,12 +134,12 @@ def ensure_running(pgdata: Path, port: int, *, stop_at_exit: bool = True) -> Emb
         _create_database(port)
         return server
 
-    if not (pgdata / "PG_VERSION").exists():
-        _initdb(pgdata)
     if _port_open(port):
         raise EmbeddedDatabaseError(
             f"port {port} on 127.0.0.1 is in use by another program; set TELORA_PG_PORT to a free port"
         )
+    if not (pgdata / "PG_VERSION").exists():
+        _initdb(pgdata)
     log = pgdata / "server.log"
     result = _pg_ctl(pgdata, [
         "-w", "-t", "60", "-l", str(log),
