@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "telora.core",
     "telora.ui",
     "telora.api",
+    "telora.catalog",
+    "telora.inventory",
+    "telora.customers",
 ]
 
 MIDDLEWARE = [
