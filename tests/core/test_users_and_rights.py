@@ -100,3 +100,21 @@ def test_a_key_cannot_reach_a_brand_its_owner_lacks(make_user, brand_a, brand_b)
     with pytest.raises(ServiceError, match="holds no role in bravo"):
         create_api_key(actor=act(ann), at=clock.now(), user=ann, name="k", brands=[brand_b],
                        permissions=["users.view"])
+
+
+def test_user_events_are_visible_in_the_brands_the_user_belongs_to(make_user, brand_a, brand_b, admin_user):
+    auditor = make_user("auditor", {brand_b: ["audit.view"]})
+    in_a = make_user("alice", {brand_a: ["users.view"]})
+    in_b = make_user("bob", {brand_b: ["users.view"]})
+    for user in (in_a, in_b):
+        update_user(user, actor=act(admin_user), at=clock.now(), email=f"{user.username}@new.test")
+    visible = AuditEvent.objects.for_user(auditor).filter(action="update", object_type="core.user")
+    assert {e.object_id for e in visible} == {str(in_b.pk)}
+
+
+def test_creating_a_user_in_a_brand_needs_users_change_there(make_user, brand_a, make_role):
+    granter = make_user("granter", {brand_a: ["users.view", "users.grant"]})
+    role = make_role("Viewer", ["users.view"], brand_a)
+    with pytest.raises(PermissionDeniedError, match="users.change"):
+        create_user(actor=act(granter), at=clock.now(), username="new", password="Pass-word-1234!",
+                    grants=[(brand_a, role)])

@@ -5,10 +5,25 @@ from telora.core import rights
 
 class AuditQuerySet(models.QuerySet):
     def for_user(self, principal, action: str = "view"):
+        """Events of the brands where the principal holds audit.<action>.
+
+        Events about users carry no brand (a user may be in several); they are visible where
+        the user holds a role in one of those brands.
+        """
         brand_ids = rights.brands_with(principal, f"audit.{action}")
         if brand_ids is rights.ALL:
             return self.all()
-        return self.filter(brand_id__in=brand_ids)
+        from django.db.models.functions import Cast
+
+        from telora.core.models.users import BrandGrant
+
+        user_ids = BrandGrant.objects.filter(brand_id__in=brand_ids).annotate(
+            text_id=Cast("user_id", models.CharField())
+        ).values("text_id")
+        return self.filter(
+            models.Q(brand_id__in=brand_ids)
+            | models.Q(brand__isnull=True, object_type="core.user", object_id__in=user_ids)
+        )
 
     def for_object(self, obj):
         return self.filter(object_type=obj._meta.label_lower, object_id=str(obj.pk))

@@ -76,7 +76,9 @@ def create_user(
 ) -> User:
     if is_superuser:
         _require_admin(actor, "create system administrators")
-    elif not grants and not _is_job(actor) and not rights.is_system_admin(actor.principal):
+    for brand, _role in grants:
+        _require(actor, brand, "users.change")
+    if not is_superuser and not grants and not _is_job(actor) and not rights.is_system_admin(actor.principal):
         raise ServiceError("Give the new user a role in at least one brand.", field="grants")
     username = (username or "").strip()
     if not username:
