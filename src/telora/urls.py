@@ -6,6 +6,7 @@ from telora.api.main import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]
 if settings.DEBUG:

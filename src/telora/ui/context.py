@@ -1,5 +1,6 @@
 """Template context for the shell: active brand, brands to switch to, the rights-filtered menu."""
 
+import telora
 from telora.core import rights
 from telora.core.middleware import available_brands, current_brand
 
@@ -20,12 +21,15 @@ def menu_for(user, brand) -> list[rights.Area]:
 
 
 def shell(request):
+    base = {"telora_version": telora.__version__}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        return base
     brand = current_brand(request)
     return {
+        **base,
         "active_brand": brand,
         "switchable_brands": list(available_brands(user)),
         "menu": menu_for(user, brand),
+        "is_system_admin": rights.is_system_admin(user),
     }

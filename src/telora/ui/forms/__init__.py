@@ -1,0 +1,1 @@
+"""GUI forms: they parse and check input; the services decide and write."""
