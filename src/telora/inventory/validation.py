@@ -1,0 +1,131 @@
+"""Checking and normalising SIM and number identifiers: pure functions, no database.
+
+Each check returns the cleaned value or raises `InvalidValue` with a message a person can act on
+("Luhn check digit is wrong"); callers prefix the field name and, in imports, the line number.
+The field-made libraries do the telecom knowledge: python-stdnum (Luhn, the IMSI MCC/MNC table)
+and phonenumbers (E.164 numbering plans).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+import phonenumbers
+from stdnum import luhn, numdb
+
+DIGITS = re.compile(r"^[0-9]+$")
+SEPARATORS = re.compile(r"[\s\-./()]")
+
+
+class InvalidValue(ValueError):
+    """A value that fails its check; `str()` is the reason, without the field name."""
+
+
+def clean_iccid(value: str) -> str:
+    """ICCID (ITU-T E.118): 19 or 20 digits, starting 89 (telecom), ending in a Luhn check digit."""
+    iccid = SEPARATORS.sub("", value or "")
+    if not iccid:
+        raise InvalidValue("is required")
+    if not DIGITS.match(iccid):
+        raise InvalidValue("must contain only digits")
+    if len(iccid) not in (19, 20):
+        raise InvalidValue(f"must have 19 or 20 digits, not {len(iccid)}")
+    if not iccid.startswith("89"):
+        raise InvalidValue("must start with 89 (the telecom industry identifier)")
+    if not luhn.is_valid(iccid):
+        raise InvalidValue("Luhn check digit is wrong")
+    return iccid
+
+
+@functools.lru_cache(maxsize=4096)
+def _mcc_mnc(prefix: str) -> tuple[str, str] | str:
+    """(MCC, MNC) for an IMSI's first six digits, or why they are implausible. Cached: few exist."""
+    parts = numdb.get("imsi").info(prefix + "0" * (15 - len(prefix)))
+    if len(parts) < 2:
+        return f"unknown mobile country code (MCC) {prefix[:3]}"
+    if len(parts) < 3 or not parts[1][1]:
+        mnc = parts[1][0] if len(parts) == 3 else f"{prefix[3:5]} or {prefix[3:6]}"
+        return f"mobile network code (MNC) {mnc} is not assigned in country code {parts[0][0]}"
+    return parts[0][0], parts[1][0]
+
+
+def clean_imsi(value: str) -> str:
+    """IMSI (3GPP TS 23.003): 15 digits whose MCC and MNC are assigned (python-stdnum's table)."""
+    imsi = SEPARATORS.sub("", value or "")
+    if not imsi:
+        raise InvalidValue("is required")
+    if not DIGITS.match(imsi):
+        raise InvalidValue("must contain only digits")
+    if len(imsi) != 15:
+        raise InvalidValue(f"must have 15 digits, not {len(imsi)}")
+    found = _mcc_mnc(imsi[:6])
+    if isinstance(found, str):
+        raise InvalidValue(found)
+    return imsi
+
+
+def imsi_parts(imsi: str) -> tuple[str, str, str]:
+    """(MCC, MNC, MSIN) of a valid IMSI."""
+    mcc, mnc = _mcc_mnc(imsi[:6])
+    return mcc, mnc, imsi[len(mcc) + len(mnc):]
+
+
+def clean_pin(value: str) -> str:
+    """PIN1/PIN2 (3GPP TS 31.101): 4 to 8 digits; empty when the card has none on record."""
+    pin = (value or "").strip()
+    if pin and (not DIGITS.match(pin) or not 4 <= len(pin) <= 8):
+        raise InvalidValue("must be 4 to 8 digits")
+    return pin
+
+
+def clean_puk(value: str) -> str:
+    """PUK1/PUK2: exactly 8 digits; empty when unknown."""
+    puk = (value or "").strip()
+    if puk and (not DIGITS.match(puk) or len(puk) != 8):
+        raise InvalidValue("must be 8 digits")
+    return puk
+
+
+def clean_number(value: str, region: str) -> str:
+    """A phone number as E.164 digits without '+' (e.g. '4520123456').
+
+    Accepts '+45 20 12 34 56', '004520123456' and '4520123456' (international, without prefix),
+    and national forms ('20 12 34 56', '0612345678') read in `region`, the brand's country.
+    A number must be valid in its country's numbering plan, not just of plausible length.
+    """
+    raw = (value or "").strip()
+    if not raw:
+        raise InvalidValue("is required")
+    compact = SEPARATORS.sub("", raw)
+    if compact.startswith("+"):
+        candidates = [compact]
+    elif compact.isdigit():
+        # As written in the brand's country first (phonenumbers also strips a leading country
+        # code or international prefix of that country), then as international without '+'.
+        candidates = [compact, "+" + compact]
+    else:
+        raise InvalidValue(f"{raw!r} is not a phone number")
+    parsed = None
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region)
+        except phonenumbers.NumberParseException:
+            continue
+        if phonenumbers.is_valid_number(number):
+            parsed = number
+            break
+    if parsed is None:
+        raise InvalidValue(f"{raw!r} is not a valid phone number (read in {region})")
+    return f"{parsed.country_code}{phonenumbers.national_significant_number(parsed)}"
+
+
+def format_number(digits: str, style: str = "international") -> str:
+    """E.164 digits shown to people: 'international' (+45 20 12 34 56) or 'e164' (+4520123456)."""
+    if style == "e164":
+        return "+" + digits
+    try:
+        parsed = phonenumbers.parse("+" + digits, None)
+    except phonenumbers.NumberParseException:
+        return "+" + digits
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
