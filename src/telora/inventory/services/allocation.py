@@ -21,6 +21,7 @@ from telora.core.services.audit import record_event, snapshot
 from telora.inventory.models import (
     NUMBER_TRANSITIONS,
     SIM_TRANSITIONS,
+    NumberGroup,
     NumberStatus,
     PhoneNumber,
     SimCard,
@@ -79,12 +80,19 @@ def _pick_number(brand: Brand, number, group, at: dt.datetime) -> PhoneNumber:
     if number is not None:
         return _lock_number(brand, number)
     group = common.group_of(brand, group)
-    narrow = Q(group=group) if group is not None else Q()
-    found = _claim_next(PhoneNumber, brand, at, narrow, ["group_id", "number"])
-    if found is None:
-        where = f" in group {group.code}" if group is not None else ""
-        raise ServiceError(f"number: no free number{where} in {brand.code}", field="number", code="exhausted")
-    return found
+    if group is not None:
+        choices = [Q(group=group)]
+    else:
+        # Without a group, never hand out a number that costs something (a gold number):
+        # numbers of no group first, then those of active groups without a one-time price.
+        free_groups = NumberGroup.objects.filter(brand=brand, is_active=True, one_time_price=0).order_by("code")
+        choices = [Q(group__isnull=True)] + [Q(group_id=pk) for pk in free_groups.values_list("pk", flat=True)]
+    for narrow in choices:
+        found = _claim_next(PhoneNumber, brand, at, narrow, ["number"])
+        if found is not None:
+            return found
+    where = f" in group {group.code}" if group is not None else " without a one-time price"
+    raise ServiceError(f"number: no free number{where} in {brand.code}", field="number", code="exhausted")
 
 
 def _save_number(item: PhoneNumber, old: dict, *, actor: Actor, at: dt.datetime, action: str,
@@ -99,8 +107,9 @@ def _save_number(item: PhoneNumber, old: dict, *, actor: Actor, at: dt.datetime,
 @transaction.atomic
 def reserve_number(brand: Brand, number=None, *, actor: Actor, at: dt.datetime, ttl: dt.timedelta | None = None,
                    group=None, reference: str = "") -> PhoneNumber:
-    """Hold a number (the chosen one, or the next free one, optionally of `group`) until at + ttl.
+    """Hold a number (the chosen one, or the next free one, of `group` if given) until at + ttl.
 
+    Without `group`, "next free" takes numbers of no group, then of free groups (one-time price 0).
     Reserving again with the same reference extends the reservation.
     """
     common.require(actor, brand, "inventory.change")
@@ -345,11 +354,12 @@ def release_expired(*, actor: Actor, at: dt.datetime, brand: Brand | None = None
                 brand_filter = "AND brand_id = %s" if brand is not None else ""
                 params = [status, at] + ([brand.pk] if brand is not None else [])
                 cur.execute(
-                    f"""UPDATE {table} SET status = 'available', {clear}, updated_at = %s
-                        WHERE id IN (SELECT id FROM {table} WHERE status = %s AND {column} <= %s {brand_filter}
-                                     ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED)
-                        RETURNING id, brand_id, {key}, {column}""",
-                    [at, *params],
+                    f"""WITH picked AS (SELECT id, {column} AS ended FROM {table}
+                                        WHERE status = %s AND {column} <= %s {brand_filter}
+                                        ORDER BY id LIMIT {BATCH} FOR UPDATE SKIP LOCKED)
+                        UPDATE {table} AS t SET status = 'available', {clear}, updated_at = %s FROM picked
+                        WHERE t.id = picked.id RETURNING t.id, t.brand_id, t.{key}, picked.ended""",
+                    [*params, at],
                 )
                 rows = cur.fetchall()
                 prefix = "+" if key == "number" else ""

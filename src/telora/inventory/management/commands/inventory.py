@@ -88,8 +88,8 @@ class Command(BaseCommand):
         console = Console(file=buffer, highlight=False, width=100)
         for key, title, by in (("sims", "SIM cards", "free_by_type"), ("numbers", "Phone numbers", "free_by_group")):
             part = stats[key]
-            table = Table(title=f"{title} of {brand.code}: {part['total']} in all, {part['free']} free",
-                          title_justify="left")
+            console.print(f"{title} of {brand.code}: {part['total']} in all, {part['free']} free")
+            table = Table()
             table.add_column("status")
             table.add_column("count", justify="right")
             for status, count in sorted(part["by_status"].items()):
