@@ -6,16 +6,15 @@ from telora.core.middleware import available_brands, current_brand
 
 
 def menu_for(user, brand) -> list[rights.Area]:
+    """The areas with a screen the user may open in `brand` (all of them for system administrators)."""
     if not getattr(user, "is_authenticated", False):
         return []
+    is_admin = rights.is_system_admin(user)
     items = []
     for area in rights.areas():
         if area.url_name is None:
             continue
-        if area.admin_only:
-            if rights.is_system_admin(user):
-                items.append(area)
-        elif brand is not None and rights.has_area(user, brand, area.code):
+        if is_admin or (not area.admin_only and brand is not None and rights.has_area(user, brand, area.code)):
             items.append(area)
     return items
 

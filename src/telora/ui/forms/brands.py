@@ -70,11 +70,10 @@ class BrandForm(forms.Form):
 
     def __init__(self, *args, brand=None, **kwargs):
         if brand is not None:
-            kwargs.setdefault("initial", {
-                name: getattr(brand, name) for name in (
-                    "code", "name", "currency", "timezone", "country", "language",
-                    "primary_colour", "secondary_colour", "is_active")
-            })
+            current = {name: getattr(brand, name) for name in (
+                "code", "name", "currency", "timezone", "country", "language",
+                "primary_colour", "secondary_colour", "is_active")}
+            kwargs["initial"] = {**current, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         if brand is not None:
             self.fields["code"].disabled = True  # numbers and files already carry it

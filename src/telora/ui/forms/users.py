@@ -95,11 +95,12 @@ class UserEditForm(forms.Form):
     is_superuser = forms.BooleanField(label=_("System administrator"), required=False)
 
     def __init__(self, *args, actor_user, user: User, **kwargs):
-        kwargs.setdefault("initial", {
+        current = {
             "first_name": user.first_name, "last_name": user.last_name, "email": user.email,
             "language": user.language, "default_brand": user.default_brand_id,
             "is_active": user.is_active, "is_superuser": user.is_superuser,
-        })
+        }
+        kwargs["initial"] = {**current, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         held = Brand.objects.filter(grants__user=user).distinct()
         self.fields["default_brand"].queryset = Brand.objects.all() if user.is_superuser else held
@@ -144,8 +145,8 @@ class RoleForm(forms.Form):
 
     def __init__(self, *args, actor_user, role=None, **kwargs):
         if role is not None:
-            kwargs.setdefault("initial", {"name": role.name, "description": role.description,
-                                          "permissions": list(role.permissions)})
+            current = {"name": role.name, "description": role.description, "permissions": list(role.permissions)}
+            kwargs["initial"] = {**current, **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
         if role is not None:
             del self.fields["brand"]  # a role stays in its brand: its grants depend on it

@@ -37,10 +37,14 @@ def is_htmx(request) -> bool:
 
 
 def area_allowed(user, brand, area_code: str, action: str = "view") -> bool:
-    """May `user` use `area_code` (with `action`) in `brand`? Admin-only areas ignore the brand."""
-    area = rights.get_area(area_code)
-    if area.admin_only:
-        return rights.is_system_admin(user)
+    """May `user` use `area_code` (with `action`) in `brand`?
+
+    System administrators may always (even before any brand exists); admin-only areas are theirs alone.
+    """
+    if rights.is_system_admin(user):
+        return True
+    if rights.get_area(area_code).admin_only:
+        return False
     return brand is not None and rights.has_perm(user, brand, f"{area_code}.{action}")
 
 
