@@ -73,6 +73,7 @@ def _lock_number(brand: Brand, number) -> PhoneNumber:
     if found is None:
         raise ServiceError(f"number: +{digits} is not in the inventory of {brand.code}", field="number",
                            code="not_found")
+    found.brand = brand  # the audit event needs it; saves a query
     return found
 
 
@@ -90,6 +91,7 @@ def _pick_number(brand: Brand, number, group, at: dt.datetime) -> PhoneNumber:
     for narrow in choices:
         found = _claim_next(PhoneNumber, brand, at, narrow, ["number"])
         if found is not None:
+            found.brand = brand
             return found
     where = f" in group {group.code}" if group is not None else " without a one-time price"
     raise ServiceError(f"number: no free number{where} in {brand.code}", field="number", code="exhausted")
@@ -196,6 +198,7 @@ def _lock_sim(brand: Brand, sim) -> SimCard:
     found = SimCard.objects.select_for_update().filter(brand=brand, iccid=iccid).first()
     if found is None:
         raise ServiceError(f"iccid: {iccid} is not in the inventory of {brand.code}", field="iccid", code="not_found")
+    found.brand = brand
     return found
 
 
@@ -207,6 +210,7 @@ def _pick_sim(brand: Brand, sim, sim_type: str | None, at: dt.datetime) -> SimCa
     if found is None:
         where = f" of type {sim_type}" if sim_type is not None else ""
         raise ServiceError(f"iccid: no free SIM card{where} in {brand.code}", field="iccid", code="exhausted")
+    found.brand = brand
     return found
 
 
