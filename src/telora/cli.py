@@ -17,6 +17,8 @@ TELORA_COMMANDS = {
     "createuser": "create a user (system administrator or with a role in a brand)",
     "check": "check the installation",
     "db": "start, stop or show the embedded PostgreSQL (db start|stop|status|url)",
+    "config": "apply or export the catalogue as YAML (config apply|export)",
+    "inventory": "import SIM cards and numbers from CSV, show stock (inventory import|stats)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}
