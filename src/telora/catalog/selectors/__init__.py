@@ -1,0 +1,32 @@
+"""Reads of the catalogue shared with the GUI, the API, customers, rating and billing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q
+
+from telora.catalog import models as m
+from telora.catalog.selectors.pricing import PriceQuote, effective_price, pick_override, resolve_price
+from telora.catalog.selectors.state import brand_spec, read_section, read_state
+from telora.catalog.selectors.tariff import compile_tariff, product_rules
+from telora.core import clock
+
+
+def catalogue_owners(brand) -> list[int]:
+    """Ids of the brands whose catalogue `brand` may sell: its own and those shared with it."""
+    shared = m.CatalogShare.objects.filter(shared_with=brand).values_list("brand_id", flat=True)
+    return [brand.pk, *sorted(shared)]
+
+
+def sellable_products(brand, at: dt.date | None = None):
+    """Products a brand may sell on a date: its own and shared ones, in effect and sellable."""
+    day = at or clock.today(brand)
+    return (m.Product.objects.at(day).filter(Q(brand_id__in=catalogue_owners(brand)), sellable=True)
+            .select_related("brand").order_by("brand__code", "code"))
+
+
+__all__ = [
+    "PriceQuote", "brand_spec", "catalogue_owners", "compile_tariff", "effective_price", "pick_override",
+    "product_rules", "read_section", "read_state", "resolve_price", "sellable_products",
+]

@@ -1,0 +1,58 @@
+"""Compiling a brand's catalogue on a date into the rating engine's plain snapshot."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telora.catalog import tariff as t
+from telora.catalog.constants import DAYS
+from telora.catalog.rules import ProductRules
+from telora.catalog.selectors.state import read_state
+from telora.core import clock
+
+
+def _day(at, brand) -> dt.date:
+    if at is None:
+        return clock.today(brand)
+    return clock.localtime(at, brand).date() if isinstance(at, dt.datetime) else at
+
+
+def compile_tariff(brand, at=None) -> t.Tariff:
+    """The brand's own catalogue in effect on `at` (a date, a moment, or None for today)."""
+    day = _day(at, brand)
+    state = read_state(brand, day, ("taxes", "zones", "time_bands", "rate_plans", "bundles", "products",
+                                    "discounts"))
+    zones = {code: t.Zone(code, s["name"], tuple(s["prefixes"]), tuple(s["countries"]))
+             for code, s in state["zones"].items()}
+    return t.Tariff(
+        brand=brand.code, currency=brand.currency, timezone=brand.timezone, at=day, zones=zones,
+        prefixes={prefix: z.code for z in zones.values() for prefix in z.prefixes},
+        countries={country: z.code for z in zones.values() for country in z.countries},
+        time_bands={code: t.TimeBands(code, tuple(
+            t.Band(b["band"], frozenset(DAYS.index(d) for d in b["days"]), b["from"], b["to"], b["default"])
+            for b in s["bands"])) for code, s in state["time_bands"].items()},
+        rate_plans={code: t.RatePlan(code, s["time_bands"], tuple(
+            t.Rate(r["service"], r["zone"], r["band"], r["price"], r["unit"], r["increments"][0], r["increments"][1],
+                   r["setup"], r["minimum"]) for r in s["rates"] if r["zone"] in zones))
+            for code, s in state["rate_plans"].items()},
+        bundles={code: t.Bundle(code, s["period"], tuple(
+            t.Allowance(a["service"], frozenset(a["zones"]), a["amount"]) for a in s["allowances"]))
+            for code, s in state["bundles"].items()},
+        products={code: t.Product(
+            code, s["kind"], s["service_type"], s["rate_plan"], tuple(s["bundles"]), s["recurring"], s["price"],
+            {c["code"]: c["price"] for c in s["one_time"]}, s["commitment_months"],
+            s["tax"], s["sellable"], dict(s["attributes"])) for code, s in state["products"].items()},
+        discounts={code: t.Discount(code, s["applies_to"], s["percent"], frozenset(s["services"]),
+                                    frozenset(s["zones"]), frozenset(s["products"]), s["months"])
+                   for code, s in state["discounts"].items()},
+        taxes={code: t.Tax(code, s["percent"], s["default"]) for code, s in state["taxes"].items()},
+    )
+
+
+def product_rules(brand, at=None) -> dict[str, ProductRules]:
+    """Each product's kind and combination rules on `at`, for `telora.catalog.rules.check_product_set`."""
+    products = read_state(brand, _day(at, brand), ("products",))["products"]
+    return {code: ProductRules(code=code, kind=s["kind"], requires_any=tuple(s["rules"]["requires_any"]),
+                               excludes=tuple(s["rules"]["excludes"]),
+                               at_most=tuple((limit["count"], tuple(limit["of"])) for limit in s["rules"]["at_most"]))
+            for code, s in products.items()}
