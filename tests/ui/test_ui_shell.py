@@ -168,3 +168,10 @@ def test_error_pages_use_the_shell(client_for, make_user, brand_a):
     missing = client.get("/no/such/page/")
     assert missing.status_code == 404
     assert 'data-testid="main-menu"' in missing.content.decode()
+
+
+def test_htmx_request_after_logout_redirects_the_whole_page(client):
+    response = client.get(reverse("ui:search"), {"q": "ann"},
+                          headers={"HX-Request": "true", "HX-Current-URL": "http://testserver/users/?q=a"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"] == reverse("login") + "?next=%2Fusers%2F%3Fq%3Da"

@@ -35,6 +35,9 @@ def language_choices():
 class ColourInput(forms.TextInput):
     input_type = "color"
 
+    def __init__(self, attrs=None):
+        super().__init__({"class": "form-control-color", **(attrs or {})})
+
 
 def logo_kind(upload) -> str | None:
     head = upload.read(8)

@@ -12,8 +12,8 @@ class AuditFilterForm(forms.Form):
     object_type = forms.CharField(label=_("Object type"), required=False,
                                   widget=forms.TextInput(attrs={"placeholder": "core.user"}))
     object_id = forms.CharField(label=_("Object id"), required=False)
-    actor = forms.CharField(label=_("User"), required=False,
-                            help_text=_("User name, API key or job that made the change."))
+    actor = forms.CharField(label=_("User"), required=False, widget=forms.TextInput(
+        attrs={"placeholder": _("user, api-key:…, job:…"), "title": _("User name, API key or job that made the change.")}))
     action = forms.CharField(label=_("Action"), required=False,
                              widget=forms.TextInput(attrs={"placeholder": "update"}))
     brand = BrandChoiceField(label=_("Brand"), queryset=Brand.objects.none(), required=False,

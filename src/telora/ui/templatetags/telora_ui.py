@@ -120,6 +120,18 @@ def object_url(event):
 
 
 @register.filter
+def changed_items(changes: dict):
+    """(field, old, new) of an event's changes, leaving out the ones that read the same to people
+    (a new user's empty last name is "" where there was no user: both show as a dash)."""
+    items = []
+    for field, pair in (changes or {}).items():
+        old, new = (pair + [None, None])[:2] if isinstance(pair, list) else (None, pair)
+        if show_value(old) != show_value(new):
+            items.append((field, old, new))
+    return items
+
+
+@register.filter
 def show_value(value):
     """An audited value for people: empty as a dash, lists joined."""
     if value is None or value == "":

@@ -37,6 +37,10 @@ class ApiKeyCreateView(AreaMixin, ServiceFormView):
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "actor_user": self.request.user}
 
+    def get_initial(self):
+        user_id = self.request.GET.get("user", "")
+        return {"user": int(user_id)} if user_id.isdigit() else {}  # from a user's page; the form checks reach
+
     def expiry(self, day: dt.date | None) -> dt.datetime | None:
         """A key set to expire on a day stops working when that day begins in the brand's timezone."""
         if day is None:

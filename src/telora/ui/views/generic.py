@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import zoneinfo
+from urllib.parse import urlencode, urlsplit
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.mixins import AccessMixin
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, resolve_url
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone, translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -85,6 +87,13 @@ class ShellMixin(AccessMixin):
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:
+            if is_htmx(request):
+                # A partial (search, polling) after the session expired: send the whole page to log in.
+                current = urlsplit(request.headers.get("HX-Current-URL", ""))
+                back_to = (current.path or "/") + (f"?{current.query}" if current.query else "")
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = f"{resolve_url(settings.LOGIN_URL)}?{urlencode({'next': back_to})}"
+                return response
             return self.handle_no_permission()
         self.brand = current_brand(request)
         self.check_rights()
