@@ -2,9 +2,11 @@
 
 from decimal import Decimal
 
+import pytest
 from catalog_helpers import DAY0
 
 from telora.catalog import models as m
+from telora.catalog.services import CatalogError
 from telora.core.models import AuditEvent, Brand
 
 
@@ -114,3 +116,13 @@ def test_an_entity_left_out_is_closed_and_comes_back_when_listed_again(apply, re
     assert [(c.action, c.entity) for c in result.changes] == [("reopen", "product"), ("create", "price")]
     product.refresh_from_db()
     assert product.valid_to is None
+
+
+def test_a_partial_file_cannot_break_what_it_leaves_out(apply, nord):
+    zones_without_eu = {"version": 1, "brand": {"code": "NORD"}, "zones": [
+        {"code": "DK", "name": "Denmark", "prefixes": ["45"]}]}
+    with pytest.raises(CatalogError) as err:
+        apply(zones_without_eu)
+    assert "rate_plans[0].rates[2].zone: unknown zone 'DK_MOBILE' (the file has no rate_plans: this is the " \
+           "database's)" in err.value.lines()
+    assert m.Zone.objects.at(DAY0).count() == 8

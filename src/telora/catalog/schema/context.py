@@ -52,14 +52,6 @@ class Context:
     prefix_owner: dict[str, str] = field(default_factory=dict)
     country_owner: dict[str, str] = field(default_factory=dict)
 
-    @classmethod
-    def from_specs(cls, state: dict[str, dict[str, dict]]) -> Context:
-        ctx = cls()
-        for section, specs in state.items():
-            for spec in specs.values():
-                ctx.register(section, spec)
-        return ctx
-
     def register(self, section: str, spec: dict) -> None:
         self.known[section][spec["code"]] = info_of(section, spec)
 

@@ -50,10 +50,11 @@ SECTION_CHECKS = {"taxes": config.check_taxes}
 @dataclass
 class Baseline:
     """What the database holds for the file's brand: its fields (None if it does not exist yet),
-    its catalogue as codes, the other brands' codes, and whether it already has prices."""
+    its catalogue in the file's shape (to check what the file leaves out against what it
+    changes), the other brands' codes, and whether it already has prices."""
 
     brand: dict | None = None
-    context: Context = field(default_factory=Context)
+    sections: dict[str, list] = field(default_factory=dict)
     other_brands: set[str] = field(default_factory=set)
     has_prices: bool = False
 
@@ -124,16 +125,19 @@ def clean_document(data, load: Callable[[str], Baseline]) -> tuple[Document | No
         errors.add("brand", "required: the brand this catalogue belongs to")
         return None, errors
     brand, baseline = _clean_brand(data["brand"], load, errors)
-    ctx = baseline.context
-    present = {}
+    ctx = Context()
+    present, kept = {}, set()
     for section in SECTIONS:
         if section in data:
-            items = as_list(data[section] if data[section] is not None else [], section, errors)
-            present[section] = items or []
-            ctx.known[section] = {item["code"]: {} for item in present[section]
-                                  if isinstance(item, dict) and isinstance(item.get("code"), str)}
+            present[section] = as_list(data[section] if data[section] is not None else [], section, errors) or []
+        else:  # left as it is, but checked: what the file changes must not break it
+            present[section] = baseline.sections.get(section, [])
+            kept.add(section)
+        ctx.known[section] = {item["code"]: {} for item in present[section]
+                              if isinstance(item, dict) and isinstance(item.get("code"), str)}
     sections: dict[str, dict[str, dict] | None] = {section: None for section in SECTIONS}
-    for section, items in ((s, present[s]) for s in SECTIONS if s in present):
+    for section, items in present.items():
+        before = len(errors)
         if section == "zones":
             ctx.prefix_owner, ctx.country_owner = {}, {}
         specs, paths = {}, {}
@@ -150,7 +154,11 @@ def clean_document(data, load: Callable[[str], Baseline]) -> tuple[Document | No
             ctx.register(section, spec)
         if section in SECTION_CHECKS:
             SECTION_CHECKS[section](specs, paths, errors)
-        sections[section] = specs
+        if section in kept:
+            errors.items[before:] = [(path, f"{message} (the file has no {section}: this is the database's)")
+                                     for path, message in errors.items[before:]]
+        else:
+            sections[section] = specs
     return Document(brand=brand, sections=sections), errors
 
 

@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 
 from telora.catalog import models as m
-from telora.catalog.schema.context import SECTIONS, Context
+from telora.catalog.export import export_tree
+from telora.catalog.schema.context import SECTIONS
 from telora.catalog.schema.document import Baseline, clean_document
 from telora.catalog.schema.errors import CatalogError
-from telora.catalog.selectors.state import brand_spec, read_state
+from telora.catalog.selectors.state import brand_spec
 from telora.catalog.services.common import Change, Log, Refs, require
 from telora.catalog.services.writers import close_missing, sync_section
 from telora.core import clock
@@ -71,9 +72,9 @@ def _baseline(code: str, *, actor: Actor, perm: str, effective_from: dt.date | N
     if brand is None:
         return Baseline(other_brands=others)
     require(actor, brand, perm)
-    state = read_state(brand, effective_from or clock.today(brand))
+    tree = export_tree(brand, effective_from or clock.today(brand))
     has_prices = m.ProductPrice.objects.filter(brand=brand).exists() or m.Rate.objects.filter(brand=brand).exists()
-    return Baseline(brand=brand_spec(brand), context=Context.from_specs(state), other_brands=others,
+    return Baseline(brand=brand_spec(brand), sections={s: tree[s] for s in SECTIONS}, other_brands=others,
                     has_prices=has_prices)
 
 
