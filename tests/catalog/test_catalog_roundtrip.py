@@ -12,7 +12,8 @@ from telora.core.models import Brand
 
 
 def _specs(data):
-    document, errors = clean_document(data, lambda code: Baseline(other_brands=set()))
+    others = set(Brand.objects.values_list("code", flat=True))
+    document, errors = clean_document(data, lambda code: Baseline(other_brands=others - {code}))
     assert not errors, errors.lines()
     return document.brand, {k: v for k, v in document.sections.items() if v}
 
@@ -58,3 +59,61 @@ def test_amount_formatting_is_canonical():
 def test_export_at_a_date_before_the_catalogue_is_empty(nord):
     data = yamlio.load(export_yaml(nord, DAY0 - dt.timedelta(days=1)))
     assert data["products"] == [] and data["brand"]["code"] == "NORD"
+
+
+EVERYTHING = {
+    "taxes": [{"code": "LOW", "name": "Reduced", "percent": "12.5"}],
+    "billing_groups": [{"code": "BIZ", "name": "Business", "bill_cycle": "M15", "description": "Firms, "
+                                                                                             "invoiced on the 15th"}],
+    "time_bands": [{"code": "NIGHTS", "name": "Nights", "bands": [
+        {"band": "NIGHT", "days": ["mon", "sun"], "from": "22:00", "to": "24:00"},
+        {"band": "NIGHT", "days": ["tue"], "from": "00:00", "to": "06:00"},
+        {"band": "WEEKEND", "days": ["sat", "sun"]}]}],
+    "zones": [{"code": "BOTH", "name": "Iceland", "prefixes": ["354"], "countries": ["IS"]}],
+    "rate_plans": [{"code": "NIGHTLY", "name": "Night owl", "time_bands": "NIGHTS", "rates": [
+        {"service": "voice", "zone": "BOTH", "band": "NIGHT", "price": "0.035", "unit": 60, "increments": [0, 1]},
+        {"service": "voice", "zone": "BOTH", "price": "1", "unit": 60, "increments": [60, 60], "setup": "0.5",
+         "minimum": "1.25"},
+        {"service": "data", "zone": "BOTH", "price": "12", "unit": 1048576, "increments": [1, 1]},
+        {"service": "content", "zone": "BOTH", "price": "2.00", "unit": 1, "increments": [1, 1]}]}],
+    "bundles": [{"code": "ANY", "name": "Anywhere SMS", "period": "once", "allowances": [
+        {"service": "sms", "amount": 50}, {"service": "voice", "zones": ["BOTH", "DK"], "amount": 600}]}],
+    "products": [
+        {"code": "NIGHT_PLAN", "name": "Nights \"plus\" – Ø", "kind": "plan", "service_type": "mobile_prepaid",
+         "sellable": False, "rate_plan": "NIGHTLY", "tax": "LOW", "recurring": "10", "bundles": ["ANY"],
+         "one_time": [{"code": "B", "name": "Bee", "price": "1"}, {"code": "A", "name": "Ay", "price": "2.5"}],
+         "attributes": {"speeds": {"down": 100, "up": 2.5}, "tags": ["x", "NO", "18:00"], "note": "500", "on": True,
+                        "none": None},
+         "rules": {"excludes": ["MOB_PRE"], "at_most": [{"count": 2, "of": ["ROUTER", "NIGHT_PLAN"]},
+                                                       {"count": 1, "of": ["ROUTER"]}]}},
+        {"code": "ROUTER", "name": "Router", "kind": "device", "price": "999.95", "service_type": "broadband"},
+    ],
+    "discounts": [{"code": "NIGHT_DATA", "name": "Cheap night data", "applies_to": "usage", "percent": "33.333333",
+                   "services": ["data", "voice"], "products": ["NIGHT_PLAN", "MOB_PRE"]}],
+    "customer_groups": [{"code": "STAFF", "name": "Employees"}],
+    "sales_channels": [{"code": "WEB", "name": "Web shop"}, {"code": "SHOP", "name": "Shops"}],
+    "price_lists": [{"code": "STAFF_WEB", "name": "Staff on the web", "channel": "WEB", "customer_group": "STAFF",
+                     "priority": -3, "items": [{"product": "ROUTER", "charge": "price", "price": "0"},
+                                               {"product": "NIGHT_PLAN", "charge": "A", "price": "1.5"}]}],
+    "sim_types": [{"code": "ESIM", "name": "eSIM", "form_factor": "eSIM"},
+                  {"code": "TRIO", "name": "Triple-cut SIM", "form_factor": "triple-cut", "description": "2FF/3FF/4FF"}],
+}
+
+
+def test_every_feature_survives_the_round_trip(apply, reference, make_brand):
+    make_brand("partner")
+    full = {**reference, "brand": {**reference["brand"], "shared_with": ["partner"]}}
+    for section, entries in EVERYTHING.items():
+        full[section] = list(full.get(section, [])) + entries
+    day = dt.date(2026, 2, 1)
+    apply(full, effective_from=day)
+    brand = Brand.objects.get(code="NORD")
+    first = export_yaml(brand, day)
+    assert apply(yamlio.load(first), effective_from=day).changes == []
+    assert _specs(yamlio.load(first))[1] == _specs(full)[1]
+    wipe()
+    make_brand("partner")
+    apply(yamlio.load(first), effective_from=day)
+    assert export_yaml(Brand.objects.get(code="NORD"), day) == first
+    assert 'name: "Nights \\"plus\\" – Ø"' in first
+    assert 'tags: [x, "NO", "18:00"]' in first

@@ -71,7 +71,9 @@ class Context:
     def refs(self, section: str, value, path: str, errors: Errors) -> list[str]:
         """A list of references, sorted; duplicates and unknown codes are errors."""
         found: list[str] = []
-        for index, item in enumerate(as_list(value if value is not None else [], path, errors) or []):
+        if value is MISSING or value is None:
+            return found
+        for index, item in enumerate(as_list(value, path, errors) or []):
             code = self.ref(section, item, join(path, index), errors)
             if code is None:
                 continue

@@ -28,9 +28,11 @@ def type_name(value) -> str:
 
 
 def as_code(value, path: str, errors: Errors) -> str | None:
-    if not isinstance(value, str) or not CODE.fullmatch(value):
-        shown = repr(value) if isinstance(value, str) else type_name(value)
-        errors.add(path, f"bad code {shown} (letters, digits, '_', '.', '-'; at most 40)")
+    if not isinstance(value, str):
+        errors.add(path, f"expected a code, got {type_name(value)}")
+        return None
+    if not CODE.fullmatch(value):
+        errors.add(path, f"bad code {value!r} (letters, digits, '_', '.', '-'; at most 40)")
         return None
     return value
 

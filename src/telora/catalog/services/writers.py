@@ -240,29 +240,29 @@ def sync_section(section: str, brand, specs: dict[str, dict], day: dt.date, refs
             writer.assign(row, spec, refs)
             row.save()
             refs.add(section, row)
-            touched.append(("create", row, None, spec))
+            touched.append((row, None, spec, True, False, False))
             continue
         old = shape.fields(row)
-        new = {key: spec[key] for key in old}
+        changed = old != {key: spec[key] for key in old}
         reopened = not in_effect(row, day)
         if reopened:
             row.valid_from = min(row.valid_from, day)
             row.valid_to = None if row.valid_to is not None and row.valid_to <= day else row.valid_to
-        if old != new:
+        if changed:
             writer.assign(row, spec, refs)
-        if old != new or reopened:
+        if changed or reopened:
             row.save()
-        touched.append(("update" if old != new else "reopen" if reopened else None, row, old, spec))
-    for action, row, old, spec in touched:
-        if action in ("create", "update"):
+        touched.append((row, old, spec, False, reopened, changed))
+    for row, old, spec, created, reopened, changed in touched:
+        if created or changed:
             writer.links(row, spec, refs)
-        if action == "create":
+        if created:
             log.record("create", entity, row.code, row, new=spec)
-        elif action == "update":
-            log.record("update", entity, row.code, row, old=old, new={key: spec[key] for key in old})
-        elif action == "reopen":
+        if reopened:
             log.record("reopen", entity, row.code, row, new={"valid_from": row.valid_from, "valid_to": None})
-        writer.dated(row, spec, day, refs, log, quiet=action == "create")
+        if changed:
+            log.record("update", entity, row.code, row, old=old, new={key: spec[key] for key in old})
+        writer.dated(row, spec, day, refs, log, quiet=created)
 
 
 def close_missing(section: str, brand, specs: dict[str, dict], day: dt.date, log: Log) -> None:
