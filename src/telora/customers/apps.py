@@ -11,3 +11,8 @@ class CustomersConfig(AppConfig):
         from telora.core.rights import register_area
 
         register_area("customers", _("Customers"), icon="users-group", order=100)
+
+        from telora.customers import demo, search
+
+        search.register()
+        demo.register()

@@ -1,0 +1,8 @@
+from telora.customers.models.accounts import BillingAccount
+from telora.customers.models.customers import Address, Contact, Customer, CustomerFile
+from telora.customers.models.subscriptions import NumberAssignment, ProductInstance, Subscription
+
+__all__ = [
+    "Address", "BillingAccount", "Contact", "Customer", "CustomerFile", "NumberAssignment", "ProductInstance",
+    "Subscription",
+]
