@@ -50,7 +50,7 @@ def _human(size: int) -> str:
 def _read(file, limit: int) -> bytes:
     """All bytes of an upload, bytes or file object, refusing once past `limit` (never reads much more)."""
     if isinstance(file, bytes | bytearray):
-        content = bytes(file)
+        content, total = bytes(file), len(file)
     else:
         if hasattr(file, "seek"):
             file.seek(0)
@@ -61,8 +61,8 @@ def _read(file, limit: int) -> bytes:
             if total > limit:
                 break
             chunks.append(chunk)
-        content = b"".join(chunks) + (b"x" if total > limit else b"")
-    if len(content) > limit:
+        content = b"".join(chunks)
+    if total > limit:
         raise fail("file", f"is larger than the limit of {_human(limit)}", code="too_large")
     return content
 
