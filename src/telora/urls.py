@@ -3,9 +3,13 @@ from django.conf.urls.static import static
 from django.urls import include, path
 
 from telora.api.main import api
+from telora.customers.tmf import account_api, customer_api, product_api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("tmf-api/customerManagement/v4/", customer_api.urls),
+    path("tmf-api/accountManagement/v4/", account_api.urls),
+    path("tmf-api/productInventory/v4/", product_api.urls),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

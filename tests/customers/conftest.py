@@ -124,3 +124,8 @@ def api_for(make_user, system):
 @pytest.fixture
 def csr_api(api_for, shop):
     return api_for({shop: ["customers.view", "customers.change"]})
+
+
+@pytest.fixture
+def anonymous_client():
+    return ApiClient()

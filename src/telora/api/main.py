@@ -47,6 +47,8 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/brands", "telora.api.brands.router"),
     ("/v1/users", "telora.api.users.router"),
     ("/v1/audit-events", "telora.api.audit.router"),
+    ("/v1/customers", "telora.customers.api.customers.router"),
+    ("/v1/subscriptions", "telora.customers.api.subscriptions.router"),
 ]
 
 

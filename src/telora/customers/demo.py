@@ -30,10 +30,10 @@ STOCK = 600
 CATALOG = Path(__file__).parent / "demo_data" / "catalog.yaml"
 # Per brand: numbers (E.164 digits), ICCID prefix (10 digits), IMSI prefix (5 digits), cities, streets.
 PLACES = {
-    "nordlink": dict(numbers=31620000000, iccid="8931440499", imsi="20408", phone_prefix="3161",
+    "nordlink": dict(numbers=31620000000, iccid="8931440499", imsi="20408", phone_prefix="3163",
                      cities=[("Amsterdam", "1011"), ("Utrecht", "3511"), ("Rotterdam", "3011"), ("Groningen", "9711")],
                      streets=["Kerkstraat", "Dorpsstraat", "Stationsweg", "Molenweg", "Schoolstraat"]),
-    "bluewave": dict(numbers=447400000000, iccid="8944100099", imsi="23410", phone_prefix="447911",
+    "bluewave": dict(numbers=447400000000, iccid="8944100099", imsi="23410", phone_prefix="44791",
                      cities=[("London", "SW1A"), ("Leeds", "LS1"), ("Bristol", "BS1"), ("Glasgow", "G1")],
                      streets=["High Street", "Station Road", "Church Lane", "Mill Road", "Victoria Road"]),
 }
@@ -73,7 +73,7 @@ def _customer(brand: Brand, actor: Actor, rng: random.Random, place: dict, n: in
     city, postcode = rng.choice(place["cities"])
     first, last = rng.choice(FIRST), rng.choice(LAST)
     values = dict(email=f"{first.lower()}.{last.lower().replace(' ', '')}.{n}@example.com".encode("ascii", "ignore")
-                  .decode(), phone=f"+{place['phone_prefix']}{n:06d}", notes="Demo customer.")
+                  .decode(), phone=f"+{place['phone_prefix']}{n:07d}", notes="Demo customer.")
     if business:
         customer = s.create_customer(brand, actor=actor, at=at, kind="business",
                                      company_name=f"{rng.choice(COMPANIES)} {last} {'BV' if brand.country == 'NL' else 'Ltd'}",

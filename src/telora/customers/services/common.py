@@ -54,6 +54,16 @@ def for_inventory(actor: Actor) -> Actor:
     return Actor(job=f"customers ({actor.label})", request_id=actor.request_id, address=actor.address)
 
 
+def from_inventory(func, *args, **kwargs):
+    """Call an inventory service; a SIM or number it does not hold is bad input here (400), not a 404."""
+    try:
+        return func(*args, **kwargs)
+    except ServiceError as exc:
+        if exc.code == "not_found":
+            raise ServiceError(exc.message, field=exc.field, code="unknown") from None
+        raise
+
+
 def fail(field: str, reason: str, code: str = "invalid") -> ServiceError:
     return ServiceError(f"{field}: {reason}", field=field, code=code)
 
@@ -108,7 +118,7 @@ def catalog_row(model, brand: Brand, value, field: str, *, at: dt.datetime | Non
     noun = model._meta.verbose_name
     if row is None:
         raise fail(field, f"no {noun} {getattr(value, 'code', value)!r} in the catalogue of {brand.code}",
-                   code="not_found")
+                   code="unknown")
     if not in_effect(row, clock.localtime(at or clock.now(), brand).date()):
         raise fail(field, f"{noun} {row.code} is not valid now (valid {row.valid_from} – {row.valid_to or '…'})")
     return row
@@ -121,7 +131,7 @@ def own(obj, brand: Brand, field: str, model, *, customer=None):
     if not isinstance(obj, model):
         found = model.objects.filter(brand=brand, pk=obj).first()
         if found is None:
-            raise fail(field, f"no {model._meta.verbose_name} {obj} in brand {brand.code}", code="not_found")
+            raise fail(field, f"no {model._meta.verbose_name} {obj} in brand {brand.code}", code="unknown")
         obj = found
     if obj.brand_id != brand.pk:
         raise fail(field, "belongs to another brand")

@@ -57,7 +57,7 @@ def _parent(customer: Customer, parent, brand: Brand) -> Customer | None:
     if not isinstance(parent, Customer):
         found = Customer.objects.filter(brand=brand, pk=parent).first()
         if found is None:
-            raise fail("parent", f"no customer {parent} in brand {brand.code}", code="not_found")
+            raise fail("parent", f"no customer {parent} in brand {brand.code}", code="unknown")
         parent = found
     if parent.brand_id != brand.pk:
         raise fail("parent", "belongs to another brand")

@@ -33,6 +33,7 @@ from telora.customers.services.common import (
     check,
     fail,
     for_inventory,
+    from_inventory,
     own,
     require,
 )
@@ -103,8 +104,8 @@ def _number(brand: Brand, service_type: str, number, group, reference: str, acto
     """(PhoneNumber or None, digits): mobile numbers always come from the inventory; fixed and VoIP
     numbers too when the inventory holds them (or none is given), else they are an outside number."""
     if service_type in MOBILE_TYPES or number in (None, "") or isinstance(number, PhoneNumber):
-        item = inventory.allocate_number(brand, number or None, group=group, reference=reference,
-                                         actor=for_inventory(actor), at=at)
+        item = from_inventory(inventory.allocate_number, brand, number or None, group=group, reference=reference,
+                              actor=for_inventory(actor), at=at)
         return item, item.number
     digits = check("number", clean_number, str(number), brand.country)
     if PhoneNumber.objects.filter(brand=brand, number=digits).exists():
@@ -179,8 +180,8 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
             raise fail("number", f"a {service_type} subscription has no phone number")
         identifier = _identifier(service_type, identifier)
     if service_type in MOBILE_TYPES:
-        sim_card = inventory.allocate_sim(brand, sim or None, sim_type=sim_type or None, reference=reference,
-                                          actor=for_inventory(actor), at=at)
+        sim_card = from_inventory(inventory.allocate_sim, brand, sim or None, sim_type=sim_type or None,
+                                  reference=reference, actor=for_inventory(actor), at=at)
     if identifier and Subscription.objects.filter(brand=brand, identifier=identifier).exclude(
             status="terminated").exists():
         raise fail("identifier" if service_type not in NUMBER_TYPES else "number",
@@ -291,8 +292,8 @@ def swap_sim(subscription: Subscription, *, actor: Actor, at: dt.datetime, sim=N
     old = snapshot(subscription, SUBSCRIPTION_FIELDS)
     reference = reservation_reference(subscription.customer) if reference is None else reference
     previous = subscription.sim
-    card = inventory.allocate_sim(subscription.brand, sim or None, sim_type=sim_type or None, reference=reference,
-                                  actor=for_inventory(actor), at=at)
+    card = from_inventory(inventory.allocate_sim, subscription.brand, sim or None, sim_type=sim_type or None,
+                          reference=reference, actor=for_inventory(actor), at=at)
     if previous is not None:
         inventory.retire_sim(subscription.brand, previous, actor=for_inventory(actor), at=at,
                              reason=reason or f"swapped for {card.iccid}")

@@ -1,0 +1,218 @@
+"""Shapes of Telora's own /api/v1 customer and subscription endpoints."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Field, Schema
+
+from telora.customers.models import Address, Contact, CustomerFile, ProductInstance, Subscription
+
+
+class Ref(Schema):
+    id: int
+    number: str
+    name: str
+
+
+class ProductInstanceOut(Schema):
+    id: int
+    product: str = Field(description="The catalogue product's code")
+    name: str
+    kind: str
+    start_at: dt.datetime
+    end_at: dt.datetime | None = Field(description="None while the product is on")
+    end_reason: str
+
+    @staticmethod
+    def resolve_product(instance: ProductInstance) -> str:
+        return instance.product.code
+
+    @staticmethod
+    def resolve_name(instance: ProductInstance) -> str:
+        return instance.product.name
+
+
+class SubscriptionOut(Schema):
+    id: int
+    brand: str
+    customer: Ref
+    billing_account: Ref
+    service_type: str
+    identifier: str = Field(description="MSISDN or number as E.164 digits, or the circuit id")
+    iccid: str | None
+    status: str
+    status_reason: str
+    created_at: dt.datetime
+    activated_at: dt.datetime | None
+    suspended_at: dt.datetime | None
+    terminated_at: dt.datetime | None
+    commitment_end: dt.datetime | None
+    billing_address: int | None
+    shipping_address: int | None
+    installation_address: int | None
+    products: list[ProductInstanceOut] = Field(description="Every product instance, current and past, oldest first")
+
+    @staticmethod
+    def resolve_brand(sub: Subscription) -> str:
+        return sub.brand.code
+
+    @staticmethod
+    def resolve_customer(sub: Subscription) -> dict:
+        return {"id": sub.customer_id, "number": sub.customer.number, "name": sub.customer.name}
+
+    @staticmethod
+    def resolve_billing_account(sub: Subscription) -> dict:
+        return {"id": sub.billing_account_id, "number": sub.billing_account.number, "name": sub.billing_account.name}
+
+    @staticmethod
+    def resolve_iccid(sub: Subscription) -> str | None:
+        return sub.sim.iccid if sub.sim_id else None
+
+    @staticmethod
+    def resolve_billing_address(sub: Subscription) -> int | None:
+        return sub.billing_address_id
+
+    @staticmethod
+    def resolve_shipping_address(sub: Subscription) -> int | None:
+        return sub.shipping_address_id
+
+    @staticmethod
+    def resolve_installation_address(sub: Subscription) -> int | None:
+        return sub.installation_address_id
+
+    @staticmethod
+    def resolve_products(sub: Subscription) -> list:
+        return sorted(sub.products.all(), key=lambda i: (i.start_at, i.pk))
+
+
+class SubscriptionCreate(Schema):
+    customer: int
+    billing_account: int
+    service_type: str = Field(description="mobile_postpaid, mobile_prepaid, fixed_line, voip, broadband, fiber, tv…")
+    plan: str = Field(description="The plan's product code")
+    addons: list[str] = Field(default_factory=list, description="Add-on product codes")
+    one_time: list[str] = Field(default_factory=list, description="One-time product or device codes")
+    number: str | None = Field(None, description="A chosen number; mobile: else the next free one")
+    number_group: str | None = Field(None, description="Next free number of this number group")
+    sim: str | None = Field(None, description="A chosen ICCID; mobile: else the next free card")
+    sim_type: str | None = None
+    identifier: str = Field("", description="Circuit id (broadband, fiber)")
+    billing_address: int | None = None
+    shipping_address: int | None = None
+    installation_address: int | None = None
+    reference: str | None = Field(None, description="Reservation reference of a reserved SIM or number "
+                                                    "(default: 'customer <number>')")
+    activate: bool = True
+
+
+class SubscriptionFilter(Schema):
+    customer: int | None = Field(None, description="Customer id")
+    status: str | None = None
+    service_type: str | None = None
+    identifier: str | None = Field(None, description="MSISDN (any spelling) or circuit id")
+    brand: str | None = Field(None, description="Brand code")
+
+
+class PlanIn(Schema):
+    plan: str
+
+
+class ProductIn(Schema):
+    product: str
+
+
+class ReasonIn(Schema):
+    reason: str = Field("", max_length=200)
+
+
+class SwapSimIn(Schema):
+    sim: str | None = None
+    sim_type: str | None = None
+    reason: str = Field("", max_length=200)
+
+
+class SubscriptionPatch(Schema):
+    billing_account: int = None
+    billing_address: int | None = None
+    shipping_address: int | None = None
+    installation_address: int | None = None
+
+
+class AddressOut(Schema):
+    id: int
+    roles: list[str]
+    street1: str
+    street2: str
+    postcode: str
+    city: str
+    state: str
+    country: str
+
+    @staticmethod
+    def resolve_roles(address: Address) -> list[str]:
+        return list(address.roles)
+
+
+class AddressIn(Schema):
+    roles: list[str] = Field(default_factory=lambda: ["legal"], description="legal, billing, shipping, installation")
+    street1: str
+    street2: str = ""
+    postcode: str
+    city: str
+    state: str = ""
+    country: str = Field("", description="ISO 3166 code; default: the brand's")
+
+
+class AddressPatch(Schema):
+    roles: list[str] = None
+    street1: str = None
+    street2: str = None
+    postcode: str = None
+    city: str = None
+    state: str = None
+    country: str = None
+
+
+class ContactOut(Schema):
+    id: int
+    role: str
+    first_name: str
+    last_name: str
+    email: str
+    phone: str
+
+    @staticmethod
+    def resolve_phone(contact: Contact) -> str:
+        return f"+{contact.phone}" if contact.phone else ""
+
+
+class ContactIn(Schema):
+    role: str = "primary"
+    first_name: str = ""
+    last_name: str
+    email: str = ""
+    phone: str = ""
+
+
+class ContactPatch(Schema):
+    role: str = None
+    first_name: str = None
+    last_name: str = None
+    email: str = None
+    phone: str = None
+
+
+class FileOut(Schema):
+    id: int
+    name: str
+    description: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: dt.datetime
+
+    @staticmethod
+    def resolve_uploaded_by(row: CustomerFile) -> str:
+        return row.uploaded_by_label
