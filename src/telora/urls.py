@@ -3,6 +3,7 @@ from django.conf.urls.static import static
 from django.urls import include, path
 
 from telora.api.main import api
+from telora.catalog.tmf import catalog_api
 from telora.customers.tmf import account_api, customer_api, product_api
 
 urlpatterns = [
@@ -10,6 +11,7 @@ urlpatterns = [
     path("tmf-api/customerManagement/v4/", customer_api.urls),
     path("tmf-api/accountManagement/v4/", account_api.urls),
     path("tmf-api/productInventory/v4/", product_api.urls),
+    path("tmf-api/productCatalogManagement/v4/", catalog_api.urls),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]
