@@ -12,8 +12,8 @@ TMF620 = "/tmf-api/productCatalogManagement/v4"
 
 
 class ApiClient:
-    def __init__(self, token=None):
-        self.client = Client()
+    def __init__(self, token=None, *, client=None):
+        self.client = client or Client()
         self.headers = {"Authorization": f"Bearer {token}"} if token else {}
 
     def get(self, path, **params):

@@ -6,6 +6,8 @@
 `code` is a stable machine word, `reason` a short phrase, `message` the detail a person can act
 on, `status` the HTTP status as a string. A 400 also names the input at fault in `field`, and
 lists every problem in `errors` (extension attributes; TMF clients ignore what they do not know).
+A ServiceError carrying `errors` (pairs of path and message, as the catalogue's CatalogError
+does) is listed whole; for such file input each entry also has `path`, the place in the file.
 
 Handlers never build error responses themselves; they raise and `install()` maps:
 
@@ -44,13 +46,16 @@ logger = logging.getLogger("telora.api")
 SERVICE_ERROR_STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409}
 STATUS_CODES = {
     400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 429: "too_many_requests", 500: "internal_error", 503: "unavailable",
+    409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests",
+    500: "internal_error", 503: "unavailable",
 }
 
 
 class FieldError(Schema):
     field: str
     message: str
+    path: str | None = Field(None, description="For an uploaded file (catalogue YAML): where in the file; "
+                                               "the same as field")
 
 
 def _tmf_property_names(schema: dict) -> None:
@@ -135,6 +140,10 @@ def _django_errors(exc: DjangoValidationError) -> list[dict]:
 
 def _service_error(api, request, exc: ServiceError) -> HttpResponse:
     status = SERVICE_ERROR_STATUS.get(exc.code, 400)
+    listed = getattr(exc, "errors", None)
+    if status == 400 and listed:
+        return invalid_response(api, request, [{"field": path, "path": path, "message": message}
+                                               for path, message in listed])
     if status == 400:
         message = exc.message
         if exc.field and message.startswith(f"{exc.field}: "):

@@ -1,0 +1,1 @@
+"""Telora's own /api/v1 endpoints of the catalogue (config as code)."""
