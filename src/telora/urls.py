@@ -12,6 +12,8 @@ urlpatterns = [
     path("tmf-api/accountManagement/v4/", account_api.urls),
     path("tmf-api/productInventory/v4/", product_api.urls),
     path("tmf-api/productCatalogManagement/v4/", catalog_api.urls),
+    path("catalog/", include("telora.catalog.urls")),
+    path("inventory/", include("telora.inventory.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

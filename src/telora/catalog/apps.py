@@ -10,4 +10,13 @@ class CatalogConfig(AppConfig):
     def ready(self):
         from telora.core.rights import register_area
 
-        register_area("catalog", _("Catalogue"), icon="books", order=200, special=("apply",))
+        register_area("catalog", _("Catalogue"), url_name="catalog:home", icon="books", order=200,
+                      special=("apply",))
+
+        from telora.catalog import search
+        from telora.catalog.views.sections import SECTION_LIST
+        from telora.ui.links import register_object_page
+
+        for section in SECTION_LIST:
+            register_object_page(section.object_type, f"catalog:{section.name}_detail")
+        search.register()

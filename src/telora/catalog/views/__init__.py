@@ -1,0 +1,1 @@
+"""The catalogue GUI (see entities.py for the generic screens every section shares)."""

@@ -1,0 +1,4 @@
+"""The inventory's screens (namespace `inventory`)."""
+
+app_name = "inventory"
+urlpatterns: list = []
