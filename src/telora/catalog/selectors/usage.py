@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext_lazy as _
 
 from telora.catalog import models as m
+from telora.catalog.constants import SERVICES
 from telora.catalog.models import in_effect
 
 MAX_ITEMS = 50
@@ -88,7 +89,8 @@ def _zone(obj, day):
     for group in plans.values():
         plan = group[0].rate_plan
         live = [r for r in group if not _ended(r, day)]
-        services = sorted({f"{r.service}{' ' + r.band if r.band else ''}" for r in live})
+        keys = sorted({(SERVICES.index(r.service), r.service, r.band) for r in live})
+        services = [f"{service} {band}".strip() for _i, service, band in keys]
         rate_items.append(UsageItem(plan.code, plan, ", ".join(services) or "—", not live or _ended(plan, day)))
     allowances = m.Allowance.objects.filter(zones=obj).select_related("bundle").order_by("bundle__code")
     bundles = {a.bundle.pk: a.bundle for a in allowances}
