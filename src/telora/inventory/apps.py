@@ -10,4 +10,15 @@ class InventoryConfig(AppConfig):
     def ready(self):
         from telora.core.rights import register_area
 
-        register_area("inventory", _("Inventory"), icon="device-sim", order=300, special=("import", "secrets"))
+        register_area("inventory", _("Inventory"), url_name="inventory:home", icon="device-sim", order=300,
+                      special=("import", "secrets"))
+
+        from telora.inventory import search, usage
+        from telora.ui.links import register_object_page
+
+        register_object_page("inventory.simcard", "inventory:sim_detail")
+        register_object_page("inventory.phonenumber", "inventory:number_detail")
+        register_object_page("inventory.numbergroup", "inventory:group_detail")
+        register_object_page("inventory.importbatch", "inventory:import_detail")
+        search.register()
+        usage.register()

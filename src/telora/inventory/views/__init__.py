@@ -1,0 +1,1 @@
+"""The inventory GUI: SIM cards, phone numbers, number groups and CSV uploads."""
