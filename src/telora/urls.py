@@ -14,6 +14,7 @@ urlpatterns = [
     path("tmf-api/productCatalogManagement/v4/", catalog_api.urls),
     path("catalog/", include("telora.catalog.urls")),
     path("inventory/", include("telora.inventory.urls")),
+    path("customers/", include("telora.customers.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

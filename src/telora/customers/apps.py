@@ -10,7 +10,13 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from telora.core.rights import register_area
 
-        register_area("customers", _("Customers"), icon="users-group", order=100)
+        register_area("customers", _("Customers"), url_name="customers:customer_list", icon="users-group", order=100)
+
+        from telora.ui.links import register_object_page
+
+        register_object_page("customers.customer", "customers:customer_detail")
+        register_object_page("customers.subscription", "customers:subscription_detail")
+        register_object_page("customers.billingaccount", "customers:account_detail")
 
         from telora.customers import demo, search
 

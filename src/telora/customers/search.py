@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from telora.ui.search import MAX_RESULTS_PER_PROVIDER, SearchResult, register_search_provider
 
 
 def customer_url(customer) -> str:
-    """The customer's GUI page once it exists; until then its TMF629 resource."""
-    try:
-        return reverse("ui:customer_detail", args=[customer.pk])
-    except NoReverseMatch:
-        return f"/tmf-api/customerManagement/v4/customer/{customer.pk}"
+    """The customer's page in the GUI."""
+    return reverse("customers:customer_detail", args=[customer.pk])
+
 
 def search_customers_provider(user, brand, query):
     from telora.customers.selectors import search_customers

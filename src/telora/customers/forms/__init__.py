@@ -1,0 +1,1 @@
+"""Forms of the customer screens (customers, addresses, contacts, accounts, files, subscriptions)."""
