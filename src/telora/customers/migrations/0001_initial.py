@@ -46,7 +46,7 @@ class Migration(migrations.Migration):
             ],
             options={
                 'verbose_name_plural': 'addresses',
-                'ordering': ['customer', 'id'],
+                'ordering': ['customer_id', 'id'],
             },
         ),
         migrations.CreateModel(
@@ -79,7 +79,7 @@ class Migration(migrations.Migration):
                 ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='customers.customer', verbose_name='parent')),
             ],
             options={
-                'ordering': ['brand', 'number'],
+                'ordering': ['brand_id', 'number'],
             },
         ),
         migrations.CreateModel(
@@ -97,7 +97,7 @@ class Migration(migrations.Migration):
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='customers.customer')),
             ],
             options={
-                'ordering': ['customer', 'role', 'last_name', 'id'],
+                'ordering': ['customer_id', 'role', 'last_name', 'id'],
             },
         ),
         migrations.CreateModel(
@@ -123,7 +123,7 @@ class Migration(migrations.Migration):
                 ('customer', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='accounts', to='customers.customer')),
             ],
             options={
-                'ordering': ['brand', 'number'],
+                'ordering': ['brand_id', 'number'],
             },
         ),
         migrations.AddField(
@@ -148,7 +148,7 @@ class Migration(migrations.Migration):
                 ('uploaded_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
             ],
             options={
-                'ordering': ['customer', '-uploaded_at', '-id'],
+                'ordering': ['customer_id', '-uploaded_at', '-id'],
             },
         ),
         migrations.CreateModel(
@@ -175,7 +175,7 @@ class Migration(migrations.Migration):
                 ('sim', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='inventory.simcard', verbose_name='SIM card')),
             ],
             options={
-                'ordering': ['brand', 'customer', 'id'],
+                'ordering': ['brand_id', 'customer_id', 'id'],
             },
         ),
         migrations.CreateModel(
@@ -192,7 +192,7 @@ class Migration(migrations.Migration):
                 ('subscription', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='products', to='customers.subscription')),
             ],
             options={
-                'ordering': ['subscription', 'start_at', 'id'],
+                'ordering': ['subscription_id', 'start_at', 'id'],
             },
         ),
         migrations.CreateModel(

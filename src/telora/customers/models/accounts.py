@@ -39,7 +39,7 @@ class BillingAccount(BrandOwned):
     rights_area = "customers"
 
     class Meta:
-        ordering = ["brand", "number"]
+        ordering = ["brand_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["brand", "number"], name="customers_account_number"),
             models.CheckConstraint(condition=models.Q(credit_limit__gte=0), name="customers_account_credit_limit"),

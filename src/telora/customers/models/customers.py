@@ -62,7 +62,7 @@ class Customer(BrandOwned):
     rights_area = "customers"
 
     class Meta:
-        ordering = ["brand", "number"]
+        ordering = ["brand_id", "number"]
         constraints = [
             models.UniqueConstraint(fields=["brand", "number"], name="customers_customer_number"),
             models.CheckConstraint(condition=~Q(parent=F("id")), name="customers_customer_not_own_parent"),
@@ -98,7 +98,7 @@ class Contact(BrandOwned):
     rights_area = "customers"
 
     class Meta:
-        ordering = ["customer", "role", "last_name", "id"]
+        ordering = ["customer_id", "role", "last_name", "id"]
         indexes = [
             models.Index(OpClass(Lower("email"), name="varchar_pattern_ops"), F("brand"),
                          name="customers_contact_email", condition=~Q(email="")),
@@ -126,7 +126,7 @@ class Address(BrandOwned):
     rights_area = "customers"
 
     class Meta:
-        ordering = ["customer", "id"]
+        ordering = ["customer_id", "id"]
         verbose_name_plural = _("addresses")
 
     def __str__(self) -> str:
@@ -156,7 +156,7 @@ class CustomerFile(BrandOwned):
     rights_area = "customers"
 
     class Meta:
-        ordering = ["customer", "-uploaded_at", "-id"]
+        ordering = ["customer_id", "-uploaded_at", "-id"]
 
     def __str__(self) -> str:
         return self.name

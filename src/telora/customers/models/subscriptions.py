@@ -57,7 +57,7 @@ class Subscription(BrandOwned):
     rights_area = "customers"
 
     class Meta:
-        ordering = ["brand", "customer", "id"]
+        ordering = ["brand_id", "customer_id", "id"]
         constraints = [
             # A live subscription's identifier (number or circuit id) is its own in the brand.
             models.UniqueConstraint(fields=["brand", "identifier"], name="customers_subscription_live_identifier",
@@ -94,7 +94,7 @@ class ProductInstance(BrandOwned):
     rights_area = "customers"
 
     class Meta:
-        ordering = ["subscription", "start_at", "id"]
+        ordering = ["subscription_id", "start_at", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(end_at__isnull=True) | Q(end_at__gte=F("start_at")),
                                    name="customers_instance_window"),
