@@ -49,7 +49,11 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/audit-events", "telora.api.audit.router"),
     ("/v1/customers", "telora.customers.api.customers.router"),
     ("/v1/subscriptions", "telora.customers.api.subscriptions.router"),
+    ("/v1/jobs", "telora.api.jobs.router"),
     ("/v1/config", "telora.catalog.api.config.router"),
+    ("/v1/inventory", "telora.inventory.api.sims.router"),
+    ("/v1/inventory", "telora.inventory.api.numbers.router"),
+    ("/v1/inventory/uploads", "telora.inventory.api.uploads.router"),
 ]
 
 
