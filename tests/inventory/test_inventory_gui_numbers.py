@@ -106,3 +106,17 @@ def test_a_number_by_hand(client, stock):
                                                                 "group": stock["gold"].pk})
     number = PhoneNumber.objects.get(number=make_number(42))
     assert response.url == reverse("inventory:number_detail", args=[number.pk]) and number.group == stock["gold"]
+
+
+def test_deleting_a_group_only_when_it_is_empty(client, stock):
+    gold = stock["gold"]
+    refused = client.post(reverse("inventory:group_delete", args=[gold.pk]), follow=True)
+    assert "group: gold still holds 1 number; make it inactive instead" in refused.content.decode()
+    assert NumberGroup.objects.filter(pk=gold.pk).exists()
+    empty = NumberGroup.objects.create(brand=gold.brand, code="spare", name="Spare", currency="EUR",
+                                       created_at=clock.now())
+    assert 'data-testid="delete-group"' in client.get(reverse("inventory:group_detail", args=[empty.pk])).content.decode()
+    response = client.post(reverse("inventory:group_delete", args=[empty.pk]))
+    assert response.url == reverse("inventory:group_list") and not NumberGroup.objects.filter(pk=empty.pk).exists()
+    event = AuditEvent.objects.get(object_type="inventory.numbergroup", object_id=str(empty.pk), action="delete")
+    assert event.changes["code"] == ["spare", None] and event.actor_user.username == "cleo"

@@ -26,6 +26,7 @@ urlpatterns = [
     path("groups/new/", groups.GroupCreateView.as_view(), name="group_create"),
     path("groups/<int:pk>/", groups.GroupDetailView.as_view(), name="group_detail"),
     path("groups/<int:pk>/edit/", groups.GroupEditView.as_view(), name="group_edit"),
+    path("groups/<int:pk>/delete/", groups.GroupDeleteView.as_view(), name="group_delete"),
     path("imports/", imports.ImportListView.as_view(), name="import_list"),
     path("imports/upload/", imports.UploadView.as_view(), name="upload"),
     path("imports/<int:pk>/", imports.ImportBatchView.as_view(), name="import_detail"),

@@ -27,6 +27,7 @@ from telora.inventory.services.setup import (
     create_number,
     create_number_group,
     create_sim,
+    delete_number_group,
     update_number_group,
 )
 
@@ -42,6 +43,7 @@ __all__ = [
     "create_number",
     "create_number_group",
     "create_sim",
+    "delete_number_group",
     "end_quarantine",
     "import_numbers",
     "import_sims",

@@ -93,6 +93,19 @@ def update_number_group(group: NumberGroup, *, actor: Actor, at: dt.datetime, **
     return group
 
 
+@transaction.atomic
+def delete_number_group(group: NumberGroup, *, actor: Actor, at: dt.datetime) -> None:
+    """Remove a number group that holds no numbers (one that does can be made inactive instead)."""
+    common.require(actor, group.brand, "inventory.change")
+    group = NumberGroup.objects.select_for_update().select_related("brand").get(pk=group.pk)
+    held = PhoneNumber.objects.filter(group=group).count()
+    if held:
+        raise ServiceError(f"group: {group.code} still holds {held} number{'s' if held != 1 else ''}; "
+                           "make it inactive instead", field="group", code="in_use")
+    record_event(actor=actor, at=at, action="delete", obj=group, brand=group.brand, old=snapshot(group, GROUP_FIELDS))
+    group.delete()
+
+
 def clean_sim_values(values: dict) -> tuple[dict, list[tuple[str, str]]]:
     """Check one SIM card's fields; returns (cleaned values, [(field, reason), ...])."""
     cleaned, problems = {}, []

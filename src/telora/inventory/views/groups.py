@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.db.models import Count, Q
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import View
 
 from telora.core import clock
+from telora.core.services import ServiceError
 from telora.inventory import services
 from telora.inventory.forms import NumberGroupForm
 from telora.inventory.models import NumberGroup, NumberStatus, PhoneNumber, free_q
@@ -116,3 +120,22 @@ class GroupEditView(ScopedObjectMixin, ServiceFormView):
 
     def get_success_url(self, result=None):
         return reverse("inventory:group_detail", args=[self.object.pk])
+
+
+class GroupDeleteView(ScopedObjectMixin, View):
+    """Remove an empty group (POST); a group holding numbers is refused with the reason."""
+
+    model = NumberGroup
+    area = "inventory"
+    required_action = "change"
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        group = self.object
+        try:
+            services.delete_number_group(group, actor=self.actor(), at=clock.now())
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("inventory:group_detail", args=[group.pk]))
+        messages.success(request, _("Number group %(code)s deleted.") % {"code": group.code})
+        return HttpResponseRedirect(reverse("inventory:group_list"))

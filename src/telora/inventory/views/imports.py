@@ -124,7 +124,7 @@ class ImportErrorsView(ScopedObjectMixin, View):
         batch = self.object
         lines = list(batch.errors)
         if batch.errors_truncated:
-            lines.append(f"... and {batch.errors_truncated} more not stored")
+            lines.append(_("... and %(n)s more, not stored") % {"n": batch.errors_truncated})
         response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="import-{batch.pk}-errors.txt"'
         return response
