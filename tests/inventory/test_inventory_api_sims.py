@@ -102,6 +102,7 @@ def test_another_brands_cards_are_not_found(cards, brand_b, system, make_user):
 
 def test_no_inventory_area_is_a_403(cards, brand_a, system, make_user):
     outsider = client_for(system, make_user, "oz", {brand_a: ["customers.view"]})
-    for path in ("/sims", f"/sims/{cards[0].pk}", "/numbers", "/number-groups", "/uploads"):
+    for path in ("/sims", f"/sims/{cards[0].pk}", f"/sims/{cards[0].pk}/secrets", "/numbers", "/number-groups",
+                 "/uploads"):
         assert outsider.get(f"{INV}{path}").status_code == 403, path
     assert ApiClient().get(f"{INV}/sims").status_code == 401

@@ -65,6 +65,7 @@ def get_sim(request, sim_id: int):
 def get_sim_secrets(request, response: HttpResponse, sim_id: int):
     """PIN1, PUK1, PIN2 and PUK2 (empty when not stored). Needs inventory.secrets in the card's
     brand; every reading is recorded in the audit trail (`view_secrets`)."""
+    require_perm(request, "inventory.view")
     sim = get_object_or_404(sims_for_user(principal(request)).select_related("brand"), pk=sim_id)
     codes = sim_secrets(sim, principal(request), at=clock.now(), actor=Actor.from_request(request))
     response["Cache-Control"] = "no-store"
