@@ -97,3 +97,7 @@ def test_a_csr_creates_a_customer_and_sells_a_mobile_line(live_server, chromium_
     expect(row).to_contain_text("Mobil 10 GB")
     expect(row).to_contain_text(line.sim.iccid)
     expect(page.locator("[data-testid=live-lines]")).to_have_text("1")
+
+    page.click("[data-testid=tab-history]")  # tabs load through HTMX
+    expect(page.locator("[data-testid=tab-pane-history] [data-action=create]").first).to_be_visible()
+    assert page.url.endswith("?tab=history")

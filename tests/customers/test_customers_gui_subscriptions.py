@@ -96,6 +96,7 @@ def test_the_catalogues_rules_are_shown_clearly(client, ann, shop):
     assert response.context["form"].rule_errors == ["DATA_L excludes ROAM_EU_5GB"]
     page = response.content.decode()
     assert 'data-testid="rule-errors"' in page and "DATA_L excludes ROAM_EU_5GB" in page
+    assert 'telora-offer-refused" data-testid="offer-DATA_L"' in page  # the refused add-on is marked
     assert not Subscription.objects.filter(customer=ann).exists()
     assert SimCard.objects.filter(brand=shop, status="allocated").count() == 0  # nothing was taken
 

@@ -228,7 +228,7 @@ class BillingAccountForm(forms.Form):
             kwargs["initial"] = {
                 "name": account.name, "billing_group": account.billing_group_id, "bill_cycle": account.bill_cycle_id,
                 "invoice_delivery": account.invoice_delivery, "invoice_email": account.invoice_email,
-                "billing_address": account.billing_address_id or "", "credit_limit": account.credit_limit.normalize(),
+                "billing_address": account.billing_address_id or "", "credit_limit": format(account.credit_limit.normalize(), "f"),
                 "payment_method": account.payment_method, "payment_method_ref": account.payment_method_ref,
                 "status": account.status,
             }

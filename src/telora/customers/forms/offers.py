@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from telora.catalog.models import ProductCharge, SimType
 from telora.catalog.selectors import effective_price, sellable_products
 from telora.core import clock
@@ -56,7 +58,8 @@ def offers(brand, service_type: str, customer=None, at: dt.datetime | None = Non
             if charge.kind == ProductCharge.Kind.RECURRING:
                 offer.recurring = amount
             else:
-                offer.once.append((charge.name or charge.code, amount))
+                offer.once.append((charge.name or (_("one-time price") if charge.code == "price" else charge.code),
+                                   amount))
         rule = rules.get(product.code)
         if rule is not None:
             offer.requires_any, offer.excludes, offer.at_most = rule.requires_any, rule.excludes, rule.at_most

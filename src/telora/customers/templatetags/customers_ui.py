@@ -124,3 +124,30 @@ def months_left(moment, now=None) -> int | None:
     if moment <= now:
         return None
     return max((moment.year - now.year) * 12 + moment.month - now.month - (moment.day < now.day), 0)
+
+
+@register.filter
+def audit_value(value):
+    """An audited value for people: timestamps in the active timezone to the minute, the rest as the
+    History panel shows them."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from telora.ui.templatetags.telora_ui import show_value
+
+    if isinstance(value, str) and len(value) >= 19 and value[4] == "-" and value[10] == "T":
+        try:
+            moment = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return show_value(value)
+        if timezone.is_aware(moment):
+            moment = timezone.localtime(moment)
+        return moment.strftime("%Y-%m-%d %H:%M")
+    return show_value(value)
+
+
+@register.filter
+def is_creation(event) -> bool:
+    """An event that only sets values (a creation, an upload): shown compactly."""
+    return all(not isinstance(pair, list) or pair[0] in (None, "") for pair in (event.changes or {}).values())

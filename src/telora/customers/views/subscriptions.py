@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from telora.catalog.selectors import effective_price
 from telora.core import clock
 from telora.core.services import ServiceError
 from telora.customers import services
@@ -20,6 +21,7 @@ from telora.customers.constants import NUMBER_TYPES
 from telora.customers.forms.offers import by_kind, offers, service_types_on_sale
 from telora.customers.forms.subscriptions import ProductChoiceForm, ReasonForm, SubscriptionForm, SwapSimForm
 from telora.customers.selectors import number_history, product_history, products_on
+from telora.customers.templatetags.customers_ui import identifier
 from telora.customers.views.common import (
     CustomerObjectMixin,
     SubscriptionObjectMixin,
@@ -44,6 +46,7 @@ class RuleErrorsMixin:
         except ServiceError as exc:
             if exc.code == "rules" or exc.field == "products":
                 form.rule_errors = rule_messages(exc)
+                form.rule_codes = {message.split()[0] for message in form.rule_errors}
                 form.add_error(None, _("The catalogue does not allow this combination of products."))
             else:
                 attach_service_error(form, indexed_fields(exc), self.service_field_map)
@@ -99,7 +102,7 @@ class SubscriptionCreateView(RuleErrorsMixin, CustomerObjectMixin, ServiceFormVi
         return services.create_subscription(self.customer, actor=actor, at=at, **form.service_values())
 
     def get_success_message(self, result):
-        return _("Subscription %(identifier)s sold.") % {"identifier": result.identifier or result.pk}
+        return _("Subscription %(identifier)s sold.") % {"identifier": identifier(result)}
 
     def get_success_url(self, result=None):
         return reverse("customers:subscription_detail", args=[result.pk])
@@ -113,10 +116,15 @@ class SubscriptionDetailView(SubscriptionObjectMixin, ScopedDetailView):
         subscription = self.object
         instances = list(product_history(subscription))
         assignments = list(number_history(subscription))
+        current = [i for i in products_on(subscription) if i.kind in ("plan", "addon")]
+        day = clock.localtime(clock.now(), subscription.brand).date()
+        for instance in current:
+            instance.monthly = effective_price(instance.product, "recurring", day,
+                                               customer_group=subscription.customer.customer_group)
         context.update(
             customer=subscription.customer,
-            title=subscription.identifier or _("Subscription %(id)s") % {"id": subscription.pk},
-            current=[i for i in products_on(subscription) if i.kind in ("plan", "addon")],
+            title=identifier(subscription),
+            current=current, monthly=sum(i.monthly for i in current if i.monthly is not None),
             instances=instances, assignments=assignments, number_types=NUMBER_TYPES,
             can_change=subscription.is_live and self.scoped_queryset("change").filter(pk=subscription.pk).exists(),
         )
@@ -165,7 +173,7 @@ class ChangePlanView(ProductActionView):
 
     @property
     def heading(self):
-        return _("Change the plan of %(line)s") % {"line": self.object.identifier or self.object.pk}
+        return _("Change the plan of %(line)s") % {"line": identifier(self.object)}
 
     @property
     def intro(self):
@@ -192,7 +200,7 @@ class AddAddonView(ProductActionView):
 
     @property
     def heading(self):
-        return _("Add an add-on to %(line)s") % {"line": self.object.identifier or self.object.pk}
+        return _("Add an add-on to %(line)s") % {"line": identifier(self.object)}
 
     @property
     def submit_label(self):
@@ -210,7 +218,7 @@ class AddOneTimeView(ProductActionView):
 
     @property
     def heading(self):
-        return _("Sell a one-time product on %(line)s") % {"line": self.object.identifier or self.object.pk}
+        return _("Sell a one-time product on %(line)s") % {"line": identifier(self.object)}
 
     @property
     def submit_label(self):
@@ -252,7 +260,7 @@ class SuspendView(ReasonActionView):
 
     @property
     def heading(self):
-        return _("Suspend %(line)s") % {"line": self.object.identifier or self.object.pk}
+        return _("Suspend %(line)s") % {"line": identifier(self.object)}
 
     @property
     def intro(self):
@@ -272,7 +280,7 @@ class SuspendView(ReasonActionView):
 class ResumeView(ReasonActionView):
     @property
     def heading(self):
-        return _("Resume %(line)s") % {"line": self.object.identifier or self.object.pk}
+        return _("Resume %(line)s") % {"line": identifier(self.object)}
 
     @property
     def submit_label(self):
@@ -295,7 +303,7 @@ class TerminateView(ReasonActionView):
 
     @property
     def heading(self):
-        return _("Terminate %(line)s") % {"line": self.object.identifier or self.object.pk}
+        return _("Terminate %(line)s") % {"line": identifier(self.object)}
 
     @property
     def intro(self):
@@ -330,7 +338,7 @@ class SwapSimView(SubscriptionFormMixin, ServiceFormView):
 
     @property
     def heading(self):
-        return _("New SIM card for %(line)s") % {"line": self.object.identifier or self.object.pk}
+        return _("New SIM card for %(line)s") % {"line": identifier(self.object)}
 
     @property
     def intro(self):
