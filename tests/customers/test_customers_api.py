@@ -118,3 +118,25 @@ def test_addresses_contacts_and_files(csr_api, ann, settings, tmp_path):
     content = csr_api.get(f"{base}/files/{upload.json()['id']}/content")
     assert content.status_code == 200 and b"".join(content.streaming_content) == b"%PDF-1.4 x"
     assert content["Content-Type"] == "application/pdf"
+
+
+def test_customer_account_and_line_all_through_the_api(csr_api, shop):
+    """An integrator's whole sale: TMF629 customer, TMF666 billing account, then /api/v1/subscriptions."""
+    customer = csr_api.post("/tmf-api/customerManagement/v4/customer", {
+        "name": "Eva Visser", "contactMedium": [
+            {"mediumType": "email", "characteristic": {"emailAddress": "eva@example.com"}},
+            {"mediumType": "postalAddress", "characteristic": {"contactType": "legal,billing,shipping",
+                                                               "street1": "Molenweg 3", "postCode": "9711 AB",
+                                                               "city": "Groningen"}}]}).json()
+    account = csr_api.post("/tmf-api/accountManagement/v4/billingAccount", {
+        "relatedParty": [{"id": customer["id"], "role": "customer"}],
+        "defaultPaymentMethod": {"id": "MANDATE-1", "name": "direct_debit"}}).json()
+    line = csr_api.post(SUBS, {"customer": int(customer["id"]), "billing_account": int(account["id"]),
+                               "service_type": "mobile_postpaid", "plan": "MOB_POST_10GB"})
+    assert line.status_code == 201, line.json()
+    body = line.json()
+    assert body["customer"]["number"] == "C0000001" and body["billing_account"]["number"] == "C0000001-1"
+    assert body["identifier"] == "31610000001" and body["iccid"]
+    product = csr_api.get(f"/tmf-api/productInventory/v4/product/{body['id']}").json()
+    assert product["relatedParty"][0]["id"] == customer["id"]
+    assert product["billingAccount"]["id"] == account["id"]
