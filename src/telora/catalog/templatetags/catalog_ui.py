@@ -9,6 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from telora.catalog import models as m
 from telora.core import rights
@@ -18,7 +19,8 @@ from telora.ui.views.generic import area_allowed
 
 register = template.Library()
 
-STATE_BADGES = {"current": ("green", "In effect"), "future": ("azure", "Starts later"), "ended": ("secondary", "Closed")}
+STATE_BADGES = {"current": ("green", gettext_lazy("In effect")), "future": ("azure", gettext_lazy("Starts later")),
+                "ended": ("secondary", gettext_lazy("Closed"))}
 
 
 @register.simple_tag
@@ -27,8 +29,7 @@ def state_badge(state: str, row=None):
     title = ""
     if row is not None:
         title = f"{row.valid_from:%Y-%m-%d} → {row.valid_to:%Y-%m-%d}" if row.valid_to else f"{row.valid_from:%Y-%m-%d} →"
-    return format_html('<span class="badge bg-{}-lt" title="{}" data-state="{}">{}</span>', colour, title, state,
-                       _(label))
+    return format_html('<span class="badge bg-{}-lt" title="{}" data-state="{}">{}</span>', colour, title, state, label)
 
 
 @register.filter
