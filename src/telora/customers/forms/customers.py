@@ -24,15 +24,16 @@ from telora.customers.forms.common import (
     text,
 )
 from telora.customers.services.files import max_bytes
-from telora.customers.templatetags.customers_ui import ROLE_LABELS, STATUS_LABELS
+from telora.customers.templatetags.customers_ui import (
+    ID_TYPE_LABELS,
+    PAYMENT_LABELS,
+    ROLE_LABELS,
+    STATUS_LABELS,
+)
 from telora.ui.forms.fields import DateInput
 
 KINDS = [("private", _("Private person")), ("business", _("Business"))]
-ID_TYPE_LABELS = {"passport": _("Passport"), "id_card": _("Identity card"), "driving_licence": _("Driving licence"),
-                  "residence_permit": _("Residence permit"), "other": _("Other document")}
 DELIVERY_LABELS = {"email": _("By e-mail"), "print": _("Printed, by post")}
-PAYMENT_LABELS = {"invoice": _("Pay by invoice"), "direct_debit": _("Direct debit"), "card": _("Card (token)"),
-                  "bank_transfer": _("Bank transfer"), "other": _("Other")}
 ANY = [("", _("Any"))]
 
 

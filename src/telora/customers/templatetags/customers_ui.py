@@ -35,6 +35,12 @@ ROLE_LABELS = {
     "installation": gettext_lazy("Installation"), "primary": gettext_lazy("Primary"),
     "technical": gettext_lazy("Technical"), "other": gettext_lazy("Other"),
 }
+ID_TYPE_LABELS = {"passport": gettext_lazy("Passport"), "id_card": gettext_lazy("Identity card"),
+                  "driving_licence": gettext_lazy("Driving licence"),
+                  "residence_permit": gettext_lazy("Residence permit"), "other": gettext_lazy("Other document")}
+PAYMENT_LABELS = {"invoice": gettext_lazy("Pay by invoice"), "direct_debit": gettext_lazy("Direct debit"),
+                  "card": gettext_lazy("Card (token)"), "bank_transfer": gettext_lazy("Bank transfer"),
+                  "other": gettext_lazy("Other")}
 KIND_LABELS = {"plan": gettext_lazy("Plan"), "addon": gettext_lazy("Add-on"), "one_time": gettext_lazy("One-time"),
                "device": gettext_lazy("Device")}
 END_REASONS = {"plan_change": gettext_lazy("plan changed"), "removed": gettext_lazy("removed"),
@@ -71,6 +77,16 @@ def service_icon(service_type: str) -> str:
 @register.filter
 def role_label(role: str) -> str:
     return str(ROLE_LABELS.get(role, role))
+
+
+@register.filter
+def id_type_label(id_type: str) -> str:
+    return str(ID_TYPE_LABELS.get(id_type, id_type))
+
+
+@register.filter
+def payment_label(method: str) -> str:
+    return str(PAYMENT_LABELS.get(method, method))
 
 
 @register.filter

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.http import FileResponse, Http404
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from telora.core.services.actors import PermissionDeniedError
 from telora.customers import services
@@ -22,10 +23,12 @@ class CustomerPartForm(CustomerObjectMixin, ServiceFormView):
     template_name = "customers/part_form.html"
     tab = ""
     heading = ""
+    submit_label = ""
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["title"] = self.heading
+        context["submit_label"] = self.submit_label
         context["back_url"] = customer_url(self.customer, self.tab)
         return context
 
@@ -63,6 +66,7 @@ class PartRemoveView(ChildObjectMixin, ServiceActionView):
 class AddressCreateView(CustomerPartForm):
     form_class = AddressForm
     tab = "addresses"
+    submit_label = gettext_lazy("Add address")
 
     @property
     def heading(self):
@@ -116,6 +120,7 @@ class AddressRemoveView(PartRemoveView):
 class ContactCreateView(CustomerPartForm):
     form_class = ContactForm
     tab = "contacts"
+    submit_label = gettext_lazy("Add contact")
 
     @property
     def heading(self):
@@ -239,6 +244,7 @@ class FileUploadView(CustomerPartForm):
     form_class = FileUploadForm
     tab = "files"
     service_field_map = {"content_type": "file", "name": "file"}
+    submit_label = gettext_lazy("Upload")
 
     @property
     def heading(self):
