@@ -214,3 +214,13 @@ def test_files_upload_with_limits_and_download(client, ann, settings):
     assert "is not accepted" in form_errors(response)["file"][0]
     client.post(reverse("customers:file_delete", args=[row.pk]))
     assert not ann.files.exists()
+
+
+def test_the_parent_field_suggests_business_customers(client, shop, system, ann):
+    from telora.core import clock
+    from telora.customers import services as s
+
+    acme = s.create_customer(shop, actor=system, at=clock.now(), kind="business", company_name="Acme Holding BV")
+    response = client.get(reverse("customers:customer_pick"), {"parent": "acme"}, headers={"HX-Request": "true"})
+    assert f'<option value="{acme.number}">Acme Holding BV</option>' in response.content.decode()
+    assert ann.number not in client.get(reverse("customers:customer_pick"), {"parent": "vries"}).content.decode()
