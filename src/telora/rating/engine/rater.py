@@ -1,0 +1,289 @@
+"""Rating a batch of usage records against a compiled tariff. Pure: plain data in, plain data out.
+
+For each record, in start-time order: the subscription holding its A-number then; the rate plan's
+band at the local start time; the zone (destinations by the longest B-number prefix whose zone has
+a rate, data by country); the charged quantity after increments; bundles drawn down (the one
+expiring first first, an add-on's before the plan's at the same moment); the charge for what
+bundles left, with usage discounts; the prepaid balance after it. See docs/rating.md.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable
+from decimal import Decimal
+from itertools import islice
+from operator import le
+
+from telora.rating.engine.money import div_half_up, from_micro, to_micro
+from telora.rating.engine.records import DESTINATION_SERVICES, Ignored, ParseFailure, UsageRecord
+from telora.rating.engine.results import (
+    DUPLICATE,
+    LOW_BALANCE,
+    NO_RATE,
+    PARSE_ERROR,
+    ZERO_BALANCE,
+    BalanceEvent,
+    BatchResult,
+    BundleUse,
+    CounterUpdate,
+    FailedRecord,
+    RatedRecord,
+)
+from telora.rating.engine.state import Periods, Profile, SubscriberState
+from telora.rating.engine.subscribers import SubscriberContext, SubscriberDirectory
+from telora.rating.engine.tables import Tables
+
+NO_BUNDLES: tuple = ()
+NO_DISCOUNTS: tuple = ()
+MISSING = object()
+
+
+def charged_quantity(usage: int, first: int, step: int) -> int:
+    """q = 0 for no usage, else first + ceil(max(0, usage - first) / next) * next."""
+    if usage <= 0:
+        return 0
+    over = usage - first
+    return first if over <= 0 else first - (-over // step) * step
+
+
+class Rater:
+    """Rates batches against one compiled tariff. Build one per tariff snapshot and reuse it: the
+    lookups it caches (zones by prefix, bands by minute, bundle periods) serve every batch."""
+
+    def __init__(self, tariff, *, home_country: str, low_balance_threshold: Decimal | int | str = Decimal(5)):
+        self.tables = Tables(tariff, home_country=home_country)
+        self.periods = Periods(self.tables)
+        self.low_balance_threshold = to_micro(low_balance_threshold)
+        self._profiles: dict[tuple, Profile] = {}
+
+    def rate(self, records: Iterable[UsageRecord | ParseFailure | Ignored],
+             subscribers: SubscriberDirectory | Iterable[SubscriberContext], *,
+             seen: set[str] | None = None) -> BatchResult:
+        """Rate one batch. `records` may come straight from a parser (failures and ignored records
+        pass through to the result). `seen` holds the record ids already taken from this source;
+        it is updated, so a later batch of the same source finds this batch's ids in it.
+
+        The cyclic garbage collector is paused while the batch is rated: the batch allocates
+        millions of small objects and no cycles, and the collector's passes over them cost more
+        than the rating itself. It is switched back on (if it was on) before returning.
+        """
+        if not isinstance(subscribers, SubscriberDirectory):
+            subscribers = SubscriberDirectory(subscribers)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            result = BatchResult()
+            records_in = self._admit(records, result, set() if seen is None else seen)
+            stamps = [record.start_time.timestamp() for record in records_in]
+            if all(map(le, stamps, islice(stamps, 1, None))):
+                order = range(len(records_in))  # already in start-time order, as a switch writes them
+            else:
+                order = sorted(range(len(records_in)), key=stamps.__getitem__)
+            states: dict = {}
+            self._rate_sorted(records_in, stamps, order, subscribers, states, result)
+            self._finish(states, result)
+            return result
+        finally:
+            if collecting:
+                gc.enable()
+
+    @staticmethod
+    def _admit(records, result: BatchResult, seen: set[str]) -> list[UsageRecord]:
+        """Parse failures and ignored records to the result; a record id seen before is a duplicate."""
+        admitted = []
+        failed = result.failed
+        for record in records:
+            if type(record) is not UsageRecord:
+                if isinstance(record, ParseFailure):
+                    failed.append(FailedRecord(record, PARSE_ERROR, record.reason))
+                    continue
+                if isinstance(record, Ignored):
+                    result.ignored.append(record)
+                    continue
+            record_id = record.record_id
+            if record_id in seen:
+                failed.append(FailedRecord(record, DUPLICATE, f"record {record_id} was already taken"))
+                continue
+            seen.add(record_id)
+            admitted.append(record)
+        return admitted
+
+    def _state(self, ctx: SubscriberContext, states: dict) -> SubscriberState:
+        key = Profile.key(ctx)
+        profile = self._profiles.get(key)
+        if profile is None:
+            profile = self._profiles[key] = Profile(ctx, self.tables)
+        state = states[ctx.subscription_id] = SubscriberState(ctx, self.tables, profile, self.low_balance_threshold)
+        return state
+
+    def _rate_sorted(self, records, stamps, order, directory, states, result) -> None:
+        tables = self.tables
+        slots_get = tables._slots.get
+        local_slot = tables.local_slot
+        destination_rate = tables.destination_rate
+        data_rate = tables.data_rate
+        max_prefix = tables.max_prefix
+        resolve = directory.resolve
+        by_number: dict[str, tuple[float, float, SubscriberState]] = {}  # the state a number led to, and when
+        by_number_get = by_number.get
+        states_get = states.get
+        rated_append = result.rated.append
+        failed_append = result.failed.append
+        new = tuple.__new__
+        destination = DESTINATION_SERVICES
+        for index in order:
+            record = records[index]
+            ts = stamps[index]
+            rid, service, a_number, b_number, start_time, duration, volume, quantity, location, charge_given, \
+                direction, _line = record
+            held = by_number_get(a_number)
+            if held is not None and held[0] <= ts < held[1]:
+                state = held[2]
+            else:
+                ctx, reason = resolve(a_number, ts)
+                if ctx is None:
+                    failed_append(FailedRecord(record, reason, f"no active subscription holds {a_number} "
+                                                               f"at {start_time.isoformat()}"))
+                    continue
+                state = states_get(ctx.subscription_id)
+                if state is None:
+                    state = self._state(ctx, states)
+                by_number[a_number] = directory.window(a_number, ts) + (state,)
+            plan = state.plan
+            slot = slots_get(int(ts // 60))
+            if slot is None:
+                slot = local_slot(ts)
+            band = plan.band_table[slot[0]] if plan is not None and plan.band_table is not None else None
+            usage = duration if service == "voice" else volume if service == "data" else quantity
+
+            if direction == "in" or (charge_given is not None and service == "content"):
+                self._unrated(record, state, band, usage, result)
+                continue
+            if plan is None:
+                entry = None
+            elif service in destination:
+                entry = plan.destination_cache[service][band].get(b_number[:max_prefix], MISSING)
+                if entry is MISSING:
+                    entry = destination_rate(plan, service, band, b_number)
+            else:
+                entry = data_rate(plan, band, location)
+            if entry is None:
+                if usage <= 0:  # nothing used costs nothing, even where nothing is priced
+                    self._append(record, state, None, band, None, usage, 0, NO_BUNDLES, 0, result)
+                    continue
+                failed_append(FailedRecord(record, NO_RATE, self._no_rate(state, service, band, record)))
+                continue
+
+            if usage <= 0:
+                rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
+                                               entry.rate, usage, 0, NO_BUNDLES, NO_DISCOUNTS, 0, 0, state.balance)))
+                continue
+            first = entry.first
+            over = usage - first
+            q = first if over <= 0 else first - (-over // entry.next) * entry.next
+            if state.holdings:
+                covered, bundle_use = self._draw(state, service, entry.zone, q, ts, slot[1])
+            else:
+                covered, bundle_use = 0, NO_BUNDLES
+            if covered == 0:
+                charge = entry.setup + div_half_up(entry.num * q, entry.den)
+                if charge < entry.minimum:
+                    charge = entry.minimum
+            elif covered < q:  # the rest pays the price alone: no setup, no minimum
+                charge = div_half_up(entry.num * (q - covered), entry.den)
+            else:
+                charge = 0
+            if state.discounts or state.balance is not None:
+                self._append(record, state, entry.rate, band, entry.zone, usage, q, bundle_use, charge, result)
+            else:
+                rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
+                                               entry.rate, usage, q, bundle_use, NO_DISCOUNTS, 0, charge, None)))
+
+    def _unrated(self, record, state, band, usage, result) -> None:
+        """Content priced by its source, and incoming usage (no charge: the catalogue has no
+        incoming rates; the zone of the calling number is kept)."""
+        if record.direction == "in":
+            zones = self.tables.destination_zones(record.b_number) if record.b_number else []
+            zone, charge = (zones[0] if zones else None), 0
+        else:
+            zone, charge = None, to_micro(record.charge) if usage > 0 else 0
+        self._append(record, state, None, band, zone, usage, usage if usage > 0 else 0, NO_BUNDLES, charge, result)
+
+    def _append(self, record, state, rate, band, zone, usage, q, bundle_use, charge, result) -> None:
+        """The slower tail: usage discounts, then the prepaid balance and its events."""
+        applied = NO_DISCOUNTS
+        discount = 0
+        if charge > 0 and state.discounts:
+            codes = []
+            for entry in state.discounts:
+                if entry.applies(record.service, zone):
+                    off = div_half_up(charge * entry.num, entry.den)
+                    charge -= off
+                    discount += off
+                    codes.append(entry.code)
+            applied = tuple(codes)
+        balance = state.balance
+        if balance is not None and charge:
+            after = balance - charge
+            threshold = state.threshold
+            if balance > threshold >= after:
+                result.events.append(BalanceEvent(state.subscription_id, LOW_BALANCE, record.record_id,
+                                                  record.start_time, from_micro(after), from_micro(threshold)))
+            if balance > 0 >= after:
+                result.events.append(BalanceEvent(state.subscription_id, ZERO_BALANCE, record.record_id,
+                                                  record.start_time, from_micro(after), from_micro(threshold)))
+            balance = state.balance = after
+        result.rated.append(RatedRecord(record, state.subscription_id, state.rate_plan, zone, band, rate, usage, q,
+                                        bundle_use, applied, discount, charge, balance))
+
+    def _draw(self, state: SubscriberState, service: str, zone: str, q: int, ts: float, day) -> tuple[int, tuple]:
+        """Draw q from the bundles that hold then, the one expiring first first; returns the units
+        covered and what was drawn from each."""
+        candidates = state.candidates(service, zone)
+        if not candidates:
+            return 0, NO_BUNDLES
+        period = self.periods.period
+        used = state.used
+        live = []
+        for holding, index, amount in candidates:
+            if holding.from_ts <= ts < holding.to_ts:
+                start, end, ends_at = period(holding.bundle.period, state.anchor, day)
+                key = (holding.key, index, start)
+                left = amount - used.get(key, 0)
+                if left > 0:
+                    expires = ends_at if ends_at < holding.to_ts else holding.to_ts
+                    live.append((expires, holding.rank, index, holding, key, end, left, amount))
+        if not live:
+            return 0, NO_BUNDLES
+        live.sort(key=lambda item: item[:3])
+        remaining = q
+        uses = []
+        for _expires, _rank, index, holding, key, end, left, amount in live:
+            take = left if left < remaining else remaining
+            used[key] = amount - left + take
+            state.touched[key] = (holding, end, amount)
+            uses.append(BundleUse(holding.key, holding.code, index, key[2], take))
+            remaining -= take
+            if remaining == 0:
+                break
+        return q - remaining, tuple(uses)
+
+    def _no_rate(self, state: SubscriberState, service: str, band, record: UsageRecord) -> str:
+        if state.plan is None:
+            return f"plan {state.ctx.plan} has no rate plan {state.rate_plan or ''}".rstrip()
+        if service in DESTINATION_SERVICES:
+            zones = self.tables.destination_zones(record.b_number)
+            where = f"zones {', '.join(zones)}" if zones else f"no zone for {record.b_number!r}"
+        else:
+            zones = self.tables.data_zones(record.location)
+            where = f"zones {', '.join(zones)}" if zones else f"no zone for country {record.location or 'home'}"
+        return f"rate plan {state.rate_plan} has no {service} rate for {where}" + (f" in band {band}" if band else "")
+
+    def _finish(self, states: dict, result: BatchResult) -> None:
+        for state in states.values():
+            if state.balance is not None:
+                result.balances[state.subscription_id] = from_micro(state.balance)
+            for key, (holding, end, amount) in state.touched.items():
+                result.counters.append(CounterUpdate(state.subscription_id, holding.key, holding.code, key[1], key[2],
+                                                     end, state.used[key], amount))
