@@ -108,7 +108,21 @@ def test_create_a_billing_account_the_tmf_way(csr_api, ann):
     assert response.status_code == 201, response.json()
     body = response.json()
     assert body["creditLimit"] == {"unit": "EUR", "value": 250.5}
+    assert b'"value": 250.5' in response.content or b'"value":250.5' in response.content
     assert body["defaultPaymentMethod"]["id"] == "MANDATE-77"
+
+
+def test_credit_limits_are_written_with_exactly_their_digits(csr_api, ann):
+    """A float would print 123456789012.34567; the exact renderer keeps every digit."""
+    import json
+    from decimal import Decimal
+
+    response = csr_api.post(ACCOUNTS, {
+        "name": "Big", "relatedParty": [{"id": str(ann.pk), "role": "customer"}],
+        "creditLimit": {"unit": "EUR", "value": "123456789012.345678"}})
+    assert response.status_code == 201, response.json()
+    body = json.loads(response.content, parse_float=Decimal)
+    assert body["creditLimit"]["value"] == Decimal("123456789012.345678")
     assert body["billStructure"]["cycleSpecification"]["id"] == "M15"
     postal = [m for m in body["contact"][0]["contactMedium"] if m["mediumType"] == "postalAddress"]
     assert postal[0]["characteristic"]["street1"] == "Postbus 12"
@@ -130,14 +144,17 @@ def test_product_inventory_has_tmf637_fields(csr_api, mobile, ann):
     assert set(body) <= spec_fields("TMF637-ProductInventory-v4.0.0.swagger.json", "Product") | {"@type"}
     assert (body["@type"], body["status"], body["isBundle"]) == ("Product", "active", True)
     assert body["productSerialNumber"] == mobile.identifier
-    assert body["productOffering"]["id"] == "MOB_POST_BASIC"
+    offering = body["productOffering"]
+    basic = mobile.products.get(product__code="MOB_POST_BASIC").product
+    assert offering["id"] == str(basic.pk)  # the same id TMF620 serves the offering under
+    assert offering["href"] == f"/tmf-api/productCatalogManagement/v4/productOffering/{basic.pk}"
     assert body["relatedParty"][0] == {"id": str(ann.pk), "href": f"{CUSTOMERS}/{ann.pk}", "name": "Ann de Vries",
                                        "role": "customer", "@referredType": "Customer"}
     assert body["billingAccount"]["id"] == str(mobile.billing_account_id)
     resources = {r["@referredType"]: r["id"] for r in body["realizingResource"]}
     assert resources == {"SimCard": mobile.sim.iccid, "PhoneNumber": mobile.identifier}
-    assert [(p["productOffering"]["id"], p["status"]) for p in body["product"]] == [
-        ("MOB_POST_BASIC", "active"), ("ROAM_EU_5GB", "active")]
+    assert [(p["productOffering"]["name"], p["status"]) for p in body["product"]] == [
+        (basic.name, "active"), ("EU roaming 5 GB", "active")]
     item_fields = spec_fields("TMF637-ProductInventory-v4.0.0.swagger.json", "Product") | {"@type"}
     assert all(set(p) <= item_fields for p in body["product"])
 

@@ -5,13 +5,15 @@ accountManagement (billingAccount), TMF637 productInventory.
 """
 
 from telora.api.main import make_api
+from telora.api.tmf import ExactJSONRenderer
 
 customer_api = make_api(title="Customer Management (TMF629)", version="4.0.0", urls_namespace="tmf-customer",
                         description="Telora customers in the TMF629 Customer shape.")
 customer_api.add_router("", "telora.customers.tmf.customer.router")
 
 account_api = make_api(title="Account Management (TMF666)", version="4.0.0", urls_namespace="tmf-account",
-                       description="Telora billing accounts in the TMF666 BillingAccount shape.")
+                       description="Telora billing accounts in the TMF666 BillingAccount shape.",
+                       renderer=ExactJSONRenderer())
 account_api.add_router("", "telora.customers.tmf.account.router")
 
 product_api = make_api(title="Product Inventory (TMF637)", version="4.0.0", urls_namespace="tmf-product",

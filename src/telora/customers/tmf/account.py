@@ -10,18 +10,15 @@ billing address. Telora adds `accountNumber` and `billingGroup` (extension attri
 
 from __future__ import annotations
 
-from decimal import Decimal
-from typing import Annotated
-
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Status
-from pydantic import PlainSerializer
 
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
+from telora.api.tmf import ExactNumber
 from telora.core import clock
 from telora.core.services.actors import Actor, ServiceError
 from telora.customers import services
@@ -44,11 +41,11 @@ router = Router(tags=["billingAccount"])
 
 
 class Money(TmfSchema):
-    """TMF Money: `value` is a JSON number. Read exactly (as a Decimal); written as a number, which is
-    exact for any credit limit people set (up to 15 significant digits)."""
+    """TMF Money: `value` is a JSON number, read as a Decimal and written with exactly its digits
+    by the API's ExactJSONRenderer (never through float)."""
 
     unit: str | None = None
-    value: Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="always")]
+    value: ExactNumber
 
 
 class BillStructure(TmfSchema):

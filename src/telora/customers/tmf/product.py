@@ -17,6 +17,7 @@ from ninja import Field, Query, Router
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
+from telora.catalog.tmf.common import offering_ref
 from telora.core import clock
 from telora.customers.models import ProductInstance, Subscription
 from telora.customers.selectors import subscriptions_for_user
@@ -102,7 +103,7 @@ def _item(instance: ProductInstance, now) -> dict:
         "id": str(instance.pk), "name": product.name, "@type": "Product",
         "status": "active" if on and instance.start_at <= now else ("pendingActive" if on else "terminated"),
         "startDate": iso(instance.start_at), "terminationDate": iso(instance.end_at),
-        "productOffering": {"id": product.code, "name": product.name, "@referredType": "ProductOffering"},
+        "productOffering": offering_ref(product),
         "productCharacteristic": characteristics(characteristic("kind", instance.kind),
                                                  characteristic("endReason", instance.end_reason)),
     }
@@ -134,8 +135,7 @@ def render(sub: Subscription) -> dict:
         "status": STATUS[sub.status], "isBundle": True, "isCustomerVisible": True,
         "productSerialNumber": sub.identifier or None, "orderDate": iso(sub.created_at),
         "startDate": iso(sub.activated_at), "terminationDate": iso(sub.terminated_at),
-        "productOffering": {"id": plan.product.code, "name": plan.product.name, "@referredType": "ProductOffering"}
-        if plan else None,
+        "productOffering": offering_ref(plan.product) if plan else None,
         "productCharacteristic": characteristics(
             characteristic("serviceType", sub.service_type), characteristic("identifier", sub.identifier),
             characteristic("iccid", sub.sim.iccid if sub.sim_id else None),
