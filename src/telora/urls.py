@@ -1,5 +1,3 @@
-from django.conf import settings
-from django.conf.urls.static import static
 from django.urls import include, path
 
 from telora.api.main import api
@@ -18,5 +16,5 @@ urlpatterns = [
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]
-if settings.DEBUG:
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# MEDIA_ROOT is never served as static files, not even in debug mode: uploads, exports and
+# logos go through views that check rights.

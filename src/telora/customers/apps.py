@@ -18,7 +18,8 @@ class CustomersConfig(AppConfig):
         register_object_page("customers.subscription", "customers:subscription_detail")
         register_object_page("customers.billingaccount", "customers:account_detail")
 
-        from telora.customers import demo, search
+        from telora.customers import demo, search, usage
 
         search.register()
         demo.register()
+        usage.register()
