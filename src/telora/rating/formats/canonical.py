@@ -1,0 +1,130 @@
+"""The canonical usage-record CSV (`--format csv`): a header line naming the columns, then one
+record a line. Columns (any order, extra columns ignored):
+
+    record_id, service, a_number, b_number, start_time, duration, volume, quantity, location, charge
+
+start_time is ISO 8601 with an offset; duration in seconds, volume in bytes, quantity (messages or
+items) 1 when empty; location an ISO 3166 alpha-2 country, empty for home; charge a pre-priced
+amount for content. See docs/rating.md.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from decimal import Decimal, InvalidOperation
+from operator import itemgetter
+from typing import TextIO
+
+from telora.rating.engine.records import SERVICES, ParseFailure, UsageRecord, make_record
+from telora.rating.formats.common import csv_line, normalise_number, number_or_empty, whole
+
+COLUMNS = ("record_id", "service", "a_number", "b_number", "start_time", "duration", "volume", "quantity",
+           "location", "charge")
+NEEDS_B_NUMBER = frozenset({"voice", "sms", "mms", "content"})
+_SERVICES = frozenset(SERVICES)
+_fromisoformat = dt.datetime.fromisoformat
+
+
+def _fast(fields, line: int) -> UsageRecord:
+    """The common case, with as few calls as possible; anything unusual raises and `_explain` says why."""
+    record_id, service, a_number, b_number, start, duration, volume, quantity, location, charge = fields
+    if service not in _SERVICES or not record_id:
+        raise ValueError
+    if not (a_number.isdigit() and a_number.isascii()) or a_number[:2] == "00":
+        a_number = normalise_number(a_number)
+    if b_number and (not (b_number.isdigit() and b_number.isascii()) or b_number[:2] == "00"):
+        b_number = normalise_number(b_number)
+    elif not b_number and service in NEEDS_B_NUMBER:
+        raise ValueError
+    moment = _fromisoformat(start)
+    if moment.tzinfo is None:
+        raise ValueError
+    if location and (len(location) != 2 or not location.isalpha() or not location.isascii()):
+        raise ValueError
+    record = make_record(record_id, service, a_number, b_number, moment,
+                         whole(duration, "duration"), whole(volume, "volume"),
+                         whole(quantity, "quantity") if quantity else 1, location.upper(),
+                         _charge(charge) if charge else None, "out", line)
+    return record
+
+
+def _charge(text: str) -> Decimal:
+    value = Decimal(text)
+    if not value.is_finite():
+        raise ValueError
+    return value
+
+
+def _explain(fields) -> str:
+    """Every problem of a line that failed, so one look is enough to fix it."""
+    record_id, service, a_number, b_number, start, duration, volume, quantity, location, charge = fields
+    problems = []
+    if not record_id:
+        problems.append("record_id: required")
+    if service not in _SERVICES:
+        problems.append(f"service: {service!r} is not one of {', '.join(SERVICES)}")
+    try:
+        if not normalise_number(a_number):
+            problems.append("a_number: required")
+    except ValueError as exc:
+        problems.append(f"a_number: {exc}")
+    try:
+        if not number_or_empty(b_number) and service in NEEDS_B_NUMBER:
+            problems.append(f"b_number: required for {service}")
+    except ValueError as exc:
+        problems.append(f"b_number: {exc}")
+    try:
+        if _fromisoformat(start).tzinfo is None:
+            problems.append(f"start_time: {start!r} has no offset (write e.g. 2026-10-05T09:15:00+02:00)")
+    except ValueError:
+        problems.append(f"start_time: {start!r} is not ISO 8601 with an offset")
+    for name, text in (("duration", duration), ("volume", volume), ("quantity", quantity)):
+        try:
+            whole(text, name)
+        except ValueError as exc:
+            problems.append(str(exc))
+    if location and (len(location) != 2 or not location.isalpha() or not location.isascii()):
+        problems.append(f"location: {location!r} is not an ISO 3166 alpha-2 country")
+    if charge:
+        try:
+            _charge(charge)
+        except (ValueError, InvalidOperation):
+            problems.append(f"charge: {charge!r} is not an amount")
+    return "; ".join(problems) or "unreadable line"
+
+
+def parse(stream: TextIO, **_options) -> Iterator[UsageRecord | ParseFailure]:
+    """Records from a canonical CSV text stream (open it with newline='')."""
+    reader = csv.reader(stream)
+    header = next(reader, None)
+    if header is None:
+        return
+    names = [name.strip().lower() for name in header]
+    if names:
+        names[0] = names[0].lstrip("\ufeff")
+    missing = [column for column in COLUMNS if column not in names]
+    if missing:
+        reason = f"header: missing column(s) {', '.join(missing)} (the first line must name the columns)"
+        yield ParseFailure(1, reason, csv_line(header))
+        for row in reader:
+            if row:
+                yield ParseFailure(reader.line_num, reason, csv_line(row), row[0])
+        return
+    width = len(names)
+    in_order = names[:len(COLUMNS)] == list(COLUMNS)
+    pick = itemgetter(*(names.index(column) for column in COLUMNS))
+    for row in reader:
+        if not row:
+            continue  # a blank line is not a record
+        line = reader.line_num
+        if len(row) != width:
+            yield ParseFailure(line, f"{len(row)} fields where the header has {width}", csv_line(row), row[0])
+            continue
+        try:
+            record = _fast(row if in_order and width == len(COLUMNS) else pick(row), line)
+        except (ValueError, InvalidOperation):
+            yield ParseFailure(line, _explain(pick(row)), csv_line(row), row[0])
+            continue
+        yield record

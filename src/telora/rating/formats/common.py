@@ -1,0 +1,58 @@
+"""Small pieces the parsers share: number normalisation, strict whole numbers, local times."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from zoneinfo import ZoneInfo
+
+
+def normalise_number(text: str) -> str:
+    """E.164 digits without '+' or the international prefix '00': '+45 20 00 00 01' -> '4520000001'.
+    Spaces, dashes, dots and brackets are dropped; anything else is refused (ValueError)."""
+    number = text.strip()
+    if number.startswith("+"):
+        number = number[1:]
+    for separator in " -.()":
+        number = number.replace(separator, "")
+    if number.startswith("00"):
+        number = number[2:]
+    if not (number.isascii() and number.isdigit()):
+        raise ValueError(f"{text!r} is not a phone number")
+    return number
+
+
+def number_or_empty(text: str) -> str:
+    return normalise_number(text) if text.strip() else ""
+
+
+def whole(text: str, what: str) -> int:
+    """A non-negative whole number written in ASCII digits ('' is 0)."""
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()):
+        raise ValueError(f"{what}: {text!r} is not a whole number")
+    return int(text)
+
+
+def zone(timezone: str | dt.tzinfo | None, default: str = "UTC") -> dt.tzinfo:
+    if timezone is None:
+        return ZoneInfo(default)
+    return ZoneInfo(timezone) if isinstance(timezone, str) else timezone
+
+
+def local_time(text: str, tz: dt.tzinfo, what: str) -> dt.datetime:
+    """'2026-10-03 09:15:00' in `tz` (a time with its own offset keeps it)."""
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{what}: {text!r} is not a date and time") from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def csv_line(row: list[str]) -> str:
+    """A row written back as one CSV line, for a failure's `text`."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(row)
+    return out.getvalue()
