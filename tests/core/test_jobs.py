@@ -52,3 +52,25 @@ def test_start_defers_the_worker_task_after_commit(system, brand_a, django_captu
         job = start_job("audit_export", actor=system, at=clock.now(), brand=brand_a)
     queued = ProcrastinateJob.objects.filter(task_name="telora.core.run_job").latest("id")
     assert queued.args == {"job_id": job.pk}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_real_worker_runs_a_started_job(make_brand, system, tmp_path):
+    """`telora worker --one-shot` in its own process picks the job from PostgreSQL and runs it."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    brand = make_brand("delta")
+    job = start_job("audit_export", actor=system, at=clock.now(), brand=brand, params={"brand_id": brand.pk})
+    s = connection.settings_dict
+    env = {**os.environ, "DATABASE_URL": f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
+           "TELORA_VAR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "telora.cli", "worker", "--one-shot"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.error
+    assert (tmp_path / "media" / job.result["file"]).exists()

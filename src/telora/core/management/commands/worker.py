@@ -12,9 +12,13 @@ class Command(BaseCommand):
         parser.add_argument("--queue", action="append", dest="queues", default=None,
                             help="listen only to this queue (repeatable; default all queues)")
         parser.add_argument("--name", default=None, help="worker name shown in job records")
+        parser.add_argument("--one-shot", action="store_true",
+                            help="run the jobs waiting now, then exit (for cron or a quick catch-up)")
 
-    def handle(self, *args, concurrency, queues, name, **options):
+    def handle(self, *args, concurrency, queues, name, one_shot, **options):
         argv = ["worker", f"--concurrency={concurrency}"]
+        if one_shot:
+            argv.append("--one-shot")
         if queues:
             argv.append("--queues=" + ",".join(queues))
         if name:
