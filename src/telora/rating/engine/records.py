@@ -68,6 +68,11 @@ class ParseFailure:
         self.text = text
         self.record_id = record_id
 
+    def __eq__(self, other):
+        return isinstance(other, ParseFailure) and all(getattr(self, n) == getattr(other, n) for n in self.__slots__)
+
+    __hash__ = None
+
     def __repr__(self):
         return f"ParseFailure(line {self.line}: {self.reason})"
 
@@ -81,6 +86,11 @@ class Ignored:
     def __init__(self, line: int, reason: str):
         self.line = line
         self.reason = reason
+
+    def __eq__(self, other):
+        return isinstance(other, Ignored) and (self.line, self.reason) == (other.line, other.reason)
+
+    __hash__ = None
 
     def __repr__(self):
         return f"Ignored(line {self.line}: {self.reason})"

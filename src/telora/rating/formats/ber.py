@@ -14,7 +14,7 @@ What becomes of each record type:
 
 | record | service | a_number | b_number | start | usage |
 |---|---|---|---|---|---|
-| pGWRecord | data | servedMSISDN | "" | recordOpeningTime | uplink + downlink bytes of listOfServiceData (else listOfTrafficVolumes); location from servingNodePLMNIdentifier's MCC |
+| pGWRecord | data | servedMSISDN | "" | recordOpeningTime | uplink + downlink bytes of listOfServiceData (else listOfTrafficVolumes); location: the country of servingNodePLMNIdentifier |
 | moCallRecord | voice | servedMSISDN | calledNumber | answerTime, else seizureTime | callDuration if answered, else 0 |
 | mtCallRecord | voice, direction "in" | servedMSISDN | callingNumber | as MOC | as MOC |
 | moSMSRecord | sms | servedMSISDN | destinationNumber | originationTime | 1, or 0 when smsResult says it failed |
@@ -30,17 +30,19 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import BinaryIO
 
 from pycrate_asn1dir import CDR
-from pycrate_mobile.MCC_MNC import MCC_dict
+from stdnum import imsi
+from stdnum.exceptions import ValidationError
 
 from telora.rating.engine.records import Ignored, ParseFailure, UsageRecord, make_record
 
 CS = CDR.CSChargingDataTypes
 GPRS = CDR.GPRSChargingDataTypes
 CHUNK = 1 << 20
-UNKNOWN_COUNTRY = "ZZ"  # an MCC pycrate does not know: rated in the data catch-all zone ("*")
+UNKNOWN_COUNTRY = "ZZ"  # a network no table knows: rated in the data catch-all zone ("*")
 
 USAGE_RECORDS = {  # CHOICE alternative -> the fields rating reads
     ("cs", "moCallRecord"): ("servedMSISDN", "calledNumber", "recordingEntity", "seizureTime", "answerTime",
@@ -238,13 +240,21 @@ def timestamp(octets: bytes | None) -> dt.datetime:
     return dt.datetime(2000 + year, month, day, hour, minute, second, tzinfo=dt.timezone(offset))
 
 
+@lru_cache(maxsize=4096)
 def plmn_country(octets: bytes | None) -> str:
-    """The country of a PLMN-Id's MCC (pycrate's MCC table); '' when absent."""
+    """The country of a PLMN-Id (MCC and MNC, TS 24.008) from python-stdnum's IMSI table, which
+    knows the network when an MCC spans several countries (310: the USA, and Guam); '' when absent."""
     if not octets or len(octets) != 3:
         return ""
-    mcc = f"{octets[0] & 0x0F}{octets[0] >> 4}{octets[1] & 0x0F}"
-    found = MCC_dict.get(mcc)
-    return found[1] if found and found[1] else UNKNOWN_COUNTRY
+    digits = [octets[0] & 0x0F, octets[0] >> 4, octets[1] & 0x0F, octets[2] & 0x0F, octets[2] >> 4, octets[1] >> 4]
+    if any(d > 9 for d in digits[:5]):
+        return UNKNOWN_COUNTRY
+    plmn = "".join(map(str, digits[:5])) + (str(digits[5]) if digits[5] <= 9 else "")
+    try:
+        country = imsi.info(plmn.ljust(15, "0")).get("cc", "")
+    except ValidationError:
+        country = ""
+    return country.upper() if len(country) == 2 else UNKNOWN_COUNTRY
 
 
 def _volume(values: dict) -> int:
