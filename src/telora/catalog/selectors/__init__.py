@@ -19,6 +19,13 @@ def catalogue_owners(brand) -> list[int]:
     return [brand.pk, *sorted(shared)]
 
 
+def sim_type_codes(brand, at: dt.date | None = None) -> frozenset[str]:
+    """Codes of the SIM types a brand's catalogue (own or shared) offers on a date."""
+    day = at or clock.today(brand)
+    return frozenset(m.SimType.objects.at(day).filter(brand_id__in=catalogue_owners(brand))
+                     .values_list("code", flat=True))
+
+
 def sellable_products(brand, at: dt.date | None = None):
     """Products a brand may sell on a date: its own and shared ones, in effect and sellable."""
     day = at or clock.today(brand)

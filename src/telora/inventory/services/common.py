@@ -95,3 +95,16 @@ def audit_rows(*, actor: Actor, at: dt.datetime, action: str, rows, message: str
     ]
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return len(events)
+
+
+def known_sim_types(brand: Brand) -> frozenset[str] | None:
+    """The SIM type codes the brand's catalogue offers, or None when it defines none (any code goes)."""
+    from telora.catalog.selectors import sim_type_codes
+
+    return sim_type_codes(brand) or None
+
+
+def sim_type_problems(code: str, known: frozenset[str] | None) -> list[tuple[str, str]]:
+    if not code or known is None or code in known:
+        return []
+    return [("sim_type", f"unknown SIM type {code!r} (the catalogue has {', '.join(sorted(known))})")]

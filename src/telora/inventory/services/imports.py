@@ -180,11 +180,13 @@ def import_sims(brand: Brand, file, *, actor: Actor, at: dt.datetime, file_name:
     good: list[tuple[int, dict]] = []
     first_iccid: dict[str, int] = {}
     first_imsi: dict[str, int] = {}
+    sim_types = common.known_sim_types(brand)
     for n, (line, values) in enumerate(rows, 1):
         if "__error__" in values:
             _fail(errors, line, [("row", values["__error__"])])
         else:
             cleaned, problems = clean_sim_values(values)
+            problems += common.sim_type_problems(cleaned.get("sim_type", ""), sim_types)
             for key, seen in (("iccid", first_iccid), ("imsi", first_imsi)):
                 if key in cleaned and cleaned[key] in seen:
                     problems.append((key, f"{cleaned[key]} appears twice (first on line {seen[cleaned[key]]})"))

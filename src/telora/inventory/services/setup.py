@@ -131,6 +131,7 @@ def create_sim(brand: Brand, *, actor: Actor, at: dt.datetime, iccid: str, imsi:
     common.require(actor, brand, "inventory.change")
     values, problems = clean_sim_values(dict(iccid=iccid, imsi=imsi, pin1=pin1, puk1=puk1, pin2=pin2, puk2=puk2,
                                              sim_type=sim_type, partner=partner, batch=batch))
+    problems += common.sim_type_problems(values.get("sim_type", ""), common.known_sim_types(brand))
     if problems:
         field, reason = problems[0]
         raise ServiceError(f"{field}: {reason}", field=field)
