@@ -37,6 +37,7 @@ from telora.rating.engine.tables import Tables
 NO_BUNDLES: tuple = ()
 NO_DISCOUNTS: tuple = ()
 MISSING = object()
+_new = tuple.__new__  # builds the named tuples without their keyword machinery
 
 
 def charged_quantity(usage: int, first: int, step: int) -> int:
@@ -56,6 +57,8 @@ class Rater:
         self.periods = Periods(self.tables)
         self.low_balance_threshold = to_micro(low_balance_threshold)
         self._profiles: dict[tuple, Profile] = {}
+        self._signatures: dict[tuple, int] = {}
+        self._draws: dict[tuple, list] = {}
 
     def rate(self, records: Iterable[UsageRecord | ParseFailure | Ignored],
              subscribers: SubscriberDirectory | Iterable[SubscriberContext], *,
@@ -76,12 +79,12 @@ class Rater:
             result = BatchResult()
             records_in = self._admit(records, result, set() if seen is None else seen)
             stamps = [record.start_time.timestamp() for record in records_in]
-            if all(map(le, stamps, islice(stamps, 1, None))):
-                order = range(len(records_in))  # already in start-time order, as a switch writes them
-            else:
+            if not all(map(le, stamps, islice(stamps, 1, None))):  # a switch writes them in order; others may not
                 order = sorted(range(len(records_in)), key=stamps.__getitem__)
+                records_in = [records_in[i] for i in order]
+                stamps = [stamps[i] for i in order]
             states: dict = {}
-            self._rate_sorted(records_in, stamps, order, subscribers, states, result)
+            self._rate_sorted(records_in, stamps, subscribers, states, result)
             self._finish(states, result)
             return result
         finally:
@@ -114,34 +117,35 @@ class Rater:
         profile = self._profiles.get(key)
         if profile is None:
             profile = self._profiles[key] = Profile(ctx, self.tables)
-        state = states[ctx.subscription_id] = SubscriberState(ctx, self.tables, profile, self.low_balance_threshold)
+        state = states[ctx.subscription_id] = SubscriberState(ctx, self.tables, profile, self.low_balance_threshold,
+                                                              self._signatures)
         return state
 
-    def _rate_sorted(self, records, stamps, order, directory, states, result) -> None:
+    def _rate_sorted(self, records, stamps, directory, states, result) -> None:
+        """The hot loop, records in start-time order. Written for speed: locals for everything, the
+        plain postpaid case (no bundles, discounts or balance) kept inline."""
         tables = self.tables
         slots_get = tables._slots.get
         local_slot = tables.local_slot
         destination_rate = tables.destination_rate
         data_rate = tables.data_rate
         max_prefix = tables.max_prefix
-        resolve = directory.resolve
-        by_number: dict[str, tuple[float, float, SubscriberState]] = {}  # the state a number led to, and when
+        lookup = directory.lookup
+        by_number: dict[str, tuple[float, SubscriberState]] = {}  # the state a number led to, and until when
         by_number_get = by_number.get
         states_get = states.get
         rated_append = result.rated.append
         failed_append = result.failed.append
-        new = tuple.__new__
+        new = _new
         destination = DESTINATION_SERVICES
-        for index in order:
-            record = records[index]
-            ts = stamps[index]
+        for record, ts in zip(records, stamps, strict=True):
             rid, service, a_number, b_number, start_time, duration, volume, quantity, location, charge_given, \
                 direction, _line = record
             held = by_number_get(a_number)
-            if held is not None and held[0] <= ts < held[1]:
-                state = held[2]
+            if held is not None and ts < held[0]:  # records come in time order: ts is past its start
+                state = held[1]
             else:
-                ctx, reason = resolve(a_number, ts)
+                ctx, reason, _held_from, held_to = lookup(a_number, ts)
                 if ctx is None:
                     failed_append(FailedRecord(record, reason, f"no active subscription holds {a_number} "
                                                                f"at {start_time.isoformat()}"))
@@ -149,21 +153,24 @@ class Rater:
                 state = states_get(ctx.subscription_id)
                 if state is None:
                     state = self._state(ctx, states)
-                by_number[a_number] = directory.window(a_number, ts) + (state,)
+                by_number[a_number] = (held_to, state)
             plan = state.plan
-            slot = slots_get(int(ts // 60))
+            slot = slots_get(ts // 60)
             if slot is None:
                 slot = local_slot(ts)
-            band = plan.band_table[slot[0]] if plan is not None and plan.band_table is not None else None
+            if plan is None:
+                band, caches = None, None
+            else:
+                band, caches = plan.by_slot[slot[0]]
             usage = duration if service == "voice" else volume if service == "data" else quantity
 
             if direction == "in" or (charge_given is not None and service == "content"):
                 self._unrated(record, state, band, usage, result)
                 continue
-            if plan is None:
+            if caches is None:
                 entry = None
             elif service in destination:
-                entry = plan.destination_cache[service][band].get(b_number[:max_prefix], MISSING)
+                entry = caches[service].get(b_number[:max_prefix], MISSING)
                 if entry is MISSING:
                     entry = destination_rate(plan, service, band, b_number)
             else:
@@ -182,6 +189,16 @@ class Rater:
             first = entry.first
             over = usage - first
             q = first if over <= 0 else first - (-over // entry.next) * entry.next
+            if state.plain:
+                if entry.negative:
+                    charge = entry.setup + div_half_up(entry.num * q, entry.den)
+                else:
+                    charge = entry.setup + (entry.num2 * q + entry.den) // entry.den2
+                if charge < entry.minimum:
+                    charge = entry.minimum
+                rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
+                                               entry.rate, usage, q, NO_BUNDLES, NO_DISCOUNTS, 0, charge, None)))
+                continue
             if state.holdings:
                 covered, bundle_use = self._draw(state, service, entry.zone, q, ts, slot[1])
             else:
@@ -194,11 +211,7 @@ class Rater:
                 charge = div_half_up(entry.num * (q - covered), entry.den)
             else:
                 charge = 0
-            if state.discounts or state.balance is not None:
-                self._append(record, state, entry.rate, band, entry.zone, usage, q, bundle_use, charge, result)
-            else:
-                rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
-                                               entry.rate, usage, q, bundle_use, NO_DISCOUNTS, 0, charge, None)))
+            self._append(record, state, entry.rate, band, entry.zone, usage, q, bundle_use, charge, result)
 
     def _unrated(self, record, state, band, usage, result) -> None:
         """Content priced by its source, and incoming usage (no charge: the catalogue has no
@@ -234,39 +247,30 @@ class Rater:
                 result.events.append(BalanceEvent(state.subscription_id, ZERO_BALANCE, record.record_id,
                                                   record.start_time, from_micro(after), from_micro(threshold)))
             balance = state.balance = after
-        result.rated.append(RatedRecord(record, state.subscription_id, state.rate_plan, zone, band, rate, usage, q,
-                                        bundle_use, applied, discount, charge, balance))
+        result.rated.append(_new(RatedRecord, (record, state.subscription_id, state.rate_plan, zone, band, rate, usage,
+                                               q, bundle_use, applied, discount, charge, balance)))
 
     def _draw(self, state: SubscriberState, service: str, zone: str, q: int, ts: float, day) -> tuple[int, tuple]:
-        """Draw q from the bundles that hold then, the one expiring first first; returns the units
+        """Draw q from the bundles held then, the one expiring first first; returns the units
         covered and what was drawn from each."""
-        candidates = state.candidates(service, zone)
-        if not candidates:
+        draws = state.draws(service, zone, day, self.periods, self._draws)
+        if not draws:
             return 0, NO_BUNDLES
-        period = self.periods.period
         used = state.used
-        live = []
-        for holding, index, amount in candidates:
-            if holding.from_ts <= ts < holding.to_ts:
-                start, end, ends_at = period(holding.bundle.period, state.anchor, day)
-                key = (holding.key, index, start)
-                left = amount - used.get(key, 0)
-                if left > 0:
-                    expires = ends_at if ends_at < holding.to_ts else holding.to_ts
-                    live.append((expires, holding.rank, index, holding, key, end, left, amount))
-        if not live:
-            return 0, NO_BUNDLES
-        live.sort(key=lambda item: item[:3])
         remaining = q
         uses = []
-        for _expires, _rank, index, holding, key, end, left, amount in live:
-            take = left if left < remaining else remaining
-            used[key] = amount - left + take
-            state.touched[key] = (holding, end, amount)
-            uses.append(BundleUse(holding.key, holding.code, index, key[2], take))
-            remaining -= take
-            if remaining == 0:
-                break
+        for _expires, _rank, index, holding, key, end, amount in draws:
+            if holding.from_ts <= ts < holding.to_ts:
+                before = used.get(key, 0)
+                left = amount - before
+                if left > 0:
+                    take = left if left < remaining else remaining
+                    used[key] = before + take
+                    state.touched[key] = (holding, end, amount)
+                    uses.append(_new(BundleUse, (holding.key, holding.code, index, key[2], take)))
+                    remaining -= take
+                    if remaining == 0:
+                        break
         return q - remaining, tuple(uses)
 
     def _no_rate(self, state: SubscriberState, service: str, band, record: UsageRecord) -> str:

@@ -26,8 +26,7 @@ LOW_BALANCE = "LOW_BALANCE"
 ZERO_BALANCE = "ZERO_BALANCE"
 
 
-@dataclass(frozen=True)
-class BundleUse:
+class BundleUse(NamedTuple):
     """Units of one bundle allowance a record used, in the bundle's period starting `period_start`."""
 
     bundle: str  # the BundleInstance key

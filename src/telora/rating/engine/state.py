@@ -11,6 +11,8 @@ from telora.rating.engine.money import to_micro
 from telora.rating.engine.subscribers import FOREVER, NEVER, BundleInstance, SubscriberContext, _ts
 from telora.rating.engine.tables import BundleTables, PlanTables, Tables
 
+MAX_CACHED_DRAWS = 1_000_000
+
 
 class Holding:
     """A bundle the subscription holds, compiled: its allowances and validity in epoch seconds.
@@ -73,37 +75,50 @@ def holdings(tables: Tables, instances) -> list[Holding]:
 
 
 class SubscriberState:
-    __slots__ = ("ctx", "subscription_id", "plan", "rate_plan", "discounts", "holdings", "_candidates",
+    __slots__ = ("ctx", "subscription_id", "plan", "rate_plan", "discounts", "holdings", "signature", "plain",
                  "used", "touched", "balance", "threshold", "anchor")
 
-    def __init__(self, ctx: SubscriberContext, tables: Tables, profile: Profile, default_threshold: int):
+    def __init__(self, ctx: SubscriberContext, tables: Tables, profile: Profile, default_threshold: int,
+                 signatures: dict):
         self.ctx = ctx
         self.subscription_id = ctx.subscription_id
         self.rate_plan = profile.rate_plan
         self.plan = profile.plan
         self.discounts = profile.discounts
         self.holdings = profile.holdings if ctx.bundles is None else holdings(tables, ctx.bundles)
-        self._candidates: dict[tuple[str, str | None], list] = {}
-        self.used: dict[tuple[str, int, dt.date | None], int] = {}
-        for instance in ctx.bundles or ():
-            for (allowance, period_start), units in instance.used.items():
-                self.used[(instance.key, allowance, period_start)] = units
+        # holdings alike (same keys, bundles, order, dates) share their draw order: see `draws`
+        self.signature = signatures.setdefault(
+            tuple((h.key, h.code, h.rank, h.from_ts, h.to_ts) for h in self.holdings), len(signatures))
+        self.used: dict[tuple[str, int, dt.date | None], int] = {
+            (instance.key, allowance, period_start): units
+            for instance in ctx.bundles or () for (allowance, period_start), units in instance.used.items()}
         self.touched: dict[tuple[str, int, dt.date | None], tuple[Holding, dt.date | None, int]] = {}
         self.balance: int | None = None if ctx.balance is None else to_micro(ctx.balance)
-        self.threshold: int = (default_threshold if ctx.low_balance_threshold is None
+        self.threshold: int = (default_threshold if ctx.low_balance_threshold is None or self.balance is None
                                else to_micro(ctx.low_balance_threshold))
         self.anchor: int = ctx.bill_cycle_anchor
+        self.plain = not self.holdings and not self.discounts and self.balance is None  # the fast path
 
-    def candidates(self, service: str, zone: str | None) -> list[tuple[Holding, int, int]]:
-        """(holding, allowance index, amount) of every allowance for this service and zone."""
-        key = (service, zone)
-        found = self._candidates.get(key)
+    def draws(self, service: str, zone: str | None, day: dt.date, periods: Periods, cache: dict) -> list[tuple]:
+        """The allowances a record of this service and zone on this local day may draw from, in
+        the order they are used: expiring first (the end of the period or of the holding,
+        whichever comes first), then add-ons before the plan, then as given. Each is (expires,
+        rank, allowance index, holding, counter key, period end, amount). Cached in `cache` for
+        every subscription with the same holdings and anchor day."""
+        key = (self.signature, self.anchor, service, zone, day)
+        found = cache.get(key)
         if found is None:
-            found = [(holding, index, amount)
-                     for holding in self.holdings
-                     for index, a_service, zones, amount in holding.bundle.allowances
-                     if a_service == service and (zones is None or zone in zones)]
-            self._candidates[key] = found
+            found = []
+            for holding in self.holdings:
+                for index, a_service, zones, amount in holding.bundle.allowances:
+                    if a_service == service and (zones is None or zone in zones):
+                        start, end, ends_at = periods.period(holding.bundle.period, self.anchor, day)
+                        expires = ends_at if ends_at < holding.to_ts else holding.to_ts
+                        found.append((expires, holding.rank, index, holding, (holding.key, index, start), end, amount))
+            found.sort(key=lambda item: item[:3])
+            if len(cache) > MAX_CACHED_DRAWS:
+                cache.clear()
+            cache[key] = found
         return found
 
 

@@ -104,23 +104,21 @@ class SubscriberDirectory:
 
     def resolve(self, number: str, ts: float) -> tuple[SubscriberContext | None, str | None]:
         """(context, None) or (None, failure reason) for `number` at epoch seconds `ts`."""
+        ctx, reason, _start, _end = self.lookup(number, ts)
+        return ctx, reason
+
+    def lookup(self, number: str, ts: float) -> tuple[SubscriberContext | None, str | None, float, float]:
+        """As `resolve`, with the stretch of time around `ts` in which the number leads to the same
+        active subscription: the engine reuses the answer for the number's records within it."""
         entries = self._spans.get(number)
         if entries is None:
-            return None, UNKNOWN_SUBSCRIBER
+            return None, UNKNOWN_SUBSCRIBER, ts, ts
         for start, end, ctx, active_from, terminated in entries:
             if start <= ts < end:
                 if active_from <= ts < terminated:
-                    return ctx, None
-                return None, INACTIVE_SUBSCRIPTION
+                    return ctx, None, max(start, active_from), min(end, terminated)
+                return None, INACTIVE_SUBSCRIPTION, ts, ts
         earlier = [entry for entry in entries if entry[1] <= ts]
         if earlier and earlier[-1][4] <= ts:
-            return None, INACTIVE_SUBSCRIPTION
-        return None, UNKNOWN_SUBSCRIBER
-
-    def window(self, number: str, ts: float) -> tuple[float, float]:
-        """The stretch of time around `ts` in which `number` leads to the same active subscription:
-        the engine reuses its answer for every record of that number within it."""
-        for start, end, _ctx, active_from, terminated in self._spans.get(number, ()):
-            if start <= ts < end and active_from <= ts < terminated:
-                return max(start, active_from), min(end, terminated)
-        return ts, ts
+            return None, INACTIVE_SUBSCRIPTION, ts, ts
+        return None, UNKNOWN_SUBSCRIBER, ts, ts

@@ -27,9 +27,10 @@ PERIODS = ("bill_cycle", "month", "once")
 
 
 class RateEntry:
-    """One tariff rate, ready for integer arithmetic: charge = setup + num * q / den micro-units."""
+    """One tariff rate, ready for integer arithmetic: charge = setup + num * q / den micro-units,
+    rounded half-up as (2 * num * q + den) // (2 * den) when the price is not negative."""
 
-    __slots__ = ("rate", "zone", "first", "next", "setup", "minimum", "num", "den")
+    __slots__ = ("rate", "zone", "first", "next", "setup", "minimum", "num", "den", "num2", "den2", "negative")
 
     def __init__(self, rate):
         self.rate = rate
@@ -41,6 +42,8 @@ class RateEntry:
         numerator, denominator = ratio(rate.price)
         self.num: int = numerator * MICRO
         self.den: int = denominator * rate.unit
+        self.num2, self.den2 = 2 * self.num, 2 * self.den
+        self.negative: bool = self.num < 0
 
 
 class PlanTables:
@@ -57,9 +60,10 @@ class PlanTables:
         self.destination_cache: dict[str, dict[str | None, dict[str, RateEntry | None]]] = {
             service: {band: {} for band in bands} for service in DESTINATION_SERVICES}
         self.data_cache: dict[str | None, dict[str, RateEntry | None]] = {band: {} for band in bands}
-
-    def band_at(self, slot: int) -> str | None:
-        return None if self.band_table is None else self.band_table[slot]
+        # per minute of the week: (band, its destination caches by service); a plan without bands has one
+        by_band = {band: (band, {service: self.destination_cache[service][band] for service in DESTINATION_SERVICES})
+                   for band in bands}
+        self.by_slot = [by_band[band] for band in (band_table or [None] * MINUTES_PER_WEEK)]
 
     def rate(self, service: str, zone: str, band: str | None) -> RateEntry | None:
         """A rate for the band wins over a rate for every band (band None)."""
@@ -128,7 +132,7 @@ class Tables:
     def local_slot(self, ts: float) -> tuple[int, dt.date]:
         """(weekday * 1440 + minute of the day, local date) of epoch seconds `ts` in the brand's
         timezone, cached per UTC minute (every UTC offset in use is a whole number of minutes)."""
-        minute = int(ts // 60)
+        minute = ts // 60
         slot = self._slots.get(minute)
         if slot is None:
             local = dt.datetime.fromtimestamp(minute * 60, self.tz)

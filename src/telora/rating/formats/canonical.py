@@ -17,7 +17,7 @@ from decimal import Decimal, InvalidOperation
 from operator import itemgetter
 from typing import TextIO
 
-from telora.rating.engine.records import SERVICES, ParseFailure, UsageRecord, make_record
+from telora.rating.engine.records import SERVICES, ParseFailure, UsageRecord
 from telora.rating.formats.common import csv_line, normalise_number, number_or_empty, whole
 
 COLUMNS = ("record_id", "service", "a_number", "b_number", "start_time", "duration", "volume", "quantity",
@@ -25,6 +25,7 @@ COLUMNS = ("record_id", "service", "a_number", "b_number", "start_time", "durati
 NEEDS_B_NUMBER = frozenset({"voice", "sms", "mms", "content"})
 _SERVICES = frozenset(SERVICES)
 _fromisoformat = dt.datetime.fromisoformat
+_new = tuple.__new__
 
 
 def _fast(fields, line: int) -> UsageRecord:
@@ -43,11 +44,27 @@ def _fast(fields, line: int) -> UsageRecord:
         raise ValueError
     if location and (len(location) != 2 or not location.isalpha() or not location.isascii()):
         raise ValueError
-    record = make_record(record_id, service, a_number, b_number, moment,
-                         whole(duration, "duration"), whole(volume, "volume"),
-                         whole(quantity, "quantity") if quantity else 1, location.upper(),
-                         _charge(charge) if charge else None, "out", line)
-    return record
+    # whole numbers: ASCII digits only (int() would also take '+5', ' 5' and '5_0')
+    if duration:
+        if not (duration.isdigit() and duration.isascii()):
+            raise ValueError
+        duration = int(duration)
+    else:
+        duration = 0
+    if volume:
+        if not (volume.isdigit() and volume.isascii()):
+            raise ValueError
+        volume = int(volume)
+    else:
+        volume = 0
+    if quantity:
+        if not (quantity.isdigit() and quantity.isascii()):
+            raise ValueError
+        quantity = int(quantity)
+    else:
+        quantity = 1
+    return _new(UsageRecord, (record_id, service, a_number, b_number, moment, duration, volume, quantity,
+                              location.upper(), _charge(charge) if charge else None, "out", line))
 
 
 def _charge(text: str) -> Decimal:
