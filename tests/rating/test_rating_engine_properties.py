@@ -77,3 +77,18 @@ def test_bill_cycle_periods_hold_the_day(day, anchor):
 @given(st.decimals(min_value=-10**6, max_value=10**6, places=6, allow_nan=False, allow_infinity=False))
 def test_micro_units_round_trip(amount):
     assert from_micro(to_micro(amount)) == amount
+
+
+@given(seconds=st.lists(st.integers(min_value=0, max_value=600), min_size=2, max_size=20), seed=st.randoms())
+@settings(max_examples=100, deadline=None)
+def test_the_order_records_arrive_in_does_not_change_the_outcome(seconds, seed):
+    talk = bundle("TALK", "month", ("voice", ["DK"], 900))
+    rater = rater_for([rate("voice", "DK", "0.30", 60, (60, 1), setup="0.05")], bundles=[talk])
+    records = [voice(f"r{i}", "4533123456", at("2026-10-05 10:00") + dt.timedelta(minutes=i), s)
+               for i, s in enumerate(seconds)]
+    shuffled = list(records)
+    seed.shuffle(shuffled)
+    contexts = [SubscriberContext(1, "P", numbers=(SUB,), balance=Decimal("10"),
+                                  bundles=(BundleInstance("t", "TALK"),))]
+    in_order, mixed = rater.rate(records, contexts), rater.rate(shuffled, contexts)
+    assert mixed.rated == in_order.rated and mixed.events == in_order.events and mixed.balances == in_order.balances
