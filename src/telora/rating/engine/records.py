@@ -10,7 +10,6 @@ from typing import NamedTuple
 
 SERVICES = ("voice", "sms", "mms", "data", "content")
 DESTINATION_SERVICES = frozenset({"voice", "sms", "mms", "content"})  # zone by the B-number's prefix
-QUANTITY_SERVICES = frozenset({"sms", "mms", "content"})  # usage is a count of messages or items
 
 
 class UsageRecord(NamedTuple):

@@ -6,7 +6,8 @@
 (uniqueid and userfield are there with cdr.conf's loguniqueid/loguserfield, the default since
 Asterisk 1.8; columns after userfield are ignored). A call is rated on billsec, the answered
 seconds; the record id is the uniqueid (without it: channel and start). Times are local to the PBX:
-pass `timezone` (default the brand's; `usegmtime=yes` PBXes write UTC).
+the pipeline passes `timezone` (the brand's unless the source says otherwise); without it, UTC
+(what `usegmtime=yes` PBXes write).
 
 Unanswered calls (NO ANSWER, BUSY, FAILED, CONGESTION) are not charged: they become voice
 records with zero duration, so they are accounted for and cost nothing.

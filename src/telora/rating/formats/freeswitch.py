@@ -6,8 +6,9 @@
 The vanilla cdr_csv.conf.xml's `example` template (its default-template) writes all 15; the
 module's built-in template stops at accountcode (and puts a space before it); both are read.
 Only the A-leg is expected (legs="a", the default). A call is rated on billsec; the record id is the
-uuid; stamps are local to the switch: pass `timezone` (default the brand's). Unanswered calls
-(billsec 0) become zero-duration records: accounted for, not charged.
+uuid; stamps are local to the switch: the pipeline passes `timezone` (the brand's unless the
+source says otherwise; without it, UTC). Unanswered calls (billsec 0) become zero-duration
+records: accounted for, not charged.
 """
 
 from __future__ import annotations
