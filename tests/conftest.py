@@ -1,10 +1,11 @@
-"""Shared fixtures: the embedded (or DATABASE_URL) PostgreSQL, brands, roles and users."""
+"""Shared fixtures: the embedded (or DATABASE_URL) PostgreSQL, brands, roles and users, and Chromium."""
 
 import datetime as dt
 import os
 
 import pytest
 
+from browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from telora.core import clock
 from telora.core.services import Actor
 
@@ -92,3 +93,39 @@ def admin_user(make_user):
 @pytest.fixture
 def later():
     return clock.now() + dt.timedelta(seconds=1)
+
+
+@pytest.fixture
+def chromium_page(monkeypatch):
+    """A page of Debian's Chromium driven by Playwright (see tests/browser_helpers.py).
+
+    Skipped when Chromium is missing, unless TELORA_REQUIRE_BROWSER=1 (as in CI), where that is a failure.
+    """
+    if not CHROMIUM.exists():
+        if os.environ.get("TELORA_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"TELORA_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install chromium")
+        pytest.skip(f"{CHROMIUM} is not installed")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's sync API runs an event loop in this thread; the ORM calls of the fixtures are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 900})
+        try:
+            yield context.new_page()
+        finally:
+            context.close()
+            browser.close()
+            # Connections opened while Playwright's loop ran belong to its context; close them
+            # here, or the test database cannot be dropped at the end of the session.
+            from django.db import connections
+
+            connections.close_all()
+
+
+@pytest.fixture
+def plain_http_cookies(settings):
+    """The live server speaks plain HTTP; secure-only cookies would never come back."""
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False

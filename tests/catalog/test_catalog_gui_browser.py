@@ -2,50 +2,15 @@
 in the file's words, a row is added with the "Add a row" button, and the product's page shows
 its price structure.
 
-Uses Debian's Chromium like tests/ui/test_browser.py; skipped when it is missing, unless
-TELORA_REQUIRE_BROWSER=1.
+Uses Debian's Chromium through the `chromium_page` fixture (tests/conftest.py); skipped when it is
+missing, unless TELORA_REQUIRE_BROWSER=1.
 """
-
-import os
-from pathlib import Path
 
 import pytest
 
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "browser-test-secret-23"
+from browser_helpers import PASSWORD, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium_page():
-    if not CHROMIUM.exists():
-        if os.environ.get("TELORA_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"TELORA_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install chromium")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-            from django.db import connections
-
-            connections.close_all()
-
-
-@pytest.fixture
-def plain_http_cookies(settings):
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
 
 
 def test_create_a_product_through_the_form(live_server, chromium_page, plain_http_cookies, make_user, nord):
@@ -55,10 +20,7 @@ def test_create_a_product_through_the_form(live_server, chromium_page, plain_htt
 
     make_user("petra", {nord: ["catalog.view", "catalog.change"]}, password=PASSWORD)
     page = chromium_page
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "petra")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-testid=login-submit]")
+    log_in(page, live_server, "petra")
 
     page.click("[data-testid=main-menu] [data-area=catalog] a")
     page.click("[data-testid=new-product]")

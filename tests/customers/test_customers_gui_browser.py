@@ -5,50 +5,11 @@ Uses Debian's Chromium (not Playwright's download). Skipped when it is missing, 
 TELORA_REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
 """
 
-import os
-from pathlib import Path
-
 import pytest
 
-# Playwright's sync API runs an event loop in this thread; the ORM calls of the fixtures are still sync.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-PASSWORD = "browser-test-secret-23"
+from browser_helpers import PASSWORD, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def chromium_page():
-    if not CHROMIUM.exists():
-        if os.environ.get("TELORA_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"TELORA_REQUIRE_BROWSER=1 but {CHROMIUM} is missing: apt-get install chromium")
-        pytest.skip(f"{CHROMIUM} is not installed")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1400, "height": 900})
-        try:
-            yield context.new_page()
-        finally:
-            context.close()
-            browser.close()
-            # Connections opened while Playwright's loop ran belong to its context; close them
-            # here, or the test database cannot be dropped at the end of the session.
-            from django.db import connections
-
-            connections.close_all()
-
-
-@pytest.fixture
-def plain_http_cookies(settings):
-    """The live server speaks plain HTTP; secure-only cookies would never come back."""
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
 
 
 def test_a_csr_creates_a_customer_and_sells_a_mobile_line(live_server, chromium_page, plain_http_cookies,
@@ -59,10 +20,7 @@ def test_a_csr_creates_a_customer_and_sells_a_mobile_line(live_server, chromium_
 
     make_user("csr", {shop: ["customers.view", "customers.change"]}, first_name="Cas", password=PASSWORD)
     page = chromium_page
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", "csr")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("[data-testid=login-submit]")
+    log_in(page, live_server, "csr")
 
     page.click("[data-testid=main-menu] [data-area=customers] a")
     page.click("[data-testid=new-customer]")
