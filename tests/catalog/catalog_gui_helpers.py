@@ -1,28 +1,9 @@
-"""Shared by the catalogue GUI tests: logged-in clients and the people who use the screens."""
-
-from django.test import Client
-
-from telora.core.middleware import SESSION_BRAND_KEY
+"""Shared by the catalogue GUI tests: the people who use the screens and the child rows of forms
+(logged-in clients and form errors: tests/gui_helpers.py)."""
 
 VIEW = ["catalog.view"]
 EDIT = ["catalog.view", "catalog.change"]
 ALL = ["catalog.view", "catalog.change", "catalog.apply"]
-
-
-def login(user, brand=None) -> Client:
-    """A test client logged in as `user`, working in `brand`."""
-    client = Client()
-    client.force_login(user)
-    if brand is not None:
-        session = client.session
-        session[SESSION_BRAND_KEY] = brand.pk
-        session.save()
-    return client
-
-
-def form_errors(response) -> dict:
-    """{field: [messages]} of the response's form, with "__all__" for those of no field."""
-    return {name: list(errors) for name, errors in response.context["form"].errors.items()}
 
 
 def row_errors(response, rows: str) -> list[dict]:

@@ -2,10 +2,11 @@
 applying needs catalog.apply; errors name their path; the export downloads the active brand."""
 
 import pytest
-from catalog_gui_helpers import ALL, EDIT, VIEW, login
+from catalog_gui_helpers import ALL, EDIT, VIEW
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.catalog import models as m
 from telora.catalog import yamlio
 from telora.core.models import AuditEvent

@@ -5,9 +5,10 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from catalog_gui_helpers import EDIT, form_errors, login, row_errors, rows
+from catalog_gui_helpers import EDIT, row_errors, rows
 from django.urls import reverse
 
+from gui_helpers import form_errors, login
 from telora.catalog import models as m
 from telora.catalog.selectors import effective_price
 from telora.core import clock

@@ -4,9 +4,10 @@ every section's page, the search box and the where-used hook other apps fill."""
 import datetime as dt
 
 import pytest
-from catalog_gui_helpers import EDIT, login
+from catalog_gui_helpers import EDIT
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.catalog import models as m
 from telora.catalog import services as s
 from telora.catalog.selectors.usage import _PROVIDERS, Usage, register_usage

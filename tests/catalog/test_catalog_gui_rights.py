@@ -2,9 +2,10 @@
 rows, and a shared catalogue that the brands it is shared with can read but never change."""
 
 import pytest
-from catalog_gui_helpers import ALL, EDIT, VIEW, login
+from catalog_gui_helpers import ALL, EDIT, VIEW
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.catalog import models as m
 
 pytestmark = pytest.mark.django_db

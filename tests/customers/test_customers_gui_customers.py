@@ -2,10 +2,11 @@
 editing, addresses, contacts, billing accounts (card numbers refused) and files."""
 
 import pytest
-from customers_gui_helpers import CSR, PDF, form_errors, login
+from customers_gui_helpers import CSR, PDF
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from gui_helpers import form_errors, login
 from telora.core.models import AuditEvent
 from telora.customers.models import BillingAccount, Customer
 

@@ -2,10 +2,11 @@
 another brand's customers, subscriptions, accounts and files, and read-only users kept from writing."""
 
 import pytest
-from customers_gui_helpers import CSR, PDF, VIEW, login
+from customers_gui_helpers import CSR, PDF, VIEW
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.core import clock
 from telora.customers import services as s
 

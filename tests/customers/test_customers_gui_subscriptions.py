@@ -2,9 +2,10 @@
 the catalogue's rules are shown, and every action goes through a service and into the history."""
 
 import pytest
-from customers_gui_helpers import CSR, form_errors, login, mobile_sale
+from customers_gui_helpers import CSR, mobile_sale
 from django.urls import reverse
 
+from gui_helpers import form_errors, login
 from telora.core import clock
 from telora.core.models import AuditEvent
 from telora.customers.models import NumberAssignment, Subscription

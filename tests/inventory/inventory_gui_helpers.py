@@ -1,9 +1,6 @@
-"""Shared by the inventory GUI tests: logged-in clients, people, and stock to look at."""
-
-from django.test import Client
+"""Shared by the inventory GUI tests: people and stock to look at (logged-in clients: tests/gui_helpers.py)."""
 
 from telora.core import clock
-from telora.core.middleware import SESSION_BRAND_KEY
 from telora.inventory import services
 
 from .factories import make_iccid, make_imsi, make_number
@@ -11,16 +8,6 @@ from .factories import make_iccid, make_imsi, make_number
 VIEW = ["inventory.view"]
 CHANGE = ["inventory.view", "inventory.change"]
 EVERYTHING = ["inventory.view", "inventory.change", "inventory.import", "inventory.secrets", "jobs.view"]
-
-
-def login(user, brand=None) -> Client:
-    client = Client()
-    client.force_login(user)
-    if brand is not None:
-        session = client.session
-        session[SESSION_BRAND_KEY] = brand.pk
-        session.save()
-    return client
 
 
 def make_stock(brand_a, system) -> dict:

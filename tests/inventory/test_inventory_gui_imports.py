@@ -5,12 +5,13 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.core.models import Job
 from telora.core.services.jobs import execute
 from telora.inventory.models import ImportBatch, PhoneNumber, SimCard
 
 from .factories import SIM_HEADER, make_iccid, sim_row
-from .inventory_gui_helpers import EVERYTHING, VIEW, login
+from .inventory_gui_helpers import EVERYTHING, VIEW
 
 pytestmark = pytest.mark.django_db
 

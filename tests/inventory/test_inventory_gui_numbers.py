@@ -3,13 +3,14 @@
 import pytest
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.core import clock
 from telora.core.models import AuditEvent
 from telora.inventory import services
 from telora.inventory.models import NumberGroup, PhoneNumber
 
 from .factories import make_number
-from .inventory_gui_helpers import CHANGE, login, make_stock
+from .inventory_gui_helpers import CHANGE, make_stock
 
 pytestmark = pytest.mark.django_db
 

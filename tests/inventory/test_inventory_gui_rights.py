@@ -4,10 +4,11 @@ right for uploads), and 404 for another brand's SIM cards, numbers, groups and u
 import pytest
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.core import clock
 from telora.inventory.services import import_numbers, start_import
 
-from .inventory_gui_helpers import CHANGE, EVERYTHING, VIEW, login, make_stock
+from .inventory_gui_helpers import CHANGE, EVERYTHING, VIEW, make_stock
 
 pytestmark = pytest.mark.django_db
 

@@ -4,11 +4,12 @@ block, unblock and retire, and a card entered by hand."""
 import pytest
 from django.urls import reverse
 
+from gui_helpers import login
 from telora.core.models import AuditEvent
 from telora.inventory.models import SimCard
 
 from .factories import make_iccid, make_imsi
-from .inventory_gui_helpers import CHANGE, EVERYTHING, login, make_stock
+from .inventory_gui_helpers import CHANGE, EVERYTHING, make_stock
 
 pytestmark = pytest.mark.django_db
 

@@ -1,9 +1,8 @@
 """GUI test helpers: logged-in clients and the people of the rights matrix."""
 
 import pytest
-from django.test import Client
 
-from telora.core.middleware import SESSION_BRAND_KEY
+from gui_helpers import login
 
 USER_MANAGER = ["users.view", "users.change", "users.grant"]
 
@@ -11,17 +10,7 @@ USER_MANAGER = ["users.view", "users.change", "users.grant"]
 @pytest.fixture
 def client_for():
     """client_for(user, brand=None) -> a test client logged in as `user`, working in `brand`."""
-
-    def make(user, brand=None):
-        client = Client()
-        client.force_login(user)
-        if brand is not None:
-            session = client.session
-            session[SESSION_BRAND_KEY] = brand.pk
-            session.save()
-        return client
-
-    return make
+    return login
 
 
 @pytest.fixture
