@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "telora.catalog",
     "telora.inventory",
     "telora.customers",
+    "telora.rating",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,225 @@
+"""Rating storage: intake files, staged records and their batches, rated usage (partitioned by
+month, written with COPY), the key table that makes "never charged twice" a database guarantee,
+failed records, bundle counters, and the prepaid ledger with its cached balance and events."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from telora.core.models.brands import BrandOwned
+
+FILE_STATUSES = ("received", "staged", "rated", "failed")
+BATCH_STATUSES = ("pending", "done")
+FAILED_STATUSES = ("open", "rerated", "deleted")
+LEDGER_CAUSES = ("usage", "topup", "adjustment")
+
+
+def _choices(values):
+    return [(v, v) for v in values]
+
+
+class UsageFile(BrandOwned):
+    """One usage file taken in; the same content twice from a source is refused (sha256)."""
+
+    rights_area = "rating"
+
+    source = models.CharField(_("source"), max_length=64)
+    name = models.CharField(_("name"), max_length=300)
+    sha256 = models.CharField(max_length=64)
+    format = models.CharField(_("format"), max_length=16)
+    size = models.BigIntegerField(default=0)
+    status = models.CharField(_("status"), max_length=10, choices=_choices(FILE_STATUSES), default="received")
+    read = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    duplicate = models.IntegerField(default=0)
+    ignored = models.IntegerField(default=0)
+    parse_seconds = models.FloatField(default=0)
+    rate_seconds = models.FloatField(default=0)
+    persist_seconds = models.FloatField(default=0)
+    created_at = models.DateTimeField(_("received"))
+    staged_at = models.DateTimeField(null=True, blank=True)
+    rated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "source", "sha256"], name="rating_file_once")]
+
+    def __str__(self):
+        return f"{self.source}/{self.name}"
+
+
+class RatingBatch(BrandOwned):
+    """The staged records of one file in one subscription partition: rated as one job, in one
+    transaction. Batches of a partition are rated one at a time, in the order they were made."""
+
+    rights_area = "rating"
+
+    file = models.ForeignKey(UsageFile, on_delete=models.CASCADE, related_name="batches")
+    partition = models.SmallIntegerField()
+    status = models.CharField(max_length=10, choices=_choices(BATCH_STATUSES), default="pending")
+    records = models.IntegerField(default=0)
+    rated = models.IntegerField(default=0)
+    failed = models.IntegerField(default=0)
+    duplicate = models.IntegerField(default=0)
+    created_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "status", "partition", "id"], name="rating_batch_pending")]
+
+
+class StagedRecord(models.Model):
+    """A parsed record waiting for its batch to be rated (deleted when the batch commits)."""
+
+    batch = models.ForeignKey(RatingBatch, on_delete=models.CASCADE, related_name="+", db_index=True)
+    line = models.IntegerField()
+    record_id = models.CharField(max_length=128)
+    service = models.CharField(max_length=8)
+    a_number = models.CharField(max_length=32)
+    b_number = models.CharField(max_length=64, blank=True)
+    start_time = models.DateTimeField()
+    duration = models.BigIntegerField(default=0)
+    volume = models.BigIntegerField(default=0)
+    quantity = models.IntegerField(default=1)
+    location = models.CharField(max_length=2, blank=True)
+    charge = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    direction = models.CharField(max_length=3, default="out")
+
+    def __str__(self):
+        return f"{self.record_id} (batch {self.batch_id})"
+
+
+
+class UsageKey(models.Model):
+    """(brand, source, record_id) of every rated record: the primary key refuses a second charge
+    across all monthly partitions, which PostgreSQL cannot do with a unique index there."""
+
+    pk = models.CompositePrimaryKey("brand_id", "source", "record_id")
+    brand = models.ForeignKey("core.Brand", on_delete=models.PROTECT, related_name="+", db_index=False)
+    source = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=128)
+
+    def __str__(self):
+        return f"{self.source}:{self.record_id}"
+
+
+
+class RatedUsage(models.Model):
+    """A rated record with how it was rated. The table is PARTITIONED BY RANGE (start_time), one
+    partition a month made on demand (see services.storage); written with COPY only."""
+
+    id = models.BigAutoField(primary_key=True)  # the table's key is (id, start_time)
+    brand = models.ForeignKey("core.Brand", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    source = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=128)
+    subscription = models.ForeignKey("customers.Subscription", on_delete=models.DO_NOTHING, related_name="+",
+                                     db_constraint=False)
+    service = models.CharField(max_length=8)
+    a_number = models.CharField(max_length=32)
+    b_number = models.CharField(max_length=64)
+    start_time = models.DateTimeField()
+    usage = models.BigIntegerField()
+    quantity = models.BigIntegerField()
+    zone = models.CharField(max_length=40, blank=True)
+    band = models.CharField(max_length=40, blank=True)
+    rate_plan = models.CharField(max_length=40, blank=True)
+    rate_key = models.CharField(max_length=200, blank=True)
+    bundle_use = models.JSONField(default=list)
+    discount = models.DecimalField(max_digits=18, decimal_places=6)
+    charge = models.DecimalField(max_digits=18, decimal_places=6)
+    currency = models.CharField(max_length=3)
+    balance_after = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    file = models.ForeignKey(UsageFile, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+    batch = models.ForeignKey(RatingBatch, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
+
+    class Meta:
+        db_table = "rating_ratedusage"
+
+    def __str__(self):
+        return f"{self.source}:{self.record_id} {self.charge}"
+
+
+
+class FailedRecord(BrandOwned):
+    """A record that was not rated, with its reason and the original, to fix and re-rate or delete."""
+
+    rights_area = "rating"
+
+    file = models.ForeignKey(UsageFile, on_delete=models.PROTECT, null=True, related_name="failures")
+    source = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=128, blank=True)
+    line = models.IntegerField(default=0)
+    reason = models.CharField(max_length=32)
+    detail = models.CharField(max_length=500, blank=True)
+    original = models.JSONField(default=dict)  # the record's fields, or {"text": line} for unreadable ones
+    status = models.CharField(max_length=10, choices=_choices(FAILED_STATUSES), default="open")
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["brand", "status", "reason"], name="rating_failed_open")]
+
+
+class BundleCounter(models.Model):
+    """Units drawn from one allowance of a bundle a subscription holds, in one period."""
+
+    subscription = models.ForeignKey("customers.Subscription", on_delete=models.PROTECT, related_name="+")
+    bundle = models.CharField(max_length=120)  # the BundleInstance key
+    code = models.CharField(max_length=40)
+    allowance = models.SmallIntegerField()
+    period_start = models.DateField(null=True)
+    period_end = models.DateField(null=True)
+    amount = models.BigIntegerField()
+    used = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["subscription", "bundle", "allowance", "period_start"],
+                                               name="rating_counter_once", nulls_distinct=False)]
+
+    def __str__(self):
+        return f"{self.bundle}#{self.allowance} {self.period_start}: {self.used}/{self.amount}"
+
+
+
+class PrepaidBalance(models.Model):
+    """The prepaid balance now (the sum of the ledger, kept with it in the same transaction)."""
+
+    subscription = models.OneToOneField("customers.Subscription", on_delete=models.PROTECT, primary_key=True,
+                                        related_name="+")
+    balance = models.DecimalField(max_digits=18, decimal_places=6, default=0)
+    updated_at = models.DateTimeField()
+
+    def __str__(self):
+        return f"{self.subscription_id}: {self.balance}"
+
+
+
+class PrepaidBalanceEntry(models.Model):
+    """One change of a prepaid balance: a rated record, a top-up or an adjustment."""
+
+    subscription = models.ForeignKey("customers.Subscription", on_delete=models.PROTECT, related_name="+")
+    amount = models.DecimalField(max_digits=18, decimal_places=6)
+    balance_after = models.DecimalField(max_digits=18, decimal_places=6)
+    cause = models.CharField(max_length=12, choices=_choices(LEDGER_CAUSES))
+    reference = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["subscription", "at"], name="rating_ledger_sub")]
+
+    def __str__(self):
+        return f"{self.cause} {self.amount} -> {self.balance_after}"
+
+
+
+class BalanceEvent(models.Model):
+    """The balance crossed the low threshold or reached zero (consumed by letters and provisioning)."""
+
+    subscription = models.ForeignKey("customers.Subscription", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16)
+    record_id = models.CharField(max_length=128)
+    at = models.DateTimeField()
+    balance = models.DecimalField(max_digits=18, decimal_places=6)
+    threshold = models.DecimalField(max_digits=18, decimal_places=6)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.kind} {self.subscription_id} at {self.record_id}"

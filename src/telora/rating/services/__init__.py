@@ -1,0 +1,7 @@
+"""Rating pipeline services: intake (file -> staged records in batches per subscription
+partition), rating a batch (one transaction), and running pending batches."""
+
+from telora.rating.services.batches import rate_batch, rate_pending
+from telora.rating.services.intake import PARTITIONS, import_usage_file, partition_of
+
+__all__ = ["PARTITIONS", "import_usage_file", "partition_of", "rate_batch", "rate_pending"]

@@ -1,0 +1,143 @@
+"""Rating a batch: staged records -> the engine -> one transaction that writes everything.
+
+The transaction inserts the records' keys (UsageKey, ON CONFLICT DO NOTHING), COPYs the rated
+rows into their monthly partitions, stores failed records, upserts bundle counters, appends the
+prepaid ledger and balance events, deletes the staged rows and marks the batch done. A batch
+that is done is never rated again, and a crash before the commit leaves it pending with its
+staged rows: re-running it cannot charge twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+
+from django.db import connection, transaction
+from django.db.models import F
+
+from telora.core import clock
+from telora.rating.engine import DUPLICATE, Rater
+from telora.rating.engine.records import make_record
+from telora.rating.models import (
+    BalanceEvent,
+    FailedRecord,
+    PrepaidBalance,
+    PrepaidBalanceEntry,
+    RatingBatch,
+    StagedRecord,
+    UsageFile,
+)
+from telora.rating.services.context import load_contexts, rater_for
+from telora.rating.services.storage import copy_rated, insert_keys, upsert_counters
+
+logger = logging.getLogger(__name__)
+
+
+class KeyConflict(Exception):
+    """Another batch took one of this batch's record ids meanwhile: rate the batch again."""
+
+
+def rate_pending(brand=None, *, limit: int | None = None) -> int:
+    """Rate pending batches now, oldest first, in this process (`telora rate`, `cdr import --now`)."""
+    batches = RatingBatch.objects.filter(status="pending").order_by("id")
+    if brand is not None:
+        batches = batches.filter(brand=brand)
+    done = 0
+    for batch_id in batches.values_list("id", flat=True)[:limit]:
+        rate_batch(batch_id)
+        done += 1
+    return done
+
+
+def rate_batch(batch_id: int) -> RatingBatch:
+    for _attempt in range(5):
+        try:
+            return _rate_batch(batch_id)
+        except KeyConflict:
+            logger.info("batch %s: record ids taken meanwhile, rating it again", batch_id)
+    raise RuntimeError(f"batch {batch_id}: record ids keep conflicting")
+
+
+def _load(batch: RatingBatch) -> list:
+    rows = (StagedRecord.objects.filter(batch=batch).order_by("id")
+            .values_list("record_id", "service", "a_number", "b_number", "start_time", "duration", "volume",
+                         "quantity", "location", "charge", "direction", "line"))
+    return [make_record(*row) for row in rows.iterator(chunk_size=20000)]
+
+
+def _seen(batch: RatingBatch, record_ids: list[str]) -> set[str]:
+    """The batch's record ids this source has already had rated (in earlier files or batches)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT record_id FROM rating_usagekey WHERE brand_id = %s AND source = %s "
+                       "AND record_id = ANY(%s)", [batch.brand_id, batch.file.source, record_ids])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def _rate_batch(batch_id: int) -> RatingBatch:
+    batch = RatingBatch.objects.select_related("file", "brand").get(pk=batch_id)
+    if batch.status == "done":
+        return batch
+    started = time.perf_counter()
+    records = _load(batch)
+    usage_file = batch.file
+    seen = _seen(batch, [r.record_id for r in records])
+    first = min((r.start_time for r in records), default=clock.now())
+    rater: Rater = rater_for(batch.brand, first)
+    contexts, prepaid = load_contexts(batch.brand, {r.a_number for r in records}, first)
+    result = rater.rate(records, contexts, seen=seen)
+    rated_at = time.perf_counter()
+    now = clock.now()
+    with transaction.atomic():
+        locked = RatingBatch.objects.select_for_update().get(pk=batch_id)
+        if locked.status == "done":
+            return locked
+        if not insert_keys(batch, result.rated):
+            raise KeyConflict()
+        copy_rated(batch, result.rated, batch.brand.currency)
+        duplicates = sum(1 for f in result.failed if f.reason == DUPLICATE)
+        FailedRecord.objects.bulk_create(_failed_rows(batch, result.failed, now), batch_size=5000)
+        upsert_counters(result.counters)
+        _prepaid(batch, result, prepaid, now)
+        StagedRecord.objects.filter(batch=batch).delete()
+        locked.status = "done"
+        locked.rated = len(result.rated)
+        locked.failed = len(result.failed) - duplicates
+        locked.duplicate = duplicates
+        locked.done_at = now
+        locked.save(update_fields=["status", "rated", "failed", "duplicate", "done_at"])
+        finished = time.perf_counter()
+        UsageFile.objects.filter(pk=usage_file.pk).update(
+            rated=F("rated") + locked.rated, failed=F("failed") + locked.failed,
+            duplicate=F("duplicate") + duplicates, rate_seconds=F("rate_seconds") + (rated_at - started),
+            persist_seconds=F("persist_seconds") + (finished - rated_at))
+        if not RatingBatch.objects.filter(file_id=usage_file.pk, status="pending").exclude(pk=batch_id).exists():
+            UsageFile.objects.filter(pk=usage_file.pk).update(status="rated", rated_at=now)
+    return locked
+
+
+def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
+    for f in failed:
+        record = f.record
+        original = {name: (value.isoformat() if isinstance(value, dt.datetime) else
+                           str(value) if value is not None and not isinstance(value, (int, str)) else value)
+                    for name, value in record._asdict().items()} if hasattr(record, "_asdict") else {}
+        yield FailedRecord(brand_id=batch.brand_id, file_id=batch.file_id, source=batch.file.source,
+                           record_id=f.record_id[:128], line=getattr(record, "line", 0), reason=f.reason,
+                           detail=(f.detail or "")[:500], original=original, created_at=now)
+
+
+def _prepaid(batch: RatingBatch, result, prepaid: set, now: dt.datetime) -> None:
+    """The ledger gets one entry per charged prepaid record; the cached balance the final one."""
+    reference = batch.file.source
+    entries = [PrepaidBalanceEntry(subscription_id=r.subscription_id, amount=-r.charge, balance_after=r.balance_after,
+                                   cause="usage", reference=f"{reference}:{r.record.record_id}"[:200],
+                                   at=r.record.start_time)
+               for r in result.rated if r.balance_after_micro is not None and r.charge_micro]
+    PrepaidBalanceEntry.objects.bulk_create(entries, batch_size=5000)
+    for subscription_id, balance in result.balances.items():
+        PrepaidBalance.objects.update_or_create(subscription_id=subscription_id,
+                                                defaults={"balance": balance, "updated_at": now})
+    BalanceEvent.objects.bulk_create(
+        BalanceEvent(subscription_id=e.subscription_id, kind=e.kind, record_id=e.record_id, at=e.at,
+                     balance=e.balance, threshold=e.threshold) for e in result.events)

@@ -1,0 +1,166 @@
+"""Intake: record a usage file once, parse it, stage its records in one batch per subscription
+partition (COPY), and enqueue the batches as jobs.
+
+A partition is `crc32(a_number) % PARTITIONS`: every record of a number lands in the same
+partition, and the job of a partition holds the Procrastinate lock `rating:<brand>:<partition>`,
+so one worker at a time rates it and balances and bundles stay in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+import zlib
+from pathlib import Path
+
+from django.db import connection, transaction
+from django.db.models import Q
+
+from telora.core import rights
+from telora.core.models import Brand
+from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
+from telora.core.services.audit import record_event
+from telora.rating import formats
+from telora.rating.engine import ParseFailure, UsageRecord
+from telora.rating.engine.results import PARSE_ERROR
+from telora.rating.models import FailedRecord, RatingBatch, UsageFile
+
+PARTITIONS = 16
+STAGE_COLUMNS = ("batch_id", "line", "record_id", "service", "a_number", "b_number", "start_time", "duration",
+                 "volume", "quantity", "location", "charge", "direction")
+
+
+def partition_of(number: str) -> int:
+    """The subscription partition of an A-number: stable across processes (not Python's hash)."""
+    return zlib.crc32(number.encode()) % PARTITIONS
+
+
+def _brand(brand) -> Brand:
+    if isinstance(brand, Brand):
+        return brand
+    found = Brand.objects.filter(Q(code=brand) | Q(code__iexact=str(brand))).first()
+    if found is None:
+        raise ServiceError(f"brand: no brand {brand!r}", field="brand")
+    return found
+
+
+def require(actor: Actor, brand: Brand, perm: str = "rating.change") -> None:
+    """People and API keys need `perm` in the brand; platform jobs (no principal) may always."""
+    if actor.principal is None and actor.job:
+        return
+    if actor.principal is None or not rights.has_perm(actor.principal, brand, perm):
+        raise PermissionDeniedError(f"You lack {perm} in {brand.code}.")
+
+
+def _sha256(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def import_usage_file(brand, data: str | Path | bytes, *, format: str, source: str, actor: Actor,
+                      at: dt.datetime, name: str | None = None, defer: bool = True) -> UsageFile:
+    """Take in one usage file: refuse it if this source sent the same content before, else stage
+    its records per partition and (with `defer`) enqueue one rating job per partition batch.
+    Unreadable lines go straight to the failed records (PARSE_ERROR)."""
+    brand = _brand(brand)
+    require(actor, brand)
+    try:
+        fmt = formats.get(format)
+    except KeyError as exc:
+        raise ServiceError(f"format: {exc.args[0]}", field="format") from None
+    if not source:
+        raise ServiceError("source: is required", field="source")
+    if isinstance(data, bytes):
+        sha, size = hashlib.sha256(data).hexdigest(), len(data)
+        name = name or "upload"
+    else:
+        path = Path(data)
+        if not path.is_file():
+            raise ServiceError(f"file: {path} does not exist or is not a file", field="file")
+        sha, size = _sha256(path)
+        name = name or path.name
+    if UsageFile.objects.filter(brand=brand, source=source, sha256=sha).exists():
+        raise ServiceError(f"file: {name} was already imported from {source} (same content)", field="file",
+                           code="duplicate")
+    options = {"timezone": brand.timezone} if "timezone" in fmt.options else {}
+    if "country_code" in fmt.options:
+        options["country_code"] = _country_code(brand)
+    outcomes = (formats.parse_bytes(format, data, **options) if isinstance(data, bytes)
+                else formats.parse_path(format, data, **options))
+    started = time.perf_counter()
+    with transaction.atomic():
+        usage_file = UsageFile.objects.create(brand=brand, source=source, name=name[:300], sha256=sha,
+                                              format=format, size=size, created_at=at)
+        batches = [RatingBatch.objects.create(brand=brand, file=usage_file, partition=p, created_at=at)
+                   for p in range(PARTITIONS)]
+        counts, failures, ignored = _stage(outcomes, batches)
+        FailedRecord.objects.bulk_create(
+            FailedRecord(brand=brand, file=usage_file, source=source, record_id=f.record_id[:128], line=f.line,
+                         reason=PARSE_ERROR, detail=f.reason[:500], original={"text": f.text}, created_at=at)
+            for f in failures)
+        for batch, n in zip(batches, counts, strict=True):
+            batch.records = n
+        RatingBatch.objects.bulk_update(batches, ["records"])
+        empty = [b.pk for b in batches if not b.records]
+        RatingBatch.objects.filter(pk__in=empty).delete()
+        batches = [b for b in batches if b.records]
+        usage_file.read = sum(counts) + len(failures) + ignored
+        usage_file.failed = len(failures)
+        usage_file.ignored = ignored
+        usage_file.status = "staged" if batches else "rated"
+        usage_file.staged_at = at
+        usage_file.parse_seconds = time.perf_counter() - started
+        usage_file.save()
+        record_event(actor=actor, at=at, action="import", obj=usage_file, brand=brand,
+                     new={"name": usage_file.name, "source": source, "format": format, "read": usage_file.read})
+        if defer:
+            ids = [(b.pk, b.partition) for b in batches]
+            transaction.on_commit(lambda: enqueue(brand.pk, ids))
+    return usage_file
+
+
+def _country_code(brand: Brand) -> str:
+    try:
+        import phonenumbers
+
+        return str(phonenumbers.country_code_for_region(brand.country))
+    except ImportError:  # pragma: no cover - phonenumbers is a dependency of inventory
+        return ""
+
+
+def _stage(outcomes, batches) -> tuple[list[int], list[ParseFailure], int]:
+    """COPY the records into the staging table, each in its partition's batch."""
+    counts = [0] * PARTITIONS
+    batch_ids = [b.pk for b in batches]
+    failures: list[ParseFailure] = []
+    ignored = 0
+    crc32 = zlib.crc32
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY rating_stagedrecord ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
+        write = copy.write_row
+        for item in outcomes:
+            if type(item) is UsageRecord:
+                p = crc32(item.a_number.encode()) % PARTITIONS
+                counts[p] += 1
+                write((batch_ids[p], item.line, item.record_id, item.service, item.a_number, item.b_number,
+                       item.start_time, item.duration, item.volume, item.quantity, item.location, item.charge,
+                       item.direction))
+            elif isinstance(item, ParseFailure):
+                failures.append(item)
+            else:
+                ignored += 1
+    return counts, failures, ignored
+
+
+def enqueue(brand_id: int, batches: list[tuple[int, int]]) -> None:
+    """One job per batch; the lock serialises the jobs of a partition (in the order deferred)."""
+    from telora.rating.jobs import rate_batch_task
+
+    for batch_id, partition in batches:
+        rate_batch_task.configure(lock=f"rating:{brand_id}:{partition}").defer(batch_id=batch_id)

@@ -1,0 +1,109 @@
+"""The pipeline on the shared examples: files recorded once, staged per partition, rated in
+batches into rated usage, failed records and counts (needs the database)."""
+
+from decimal import Decimal
+
+import pytest
+from rating_helpers import ASTERISK, CDRS
+
+from telora.core import clock
+from telora.core.services.actors import ServiceError
+from telora.rating.models import FailedRecord, RatedUsage, RatingBatch, StagedRecord, UsageFile, UsageKey
+from telora.rating.services import import_usage_file, rate_pending
+
+D = Decimal
+pytestmark = pytest.mark.django_db
+
+
+def take(brand, path, system, fmt="csv", source="nord-msc", **kwargs):
+    usage_file = import_usage_file(brand, path, format=fmt, source=source, actor=system, at=clock.now(), **kwargs)
+    rate_pending(brand)
+    usage_file.refresh_from_db()
+    return usage_file
+
+
+def rated(usage_file):
+    return {r.record_id: (r.zone, r.band, r.quantity, r.charge)
+            for r in RatedUsage.objects.filter(file_id=usage_file.pk)}
+
+
+@pytest.fixture
+def lines(line_for):
+    return line_for("4520000001"), line_for("4520000002")
+
+
+def test_cdrs_csv_imports_with_the_outcomes_of_the_readme(nord, lines, system):
+    usage_file = take(nord, CDRS, system)
+    assert (usage_file.read, usage_file.rated, usage_file.failed, usage_file.duplicate) == (12, 9, 2, 1)
+    assert usage_file.status == "rated"
+    sub = lines[0]
+    assert rated(usage_file) == {
+        "nord-0001": ("DK", "PEAK", 125, D("0.625000")),
+        "nord-0002": ("DK_MOBILE", "PEAK", 61, D("0.455833")),
+        "nord-0003": ("EU", "OFFPEAK", 48, D("1.192000")),
+        "nord-0004": ("EU", "OFFPEAK", 0, D("0.000000")),
+        "nord-0005": ("DK", "PEAK", 1, D("0.250000")),
+        "nord-0006": ("HOME", "PEAK", 52428800, D("5.000000")),
+        "nord-0007": ("EU_ROAM", "PEAK", 104857600, D("10.000000")),
+        "nord-0008": ("DK_PREMIUM", "PEAK", 60, D("4.950000")),
+        "nord-0009": ("", "PEAK", 1, D("19.000000")),
+    }
+    assert set(RatedUsage.objects.filter(file_id=usage_file.pk).values_list("subscription_id", flat=True)) == {sub.pk}
+    assert sorted(FailedRecord.objects.filter(file=usage_file).values_list("record_id", "reason")) == [
+        ("nord-0001", "DUPLICATE"), ("nord-0010", "UNKNOWN_SUBSCRIBER"), ("nord-0011", "PARSE_ERROR")]
+    parse = FailedRecord.objects.get(file=usage_file, reason="PARSE_ERROR")
+    assert parse.line and parse.original["text"] and parse.detail
+    unknown = FailedRecord.objects.get(file=usage_file, reason="UNKNOWN_SUBSCRIBER")
+    assert unknown.original["a_number"] == "4599999999"
+    assert UsageKey.objects.filter(brand=nord, source="nord-msc").count() == 9
+    assert not StagedRecord.objects.exists()
+    assert not RatingBatch.objects.filter(status="pending").exists()
+
+
+def test_asterisk_master_csv_in_the_brand_timezone(nord, lines, system):
+    usage_file = take(nord, ASTERISK, system, fmt="asterisk", source="pbx")
+    assert (usage_file.read, usage_file.rated, usage_file.failed, usage_file.duplicate) == (4, 4, 0, 0)
+    assert rated(usage_file) == {
+        "1759475700.1": ("EU", "OFFPEAK", 126, D("3.129000")),
+        "1759478400.3": ("DK", "OFFPEAK", 0, D("0.000000")),
+        "1759595400.5": ("DK_MOBILE", "OFFPEAK", 900, D("5.350000")),
+        "1759597200.7": ("DK", "OFFPEAK", 0, D("0.000000")),
+    }
+    by_sub = dict(RatedUsage.objects.filter(file_id=usage_file.pk).values_list("record_id", "subscription_id"))
+    assert by_sub["1759595400.5"] == lines[1].pk and by_sub["1759475700.1"] == lines[0].pk
+
+
+def test_the_same_file_twice_is_refused(nord, lines, system):
+    take(nord, CDRS, system)
+    with pytest.raises(ServiceError, match="already imported"):
+        import_usage_file(nord, CDRS, format="csv", source="nord-msc", actor=system, at=clock.now())
+    assert UsageFile.objects.count() == 1
+    # the same content from another source is another file
+    other = take(nord, CDRS, system, source="other-msc")
+    assert other.rated == 9
+
+
+def test_the_same_record_in_two_files_is_charged_once(nord, lines, system):
+    text = CDRS.read_bytes()
+    first = take(nord, text, system, name="a.csv")
+    second = take(nord, text + b"\n", system, name="b.csv")  # other bytes, the same records
+    assert first.rated == 9
+    assert (second.rated, second.duplicate) == (0, 10)
+    assert RatedUsage.objects.filter(record_id="nord-0001").count() == 1
+    assert RatedUsage.objects.count() == 9
+
+
+def test_rated_usage_lands_in_monthly_partitions(nord, lines, system):
+    from django.db import connection
+
+    take(nord, CDRS, system)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT tableoid::regclass::text, count(*) FROM rating_ratedusage GROUP BY 1")
+        assert dict(cursor.fetchall()) == {"rating_ratedusage_y2026m10": 9}
+
+
+def test_bad_format_and_missing_file_are_clear_errors(nord, system, tmp_path):
+    with pytest.raises(ServiceError, match="format"):
+        import_usage_file(nord, CDRS, format="xml", source="s", actor=system, at=clock.now())
+    with pytest.raises(ServiceError, match="does not exist"):
+        import_usage_file(nord, tmp_path / "nope.csv", format="csv", source="s", actor=system, at=clock.now())
