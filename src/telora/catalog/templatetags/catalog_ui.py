@@ -7,15 +7,12 @@ from django import forms, template
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from telora.catalog import models as m
-from telora.core import rights
 from telora.core.models import AuditEvent
-from telora.ui.templatetags.telora_ui import HISTORY_LIMIT
-from telora.ui.views.generic import area_allowed
+from telora.ui.templatetags.telora_ui import history_panel
 
 register = template.Library()
 
@@ -74,11 +71,10 @@ def cell(field):
     return {"field": field, "kind": kind, "widget_html": html}
 
 
-@register.inclusion_tag("catalog/includes/history.html", takes_context=True)
+@register.inclusion_tag("ui/includes/history.html", takes_context=True)
 def catalog_history(context, obj):
     """The History panel of an entity together with its dated rows: a product's charges and
     prices, a rate plan's rates, a price list's prices (each is audited as its own object)."""
-    request = context["request"]
     parts = [(obj._meta.label_lower, [obj.pk])]
     if isinstance(obj, m.Product):
         parts += [("catalog.productprice", m.ProductPrice.objects.filter(charge__product=obj).values_list("pk", flat=True)),
@@ -90,21 +86,4 @@ def catalog_history(context, obj):
     wanted = Q(pk__in=[])
     for object_type, ids in parts:
         wanted |= Q(object_type=object_type, object_id__in=[str(pk) for pk in ids])
-    events = AuditEvent.objects.filter(wanted)
-    if not rights.is_system_admin(request.user):
-        events = events.filter(Q(brand__isnull=True) | Q(brand_id__in=list(rights.permission_map(request.user))))
-    shown = list(events.order_by("-at", "-id")[:HISTORY_LIMIT + 1])
-    audit_url = None
-    if area_allowed(request.user, context.get("active_brand"), "audit"):
-        audit_url = reverse("ui:audit_list") + "?" + urlencode({"object_type": obj._meta.label_lower,
-                                                                "object_id": obj.pk})
-    return {"events": shown[:HISTORY_LIMIT], "more": len(shown) > HISTORY_LIMIT, "audit_url": audit_url}
-
-
-LONG_VALUE = 80
-
-
-@register.filter
-def is_long(value) -> bool:
-    """Whether an audited value is too long to show inline (a rate plan's rates, a product's rules)."""
-    return len(str(value)) > LONG_VALUE
+    return history_panel(context, obj, AuditEvent.objects.filter(wanted), fold_long=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms, template
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
@@ -89,29 +90,32 @@ def permission_matrix(field):
 # ---- history and links -------------------------------------------------------------------
 
 
-def visible_history(user, obj):
-    """The object's audit events the viewer may read: platform-wide ones and those of brands they hold."""
-    events = AuditEvent.objects.for_object(obj)
+def latest_visible(user, events) -> tuple[list[AuditEvent], bool]:
+    """The latest HISTORY_LIMIT of `events` the viewer may read (platform-wide ones and those of
+    brands they hold), newest first, and whether there are more: (events, more)."""
     if not rights.is_system_admin(user):
         held = list(rights.permission_map(user).keys())
-        events = events.filter(brand__isnull=True) | events.filter(brand_id__in=held)
-    return events.order_by("-at", "-id")
+        events = events.filter(Q(brand__isnull=True) | Q(brand_id__in=held))
+    rows = list(events.order_by("-at", "-id")[:HISTORY_LIMIT + 1])
+    return rows[:HISTORY_LIMIT], len(rows) > HISTORY_LIMIT
+
+
+def history_panel(context, obj, events, *, fold_long=False) -> dict:
+    """The context of ui/includes/history.html for `obj`, showing those of `events` the viewer may
+    read; with `fold_long`, long values (a rate plan's rates, a product's rules) are folded away."""
+    request = context["request"]
+    shown, more = latest_visible(request.user, events)
+    audit_url = None
+    if area_allowed(request.user, context.get("active_brand"), "audit"):
+        audit_url = reverse("ui:audit_list") + "?" + urlencode(
+            {"object_type": obj._meta.label_lower, "object_id": obj.pk})
+    return {"events": shown, "more": more, "audit_url": audit_url, "fold_long": fold_long}
 
 
 @register.inclusion_tag("ui/includes/history.html", takes_context=True)
 def history(context, obj):
     """The History panel: who changed what on this object, old -> new, newest first."""
-    request = context["request"]
-    events = list(visible_history(request.user, obj)[:HISTORY_LIMIT + 1])
-    audit_url = None
-    if area_allowed(request.user, context.get("active_brand"), "audit"):
-        audit_url = reverse("ui:audit_list") + "?" + urlencode(
-            {"object_type": obj._meta.label_lower, "object_id": obj.pk})
-    return {
-        "events": events[:HISTORY_LIMIT],
-        "more": len(events) > HISTORY_LIMIT,
-        "audit_url": audit_url,
-    }
+    return history_panel(context, obj, AuditEvent.objects.for_object(obj))
 
 
 @register.simple_tag
@@ -141,6 +145,15 @@ def show_value(value):
     if isinstance(value, bool):
         return "✓" if value else "✗"
     return value
+
+
+LONG_VALUE = 80
+
+
+@register.filter
+def is_long(value) -> bool:
+    """Whether an audited value is too long to show inline (a rate plan's rates, a product's rules)."""
+    return len(str(value)) > LONG_VALUE
 
 
 # ---- colours and status ------------------------------------------------------------------
