@@ -64,6 +64,18 @@ def _check_reference(item, at: dt.datetime, reference: str, what: str, label: st
                            field=what, code="reserved")
 
 
+def _cancel_reservation(item, statuses, *, at: dt.datetime, reference: str, what: str, label: str) -> None:
+    """A reserved card or number goes back to stock at once; with `reference`, only the
+    reservation made for it (`statuses`: SimStatus or NumberStatus)."""
+    if item.status != statuses.RESERVED:
+        raise ServiceError(f"{what}: {label} is {item.status}, not reserved", field=what, code="state")
+    if reference:
+        _check_reference(item, at, reference, what, label)
+    item.status = statuses.AVAILABLE
+    item.reserved_until = None
+    item.reserved_for = ""
+
+
 # ---- phone numbers ---------------------------------------------------------------------------
 
 
@@ -166,14 +178,8 @@ def cancel_number_reservation(brand: Brand, number, *, actor: Actor, at: dt.date
     """Give a reserved number back at once (an abandoned order)."""
     common.require(actor, brand, "inventory.change")
     item = _lock_number(brand, number)
-    if item.status != NumberStatus.RESERVED:
-        raise ServiceError(f"number: {item.e164} is {item.status}, not reserved", field="number", code="state")
-    if reference:
-        _check_reference(item, at, reference, "number", item.e164)
     old = snapshot(item, NUMBER_STATE)
-    item.status = NumberStatus.AVAILABLE
-    item.reserved_until = None
-    item.reserved_for = ""
+    _cancel_reservation(item, NumberStatus, at=at, reference=reference, what="number", label=item.e164)
     return _save_number(item, old, actor=actor, at=at, action="cancel_reservation")
 
 
@@ -279,14 +285,8 @@ def release_sim(brand: Brand, sim, *, actor: Actor, at: dt.datetime) -> SimCard:
 def cancel_sim_reservation(brand: Brand, sim, *, actor: Actor, at: dt.datetime, reference: str = "") -> SimCard:
     common.require(actor, brand, "inventory.change")
     item = _lock_sim(brand, sim)
-    if item.status != SimStatus.RESERVED:
-        raise ServiceError(f"iccid: {item.iccid} is {item.status}, not reserved", field="iccid", code="state")
-    if reference:
-        _check_reference(item, at, reference, "iccid", item.iccid)
     old = snapshot(item, SIM_STATE)
-    item.status = SimStatus.AVAILABLE
-    item.reserved_until = None
-    item.reserved_for = ""
+    _cancel_reservation(item, SimStatus, at=at, reference=reference, what="iccid", label=item.iccid)
     return _save_sim(item, old, actor=actor, at=at, action="cancel_reservation")
 
 
