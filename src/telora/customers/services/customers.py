@@ -181,6 +181,35 @@ def update_customer(customer: Customer, *, actor: Actor, at: dt.datetime, **valu
     return customer
 
 
+# ---- contacts and addresses -----------------------------------------------------------------
+# A customer's contact persons and addresses are added and corrected the same way; `fields` are the
+# audited ones and `apply(row, values, brand)` checks `values` (merged over the row) and sets them.
+
+
+def _add_part(customer: Customer, model, fields, apply, values: dict, *, actor: Actor, at: dt.datetime):
+    require(actor, customer.brand)
+    row = model(brand=customer.brand, customer=customer, created_at=at, updated_at=at)
+    apply(row, values, customer.brand)
+    row.save()
+    record_event(actor=actor, at=at, action="create", obj=row, brand=customer.brand,
+                 new={"customer": customer.pk, **snapshot(row, fields)})
+    return row
+
+
+def _update_part(row, fields, apply, values: dict, what: str, *, actor: Actor, at: dt.datetime):
+    require(actor, row.brand)
+    row = _lock(type(row), row)
+    unknown = set(values) - set(fields)
+    if unknown:
+        raise fail(sorted(unknown)[0], f"is not {what}")
+    old = snapshot(row, fields)
+    apply(row, values, row.brand)
+    row.updated_at = at
+    row.save()
+    record_event(actor=actor, at=at, action="update", obj=row, brand=row.brand, old=old, new=snapshot(row, fields))
+    return row
+
+
 # ---- contacts -------------------------------------------------------------------------------
 
 
@@ -198,30 +227,13 @@ def _apply_contact(contact: Contact, values: dict, brand: Brand) -> None:
 @transaction.atomic
 def add_contact(customer: Customer, *, actor: Actor, at: dt.datetime, last_name: str, first_name: str = "",
                 role: str = "primary", email: str = "", phone: str = "") -> Contact:
-    require(actor, customer.brand)
-    contact = Contact(brand=customer.brand, customer=customer, created_at=at, updated_at=at)
-    _apply_contact(contact, dict(role=role, first_name=first_name, last_name=last_name, email=email, phone=phone),
-                   customer.brand)
-    contact.save()
-    record_event(actor=actor, at=at, action="create", obj=contact, brand=customer.brand,
-                 new={"customer": customer.pk, **snapshot(contact, CONTACT_FIELDS)})
-    return contact
+    values = dict(role=role, first_name=first_name, last_name=last_name, email=email, phone=phone)
+    return _add_part(customer, Contact, CONTACT_FIELDS, _apply_contact, values, actor=actor, at=at)
 
 
 @transaction.atomic
 def update_contact(contact: Contact, *, actor: Actor, at: dt.datetime, **values) -> Contact:
-    require(actor, contact.brand)
-    contact = _lock(Contact, contact)
-    unknown = set(values) - set(CONTACT_FIELDS)
-    if unknown:
-        raise fail(sorted(unknown)[0], "is not a contact field")
-    old = snapshot(contact, CONTACT_FIELDS)
-    _apply_contact(contact, values, contact.brand)
-    contact.updated_at = at
-    contact.save()
-    record_event(actor=actor, at=at, action="update", obj=contact, brand=contact.brand, old=old,
-                 new=snapshot(contact, CONTACT_FIELDS))
-    return contact
+    return _update_part(contact, CONTACT_FIELDS, _apply_contact, values, "a contact field", actor=actor, at=at)
 
 
 @transaction.atomic
@@ -257,31 +269,15 @@ def _apply_address(address: Address, values: dict, brand: Brand) -> None:
 def add_address(customer: Customer, *, actor: Actor, at: dt.datetime, street1: str, postcode: str, city: str,
                 roles=("legal",), street2: str = "", state: str = "", country: str = "") -> Address:
     """An address with its roles (legal, billing, shipping, installation); country defaults to the brand's."""
-    require(actor, customer.brand)
-    address = Address(brand=customer.brand, customer=customer, created_at=at, updated_at=at)
-    _apply_address(address, dict(roles=list(roles), street1=street1, street2=street2, postcode=postcode, city=city,
-                                 state=state, country=country), customer.brand)
-    address.save()
-    record_event(actor=actor, at=at, action="create", obj=address, brand=customer.brand,
-                 new={"customer": customer.pk, **snapshot(address, ADDRESS_FIELDS)})
-    return address
+    values = dict(roles=list(roles), street1=street1, street2=street2, postcode=postcode, city=city, state=state,
+                  country=country)
+    return _add_part(customer, Address, ADDRESS_FIELDS, _apply_address, values, actor=actor, at=at)
 
 
 @transaction.atomic
 def update_address(address: Address, *, actor: Actor, at: dt.datetime, **values) -> Address:
     """Correct an address in place; subscriptions and accounts pointing at it follow."""
-    require(actor, address.brand)
-    address = _lock(Address, address)
-    unknown = set(values) - set(ADDRESS_FIELDS)
-    if unknown:
-        raise fail(sorted(unknown)[0], "is not an address field")
-    old = snapshot(address, ADDRESS_FIELDS)
-    _apply_address(address, values, address.brand)
-    address.updated_at = at
-    address.save()
-    record_event(actor=actor, at=at, action="update", obj=address, brand=address.brand, old=old,
-                 new=snapshot(address, ADDRESS_FIELDS))
-    return address
+    return _update_part(address, ADDRESS_FIELDS, _apply_address, values, "an address field", actor=actor, at=at)
 
 
 @transaction.atomic
