@@ -7,12 +7,11 @@ import contextlib
 from django.db.models import Q
 from django.urls import reverse
 
-from telora.core import rights
 from telora.core.models import AuditEvent
 from telora.core.services import ServiceError
 from telora.customers.models import Customer, Subscription
 from telora.customers.selectors import customers_for_user, subscriptions_for_user
-from telora.ui.templatetags.telora_ui import HISTORY_LIMIT
+from telora.ui.templatetags.telora_ui import latest_visible
 from telora.ui.views.generic import ScopedObjectMixin
 
 AREA = "customers"
@@ -102,9 +101,4 @@ def history_feed(user, objects) -> tuple[list[AuditEvent], bool]:
         by_type.setdefault(obj._meta.label_lower, []).append(str(obj.pk))
     for object_type, ids in by_type.items():
         condition |= Q(object_type=object_type, object_id__in=ids)
-    events = AuditEvent.objects.filter(condition)
-    if not rights.is_system_admin(user):
-        held = list(rights.permission_map(user).keys())
-        events = events.filter(Q(brand__isnull=True) | Q(brand_id__in=held))
-    rows = list(events.order_by("-at", "-id")[:HISTORY_LIMIT + 1])
-    return rows[:HISTORY_LIMIT], len(rows) > HISTORY_LIMIT
+    return latest_visible(user, AuditEvent.objects.filter(condition))
