@@ -60,10 +60,18 @@ def rate_batch(batch_id: int) -> RatingBatch:
 
 
 def _load(batch: RatingBatch) -> list:
-    rows = (StagedRecord.objects.filter(batch=batch).order_by("id")
-            .values_list("record_id", "service", "a_number", "b_number", "start_time", "duration", "volume",
-                         "quantity", "location", "charge", "direction", "line"))
-    return [make_record(*row) for row in rows.iterator(chunk_size=20000)]
+    """The batch's staged records as UsageRecords, in the order they were read. Start times come
+    as epoch microseconds: building the datetimes here is several times quicker than the driver's
+    timestamptz loader, and the engine only needs the moment (bands use the brand's timezone)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT record_id, service, a_number, b_number, "
+                       "(extract(epoch FROM start_time) * 1000000)::bigint, duration, volume, quantity, "
+                       "location, charge, direction, line FROM rating_stagedrecord WHERE batch_id = %s ORDER BY id",
+                       [batch.pk])
+        rows = cursor.fetchall()
+    epoch, micro = dt.datetime(1970, 1, 1, tzinfo=dt.UTC), dt.timedelta(microseconds=1)
+    return [make_record(r[0], r[1], r[2], r[3], epoch + r[4] * micro, r[5], r[6], r[7], r[8], r[9], r[10], r[11])
+            for r in rows]
 
 
 def _seen(batch: RatingBatch, record_ids: list[str]) -> set[str]:

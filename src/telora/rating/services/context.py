@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections import defaultdict
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from telora.catalog.selectors import compile_tariff
-from telora.customers.models import NumberAssignment, ProductInstance, Subscription
 from telora.rating.engine import BundleInstance, NumberSpan, Rater, SubscriberContext
-from telora.rating.models import BundleCounter, PrepaidBalance
 
 TARIFF_SECONDS = 60  # a catalogue change reaches running workers within this
 _raters: dict[tuple[int, dt.date], tuple[float, Rater]] = {}
@@ -33,63 +34,68 @@ def forget_tariffs() -> None:
     _raters.clear()
 
 
+def _rows(sql: str, params) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
 def load_contexts(brand, numbers: set[str], first: dt.datetime) -> tuple[list[SubscriberContext], set[int]]:
     """Contexts of the subscriptions that ever held one of `numbers`, and which are prepaid.
 
     One context per subscription (the engine's state is per subscription): its plan is the one in
     effect at `first`, the batch's earliest record, or else its latest; add-ons are those ever
-    held, each bundle valid only while its product instance was.
+    held, each bundle valid only while its product instance was. Five queries whatever the batch
+    size, each with its ids as one array parameter.
     """
     spans: dict[int, list[NumberSpan]] = defaultdict(list)
-    for sub_id, number, valid_from, valid_to in (
-            NumberAssignment.objects.filter(brand=brand, number__in=list(numbers))
-            .values_list("subscription_id", "number", "valid_from", "valid_to")):
+    for sub_id, number, valid_from, valid_to in _rows(
+            "SELECT subscription_id, number, valid_from, valid_to FROM customers_numberassignment "
+            "WHERE brand_id = %s AND number = ANY(%s)", [brand.pk, list(numbers)]):
         spans[sub_id].append(NumberSpan(number, valid_from, valid_to))
     if not spans:
         return [], set()
-    subscriptions = {s["id"]: s for s in Subscription.objects.filter(pk__in=list(spans)).values(
-        "id", "activated_at", "terminated_at", "created_at", "billing_account__bill_cycle__anchor_day")}
-    instances = defaultdict(list)
-    for row in (ProductInstance.objects.filter(subscription_id__in=list(spans), kind__in=("plan", "addon"))
-                .values("id", "subscription_id", "kind", "start_at", "end_at", "product__code",
-                        "product__service_type", "product__kind")):
-        instances[row["subscription_id"]].append(row)
-    counters = defaultdict(dict)
-    for c in BundleCounter.objects.filter(subscription_id__in=list(spans)).values(
-            "subscription_id", "bundle", "allowance", "period_start", "used"):
-        counters[(c["subscription_id"], c["bundle"])][(c["allowance"], c["period_start"])] = c["used"]
-    prepaid_ids = set()
+    ids = list(spans)
+    subscriptions = {row[0]: row for row in _rows(
+        "SELECT s.id, COALESCE(s.activated_at, s.created_at), s.terminated_at, c.anchor_day "
+        "FROM customers_subscription s JOIN customers_billingaccount a ON a.id = s.billing_account_id "
+        "LEFT JOIN catalog_billcycle c ON c.id = a.bill_cycle_id WHERE s.id = ANY(%s)", [ids])}
+    plans: dict[int, list[tuple]] = defaultdict(list)
+    addons: dict[int, list[tuple]] = defaultdict(list)
+    for row in _rows(
+            "SELECT i.subscription_id, i.id, i.kind, i.start_at, i.end_at, p.code, p.service_type "
+            "FROM customers_productinstance i JOIN catalog_product p ON p.id = i.product_id "
+            "WHERE i.subscription_id = ANY(%s) AND i.kind IN ('plan', 'addon') ORDER BY i.start_at, i.id", [ids]):
+        (plans if row[2] == "plan" else addons)[row[0]].append(row)
+    counters: dict[tuple[int, str], dict] = defaultdict(dict)
+    for sub_id, key, allowance, period_start, used in _rows(
+            "SELECT subscription_id, bundle, allowance, period_start, used FROM rating_bundlecounter "
+            "WHERE subscription_id = ANY(%s)", [ids]):
+        counters[(sub_id, key)][(allowance, period_start)] = used
+    rater = rater_for(brand, first)
+    products = rater.tables.products
+    chosen = {}
+    for sub_id in ids:
+        held = plans.get(sub_id)
+        if held:
+            chosen[sub_id] = next((p for p in held if p[3] <= first and (p[4] is None or p[4] > first)), held[-1])
+    prepaid_ids = {sub_id for sub_id, plan in chosen.items() if (plan[6] or "").endswith("prepaid")}
+    balances = dict(_rows("SELECT subscription_id, balance FROM rating_prepaidbalance WHERE subscription_id = ANY(%s)",
+                          [list(prepaid_ids)])) if prepaid_ids else {}
     contexts = []
-    rater = None
-    for sub_id, sub_spans in spans.items():
-        sub = subscriptions[sub_id]
-        rows = instances.get(sub_id, [])
-        plans = sorted((r for r in rows if r["kind"] == "plan"), key=lambda r: r["start_at"])
-        if not plans:
-            continue
-        plan = next((p for p in plans if p["start_at"] <= first and (p["end_at"] is None or p["end_at"] > first)),
-                    plans[-1])
-        addons = [r for r in rows if r["kind"] == "addon"]
-        if rater is None:
-            rater = rater_for(brand, first)
+    for sub_id, plan in chosen.items():
+        _id, active_from, terminated_at, anchor = subscriptions[sub_id]
+        sub_addons = addons.get(sub_id, ())
         bundles = []
-        for row, addon in [(plan, False), *((a, True) for a in addons)]:
-            product = rater.tables.products.get(row["product__code"])
+        for row, addon in [(plan, False), *((a, True) for a in sub_addons)]:
+            product = products.get(row[5])
             for code in (product.bundles if product is not None else ()):
-                key = f"{row['id']}:{code}"
-                bundles.append(BundleInstance(key=key, code=code, addon=addon, valid_from=row["start_at"],
-                                              valid_to=row["end_at"], used=counters.get((sub_id, key), {})))
-        prepaid = (plan["product__service_type"] or "").endswith("prepaid")
-        balance = None
-        if prepaid:
-            prepaid_ids.add(sub_id)
-            balance = (PrepaidBalance.objects.filter(subscription_id=sub_id).values_list("balance", flat=True)
-                       .first())
-            balance = balance if balance is not None else 0
+                key = f"{row[1]}:{code}"
+                bundles.append(BundleInstance(key=key, code=code, addon=addon, valid_from=row[3], valid_to=row[4],
+                                              used=counters.get((sub_id, key), {})))
         contexts.append(SubscriberContext(
-            subscription_id=sub_id, plan=plan["product__code"], numbers=tuple(sub_spans),
-            addons=tuple(sorted({a["product__code"] for a in addons})), bundles=tuple(bundles), balance=balance,
-            bill_cycle_anchor=sub["billing_account__bill_cycle__anchor_day"] or 1,
-            active_from=sub["activated_at"] or sub["created_at"], terminated_at=sub["terminated_at"]))
+            subscription_id=sub_id, plan=plan[5], numbers=tuple(spans[sub_id]),
+            addons=tuple(sorted({a[5] for a in sub_addons})), bundles=tuple(bundles),
+            balance=balances.get(sub_id, Decimal(0)) if sub_id in prepaid_ids else None,
+            bill_cycle_anchor=anchor or 1, active_from=active_from, terminated_at=terminated_at))
     return contexts, prepaid_ids
-
