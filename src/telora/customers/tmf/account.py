@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Status
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import ExactNumber
+from telora.api.tmf import TMF, ExactNumber, TimePeriod, TmfSchema
 from telora.core import clock
 from telora.core.services.actors import Actor, ServiceError
 from telora.customers import services
@@ -26,11 +26,8 @@ from telora.customers.models import BillingAccount
 from telora.customers.selectors import accounts_for_user, customers_for_user
 from telora.customers.tmf.common import (
     ACCOUNT_BASE,
-    TMF,
     ContactMedium,
     Ref,
-    TimePeriod,
-    TmfSchema,
     address_values,
     customer_ref,
     iso,

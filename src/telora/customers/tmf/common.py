@@ -1,5 +1,6 @@
 """TM Forum resource pieces shared by TMF629, TMF666 and TMF637: references, characteristics,
-contact media, time periods. Field names are the specs' (camelCase, `@type`, `@referredType`).
+contact media (the schema base, time periods and the `TMF` dump options are telora.api.tmf's).
+Field names are the specs' (camelCase, `@type`, `@referredType`).
 
 Handlers build plain dicts with the wire names; these schemas validate them and document them.
 Operations use `by_alias=True, exclude_none=True`, so absent optional fields are left out, as TMF
@@ -11,35 +12,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from ninja import Field, Schema
-from pydantic import ConfigDict
+from ninja import Field
 
+from telora.api import tmf
+from telora.api.tmf import TmfSchema
 from telora.core.services.actors import ServiceError
 from telora.customers.models import Address
 
 CUSTOMER_BASE = "/tmf-api/customerManagement/v4/customer"
 ACCOUNT_BASE = "/tmf-api/accountManagement/v4/billingAccount"
 PRODUCT_BASE = "/tmf-api/productInventory/v4/product"
-TMF = {"by_alias": True, "exclude_none": True}
 
 
-class TmfSchema(Schema):
-    model_config = ConfigDict(populate_by_name=True)
-
-
-class TimePeriod(TmfSchema):
-    startDateTime: dt.datetime | None = None
-    endDateTime: dt.datetime | None = None
-
-
-class Ref(TmfSchema):
+class Ref(tmf.Ref):
     """RelatedParty, AccountRef, BillingAccountRef, ProductOfferingRef, ResourceRef… (the common Ref shape)."""
 
-    id: str
-    href: str | None = None
-    name: str | None = None
-    role: str | None = None
-    referredType: str | None = Field(None, alias="@referredType")
+    # The fields are telora.api.tmf.Ref's; the class is kept for its description in these APIs' documents.
 
 
 class Characteristic(TmfSchema):

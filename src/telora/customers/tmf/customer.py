@@ -18,6 +18,7 @@ from ninja import Field, Query, Router, Status
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
+from telora.api.tmf import TMF, TimePeriod, TmfSchema
 from telora.core import clock, rights
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
@@ -26,12 +27,9 @@ from telora.customers.models import Customer
 from telora.customers.selectors import customers_for_user
 from telora.customers.tmf.common import (
     CUSTOMER_BASE,
-    TMF,
     Characteristic,
     ContactMedium,
     Ref,
-    TimePeriod,
-    TmfSchema,
     account_ref,
     address_values,
     characteristic,

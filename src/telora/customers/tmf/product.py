@@ -17,17 +17,15 @@ from ninja import Field, Query, Router
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
+from telora.api.tmf import TMF, TimePeriod, TmfSchema
 from telora.catalog.tmf.common import offering_ref
 from telora.core import clock
 from telora.customers.models import ProductInstance, Subscription
 from telora.customers.selectors import subscriptions_for_user
 from telora.customers.tmf.common import (
     PRODUCT_BASE,
-    TMF,
     Characteristic,
     Ref,
-    TimePeriod,
-    TmfSchema,
     account_ref,
     characteristic,
     characteristics,
