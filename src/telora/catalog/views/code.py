@@ -13,8 +13,8 @@ from django.views.generic import FormView, View
 from telora.catalog import yamlio
 from telora.catalog.export import export_yaml
 from telora.catalog.forms.code import CatalogFileForm
-from telora.catalog.schema.errors import CatalogError
 from telora.catalog.services import apply_catalog
+from telora.catalog.views.common import error_lines
 from telora.catalog.views.sections import Nav
 from telora.core import clock
 from telora.core.models import AuditEvent
@@ -74,10 +74,8 @@ class ConfigView(AreaMixin, FormView):
             result = apply_catalog(parsed, actor=self.actor(), at=clock.now(), effective_from=data["effective_from"],
                                    check=action == CHECK, source=data["source"],
                                    perm="catalog.apply" if action == APPLY else "catalog.view")
-        except CatalogError as exc:
-            context["errors"] = exc.lines()
         except ServiceError as exc:
-            context["errors"] = [exc.message]
+            context["errors"] = error_lines(exc)
         else:
             context["result"] = result
         return self.render_to_response(self.get_context_data(**context))

@@ -11,10 +11,12 @@ from django.utils.translation import gettext as _
 from telora.catalog import models as m
 from telora.catalog.export import Tree, format_amount
 from telora.catalog.models import in_effect
+from telora.catalog.schema.errors import CatalogError
 from telora.catalog.selectors import catalogue_owners
 from telora.catalog.selectors.state import SHAPES
 from telora.core import clock
 from telora.core.money import minor_unit
+from telora.core.services import ServiceError
 
 CURRENT, FUTURE, ENDED = "current", "future", "ended"
 
@@ -75,6 +77,11 @@ def item_of(obj, section: str, day: dt.date) -> dict:
     elif row.valid_to is not None and row.valid_to <= day:
         probe = max(row.valid_from, row.valid_to - dt.timedelta(days=1))
     return Tree(obj.brand.currency).entity(section, shape.spec(row, probe))
+
+
+def error_lines(exc: ServiceError) -> list[str]:
+    """A refused change for people: each line of a CatalogError, or another ServiceError's message."""
+    return exc.lines() if isinstance(exc, CatalogError) else [exc.message]
 
 
 def default_day(brand, obj=None) -> dt.date:

@@ -27,6 +27,7 @@ from telora.catalog.views.common import (
     FUTURE,
     choices_for,
     default_day,
+    error_lines,
     item_of,
     live,
     may_change,
@@ -259,12 +260,9 @@ class EntityCloseView(SectionMixin, ScopedObjectMixin, ServiceFormView):
         day = form.cleaned_data.get("effective_from") or clock.today(obj.brand)
         try:
             close_entity(obj.brand, self.section.key, obj.code, actor=self.actor(), at=clock.now(), effective_from=day)
-        except CatalogError as exc:
-            for line in exc.lines():
-                form.add_error(None, line)
-            return self.form_invalid(form)
         except ServiceError as exc:
-            form.add_error(None, exc.message)
+            for line in error_lines(exc):
+                form.add_error(None, line)
             return self.form_invalid(form)
         messages.success(self.request, _("%(code)s is closed from %(day)s.") % {"code": obj.code, "day": day})
         return HttpResponseRedirect(self.detail_url(obj))

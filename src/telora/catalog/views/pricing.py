@@ -15,9 +15,8 @@ from telora.catalog.constants import PRICE, PRICED_KINDS, RECURRING, RECURRING_K
 from telora.catalog.forms.base import EffectiveFromField
 from telora.catalog.forms.products import PriceChangeForm
 from telora.catalog.forms.rating import RateForm
-from telora.catalog.schema.errors import CatalogError
 from telora.catalog.services import remove_rate, save_rate, set_price
-from telora.catalog.views.common import choices_for, default_day, item_of, show_amount
+from telora.catalog.views.common import choices_for, default_day, error_lines, item_of, show_amount
 from telora.catalog.views.entities import CatalogFormMixin
 from telora.catalog.views.sections import SECTIONS, Nav
 from telora.core import clock
@@ -127,12 +126,9 @@ class RateEndView(OnePageMixin, ServiceFormView):
         day = form.cleaned_data.get("effective_from") or default_day(plan.brand)
         try:
             remove_rate(plan.brand, plan.code, *self.key, actor=self.actor(), at=clock.now(), effective_from=day)
-        except CatalogError as exc:
-            for line in exc.lines():
-                form.add_error(None, line)
-            return self.form_invalid(form)
         except ServiceError as exc:
-            form.add_error(None, exc.message)
+            for line in error_lines(exc):
+                form.add_error(None, line)
             return self.form_invalid(form)
         messages.success(self.request, _("The rate ends on %(day)s.") % {"day": day})
         return HttpResponseRedirect(self.get_success_url())
