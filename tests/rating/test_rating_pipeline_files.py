@@ -107,3 +107,12 @@ def test_bad_format_and_missing_file_are_clear_errors(nord, system, tmp_path):
         import_usage_file(nord, CDRS, format="xml", source="s", actor=system, at=clock.now())
     with pytest.raises(ServiceError, match="does not exist"):
         import_usage_file(nord, tmp_path / "nope.csv", format="csv", source="s", actor=system, at=clock.now())
+
+
+def test_record_ids_with_odd_characters_are_stored_as_they_are(nord, lines, system):
+    header = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
+    body = b'"a\\b\tc",sms,4520000001,4533123456,2026-10-05T09:15:00+02:00,,,1,,\n'
+    usage_file = take(nord, header + body, system, name="odd.csv")
+    assert usage_file.rated == 1
+    assert RatedUsage.objects.get().record_id == "a\\b\tc"
+    assert UsageKey.objects.get().record_id == "a\\b\tc"

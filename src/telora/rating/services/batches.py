@@ -29,7 +29,7 @@ from telora.rating.models import (
     UsageFile,
 )
 from telora.rating.services.context import load_contexts, rater_for
-from telora.rating.services.storage import copy_rated, insert_keys, upsert_counters
+from telora.rating.services.storage import copy_rated, id_list, insert_keys, upsert_counters
 
 logger = logging.getLogger(__name__)
 
@@ -76,9 +76,10 @@ def _load(batch: RatingBatch) -> list:
 
 def _seen(batch: RatingBatch, record_ids: list[str]) -> set[str]:
     """The batch's record ids this source has already had rated (in earlier files or batches)."""
+    expression, param = id_list(record_ids)
     with connection.cursor() as cursor:
         cursor.execute("SELECT record_id FROM rating_usagekey WHERE brand_id = %s AND source = %s "
-                       "AND record_id = ANY(%s)", [batch.brand_id, batch.file.source, record_ids])
+                       f"AND record_id IN (SELECT {expression})", [batch.brand_id, batch.file.source, param])
         return {row[0] for row in cursor.fetchall()}
 
 

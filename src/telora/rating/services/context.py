@@ -13,6 +13,7 @@ from django.db import connection
 
 from telora.catalog.selectors import compile_tariff
 from telora.rating.engine import BundleInstance, NumberSpan, Rater, SubscriberContext
+from telora.rating.services.storage import id_list
 
 TARIFF_SECONDS = 60  # a catalogue change reaches running workers within this
 _raters: dict[tuple[int, dt.date], tuple[float, Rater]] = {}
@@ -49,9 +50,10 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime) -> tuple[list[Su
     size, each with its ids as one array parameter.
     """
     spans: dict[int, list[NumberSpan]] = defaultdict(list)
+    expression, param = id_list(list(numbers))
     for sub_id, number, valid_from, valid_to in _rows(
             "SELECT subscription_id, number, valid_from, valid_to FROM customers_numberassignment "
-            "WHERE brand_id = %s AND number = ANY(%s)", [brand.pk, list(numbers)]):
+            f"WHERE brand_id = %s AND number IN (SELECT {expression})", [brand.pk, param]):
         spans[sub_id].append(NumberSpan(number, valid_from, valid_to))
     if not spans:
         return [], set()

@@ -25,6 +25,7 @@ from telora.rating import formats
 from telora.rating.engine import ParseFailure, UsageRecord
 from telora.rating.engine.results import PARSE_ERROR
 from telora.rating.models import FailedRecord, RatingBatch, UsageFile
+from telora.rating.services.storage import CHUNK, escape
 
 PARTITIONS = 16
 STAGE_COLUMNS = ("batch_id", "line", "record_id", "service", "a_number", "b_number", "start_time", "duration",
@@ -141,20 +142,28 @@ def _stage(outcomes, batches) -> tuple[list[int], list[ParseFailure], int]:
     failures: list[ParseFailure] = []
     ignored = 0
     crc32 = zlib.crc32
+    null = "\\N"
+    lines = []
     with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY rating_stagedrecord ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        write = copy.write_row
         for item in outcomes:
             if type(item) is UsageRecord:
                 p = crc32(item.a_number.encode()) % PARTITIONS
                 counts[p] += 1
-                write((batch_ids[p], item.line, item.record_id, item.service, item.a_number, item.b_number,
-                       item.start_time, item.duration, item.volume, item.quantity, item.location, item.charge,
-                       item.direction))
+                charge = null if item.charge is None else item.charge
+                lines.append(f"{batch_ids[p]}\t{item.line}\t{escape(item.record_id)}\t{item.service}\t"
+                             f"{escape(item.a_number)}\t{escape(item.b_number)}\t{item.start_time.isoformat()}\t"
+                             f"{item.duration}\t{item.volume}\t{item.quantity}\t{escape(item.location)}\t{charge}\t"
+                             f"{item.direction}\n")
+                if len(lines) == CHUNK:
+                    copy.write("".join(lines))
+                    lines.clear()
             elif isinstance(item, ParseFailure):
                 failures.append(item)
             else:
                 ignored += 1
+        if lines:
+            copy.write("".join(lines))
     return counts, failures, ignored
 
 
