@@ -116,3 +116,18 @@ def test_record_ids_with_odd_characters_are_stored_as_they_are(nord, lines, syst
     assert usage_file.rated == 1
     assert RatedUsage.objects.get().record_id == "a\\b\tc"
     assert UsageKey.objects.get().record_id == "a\\b\tc"
+
+
+def test_one_job_per_batch_locked_by_its_partition(nord, lines, system, django_capture_on_commit_callbacks):
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from telora.rating.services import partition_of
+
+    with django_capture_on_commit_callbacks(execute=True):
+        usage_file = import_usage_file(nord, CDRS, format="csv", source="nord-msc", actor=system, at=clock.now())
+    batches = {b.pk: b.partition for b in RatingBatch.objects.filter(file=usage_file)}
+    assert set(batches.values()) == {partition_of("4520000001"), partition_of("4599999999")}
+    jobs = ProcrastinateJob.objects.filter(task_name="telora.rating.rate_batch")
+    assert sorted((job.args["batch_id"], job.lock) for job in jobs) == sorted(
+        (pk, f"rating:{nord.pk}:{partition}") for pk, partition in batches.items())
+    assert StagedRecord.objects.count() == 11  # every readable record (12 lines, one unreadable) waits
