@@ -51,12 +51,21 @@ def rate_pending(brand=None, *, limit: int | None = None) -> int:
 
 
 def rate_batch(batch_id: int) -> RatingBatch:
-    for _attempt in range(5):
+    """Rate one batch. The partition's advisory lock is held from reading the counters and
+    balances to the commit, so whoever rates (a worker, `telora rate`, `cdr import --now`) one
+    partition is rated by one process at a time; the lock goes with the session if it dies."""
+    brand_id, partition = RatingBatch.objects.filter(pk=batch_id).values_list("brand_id", "partition").get()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s::int, %s::int)", [brand_id, partition])
         try:
-            return _rate_batch(batch_id)
-        except KeyConflict:
-            logger.info("batch %s: record ids taken meanwhile, rating it again", batch_id)
-    raise RuntimeError(f"batch {batch_id}: record ids keep conflicting")
+            for _attempt in range(5):
+                try:
+                    return _rate_batch(batch_id)
+                except KeyConflict:
+                    logger.info("batch %s: record ids taken meanwhile, rating it again", batch_id)
+            raise RuntimeError(f"batch {batch_id}: record ids keep conflicting")
+        finally:
+            cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [brand_id, partition])
 
 
 def _load(batch: RatingBatch) -> list:
