@@ -19,6 +19,8 @@ TELORA_COMMANDS = {
     "db": "start, stop or show the embedded PostgreSQL (db start|stop|status|url)",
     "config": "apply or export the catalogue as YAML (config apply|export)",
     "inventory": "import SIM cards and numbers from CSV, show stock (inventory import|stats)",
+    "cdr": "import usage files (cdr import FILE... --format csv|asterisk|freeswitch|ber)",
+    "rate": "rate the pending usage batches of a brand now",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}

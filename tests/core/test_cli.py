@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-COMMANDS = ["serve", "worker", "migrate", "demo", "createuser", "check"]
+COMMANDS = ["serve", "worker", "migrate", "demo", "createuser", "check", "config", "inventory", "cdr", "rate"]
 
 
 def telora(*args, env=None):
