@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from telora.rating.engine.records import ParseFailure, UsageRecord, make_record
-from telora.rating.formats.common import csv_line, local_time, normalise_number, whole, zone
+from telora.rating.formats.common import call_fields, csv_line, zone
 
 SRC, DST, CHANNEL, START, BILLSEC, DISPOSITION, UNIQUEID = 1, 2, 5, 9, 13, 14, 16
 MIN_COLUMNS = 16
@@ -34,25 +34,8 @@ def _record(row: list[str], line: int, tz) -> UsageRecord:
     disposition = row[DISPOSITION].strip().upper()
     if disposition != ANSWERED and disposition not in NOT_CHARGED:
         raise ValueError(f"disposition: {row[DISPOSITION]!r} is not ANSWERED, NO ANSWER, BUSY, FAILED or CONGESTION")
-    problems = []
-    try:
-        a_number = normalise_number(row[SRC])
-    except ValueError as exc:
-        problems.append(f"src: {exc}")
-    try:
-        b_number = normalise_number(row[DST])
-    except ValueError as exc:
-        problems.append(f"dst: {exc}")
-    try:
-        start = local_time(row[START], tz, "start")
-    except ValueError as exc:
-        problems.append(str(exc))
-    try:
-        billsec = whole(row[BILLSEC].strip(), "billsec")
-    except ValueError as exc:
-        problems.append(str(exc))
-    if problems:
-        raise ValueError("; ".join(problems))
+    a_number, b_number, start, billsec = call_fields(
+        row, tz, caller=(SRC, "src"), callee=(DST, "dst"), start=(START, "start"), billsec=(BILLSEC, "billsec"))
     record_id = row[UNIQUEID] if len(row) > UNIQUEID and row[UNIQUEID] else f"{row[CHANNEL]}@{row[START]}"
     duration = billsec if disposition == ANSWERED else 0
     return make_record(record_id, "voice", a_number, b_number, start, duration, 0, 1, "", None, "out", line)

@@ -56,3 +56,29 @@ def csv_line(row: list[str]) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(row)
     return out.getvalue()
+
+
+def call_fields(row: list[str], tz: dt.tzinfo, *, caller: tuple[int, str], callee: tuple[int, str],
+                start: tuple[int, str], billsec: tuple[int, str],
+                problems: list[str] | None = None) -> tuple[str, str, dt.datetime, int]:
+    """The four fields every switch CDR carries, as (a_number, b_number, start, billsec).
+
+    Each field is `(column index, name in the switch's own words)`; every unreadable field is
+    reported at once, joined in one ValueError, so a person fixes a line in one pass.
+    """
+    problems = list(problems or ())
+    values: list = []
+    readers = (
+        (caller, lambda text, name: normalise_number(text), True),
+        (callee, lambda text, name: normalise_number(text), True),
+        (start, lambda text, name: local_time(text, tz, name), False),
+        (billsec, lambda text, name: whole(text.strip(), name), False),
+    )
+    for (index, name), read, prefix in readers:
+        try:
+            values.append(read(row[index], name))
+        except ValueError as exc:
+            problems.append(f"{name}: {exc}" if prefix else str(exc))
+    if problems:
+        raise ValueError("; ".join(problems))
+    return values[0], values[1], values[2], values[3]

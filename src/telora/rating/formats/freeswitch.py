@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from telora.rating.engine.records import ParseFailure, UsageRecord, make_record
-from telora.rating.formats.common import csv_line, local_time, normalise_number, whole, zone
+from telora.rating.formats.common import call_fields, csv_line, zone
 
 CALLER, DESTINATION, START, BILLSEC, UUID = 1, 2, 4, 8, 10
 MIN_COLUMNS = 13
@@ -27,27 +27,10 @@ MIN_COLUMNS = 13
 def _record(row: list[str], line: int, tz) -> UsageRecord:
     if len(row) < MIN_COLUMNS:
         raise ValueError(f"{len(row)} fields where cdr_csv's default template writes {MIN_COLUMNS} or more")
-    problems = []
-    if not row[UUID].strip():
-        problems.append("uuid: required")
-    try:
-        a_number = normalise_number(row[CALLER])
-    except ValueError as exc:
-        problems.append(f"caller_id_number: {exc}")
-    try:
-        b_number = normalise_number(row[DESTINATION])
-    except ValueError as exc:
-        problems.append(f"destination_number: {exc}")
-    try:
-        start = local_time(row[START], tz, "start_stamp")
-    except ValueError as exc:
-        problems.append(str(exc))
-    try:
-        billsec = whole(row[BILLSEC].strip(), "billsec")
-    except ValueError as exc:
-        problems.append(str(exc))
-    if problems:
-        raise ValueError("; ".join(problems))
+    missing_uuid = [] if row[UUID].strip() else ["uuid: required"]
+    a_number, b_number, start, billsec = call_fields(
+        row, tz, caller=(CALLER, "caller_id_number"), callee=(DESTINATION, "destination_number"),
+        start=(START, "start_stamp"), billsec=(BILLSEC, "billsec"), problems=missing_uuid)
     return make_record(row[UUID].strip(), "voice", a_number, b_number, start, billsec, 0, 1, "", None, "out", line)
 
 
