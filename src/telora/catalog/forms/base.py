@@ -138,6 +138,7 @@ class RowForm(forms.Form):
         """Fill select lists from `self.choices`."""
 
     def to_row(self) -> dict:
+        """Each row form turns its fields into the YAML row the schema checks."""
         raise NotImplementedError
 
     @classmethod
@@ -229,6 +230,7 @@ class CatalogForm(forms.Form):
         return self.cleaned_data.get(self.yaml_names.get(name, name))
 
     def to_item(self) -> dict:
+        """Each entity form turns its fields into the YAML item the single-entity service takes."""
         raise NotImplementedError
 
     def owned_keys(self) -> set[str]:

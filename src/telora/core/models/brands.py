@@ -72,11 +72,9 @@ class BrandQuerySet(models.QuerySet):
     def for_user(self, principal, action: str = "view"):
         if rights.is_system_admin(principal):
             return self.all()
-        if action != "view":
+        if action != "view" or not getattr(principal, "is_authenticated", False):
             return self.none()  # only system administrators change brands
-        return self.filter(pk__in=list(rights.permission_map(principal).keys())) if getattr(
-            principal, "is_authenticated", False
-        ) else self.none()
+        return self.filter(pk__in=list(rights.permission_map(principal)))
 
 
 class Brand(models.Model):

@@ -218,6 +218,7 @@ class ServiceFormView(FormView):
     service_field_map: dict[str, str] = {}
 
     def perform(self, form, *, actor: Actor, at):
+        """Subclasses call their one service here; the result picks the success URL."""
         raise NotImplementedError
 
     def form_valid(self, form):
@@ -249,9 +250,11 @@ class ServiceActionView(ScopedObjectMixin, View):
     success_message = ""
 
     def perform(self, obj, *, actor: Actor, at):
+        """Subclasses call their one service on `obj` here."""
         raise NotImplementedError
 
     def get_success_url(self) -> str:
+        """Subclasses say where the button leads back to."""
         raise NotImplementedError
 
     def post(self, request, *args, **kwargs):
