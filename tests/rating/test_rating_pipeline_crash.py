@@ -12,7 +12,7 @@ from django.db import connection
 
 from telora.core import clock
 from telora.rating.jobs import retry_stalled
-from telora.rating.models import RatedUsage, RatingBatch, StagedRecord, UsageFile, UsageKey
+from telora.rating.models import RatedUsage, RatingBatch, UsageFile, UsageKey
 from telora.rating.services import import_usage_file
 
 NUMBERS = [f"45200{n:05d}" for n in range(40)]
@@ -74,7 +74,7 @@ def test_a_killed_worker_leaves_every_record_rated_exactly_once(nord, line_for, 
     assert RatedUsage.objects.count() == distinct
     assert RatedUsage.objects.values("record_id").distinct().count() == distinct
     assert UsageKey.objects.count() == distinct
-    assert not StagedRecord.objects.exists()
+    assert not RatingBatch.objects.exclude(payload="").exists()
     totals = [(f.read, f.rated + f.duplicate, f.failed) for f in UsageFile.objects.all()]
     assert all(read == taken and failed == 0 for read, taken, failed in totals)
     assert sum(f.duplicate for f in UsageFile.objects.all()) == files * 8000 - distinct

@@ -10,11 +10,35 @@ from telora.core.models.brands import BrandOwned
 FILE_STATUSES = ("received", "staged", "rated", "failed")
 BATCH_STATUSES = ("pending", "done")
 FAILED_STATUSES = ("open", "rerated", "deleted")
-LEDGER_CAUSES = ("usage", "topup", "adjustment")
+LEDGER_CAUSES = ("usage", "topup", "adjustment", "rerate")
 
 
 def _choices(values):
     return [(v, v) for v in values]
+
+
+class UsageSource(BrandOwned):
+    """Where a source's files are pulled from: the collector takes complete files from `inbox`,
+    imports them in `format`, and moves each to `archive` (taken in) or `errors` (refused)."""
+
+    rights_area = "rating"
+
+    code = models.CharField(_("source"), max_length=64)
+    format = models.CharField(_("format"), max_length=16)
+    inbox = models.CharField(_("inbox folder"), max_length=500)
+    archive = models.CharField(_("archive folder"), max_length=500)
+    errors = models.CharField(_("error folder"), max_length=500)
+    settle_seconds = models.PositiveIntegerField(_("settle seconds"), default=10)
+    pattern = models.CharField(_("file pattern"), max_length=100, default="*")
+    enabled = models.BooleanField(_("enabled"), default=True)
+    last_scan_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand", "code"], name="rating_source_once")]
+
+    def __str__(self):
+        return self.code
 
 
 class UsageFile(BrandOwned):
@@ -48,8 +72,12 @@ class UsageFile(BrandOwned):
 
 
 class RatingBatch(BrandOwned):
-    """The staged records of one file in one subscription partition: rated as one job, in one
-    transaction. Batches of a partition are rated one at a time, in the order they were made."""
+    """Records of one file in one subscription partition: rated as one job, in one transaction.
+    Batches of a partition are rated one at a time, in the order they were made.
+
+    `payload` holds the records until the batch is rated, one per line in the compact form of
+    `services.staging` (one row per batch, not per record: staging a million records costs one
+    write of a few megabytes per batch, not a million rows written, read back and deleted)."""
 
     rights_area = "rating"
 
@@ -62,31 +90,13 @@ class RatingBatch(BrandOwned):
     duplicate = models.IntegerField(default=0)
     created_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
+    payload = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["brand", "status", "partition", "id"], name="rating_batch_pending")]
 
-
-class StagedRecord(models.Model):
-    """A parsed record waiting for its batch to be rated (deleted when the batch commits)."""
-
-    batch = models.ForeignKey(RatingBatch, on_delete=models.CASCADE, related_name="+", db_index=True)
-    line = models.IntegerField()
-    record_id = models.CharField(max_length=128)
-    service = models.CharField(max_length=8)
-    a_number = models.CharField(max_length=32)
-    b_number = models.CharField(max_length=64, blank=True)
-    start_time = models.DateTimeField()
-    duration = models.BigIntegerField(default=0)
-    volume = models.BigIntegerField(default=0)
-    quantity = models.IntegerField(default=1)
-    location = models.CharField(max_length=2, blank=True)
-    charge = models.DecimalField(max_digits=18, decimal_places=6, null=True)
-    direction = models.CharField(max_length=3, default="out")
-
     def __str__(self):
-        return f"{self.record_id} (batch {self.batch_id})"
-
+        return f"batch {self.pk} ({self.file_id}, partition {self.partition})"
 
 
 class UsageKey(models.Model):

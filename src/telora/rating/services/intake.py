@@ -11,10 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import time
+import uuid
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from telora.core import rights
@@ -25,11 +27,10 @@ from telora.rating import formats
 from telora.rating.engine import ParseFailure, UsageRecord
 from telora.rating.engine.results import PARSE_ERROR
 from telora.rating.models import FailedRecord, RatingBatch, UsageFile
-from telora.rating.services.storage import CHUNK, escape
+from telora.rating.services.staging import pack
 
 PARTITIONS = 16
-STAGE_COLUMNS = ("batch_id", "line", "record_id", "service", "a_number", "b_number", "start_time", "duration",
-                 "volume", "quantity", "location", "charge", "direction")
+BATCH_RECORDS = 100_000  # a partition's records of one file are rated in batches of at most this many
 
 
 def partition_of(number: str) -> int:
@@ -94,31 +95,46 @@ def import_usage_file(brand, data: str | Path | bytes, *, format: str, source: s
         options["country_code"] = _country_code(brand)
     outcomes = (formats.parse_bytes(format, data, **options) if isinstance(data, bytes)
                 else formats.parse_path(format, data, **options))
+    return _take_in(brand, outcomes, source=source, name=name, sha=sha, format=format, size=size, actor=actor,
+                    at=at, defer=defer)
+
+
+def import_usage_records(brand, records: Iterable[UsageRecord], *, source: str, actor: Actor, at: dt.datetime,
+                         name: str = "records", defer: bool = True, action: str = "import") -> UsageFile:
+    """Take in records that are already normalised (a JSON batch from the API, records to rate
+    again): staged and rated like a file's. Such a batch has no file identity, so the same batch
+    twice is not refused as a whole; each record id of the source is still charged once."""
+    brand = _brand(brand)
+    require(actor, brand)
+    if not source:
+        raise ServiceError("source: is required", field="source")
+    sha = hashlib.sha256(f"{name}:{uuid.uuid4()}".encode()).hexdigest()
+    return _take_in(brand, records, source=source, name=name, sha=sha, format="records", size=0, actor=actor,
+                    at=at, defer=defer, action=action)
+
+
+def _take_in(brand: Brand, outcomes, *, source: str, name: str, sha: str, format: str, size: int, actor: Actor,
+             at: dt.datetime, defer: bool, action: str = "import") -> UsageFile:
+    """Record the file, stage its records in batches per partition, and (with `defer`) enqueue a
+    rating job per batch once the transaction commits."""
     started = time.perf_counter()
     with transaction.atomic():
         usage_file = UsageFile.objects.create(brand=brand, source=source, name=name[:300], sha256=sha,
                                               format=format, size=size, created_at=at)
-        batches = [RatingBatch.objects.create(brand=brand, file=usage_file, partition=p, created_at=at)
-                   for p in range(PARTITIONS)]
-        counts, failures, ignored = _stage(outcomes, batches)
+        batches, failures, ignored = _stage(outcomes, usage_file, at)
         FailedRecord.objects.bulk_create(
-            FailedRecord(brand=brand, file=usage_file, source=source, record_id=f.record_id[:128], line=f.line,
-                         reason=PARSE_ERROR, detail=f.reason[:500], original={"text": f.text}, created_at=at)
-            for f in failures)
-        for batch, n in zip(batches, counts, strict=True):
-            batch.records = n
-        RatingBatch.objects.bulk_update(batches, ["records"])
-        empty = [b.pk for b in batches if not b.records]
-        RatingBatch.objects.filter(pk__in=empty).delete()
-        batches = [b for b in batches if b.records]
-        usage_file.read = sum(counts) + len(failures) + ignored
+            (FailedRecord(brand=brand, file=usage_file, source=source, record_id=f.record_id[:128], line=f.line,
+                          reason=PARSE_ERROR, detail=f.reason[:500], original={"text": f.text}, created_at=at)
+             for f in failures), batch_size=5000)
+        usage_file.read = sum(b.records for b in batches) + len(failures) + ignored
         usage_file.failed = len(failures)
         usage_file.ignored = ignored
         usage_file.status = "staged" if batches else "rated"
         usage_file.staged_at = at
+        usage_file.rated_at = None if batches else at
         usage_file.parse_seconds = time.perf_counter() - started
         usage_file.save()
-        record_event(actor=actor, at=at, action="import", obj=usage_file, brand=brand,
+        record_event(actor=actor, at=at, action=action, obj=usage_file, brand=brand,
                      new={"name": usage_file.name, "source": source, "format": format, "read": usage_file.read})
         if defer:
             ids = [(b.pk, b.partition) for b in batches]
@@ -135,36 +151,36 @@ def _country_code(brand: Brand) -> str:
         return ""
 
 
-def _stage(outcomes, batches) -> tuple[list[int], list[ParseFailure], int]:
-    """COPY the records into the staging table, each in its partition's batch."""
-    counts = [0] * PARTITIONS
-    batch_ids = [b.pk for b in batches]
+def _stage(outcomes, usage_file: UsageFile, at: dt.datetime) -> tuple[list[RatingBatch], list[ParseFailure], int]:
+    """Sort the records into their partitions, packed; a partition's batch is written when it holds
+    BATCH_RECORDS records, and the rest at the end. Batches of a partition get rising ids."""
+    buffers: list[list[str]] = [[] for _ in range(PARTITIONS)]
+    batches: list[RatingBatch] = []
     failures: list[ParseFailure] = []
     ignored = 0
     crc32 = zlib.crc32
-    null = "\\N"
-    lines = []
-    with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY rating_stagedrecord ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for item in outcomes:
-            if type(item) is UsageRecord:
-                p = crc32(item.a_number.encode()) % PARTITIONS
-                counts[p] += 1
-                charge = null if item.charge is None else item.charge
-                lines.append(f"{batch_ids[p]}\t{item.line}\t{escape(item.record_id)}\t{item.service}\t"
-                             f"{escape(item.a_number)}\t{escape(item.b_number)}\t{item.start_time.isoformat()}\t"
-                             f"{item.duration}\t{item.volume}\t{item.quantity}\t{escape(item.location)}\t{charge}\t"
-                             f"{item.direction}\n")
-                if len(lines) == CHUNK:
-                    copy.write("".join(lines))
-                    lines.clear()
-            elif isinstance(item, ParseFailure):
-                failures.append(item)
-            else:
-                ignored += 1
-        if lines:
-            copy.write("".join(lines))
-    return counts, failures, ignored
+
+    def write(partition: int) -> None:
+        lines = buffers[partition]
+        batches.append(RatingBatch.objects.create(brand_id=usage_file.brand_id, file=usage_file, partition=partition,
+                                                  records=len(lines), payload="".join(lines), created_at=at))
+        buffers[partition] = []
+
+    for item in outcomes:
+        if type(item) is UsageRecord:
+            p = crc32(item.a_number.encode()) % PARTITIONS
+            buffer = buffers[p]
+            buffer.append(pack(item))
+            if len(buffer) >= BATCH_RECORDS:
+                write(p)
+        elif isinstance(item, ParseFailure):
+            failures.append(item)
+        else:
+            ignored += 1
+    for p in range(PARTITIONS):
+        if buffers[p]:
+            write(p)
+    return batches, failures, ignored
 
 
 def enqueue(brand_id: int, batches: list[tuple[int, int]]) -> None:
