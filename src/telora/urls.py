@@ -3,6 +3,7 @@ from django.urls import include, path
 from telora.api.main import api
 from telora.catalog.tmf import catalog_api
 from telora.customers.tmf import account_api, customer_api, product_api
+from telora.rating.tmf import balance_api, usage_api
 
 urlpatterns = [
     path("api/", api.urls),
@@ -10,9 +11,12 @@ urlpatterns = [
     path("tmf-api/accountManagement/v4/", account_api.urls),
     path("tmf-api/productInventory/v4/", product_api.urls),
     path("tmf-api/productCatalogManagement/v4/", catalog_api.urls),
+    path("tmf-api/usageManagement/v4/", usage_api.urls),
+    path("tmf-api/prepayBalanceManagement/v4/", balance_api.urls),
     path("catalog/", include("telora.catalog.urls")),
     path("inventory/", include("telora.inventory.urls")),
     path("customers/", include("telora.customers.urls")),
+    path("rating/", include("telora.rating.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

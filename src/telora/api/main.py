@@ -54,6 +54,8 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/inventory", "telora.inventory.api.sims.router"),
     ("/v1/inventory", "telora.inventory.api.numbers.router"),
     ("/v1/inventory/uploads", "telora.inventory.api.uploads.router"),
+    ("/v1/usage", "telora.rating.api.usage.router"),
+    ("/v1/usage/failed", "telora.rating.api.failed.router"),
 ]
 
 

@@ -1,0 +1,4 @@
+"""Rating's screens (namespace `rating`)."""
+
+app_name = "rating"
+urlpatterns: list = []
