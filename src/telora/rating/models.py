@@ -138,6 +138,10 @@ class RatedUsage(models.Model):
     charge = models.DecimalField(max_digits=18, decimal_places=6)
     currency = models.CharField(max_length=3)
     balance_after = models.DecimalField(max_digits=18, decimal_places=6, null=True)
+    # The rest of the record as it came, so that it can be rated again exactly (re-rating).
+    location = models.CharField(max_length=2, blank=True, default="")
+    direction = models.CharField(max_length=3, default="out")
+    record_charge = models.DecimalField(max_digits=18, decimal_places=6, null=True)
     file = models.ForeignKey(UsageFile, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
     batch = models.ForeignKey(RatingBatch, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False)
 

@@ -10,7 +10,8 @@ from django.db import connection
 
 RATED_COLUMNS = ("brand_id", "source", "record_id", "subscription_id", "service", "a_number", "b_number",
                  "start_time", "usage", "quantity", "zone", "band", "rate_plan", "rate_key", "bundle_use",
-                 "discount", "charge", "currency", "balance_after", "file_id", "batch_id")
+                 "discount", "charge", "currency", "balance_after", "location", "direction", "record_charge", "file_id",
+                 "batch_id")
 _known_partitions: set[str] = set()
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 SEPARATOR = "\x1f"  # joins many ids into one text parameter: quicker to send than an array
@@ -97,7 +98,8 @@ def copy_rated(batch, rated, currency: str) -> None:
             lines.append(f"{head}{escape(record.record_id)}\t{r.subscription_id}\t{record.service}\t"
                          f"{escape(record.a_number)}\t{escape(record.b_number)}\t{record.start_time.isoformat()}\t"
                          f"{r.usage}\t{r.quantity}\t{r.zone or ''}\t{r.band or ''}\t{r.rate_plan or ''}\t{key}\t"
-                         f"{uses}\t{r.discount}\t{r.charge}{tail}{balance}{ids}")
+                         f"{uses}\t{r.discount}\t{r.charge}{tail}{balance}\t{escape(record.location)}\t"
+                         f"{record.direction}\t{null if record.charge is None else record.charge}{ids}")
             if len(lines) == CHUNK:
                 copy.write("".join(lines))
                 lines.clear()
