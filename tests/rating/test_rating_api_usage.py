@@ -5,7 +5,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rating_api_helpers import RATER, ApiClient, client_for, exact
+from rating_api_helpers import RATER, ApiClient, client_for
 from rating_helpers import CDRS
 
 from telora.core.models import AuditEvent
