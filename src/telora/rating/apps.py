@@ -10,7 +10,12 @@ class RatingConfig(AppConfig):
     def ready(self):
         from telora.core.rights import register_area
 
-        # No screen yet (the GUI comes later): the area carries the rights the pipeline checks.
-        register_area("rating", _("Rating"), order=300, special=("rerate", "delete_failed"))
+        register_area("rating", _("Rating"), url_name="rating:file_list", icon="calculator", order=300,
+                      special=("rerate", "delete_failed"))
+
+        from telora.ui.links import register_object_page
+
+        register_object_page("rating.usagefile", "rating:file_detail")
+        register_object_page("rating.failedrecord", "rating:failed_detail")
 
         from telora.rating import jobs  # noqa: F401  (the Procrastinate task)
