@@ -21,6 +21,10 @@ TELORA_COMMANDS = {
     "inventory": "import SIM cards and numbers from CSV, show stock (inventory import|stats)",
     "cdr": "import usage files (cdr import FILE... --format csv|asterisk|freeswitch|ber)",
     "rate": "rate the pending usage batches of a brand now",
+    "failed": "failed usage records: list, show, re-rate, delete (failed list|show|rerate|delete)",
+    "rerate": "re-rate a subscription's usage of a period not billed yet",
+    "sources": "manage the collector's pull sources (sources add|list|enable|disable|remove)",
+    "collect": "take usage files from the sources' inboxes until Ctrl-C (--once: one scan)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}

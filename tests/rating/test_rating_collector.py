@@ -128,7 +128,8 @@ def test_a_bad_file_an_empty_file_and_a_duplicate_go_to_errors_with_the_reason(s
     assert "was already imported from msc (same content)" in (errors / "again.csv.error.txt").read_text()
     assert "the file is empty" in (errors / "empty.csv.error.txt").read_text()
     garbage = (errors / "garbage.csv.error.txt").read_text()
-    assert "no record could be read as csv (2 failed; line 1: header: missing column" in garbage and "source: alpha/msc (csv)" in garbage
+    assert "no record could be read as csv (2 failed; line 1: header: missing column" in garbage
+    assert "source: alpha/msc (csv)" in garbage
     assert (errors / "garbage.csv").read_text() == "this is not\na usage file\n"
     # Only the good file is kept: the unreadable one left no file, failures or batches behind.
     assert list(UsageFile.objects.values_list("name", flat=True)) == ["first.csv"]
@@ -223,7 +224,8 @@ def test_sources_are_validated_audited_and_need_rating_change(brand_a, system, m
     assert (source.inbox, source.archive, source.errors) == (inbox, str(tmp_path / "gw" / "archive"),
                                                              str(tmp_path / "gw" / "errors"))
     assert (source.settle_seconds, source.pattern, source.enabled) == (10, "*", True)
-    assert AuditEvent.objects.filter(action="create", object_id=str(source.pk)).exists()
+    assert AuditEvent.objects.filter(action="create", object_type="rating.usagesource",
+                                     object_id=str(source.pk)).exists()
     bad = [
         (dict(format="xml"), "format"),
         (dict(inbox="relative/in"), "inbox"),
@@ -245,14 +247,14 @@ def test_sources_are_validated_audited_and_need_rating_change(brand_a, system, m
     with pytest.raises(PermissionDeniedError):
         update_source(source, actor=Actor(user=viewer), at=clock.now(), settle_seconds=5)
     update_source(source, actor=system, at=clock.now(), settle_seconds=5, archive="")
-    event = AuditEvent.objects.get(action="update", object_id=str(source.pk))
+    event = AuditEvent.objects.get(action="update", object_type="rating.usagesource", object_id=str(source.pk))
     assert event.changes == {"settle_seconds": [10, 5]}
     with pytest.raises(PermissionDeniedError):
         delete_source(source, actor=Actor(user=viewer), at=clock.now())
     pk = source.pk
     delete_source(source, actor=system, at=clock.now())
     assert not UsageSource.objects.exists()
-    assert AuditEvent.objects.filter(action="delete", object_id=str(pk)).exists()
+    assert AuditEvent.objects.filter(action="delete", object_type="rating.usagesource", object_id=str(pk)).exists()
 
 
 @pytest.mark.django_db(transaction=True)

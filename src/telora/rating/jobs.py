@@ -1,5 +1,6 @@
 """Procrastinate tasks of rating: one job rates one batch (one file's records of one partition),
-and a periodic sweep puts the jobs of a worker that died (no heartbeat) back in the queue."""
+a periodic sweep puts the jobs of a worker that died (no heartbeat) back in the queue, and the
+periodic collector takes files from the pull sources' inboxes every minute."""
 
 import logging
 
@@ -37,3 +38,18 @@ def retry_stalled(seconds_since_heartbeat: float = 30) -> int:
 @app.task(name="telora.rating.retry_stalled", queueing_lock="rating-stalled", pass_context=False)
 def retry_stalled_task(timestamp: int) -> None:
     retry_stalled()
+
+
+@app.periodic(cron="* * * * *", periodic_id="rating-collect")
+@app.task(name="telora.rating.collect", queueing_lock="rating-collect", pass_context=False)
+def collect_task(timestamp: int) -> None:
+    """The always-on collector: every minute, one scan of every enabled pull source (for lower
+    latency run `telora collect`, which scans every few seconds)."""
+    from telora.core.services.actors import Actor
+    from telora.rating.services.collector import collect_all
+
+    for report in collect_all(actor=Actor.system("collector"), at=clock.now()):
+        for taken in report.taken:
+            logger.info("%s", taken.line(report.source))
+        if report.error:
+            logger.warning("collector %s/%s: %s", report.source.brand.code, report.source.code, report.error)
