@@ -23,8 +23,6 @@ TELORA_COMMANDS = {
     "rate": "rate the pending usage batches of a brand now",
     "failed": "failed usage records: list, show, re-rate, delete (failed list|show|rerate|delete)",
     "rerate": "re-rate a subscription's usage of a period not billed yet",
-    "failed": "failed usage records: list, show, re-rate, delete (failed list|show|rerate|delete)",
-    "rerate": "re-rate a subscription's usage of a period not billed yet",
     "sources": "manage the collector's pull sources (sources add|list|enable|disable|remove)",
     "collect": "take usage files from the sources' inboxes until Ctrl-C (--once: one scan)",
 }
