@@ -223,3 +223,39 @@ def test_part_of_a_month(nord, line_for, system):
     assert result["reversed"] == 2  # nord-0008 on the 6th and nord-0009 on the 7th
     assert result["old_total"] == result["new_total"] == D("23.950000")
     assert RatedUsage.objects.filter(subscription_id=sub.pk).count() == before
+
+
+def test_the_partitions_of_every_number_held_are_locked_until_the_commit(nord, line_for, system):
+    """Another session (a worker's rate_batch) cannot take a partition lock while the re-rating's
+    transaction is open: here the test's own transaction keeps it open after the call."""
+    import psycopg
+    from django.db import connection
+
+    from telora.customers.models import NumberAssignment
+    from telora.rating.services import partition_of
+
+    sub = line_for("4520000001")
+    take(nord, system)
+    # The subscription also held a second number during October (and a third one only before).
+    NumberAssignment.objects.create(brand=nord, subscription=sub, number="4520001234",
+                                    valid_from=dt.datetime(2026, 10, 10, tzinfo=dt.UTC),
+                                    valid_to=dt.datetime(2026, 10, 20, tzinfo=dt.UTC))
+    NumberAssignment.objects.create(brand=nord, subscription=sub, number="4520005678",
+                                    valid_from=dt.datetime(2026, 8, 1, tzinfo=dt.UTC),
+                                    valid_to=dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
+    expected = {partition_of("4520000001"), partition_of("4520001234")}
+    assert partition_of("4520005678") not in expected  # else the third number proves nothing
+    rerate_subscription(sub, since=OCT, until=NOV, actor=system, at=clock.now())
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT classid::int, objid::int FROM pg_locks WHERE locktype = 'advisory' "
+                       "AND pid = pg_backend_pid() AND objsubid = 2")
+        held = {(brand_id, partition) for brand_id, partition in cursor.fetchall()}
+    assert {p for b, p in held if b == nord.pk} == expected
+    s = connection.settings_dict
+    with psycopg.connect(host=s["HOST"], port=s["PORT"], user=s["USER"], dbname=s["NAME"],
+                         password=s.get("PASSWORD") or None, autocommit=True) as other:
+        for partition in expected:
+            taken = other.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)", [nord.pk, partition]).fetchone()
+            assert taken == (False,)
+        assert other.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)",
+                             [nord.pk, partition_of("4520005678")]).fetchone() == (True,)
