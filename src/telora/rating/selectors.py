@@ -29,7 +29,7 @@ def failed_records(principal_or_brand, *, brand=None, reason: str | None = None,
 
     Filters (each optional): `brand` (a Brand or its id) narrows a principal's brands; `reason`
     (UNKNOWN_SUBSCRIBER, NO_RATE, ...); `status` "open" by default, one of open, rerated,
-    deleted, or None/"all" for every status; `source`; `file` (a UsageFile or its id);
+    deleted, or None, "" or "all" for every status (an unknown status matches nothing); `source`; `file` (a UsageFile or its id);
     `a_number` (of the original record); `since`/`until` on when the record failed (until
     exclusive); `ids`. Deleted records appear only when asked for by status.
     """
