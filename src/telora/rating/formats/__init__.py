@@ -84,4 +84,4 @@ register(Format("asterisk", "Asterisk cdr_csv Master.csv", False, "telora.rating
 register(Format("freeswitch", "FreeSWITCH mod_cdr_csv (default template)", False, "telora.rating.formats.freeswitch",
                 ("timezone",)))
 register(Format("ber", "3GPP TS 32.298 ASN.1 BER (PGW-CDR, MSC MOC/MTC, SMS)", True, "telora.rating.formats.ber",
-                ("country_code", "decoder")))
+                ("country_code", "decoder", "container")))

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import BinaryIO
 
@@ -319,10 +320,10 @@ def _family(number: int, family: str) -> tuple[str, str] | None:
     return cs or gprs
 
 
-def _frames(stream: BinaryIO) -> Iterator[tuple]:
+def _frames(stream: BinaryIO, buf: bytes = b"") -> Iterator[tuple]:
     """(offset in the file, buffer, element start, class, constructed, tag, content start, content
-    end) per top-level element; a framing error yields (offset, reason, the bytes left) and ends."""
-    buf = b""
+    end) per top-level element; a framing error yields (offset, reason, the bytes left) and ends.
+    `buf` holds bytes already read from the stream's start."""
     pos = 0
     base = 0
     eof = False
@@ -347,35 +348,222 @@ def _frames(stream: BinaryIO) -> Iterator[tuple]:
         pos = after
 
 
+def _record(index: int, offset: int, buf, begin: int, cls: int, constructed: bool, number: int, start: int,
+            stop: int, *, family: str, decoder: str, country_code: str | None):
+    """The outcome of one top-level BER element: a usage record, Ignored, or a failure."""
+    kind = _family(number, family) if cls == 2 and constructed else None
+    if kind is None:
+        return ParseFailure(index, f"offset {offset}: not a CS or GPRS record (tag class {cls}, number {number})",
+                            bytes(buf[begin:stop]).hex())
+    if kind not in SPECS:
+        return Ignored(index, f"{kind[1]} is not usage")
+    try:
+        if decoder == "pycrate":
+            name, values = _pycrate_fields(kind[0], bytes(buf[begin:stop]))
+        else:
+            name, values = kind[1], _fields(buf, start, stop, SPECS[kind])
+        return _usage(name, values, index, country_code)
+    except Exception as exc:  # whatever is wrong with one record fails that record only
+        return ParseFailure(index, f"offset {offset}: {kind[1]}: {exc}", bytes(buf[begin:stop]).hex())
+
+
+# ---- TS 32.297 CDR file container -------------------------------------------------------------
+
+FILE_HEADER_MIN = 50  # octets up to the length of the CDR routeing filter (TS 32.297 6.1.1)
+FILE_HEADER_MAX = 1 << 20
+DATA_RECORD_FORMATS = {1: "BER", 2: "unaligned PER", 3: "aligned PER", 4: "XER"}
+TS_NUMBERS = {0: "32.005", 1: "32.015", 2: "32.205", 3: "32.215", 4: "32.225", 5: "32.235", 6: "32.250",
+              7: "32.251", 9: "32.260", 10: "32.270", 11: "32.271", 12: "32.272", 13: "32.273", 14: "32.275",
+              15: "32.274", 16: "32.277", 17: "32.296", 18: "32.278", 19: "32.253", 20: "32.255", 21: "32.254",
+              22: "32.256", 23: "28.201", 24: "28.202", 25: "32.257"}
+TS_FAMILIES = {6: "cs", 7: "gprs"}  # TS 32.250: CS domain (MSC records); TS 32.251: PS domain (P-GW records)
+RELEASES = {0: 99, 1: 4, 2: 5, 3: 6, 4: 7, 5: 8, 6: 9}  # release identifier 7: Rel-10 + the extension octet
+
+
+@dataclass(frozen=True)
+class FileHeader:
+    """A TS 32.297 CDR file header (6.1.1). Timestamps are (month, day, hour, minute, offset
+    minutes from UTC); `lost_cdrs` is the lost CDR indicator octet as written."""
+
+    file_length: int
+    header_length: int
+    high_release: int
+    high_version: int
+    low_release: int
+    low_version: int
+    opened: tuple[int, int, int, int, int]
+    appended: tuple[int, int, int, int, int]
+    cdr_count: int
+    sequence: int
+    closure_reason: int
+    node_address: str
+    lost_cdrs: int
+    routeing_filter: bytes = b""
+    private_extension: bytes = b""
+
+
+def _release(identifier: int, extension: int | None) -> int:
+    return 10 + (extension or 0) if identifier == 7 else RELEASES[identifier]
+
+
+def _header_timestamp(octets: bytes) -> tuple[int, int, int, int, int]:
+    """Month (4 bits), day (5), hour (5), minute (6), sign (1 bit, 1 = ahead of UTC), hours (5)
+    and minutes (6) of the offset from UTC."""
+    value = int.from_bytes(octets, "big")
+    month, day, hour, minute = value >> 28, (value >> 23) & 0x1F, (value >> 18) & 0x1F, (value >> 12) & 0x3F
+    offset = ((value >> 6) & 0x1F) * 60 + (value & 0x3F)
+    return month, day, hour, minute, offset if value & 0x800 else -offset
+
+
+def _node_address(octets: bytes) -> str:
+    """IP address of the node (20 octets): IPv4 in the last four octets (the rest 0x00 or 0xFF),
+    IPv6 in the last sixteen."""
+    import ipaddress
+
+    if set(octets[:16]) <= {0x00, 0xFF} and (octets[:16] != bytes(16) or octets[16:] != bytes(4)):
+        return str(ipaddress.IPv4Address(octets[16:]))
+    return str(ipaddress.IPv6Address(octets[4:]))
+
+
+def read_file_header(data: bytes) -> FileHeader:
+    """The file header at the start of `data` (at least its header length)."""
+    if len(data) < FILE_HEADER_MIN:
+        raise BerError(f"file header: {len(data)} octets, at least {FILE_HEADER_MIN} expected")
+    file_length, header_length = int.from_bytes(data[0:4], "big"), int.from_bytes(data[4:8], "big")
+    if header_length < FILE_HEADER_MIN or header_length > len(data):
+        raise BerError(f"file header: header length {header_length} out of range")
+    high, low = data[8], data[9]
+    fields = dict(
+        file_length=file_length, header_length=header_length, high_version=high & 0x1F, low_version=low & 0x1F,
+        opened=_header_timestamp(data[10:14]), appended=_header_timestamp(data[14:18]),
+        cdr_count=int.from_bytes(data[18:22], "big"), sequence=int.from_bytes(data[22:26], "big"),
+        closure_reason=data[26], node_address=_node_address(data[27:47]), lost_cdrs=data[47])
+    pos = 50
+    filter_length = int.from_bytes(data[48:50], "big")
+    fields["routeing_filter"] = bytes(data[pos:pos + filter_length])
+    pos += filter_length
+    if pos + 2 <= header_length:
+        private_length = int.from_bytes(data[pos:pos + 2], "big")
+        fields["private_extension"] = bytes(data[pos + 2:pos + 2 + private_length])
+        pos += 2 + private_length
+    if pos > header_length:
+        raise BerError("file header: the routeing filter or private extension runs past the header length")
+    high_ext = low_ext = None
+    if high >> 5 == 7 and pos < header_length:
+        high_ext, pos = data[pos], pos + 1
+    if low >> 5 == 7 and pos < header_length:
+        low_ext = data[pos]
+    fields.update(high_release=_release(high >> 5, high_ext), low_release=_release(low >> 5, low_ext))
+    return FileHeader(**fields)
+
+
+def is_container(head: bytes) -> bool:
+    """Whether a file starting with `head` (8 octets or more) is a TS 32.297 CDR file: a bare BER
+    file starts with a record's context-specific constructed tag (0xA0-0xBF) or padding, a CDR
+    file with its length (not 0) and a plausible header length."""
+    if len(head) < 8 or 0xA0 <= head[0] <= 0xBF:
+        return False
+    file_length, header_length = int.from_bytes(head[0:4], "big"), int.from_bytes(head[4:8], "big")
+    return FILE_HEADER_MIN <= header_length <= FILE_HEADER_MAX and file_length >= header_length
+
+
+def _read(stream: BinaryIO, size: int) -> bytes:
+    data = b""
+    while len(data) < size:
+        more = stream.read(size - len(data))
+        if not more:
+            break
+        data += more
+    return data
+
+
+def _container(stream: BinaryIO, head: bytes, *, family: str, decoder: str,
+               country_code: str | None) -> Iterator[UsageRecord | ParseFailure | Ignored]:
+    """The CDRs of a TS 32.297 file: the file header, then per CDR a CDR header (6.1.2: CDR length
+    in 2 octets, release and version identifier, data record format and TS number, the release
+    extension octet when the release identifier is 7) and the CDR itself."""
+    header_length = int.from_bytes(head[4:8], "big")
+    data = head + _read(stream, header_length - len(head))
+    try:
+        header = read_file_header(data)
+    except BerError as exc:
+        yield ParseFailure(1, f"offset 0: {exc}", data.hex())
+        return
+    offset, index = header.header_length, 0
+    while True:
+        cdr_header = _read(stream, 4)
+        if not cdr_header:
+            break
+        if len(cdr_header) < 4 or set(cdr_header) <= {0x00} or set(cdr_header) <= {0xFF}:
+            rest = cdr_header + stream.read()
+            if set(rest) <= {0x00} or set(rest) <= {0xFF}:
+                offset += len(rest)  # padding at the end of the file
+                break
+            yield ParseFailure(index + 1, f"offset {offset}: not a CDR header; {len(rest)} bytes not read", rest.hex())
+            return
+        length, release_id, fmt, ts = (int.from_bytes(cdr_header[:2], "big"), cdr_header[2] >> 5,
+                                       cdr_header[3] >> 5, cdr_header[3] & 0x1F)
+        size = 4
+        if release_id == 7:
+            cdr_header += _read(stream, 1)
+            size = 5
+        body = _read(stream, length)
+        index += 1
+        where = f"offset {offset}: CDR {index}"
+        if len(cdr_header) < size or len(body) < length:
+            yield ParseFailure(index, f"{where}: {length} octets announced, the file ends after {len(body)}",
+                               (cdr_header + body).hex())
+            offset += len(cdr_header) + len(body)
+            break
+        start = offset + size
+        offset = start + length
+        if fmt != 1:
+            name = DATA_RECORD_FORMATS.get(fmt, f"unknown ({fmt})")
+            yield ParseFailure(index, f"{where}: data record format {fmt} is {name}; only BER (1) is read",
+                               body.hex())
+            continue
+        kind = TS_FAMILIES.get(ts, "auto") if family == "auto" else family
+        try:
+            cls, constructed, number, content, stop, after = _element(body, 0, len(body))
+        except BerError as exc:
+            yield ParseFailure(index, f"{where}: {exc}", body.hex())
+            continue
+        if not set(body[after:]) <= {0x00, 0xFF}:
+            yield ParseFailure(index, f"{where}: {len(body) - after} octets after the record", body.hex())
+            continue
+        yield _record(index, start, body, 0, cls, constructed, number, content, stop, family=kind, decoder=decoder,
+                      country_code=country_code)
+    if header.cdr_count != index:
+        yield ParseFailure(index + 1, f"file header: {header.cdr_count} CDRs announced, {index} read",
+                           record_id=f"file-header:{header.sequence}")
+    if header.file_length and header.file_length != offset:
+        yield ParseFailure(index + 1, f"file header: file length {header.file_length} octets, {offset} read",
+                           record_id=f"file-length:{header.sequence}")
+
+
 def parse(stream: BinaryIO, *, country_code: str | None = None, decoder: str = "fast", family: str = "auto",
-          **_options) -> Iterator[UsageRecord | ParseFailure | Ignored]:
-    """Records from a binary stream of TS 32.298 BER records. `line` is the record's number in the
-    file (1, 2, ...); a failure's text is the record's bytes in hex with its offset."""
+          container: str = "auto", **_options) -> Iterator[UsageRecord | ParseFailure | Ignored]:
+    """Records from a binary stream of TS 32.298 BER records, bare or in a TS 32.297 CDR file
+    (`container` "auto" looks at the first octets, "32.297" or "none" say which). `line` is the
+    record's number in the file (1, 2, ...); a failure's text is the record's bytes in hex with
+    its offset."""
     if decoder not in ("fast", "pycrate"):
         raise ValueError(f"unknown decoder {decoder!r}: fast or pycrate")
+    if container not in ("auto", "none", "32.297"):
+        raise ValueError(f"unknown container {container!r}: auto, none or 32.297")
+    head = _read(stream, 8)
+    if container == "32.297" or (container == "auto" and is_container(head)):
+        if len(head) < 8:
+            yield ParseFailure(1, f"offset 0: file header: {len(head)} octets, at least {FILE_HEADER_MIN} expected",
+                               head.hex())
+            return
+        yield from _container(stream, head, family=family, decoder=decoder, country_code=country_code)
+        return
     index = 0
-    for frame in _frames(stream):
+    for frame in _frames(stream, head):
         index += 1
         if len(frame) == 3:
             offset, reason, rest = frame
             yield ParseFailure(index, f"offset {offset}: {reason}; {len(rest)} bytes not read", rest.hex())
             return
-        offset, buf, begin, cls, constructed, number, start, stop = frame
-        kind = _family(number, family) if cls == 2 and constructed else None
-        if kind is None:
-            yield ParseFailure(index, f"offset {offset}: not a CS or GPRS record (tag class {cls}, number {number})",
-                               bytes(buf[begin:stop]).hex())
-            continue
-        if kind not in SPECS:
-            yield Ignored(index, f"{kind[1]} is not usage")
-            continue
-        try:
-            if decoder == "pycrate":
-                name, values = _pycrate_fields(kind[0], bytes(buf[begin:stop]))
-            else:
-                name, values = kind[1], _fields(buf, start, stop, SPECS[kind])
-            record = _usage(name, values, index, country_code)
-        except Exception as exc:  # whatever is wrong with one record fails that record only
-            yield ParseFailure(index, f"offset {offset}: {kind[1]}: {exc}", bytes(buf[begin:stop]).hex())
-            continue
-        yield record
+        yield _record(index, *frame, family=family, decoder=decoder, country_code=country_code)

@@ -1,6 +1,6 @@
 """Writing TS 32.298 BER records with pycrate: real-shaped files for tests, benchmarks and demo
-data (a switch simulator in a few lines). Each function returns one encoded record; a file is
-their concatenation."""
+data (a switch simulator in a few lines). Each function returns one encoded record; a bare file is
+their concatenation, `cdr_file` wraps them in a TS 32.297 CDR file (file header, CDR headers)."""
 
 from __future__ import annotations
 
@@ -160,3 +160,76 @@ def location_update_record(msc: str = "4520900000") -> bytes:
              "newLocation": {"mscNumber": address(msc), "location-area": b"\x00\x01"}, "msClassmark": b"\x57\x58\xa6",
              "updateTime": timestamp(dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC))}
     return _encode(CS.CSRecord, "locUpdateVLRRecord", value)
+
+
+# ---- TS 32.297 CDR files ----------------------------------------------------------------------
+
+TS_CODES = {"32.250": 6, "32.251": 7}  # CS domain (MSC) and PS domain (P-GW) charging
+FORMAT_CODES = {"ber": 1, "uper": 2, "per": 3, "xer": 4}
+
+
+def _release_octet(release: int, version: int) -> tuple[int, bytes]:
+    """(release identifier << 5 | version, the extension octet for Rel-10 and later)."""
+    releases = {99: 0, 4: 1, 5: 2, 6: 3, 7: 4, 8: 5, 9: 6}
+    if release >= 10 and release != 99:
+        return 7 << 5 | version, bytes([release - 10])
+    return releases[release] << 5 | version, b""
+
+
+def header_timestamp(moment: dt.datetime) -> bytes:
+    """The file header's 4-octet timestamp: month, day, hour, minute, the sign (1 = ahead of UTC)
+    and the hours and minutes of the offset from UTC."""
+    minutes = int(moment.utcoffset().total_seconds() // 60)
+    ahead, minutes = (1 if minutes >= 0 else 0), abs(minutes)
+    value = (moment.month << 28 | moment.day << 23 | moment.hour << 18 | moment.minute << 12 | ahead << 11
+             | (minutes // 60) << 6 | minutes % 60)
+    return value.to_bytes(4, "big")
+
+
+def node_address(text: str) -> bytes:
+    """The 20 octets of the node's IP address: IPv4 after sixteen 0xFF, IPv6 after four."""
+    import ipaddress
+
+    address = ipaddress.ip_address(text)
+    pad = 16 if address.version == 4 else 4
+    return b"\xff" * pad + address.packed
+
+
+def file_header(*, cdr_count: int, file_length: int, opened: dt.datetime, appended: dt.datetime,
+                sequence: int = 1, closure_reason: int = 0, node: str = "192.0.2.10", lost: int = 0,
+                high: tuple[int, int] = (15, 0), low: tuple[int, int] = (15, 0), routeing_filter: bytes = b"",
+                private_extension: bytes = b"") -> bytes:
+    """A TS 32.297 file header (6.1.1): file length, header length, high and low release and
+    version, opening and last-append timestamps, CDR count, sequence number, closure reason, node
+    address, lost CDR indicator, routeing filter, private extension, release extensions."""
+    high_octet, high_ext = _release_octet(*high)
+    low_octet, low_ext = _release_octet(*low)
+    rest = (bytes([high_octet, low_octet]) + header_timestamp(opened) + header_timestamp(appended)
+            + cdr_count.to_bytes(4, "big") + sequence.to_bytes(4, "big") + bytes([closure_reason])
+            + node_address(node) + bytes([lost]) + len(routeing_filter).to_bytes(2, "big") + routeing_filter
+            + len(private_extension).to_bytes(2, "big") + private_extension + high_ext + low_ext)
+    return file_length.to_bytes(4, "big") + (8 + len(rest)).to_bytes(4, "big") + rest
+
+
+def cdr_header(length: int, *, release: int = 15, version: int = 0, data_format: str = "ber",
+               ts: str = "32.250") -> bytes:
+    """A CDR header (6.1.2): CDR length (2 octets, without the header), release and version
+    identifier, data record format and TS number, the release extension octet from Rel-10."""
+    octet, extension = _release_octet(release, version)
+    return length.to_bytes(2, "big") + bytes([octet, FORMAT_CODES[data_format] << 5 | TS_CODES[ts]]) + extension
+
+
+def cdr_file(records: list, *, opened: dt.datetime | None = None, appended: dt.datetime | None = None,
+             cdr_count: int | None = None, ts: str = "32.250", **header) -> bytes:
+    """Records wrapped in a TS 32.297 CDR file. Each item is a record's bytes, or (bytes, dict of
+    cdr_header options) to vary one CDR's header (`ts`, `data_format`, `release`...). `cdr_count`
+    overrides the count in the file header (a wrong count, for tests)."""
+    moment = opened or dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC)
+    body = b""
+    for item in records:
+        data, options = item if isinstance(item, tuple) else (item, {})
+        body += cdr_header(len(data), **({"ts": ts} | options)) + data
+    count = len(records) if cdr_count is None else cdr_count
+    probe = file_header(cdr_count=count, file_length=0, opened=moment, appended=appended or moment, **header)
+    return file_header(cdr_count=count, file_length=len(probe) + len(body), opened=moment,
+                       appended=appended or moment, **header) + body
