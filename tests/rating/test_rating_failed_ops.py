@@ -10,6 +10,7 @@ from rating_helpers import CDRS
 from telora.core import clock
 from telora.core.models import AuditEvent
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
+from telora.rating.engine import UsageRecord
 from telora.rating.models import FailedRecord, RatedUsage, RatingBatch, UsageFile
 from telora.rating.selectors import failed_record, failed_records, failure_counts
 from telora.rating.services import import_usage_file, import_usage_records, rate_pending
@@ -89,8 +90,6 @@ def test_deferred_rerate_stages_batches_and_a_record_failing_again_gets_a_new_fa
 
 def test_records_are_grouped_by_source(nord, line_for, system):
     start = dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC)  # Monday 11:00 in Copenhagen: PEAK
-    from telora.rating.engine import UsageRecord
-
     for source in ("msc-a", "msc-b"):
         import_usage_records(nord, [UsageRecord(f"{source}-1", "sms", "4520000077", "4533123456", start)],
                              source=source, actor=system, at=clock.now())
@@ -185,3 +184,38 @@ def test_selector_filters_and_brand_scope(nord, brand_b, failed, make_user):
         failed_record(mine, theirs.pk)
     assert failed_record(mine, failed["PARSE_ERROR"].pk).reason == "PARSE_ERROR"
     assert failure_counts(mine) == {"UNKNOWN_SUBSCRIBER": 1, "PARSE_ERROR": 1, "DUPLICATE": 1}
+
+
+def _with_rate(plan_code, rate, day, system):
+    """The reference catalogue with one more (or a changed) rate in a rate plan, from `day`."""
+    from rating_helpers import CATALOG
+
+    from telora.catalog.services.apply import apply_catalog
+    from telora.catalog.yamlio import load
+    from telora.rating.services.context import forget_tariffs
+
+    data = load(CATALOG.read_text())
+    plan = next(p for p in data["rate_plans"] if p["code"] == plan_code)
+    plan["rates"] = [r for r in plan["rates"] if (r["service"], r["zone"], r.get("band")) !=
+                     (rate["service"], rate["zone"], rate.get("band"))] + [rate]
+    apply_catalog(data, actor=system, at=clock.now(), effective_from=day)
+    forget_tariffs()
+
+
+def test_no_rate_rerated_after_the_catalogue_gets_the_rate(nord, line_for, system):
+    sub = line_for("4520000001", plan="MOB_PRE")
+    records = [UsageRecord("se-1", "data", "4520000001", "", dt.datetime(2026, 10, 12, 6, 0, tzinfo=dt.UTC),
+                        volume=104857600, location="SE")]
+    import_usage_records(nord, records, source="pgw", actor=system, at=clock.now())
+    rate_pending(nord)
+    no_rate = FailedRecord.objects.get(record_id="se-1")
+    assert no_rate.reason == "NO_RATE"
+    _with_rate("PRE_STD", {"service": "data", "zone": "EU_ROAM", "price": "0.30", "unit": 1048576,
+                           "increments": [1024, 1024]}, dt.date(2026, 9, 1), system)
+    result = rerate_failed(nord, [no_rate.pk], actor=system, at=clock.now(), defer=False)
+    assert (result["requeued"], result["rated"], result["failed"]) == (1, 1, 0)
+    row = RatedUsage.objects.get(record_id="se-1")
+    # 100 MB = 104857600 B, q = 104857600 (a multiple of 1024): 0.30 x 100 = 30.00, from a balance of 0.
+    assert (row.zone, row.quantity, row.charge, row.balance_after) == ("EU_ROAM", 104857600, D("30.000000"),
+                                                                       D("-30.000000"))
+    assert row.subscription_id == sub.pk and row.location == "SE"

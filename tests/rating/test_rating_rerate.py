@@ -259,3 +259,26 @@ def test_the_partitions_of_every_number_held_are_locked_until_the_commit(nord, l
             assert taken == (False,)
         assert other.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)",
                              [nord.pk, partition_of("4520005678")]).fetchone() == (True,)
+
+
+def test_after_a_rate_change_from_the_first_of_the_month(nord, line_for, system):
+    from rating_helpers import CATALOG
+
+    from telora.catalog.services.apply import apply_catalog
+    from telora.catalog.yamlio import load
+    from telora.rating.services.context import forget_tariffs
+
+    sub = line_for("4520000001")
+    take(nord, system)
+    data = load(CATALOG.read_text())
+    plan = next(p for p in data["rate_plans"] if p["code"] == "POST_STD")
+    peak = next(r for r in plan["rates"] if (r["service"], r["zone"], r.get("band")) == ("voice", "DK", "PEAK"))
+    peak["price"] = "0.40"
+    apply_catalog(data, actor=system, at=clock.now(), effective_from=dt.date(2026, 10, 1))
+    forget_tariffs()
+    result = rerate_subscription(sub, since=OCT, until=NOV, actor=system, at=clock.now(), defer=False)
+    # nord-0001, 125 s DK PEAK: 0.30 x 125 / 60 = 0.625000 before, 0.40 x 125 / 60 = 0.833333 now.
+    assert RatedUsage.objects.get(record_id="nord-0001").charge == D("0.833333")
+    assert result["old_total"] == D("41.472833")
+    assert result["new_total"] == D("41.472833") - D("0.625000") + D("0.833333") == D("41.681166")
+    assert RatedUsage.objects.get(record_id="nord-0002").charge == D("0.455833")  # DK_MOBILE: no band, unchanged
