@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.test import Client
 
+from telora.api.tmf import ExactJSONRenderer
 from telora.core import clock
 from telora.core.services.users import create_api_key
 
@@ -22,7 +23,9 @@ class ApiClient:
         return self.client.get(path, params, headers=self.headers)
 
     def post(self, path, data=None):
-        body = data if isinstance(data, (str, bytes)) else json.dumps(data or {})
+        """JSON of `data`; a Decimal in it is written as a JSON number with exactly its digits."""
+        body = data if isinstance(data, (str, bytes)) else ExactJSONRenderer().render(None, data or {},
+                                                                                      response_status=200)
         return self.client.post(path, body, content_type="application/json", headers=self.headers)
 
     def upload(self, path, data):

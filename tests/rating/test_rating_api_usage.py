@@ -8,6 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from rating_api_helpers import RATER, ApiClient, client_for
 from rating_helpers import CDRS
 
+from telora.api.tmf import ExactJSONRenderer
 from telora.core.models import AuditEvent
 from telora.rating.models import FailedRecord, RatedUsage, RatingBatch, UsageFile
 from telora.rating.services import rate_pending
@@ -130,10 +131,8 @@ def test_a_json_batch_is_rated_like_a_file_with_exact_charges(nord, lines, rater
         record(3, service="content", b_number="1999", charge=D("12345678901.123456")),
         record(4, service="content", b_number="1999", charge="1.50"),
     ]}
-    text = '{"brand": "NORD", "source": "api-x", "records": [' + ", ".join(
-        '{' + ", ".join(f'"{k}": {v}' if isinstance(v, (int, D)) else f'"{k}": null' if v is None else f'"{k}": "{v}"'
-                        for k, v in r.items()) + '}' for r in batch["records"]) + ']}'
-    assert "12345678901.123456," in text or "12345678901.123456}" in text
+    text = ExactJSONRenderer().render(None, batch, response_status=200)
+    assert '"charge": 12345678901.123456}' in text  # a JSON number, not a string
     response = rater.post(USAGE, text)
     assert response.status_code == 202, response.content
     body = response.json()
