@@ -75,3 +75,14 @@ def test_a_user_of_both_brands_sees_the_active_brands_rows(make_user, nord, bran
     assert [row["file"] for row in login(both, nord).get(reverse("rating:file_list")).context["rows"]] == [rated]
     # an object page opens in the object's own brand (a link from search or the audit log)
     assert login(both, brand_b).get(reverse("rating:file_detail", args=[rated.pk])).status_code == 200
+
+
+def test_the_search_box_finds_files_of_the_active_brand_only(make_user, nord, brand_b, rated):
+    query = reverse("ui:search") + "?q=cdrs"
+    found = login(make_user("vera", {nord: ["rating.view"]}), nord).get(query).context["results"]
+    assert [(r.label, r.url) for r in found if r.kind == "Usage files"] == [
+        ("cdrs.csv", reverse("rating:file_detail", args=[rated.pk]))]
+    other = login(make_user("bob", {brand_b: ["rating.view"]}), brand_b).get(query).context["results"]
+    assert [r for r in other if r.kind == "Usage files"] == []
+    no_right = login(make_user("cody", {nord: ["customers.view"]}), nord).get(query).context["results"]
+    assert [r for r in no_right if r.kind == "Usage files"] == []

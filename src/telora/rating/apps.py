@@ -18,4 +18,8 @@ class RatingConfig(AppConfig):
         register_object_page("rating.usagefile", "rating:file_detail")
         register_object_page("rating.failedrecord", "rating:failed_detail")
 
+        from telora.rating import search
+
+        search.register()
+
         from telora.rating import jobs  # noqa: F401  (the Procrastinate task)
