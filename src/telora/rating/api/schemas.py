@@ -218,6 +218,14 @@ class FailedIdsIn(Schema):
     ids: list[int] = Field(min_length=1, max_length=10_000, description="Failed record ids (at most 10,000)")
 
 
-class FailedActionOut(Schema):
-    done: int = Field(description="Records re-rated or deleted")
-    file: UsageFileOut | None = Field(None, description="The batch the re-rated records were staged in")
+class RerateOut(Schema):
+    requeued: int = Field(description="Records taken in again (now 'rerated'); follow them in `files`")
+    skipped: dict[str, int] = Field(description="Records not taken in, by reason (PARSE_ERROR and DUPLICATE "
+                                                "records are never re-rated; UNREADABLE: the original is no record)")
+    missing: list[int] = Field(description="Ids that are not open failed records you may see")
+    files: list[UsageFileOut] = Field(description="The batches the records were staged in, one per source")
+
+
+class DeleteOut(Schema):
+    deleted: int
+    missing: list[int] = Field(description="Ids that are not open failed records you may see")
