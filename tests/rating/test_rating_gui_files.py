@@ -168,3 +168,11 @@ def test_rating_jobs_list_pending_batches_first_with_their_job(make_user, nord, 
     rate_pending(nord)
     response = client.get(reverse("rating:batch_list"))
     assert response.context["pending"] == [] and "every 2s" not in response.content.decode()
+
+
+def test_a_large_upload_is_read_from_its_temporary_file(make_user, nord, lines, settings):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 100  # cdrs.csv (934 bytes) goes to a temporary file
+    client = login(make_user("rita", {nord: CHANGE}), nord)
+    assert upload(client, CDRS.read_bytes(), name="big.csv").status_code == 302
+    usage_file = UsageFile.objects.get()
+    assert (usage_file.name, usage_file.read, usage_file.size) == ("big.csv", 12, len(CDRS.read_bytes()))
