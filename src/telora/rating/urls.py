@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telora.rating.views import batches, failed, files, usage
+from telora.rating.views import batches, failed, files, sources, usage
 
 app_name = "rating"
 urlpatterns = [
@@ -16,4 +16,8 @@ urlpatterns = [
     path("failed/<int:pk>/", failed.FailedDetailView.as_view(), name="failed_detail"),
     path("subscriptions/<int:pk>/usage/", usage.SubscriptionUsageView.as_view(), name="subscription_usage"),
     path("subscriptions/<int:pk>/top-up/", usage.TopUpView.as_view(), name="top_up"),
+    path("sources/", sources.SourceListView.as_view(), name="source_list"),
+    path("sources/new/", sources.SourceCreateView.as_view(), name="source_create"),
+    path("sources/<int:pk>/edit/", sources.SourceEditView.as_view(), name="source_edit"),
+    path("sources/<int:pk>/scan/", sources.SourceScanView.as_view(), name="source_scan"),
 ]
