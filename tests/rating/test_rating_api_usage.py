@@ -192,3 +192,28 @@ def test_a_batch_is_limited_to_ten_thousand_records(nord, rater):
     assert response.status_code == 400
     assert response.json()["field"] == "records"
     assert "at most 10000 records in one batch (10001 sent)" in response.json()["message"]
+
+
+def test_the_openapi_documents_list_the_rating_operations(db):
+    from django.test import Client
+
+    anonymous = Client()
+    document = anonymous.get("/api/openapi.json").json()
+    paths = document["paths"]
+    assert set(paths[USAGE]) == {"post"} and set(paths[FILES]) == {"get", "post"}
+    for path in (f"{FILES}/{{file_id}}", f"{USAGE}/failed", f"{USAGE}/failed/{{record_id}}", f"{USAGE}/failed/rerate",
+                 f"{USAGE}/failed/delete"):
+        assert path in paths
+    body = paths[USAGE]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    batch = document["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert set(batch["properties"]) == {"brand", "source", "records"}
+    record_schema = document["components"]["schemas"]["RecordIn"]["properties"]["charge"]
+    assert record_schema["type"] == ["string", "number", "null"]
+    assert "multipart/form-data" in paths[FILES]["post"]["requestBody"]["content"]
+    usage = anonymous.get("/tmf-api/usageManagement/v4/openapi.json").json()["paths"]
+    assert set(usage) == {"/tmf-api/usageManagement/v4/usage", "/tmf-api/usageManagement/v4/usage/{id}"}
+    balance = anonymous.get("/tmf-api/prepayBalanceManagement/v4/openapi.json").json()["paths"]
+    base = "/tmf-api/prepayBalanceManagement/v4"
+    assert set(balance) == {f"{base}/{p}" for p in ("bucket", "bucket/{id}", "topupBalance", "topupBalance/{id}",
+                                                    "adjustBalance", "adjustBalance/{id}")}
+    assert set(balance[f"{base}/topupBalance"]) == {"get", "post"}
