@@ -22,8 +22,12 @@ What becomes of each record type:
 
 Other record types (location updates, SGW records, ...) are `Ignored`. Numbers with type of number
 "national" get `country_code` (e.g. "45") in front when it is given. Zero bytes or 0xFF filler
-between records (block-padded files) are skipped. The TS 32.297 file container (file and CDR
-headers) is not read yet: give the records alone.
+between records (block-padded files) are skipped.
+
+A TS 32.297 CDR file (a file header, then each CDR behind a CDR header) is detected by its first
+octets (`container="auto"`, or "32.297" / "none" to say which): each CDR's BER body goes to the
+same decoder, a CDR in another data record format (PER, XER) fails alone, and a file header whose
+CDR count or file length differs from what was read adds one failure (the records are kept).
 """
 
 from __future__ import annotations
