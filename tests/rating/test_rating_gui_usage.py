@@ -152,3 +152,21 @@ def test_without_rating_view_in_its_brand_the_usage_is_not_found(make_user, nord
     other_brand = login(make_user("bob", {brand_b: ["rating.view", "rating.change"]}), brand_b)
     assert page(other_brand, postpaid).status_code == 404
     assert other_brand.post(reverse("rating:top_up", args=[postpaid.pk]), {"amount": "1"}).status_code == 404
+
+
+def test_units_from_bundles_are_shown_in_the_services_units(make_user, nord, line_for, system, time_machine):
+    time_machine.move_to(NOW)
+    sub = line_for("4520000001", plan="MOB_POST_10GB")  # DK_TALK_500, DATA_10GB, SMS_FREE
+    import_usage_file(nord, CDRS, format="csv", source="nord-msc", actor=system, at=clock.now(), defer=False)
+    rate_pending(nord)
+    client = login(make_user("vera", {nord: VIEW}), nord)
+    rows = {row["usage"].record_id: row for row in page(client, sub).context["rows"]}
+    # 125 s to a Danish landline: all from the 500 minutes, nothing to pay
+    assert (rows["nord-0001"]["bundle"], rows["nord-0001"]["bundles"], rows["nord-0001"]["charge"]) == (
+        "2:05", "DK_TALK_500", "0.00")
+    assert (rows["nord-0006"]["bundle"], rows["nord-0006"]["bundles"], rows["nord-0006"]["charge"]) == (
+        "50.00 MB", "DATA_10GB", "0.00")
+    # a call to Sweden is in no bundle; EU_CALLS_HALF takes half of 1.192
+    assert (rows["nord-0003"]["bundle"], rows["nord-0003"]["discount"], rows["nord-0003"]["charge"]) == (
+        "", "0.596", "0.596")
+    assert rows["nord-0001"]["discount"] == ""
