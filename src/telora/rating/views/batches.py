@@ -15,6 +15,7 @@ from telora.ui.views.generic import AreaMixin, is_htmx
 
 PENDING_SHOWN = 500
 DONE_SHOWN = 50
+LIVE_JOB_STATES = ("todo", "doing", "failed", "aborted")
 
 
 def job_states(batch_ids: list[int]) -> dict[int, str]:
@@ -24,7 +25,9 @@ def job_states(batch_ids: list[int]) -> dict[int, str]:
     from procrastinate.contrib.django.models import ProcrastinateJob
 
     states: dict[int, str] = {}
-    rows = (ProcrastinateJob.objects.filter(task_name=TASK, args__batch_id__in=batch_ids)
+    # A pending batch's job waits, runs or failed; narrowing by status keeps the (large) history of
+    # succeeded jobs out of the scan.
+    rows = (ProcrastinateJob.objects.filter(task_name=TASK, status__in=LIVE_JOB_STATES, args__batch_id__in=batch_ids)
             .order_by("id").values_list("args", "status"))
     for args, status in rows:
         states[args.get("batch_id")] = status
