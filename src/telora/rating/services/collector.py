@@ -39,7 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
 from telora.core import clock, rights
 from telora.core.models import Brand
@@ -348,6 +348,10 @@ def _take(source: UsageSource, path: Path, name: str, archive: Path, errors: Pat
         usage_file = _import(source, path, name, actor=actor, at=at)
     except ServiceError as exc:
         reason = exc.message
+    except IntegrityError:  # another collector took in the same content (under another name) just now
+        reason = f"file: {name} was already imported from {source.code} (same content, at the same moment)"
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: the file stays in .processing and is retried by the next scan
     except Exception as exc:  # whatever goes wrong with one file sends that file to the error folder
         logger.exception("collector %s/%s: %s", source.brand.code, source.code, name)
         reason = f"{type(exc).__name__}: {exc}"
@@ -428,6 +432,10 @@ def collect_source(source: UsageSource, *, actor: Actor, at: dt.datetime) -> Col
     except OSError as exc:
         report.error = f"{exc.strerror or exc}: {exc.filename or ''}".strip(": ")
         logger.warning("collector %s/%s: %s", source.brand.code, source.code, report.error)
+    except (OperationalError, InterfaceError) as exc:
+        report.error = f"database: {exc}".strip()[:400]
+        logger.warning("collector %s/%s: %s", source.brand.code, source.code, report.error)
+        return report
     updates = {"last_scan_at": at}
     refused = [t for t in report.taken if t.outcome == "error"]
     if report.error:
