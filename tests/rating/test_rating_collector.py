@@ -145,6 +145,12 @@ def test_a_bad_file_an_empty_file_and_a_duplicate_go_to_errors_with_the_reason(s
     assert [t.path for t in report.taken] == [str(errors / "garbage.1.csv")]
     assert (errors / "garbage.1.csv.error.txt").exists()
     assert (errors / "garbage.csv").read_text() == "this is not\na usage file\n"
+    # A reason file left without its file still keeps the name taken.
+    (errors / "stale.csv.error.txt").write_text("an old reason")
+    put(inbox, "stale.csv", "")
+    report = collect_source(source, actor=system, at=AT)
+    assert [t.path for t in report.taken] == [str(errors / "stale.1.csv")]
+    assert (errors / "stale.csv.error.txt").read_text() == "an old reason"
 
 
 def test_the_same_name_in_the_archive_gets_a_number(source, inbox, system, tmp_path):

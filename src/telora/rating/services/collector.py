@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 
 PROCESSING = ".processing"
 SKIPPED_SUFFIXES = (".tmp", ".part", ".filepart")
+ERROR_NOTE = ".error.txt"
 SOURCE_FIELDS = ("code", "format", "inbox", "archive", "errors", "settle_seconds", "pattern", "enabled")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -205,30 +206,33 @@ def delete_source(source: UsageSource, *, actor: Actor, at: dt.datetime) -> None
 
 def is_candidate(name: str, pattern: str) -> bool:
     """A name the collector may take: matches the pattern, not hidden, not a partial upload."""
-    if name.startswith(".") or name.lower().endswith(SKIPPED_SUFFIXES) or name.endswith(".error.txt"):
+    if name.startswith(".") or name.lower().endswith(SKIPPED_SUFFIXES):
         return False
     return fnmatch.fnmatchcase(name, pattern or "*")
 
 
-def free_name(folder: Path, name: str) -> Path:
-    """`folder/name`, or `folder/stem.N.suffix` with the first N free: nothing is overwritten."""
-    target = folder / name
-    if not target.exists():
-        return target
+def free_name(folder: Path, name: str, note: str = "") -> Path:
+    """`folder/name`, or `folder/stem.N.suffix` with the first N free (and, with `note`, the name
+    plus `note` free too): nothing is overwritten."""
+    def free(candidate: str) -> bool:
+        return not (folder / candidate).exists() and not (note and (folder / (candidate + note)).exists())
+
+    if free(name):
+        return folder / name
     path = Path(name)
     stem, suffix = (path.stem, path.suffix) if path.stem else (name, "")
     n = 1
-    while (folder / f"{stem}.{n}{suffix}").exists():
+    while not free(f"{stem}.{n}{suffix}"):
         n += 1
     return folder / f"{stem}.{n}{suffix}"
 
 
-def _move(path: Path, folder: Path, name: str) -> Path:
+def _move(path: Path, folder: Path, name: str, note: str = "") -> Path:
     """Move without overwriting: a hard link to a free name, then the old name removed (a copy
     when the folder is on another file system)."""
     folder.mkdir(parents=True, exist_ok=True)
     while True:
-        target = free_name(folder, name)
+        target = free_name(folder, name, note)
         try:
             os.link(path, target)
         except FileExistsError:
@@ -358,8 +362,8 @@ def _take(source: UsageSource, path: Path, name: str, archive: Path, errors: Pat
     else:
         moved = _move(path, _archive_folder(archive, source, at), name)
         return Taken(name, "archived", str(moved), usage_file.pk, usage_file.read, retried=retried)
-    moved = _move(path, errors, name)
-    note = moved.with_name(moved.name + ".error.txt")
+    moved = _move(path, errors, name, ERROR_NOTE)
+    note = moved.with_name(moved.name + ERROR_NOTE)
     note.write_text(f"file: {name}\nsource: {source.brand.code}/{source.code} ({source.format})\n"
                     f"at: {at.isoformat()}\nreason: {reason}\n", encoding="utf-8")
     return Taken(name, "error", str(moved), reason=reason, retried=retried)
