@@ -147,12 +147,16 @@ def test_a_json_batch_is_rated_like_a_file_with_exact_charges(nord, lines, rater
     followed = rater.get(f"{FILES}/{body['id']}").json()
     assert (followed["status"], followed["rated"], followed["failed"]) == ("rated", 4, 0)
 
+    # the brand may be left out by a caller who may import into one brand only
+    alone = rater.post(USAGE, {"source": "api-y", "records": [record(9)]})
+    assert (alone.status_code, alone.json()["brand"]) == (202, "NORD")
+
     # the same records again: each id of the source is charged once
     again = rater.post(USAGE, text)
     assert again.status_code == 202
     rate_pending(nord)
     assert rater.get(f"{FILES}/{again.json()['id']}").json()["duplicate"] == 4
-    assert RatedUsage.objects.count() == 4
+    assert RatedUsage.objects.filter(source="api-x").count() == 4
 
 
 def test_a_bad_record_refuses_the_batch_listing_every_problem(nord, lines, rater):
