@@ -11,14 +11,13 @@ subscription's brand (404 otherwise, like a subscription that does not exist).
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import zoneinfo
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Sum
-from django.http import Http404, HttpResponseRedirect
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
@@ -29,20 +28,12 @@ from telora.core.services import ServiceError
 from telora.customers.models import Subscription
 from telora.rating.forms import TopUpForm, UsagePeriodForm
 from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry, RatedUsage
+from telora.rating.services import balances
 from telora.rating.views.common import AREA, exact, may, usage_text
 from telora.ui.views.generic import ScopedObjectMixin
 
 PAGE_SIZE = 50
 LEDGER_SHOWN = 10
-
-
-def top_up_service():
-    """`telora.rating.services.balances.top_up` when it is there (None otherwise)."""
-    try:
-        module = importlib.import_module("telora.rating.services.balances")
-    except ImportError:
-        return None
-    return getattr(module, "top_up", None)
 
 
 def month_bounds(year: int, month: int, tz) -> tuple[dt.datetime, dt.datetime]:
@@ -52,7 +43,8 @@ def month_bounds(year: int, month: int, tz) -> tuple[dt.datetime, dt.datetime]:
 
 
 def is_prepaid(subscription) -> bool:
-    return subscription.service_type.endswith("prepaid") or PrepaidBalance.objects.filter(
+    """Prepaid as rating sees it (its plan now), or a line that has a prepaid balance."""
+    return balances.is_prepaid(subscription, clock.now()) or PrepaidBalance.objects.filter(
         subscription=subscription).exists()
 
 
@@ -116,7 +108,7 @@ class SubscriptionUsageView(SubscriptionRatingMixin, TemplateView):
                 else None, ledger=[{"entry": e, "amount": exact(e.amount), "after": exact(e.balance_after)}
                                    for e in PrepaidBalanceEntry.objects.filter(subscription=subscription)
                                    .order_by("-at", "-id")[:LEDGER_SHOWN]],
-                can_top_up=top_up_service() is not None and may(user, subscription, "change"),
+                can_top_up=subscription.is_live and may(user, subscription, "change"),
                 top_up_form=TopUpForm(),
             )
         return context
@@ -163,9 +155,6 @@ class TopUpView(SubscriptionRatingMixin, View):
             raise PermissionDenied
 
     def post(self, request, *args, **kwargs):
-        service = top_up_service()
-        if service is None:
-            raise Http404("top-ups are not available")
         back = reverse("rating:subscription_usage", args=[self.object.pk])
         form = TopUpForm(request.POST)
         if not form.is_valid():
@@ -174,8 +163,8 @@ class TopUpView(SubscriptionRatingMixin, View):
                     messages.error(request, f"{form.fields[field].label}: {error}" if field in form.fields else error)
             return HttpResponseRedirect(back)
         try:
-            service(self.object, form.cleaned_data["amount"], actor=self.actor(), at=clock.now(),
-                    reference=form.cleaned_data["reference"])
+            balances.top_up(self.object, form.cleaned_data["amount"], actor=self.actor(), at=clock.now(),
+                            reference=form.cleaned_data["reference"])
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
