@@ -102,3 +102,12 @@ def test_the_partition_lock_of_the_number_is_held_until_the_commit(nord, line_fo
         cursor.execute("SELECT classid::int, objid::int FROM pg_locks WHERE locktype = 'advisory' "
                        "AND pid = pg_backend_pid() AND objsubid = 2")
         assert cursor.fetchall() == [(nord.pk, partition_of("4520000001"))]
+
+
+def test_rights_come_before_the_amount(nord, line_for, make_user):
+    sub = line_for("4520000001", plan="MOB_PRE")
+    viewer = make_user("vera", {nord: ["rating.view"]})
+    with pytest.raises(PermissionDeniedError):
+        top_up(sub, D("-1"), actor=Actor(user=viewer), at=clock.now())
+    with pytest.raises(PermissionDeniedError):
+        adjust(sub, D("0"), actor=Actor(user=viewer), at=clock.now())

@@ -95,7 +95,6 @@ def _lock_partitions(subscription: Subscription) -> None:
 
 def _change(subscription: Subscription, value: Decimal, *, cause: str, actor: Actor, at: dt.datetime,
             reference: str, action: str) -> PrepaidBalanceEntry:
-    require(actor, subscription.brand, "rating.change")
     if subscription.status == "terminated":
         raise ServiceError(f"subscription: {subscription} is terminated", field="subscription")
     if not is_prepaid(subscription, at):
@@ -126,6 +125,7 @@ def top_up(subscription: Subscription, amount: Decimal, *, actor: Actor, at: dt.
     in the subscription's brand; the subscription must be prepaid and not terminated."""
     if cause not in ("topup", "adjustment"):
         raise ServiceError(f"cause: {cause!r} is not topup or adjustment", field="cause")
+    require(actor, subscription.brand, "rating.change")
     value = _amount(amount)
     if value <= 0:
         raise ServiceError("amount: must be more than 0", field="amount")
@@ -137,6 +137,7 @@ def adjust(subscription: Subscription, amount: Decimal, *, actor: Actor, at: dt.
            reference: str = "") -> PrepaidBalanceEntry:
     """Correct a prepaid balance by `amount`: positive credits, negative debits (not 0); a ledger
     entry of cause adjustment. The same rights and checks as `top_up`."""
+    require(actor, subscription.brand, "rating.change")
     value = _amount(amount)
     if value == 0:
         raise ServiceError("amount: must not be 0", field="amount")
