@@ -114,3 +114,17 @@ def test_rights_and_brand_isolation(failed, nord, brand_b, system, make_user):
         "requeued": 0, "skipped": {}, "missing": [unknown.pk], "files": []}
     assert other.post(f"{FAILED}/delete", {"ids": [unknown.pk]}).json() == {"deleted": 0, "missing": [unknown.pk]}
     assert FailedRecord.objects.get(pk=unknown.pk).status == "open"
+
+
+def test_a_call_over_two_brands_is_all_or_nothing(failed, nord, make_brand, system, make_user):
+    """A user who may re-rate in NORD but only view in another brand changes nothing in either."""
+    other = make_brand("other")
+    theirs = FailedRecord.objects.create(brand=other, source="s", record_id="o-1", reason="NO_RATE",
+                                         original={}, created_at=clock.now())
+    mixed = client_for(system, make_user, "mia", {nord: FIXER, other: ["rating.view"]})
+    ids = [failed["UNKNOWN_SUBSCRIBER"].pk, theirs.pk]
+    refused = mixed.post(f"{FAILED}/rerate", {"ids": ids})
+    assert refused.status_code == 403 and "other" in refused.json()["message"]
+    assert mixed.post(f"{FAILED}/delete", {"ids": ids}).status_code == 403
+    assert set(FailedRecord.objects.filter(pk__in=ids).values_list("status", flat=True)) == {"open"}
+    assert not AuditEvent.objects.filter(action__in=["rerate_failed", "delete_failed"]).exists()

@@ -22,9 +22,9 @@ from ninja import Query, Router
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.core import clock
+from telora.core import clock, rights
 from telora.core.models import Brand
-from telora.core.services.actors import Actor
+from telora.core.services.actors import Actor, PermissionDeniedError
 from telora.rating.api.schemas import DeleteOut, FailedDetail, FailedFilter, FailedIdsIn, FailedOut, RerateOut
 from telora.rating.models import UsageFile
 from telora.rating.selectors import failed_record, failed_records
@@ -61,16 +61,27 @@ def _by_brand(request, ids: list[int], status: str) -> tuple[dict[int, list[int]
     return groups, sorted({i for i in ids if i not in found})
 
 
+def _brands(request, groups: dict[int, list[int]], *perms: str) -> dict[int, Brand]:
+    """The brands of the records, each checked for `perms` before anything is done (all or none)."""
+    brands = Brand.objects.in_bulk(list(groups))
+    for brand in brands.values():
+        for perm in perms:
+            if not rights.has_perm(principal(request), brand, perm):
+                raise PermissionDeniedError(f"You lack {perm} in {brand.code}.")
+    return brands
+
+
 @router.post("/rerate", response={200: RerateOut, **ERRORS}, summary="Re-rate failed records")
 def rerate(request, payload: FailedIdsIn):
     """Take the open failed records `ids` in again; each brand's and source's records become one
     batch file to follow. PARSE_ERROR and DUPLICATE records are skipped (see `skipped`)."""
     require_perm(request, "rating.rerate")
     groups, missing = _by_brand(request, payload.ids, "all")
+    brands = _brands(request, groups, "rating.rerate", "rating.change")
     actor, at = Actor.from_request(request), clock.now()
     requeued, skipped, files = 0, defaultdict(int), []
     for brand_id in sorted(groups):
-        result = rerate_failed(Brand.objects.get(pk=brand_id), groups[brand_id], actor=actor, at=at)
+        result = rerate_failed(brands[brand_id], groups[brand_id], actor=actor, at=at)
         requeued += result["requeued"]
         for reason, count in result["skipped"].items():
             skipped[reason] += count
@@ -85,7 +96,8 @@ def delete(request, payload: FailedIdsIn):
     """Mark the open failed records `ids` deleted: they leave the default list; the rows stay."""
     require_perm(request, "rating.delete_failed")
     groups, missing = _by_brand(request, payload.ids, "open")
+    brands = _brands(request, groups, "rating.delete_failed")
     actor, at = Actor.from_request(request), clock.now()
-    deleted = sum(delete_failed(Brand.objects.get(pk=brand_id), groups[brand_id], actor=actor, at=at)
+    deleted = sum(delete_failed(brands[brand_id], groups[brand_id], actor=actor, at=at)
                   for brand_id in sorted(groups))
     return {"deleted": deleted, "missing": missing}
