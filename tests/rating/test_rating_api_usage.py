@@ -221,3 +221,11 @@ def test_the_openapi_documents_list_the_rating_operations(db):
     assert set(balance) == {f"{base}/{p}" for p in ("bucket", "bucket/{id}", "topupBalance", "topupBalance/{id}",
                                                     "adjustBalance", "adjustBalance/{id}")}
     assert set(balance[f"{base}/topupBalance"]) == {"get", "post"}
+
+
+def test_a_body_over_the_upload_limit_is_a_413(nord, rater, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = rater.post(USAGE, {"brand": "NORD", "source": "api-x", "records": [record(n) for n in range(20)]})
+    assert response.status_code == 413
+    assert response.json()["code"] == "too_large" and "over 1000 bytes" in response.json()["message"]
+    assert not UsageFile.objects.exists()

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from ninja import Field, Schema
 from ninja.errors import HttpError
 from ninja.params.models import Body, BodyModel
@@ -29,10 +30,15 @@ USAGE_BASE = "/api/v1/usage"
 class _ExactBodyModel(BodyModel):
     @classmethod
     def get_request_data(cls, request, api, path_params):
-        if not request.body:
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            raise HttpError(413, f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; send it "
+                                 "in smaller parts (or a usage file as an upload)") from None
+        if not body:
             return None
         try:
-            data = json.loads(request.body, parse_float=Decimal)
+            data = json.loads(body, parse_float=Decimal)
         except ValueError as exc:
             message = "Cannot parse request body" + (f" ({exc})" if settings.DEBUG else "")
             raise HttpError(400, message) from exc
