@@ -10,9 +10,10 @@ from pathlib import Path
 
 from run import Timer
 
-SUBSCRIPTIONS = 100_000
-RECORDS = 1_000_000
-WORKERS = 2  # this machine has 2 cores
+# The size; smaller runs while working: BENCH_RATING_RECORDS=200000 make bench BENCH=rating_pipeline
+SUBSCRIPTIONS = int(os.environ.get("BENCH_RATING_SUBSCRIPTIONS", 100_000))
+RECORDS = int(os.environ.get("BENCH_RATING_RECORDS", 1_000_000))
+WORKERS = int(os.environ.get("BENCH_RATING_WORKERS", 2))  # this machine has 2 cores
 FIRST_NUMBER = 4540000000
 SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "examples" / "catalog.yaml"

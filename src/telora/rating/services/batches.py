@@ -28,13 +28,9 @@ from telora.rating.models import (
 )
 from telora.rating.services.context import load_contexts, rater_for
 from telora.rating.services.staging import unpack
-from telora.rating.services.storage import copy_rated, id_list, insert_keys, upsert_counters
+from telora.rating.services.storage import claim_keys, copy_rated, release_keys, upsert_counters
 
 logger = logging.getLogger(__name__)
-
-
-class KeyConflict(Exception):
-    """Another batch took one of this batch's record ids meanwhile: rate the batch again."""
 
 
 def rate_pending(brand=None, *, limit: int | None = None) -> int:
@@ -57,50 +53,39 @@ def rate_batch(batch_id: int) -> RatingBatch:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s::int, %s::int)", [brand_id, partition])
         try:
-            for _attempt in range(5):
-                try:
-                    return _rate_batch(batch_id)
-                except KeyConflict:
-                    logger.info("batch %s: record ids taken meanwhile, rating it again", batch_id)
-            raise RuntimeError(f"batch {batch_id}: record ids keep conflicting")
+            return _rate_batch(batch_id)
         finally:
             cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [brand_id, partition])
 
 
-def _seen(batch: RatingBatch, record_ids: list[str]) -> set[str]:
-    """The batch's record ids this source has already had rated (in earlier files or batches)."""
-    expression, param = id_list(record_ids)
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT record_id FROM rating_usagekey WHERE brand_id = %s AND source = %s "
-                       f"AND record_id IN (SELECT {expression})", [batch.brand_id, batch.file.source, param])
-        return {row[0] for row in cursor.fetchall()}
-
-
 def _rate_batch(batch_id: int) -> RatingBatch:
+    """One transaction: claim the records' keys, rate, write. Claiming first (an insert that
+    skips ids taken before and reports the new ones) both finds the duplicates and makes the
+    claim, in one statement that any plan runs quickly; keys of records that then fail are
+    given back before the commit, so a failed record can be rated again later."""
     batch = RatingBatch.objects.select_related("file", "brand").get(pk=batch_id)
     if batch.status == "done":
         return batch
     started = time.perf_counter()
-    records = unpack(batch.payload)
     usage_file = batch.file
-    seen = _seen(batch, [r.record_id for r in records])
-    first = min((r.start_time for r in records), default=clock.now())
-    rater: Rater = rater_for(batch.brand, first)
-    contexts, prepaid = load_contexts(batch.brand, {r.a_number for r in records}, first)
-    result = rater.rate(records, contexts, seen=seen)
-    rated_at = time.perf_counter()
-    now = clock.now()
     with transaction.atomic():
         locked = RatingBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
         if locked.status == "done":
             return locked
-        if not insert_keys(batch, result.rated):
-            raise KeyConflict()
+        records = unpack(batch.payload)
+        ids = [r.record_id for r in records]
+        taken = set(ids) - claim_keys(batch, ids)  # rated before: duplicates
+        first = min((r.start_time for r in records), default=clock.now())
+        result = _rate(batch, records, set(taken), first)  # the engine adds the batch's ids to its set
+        rated_at = time.perf_counter()
+        now = clock.now()
+        rated_ids = {r.record.record_id for r in result.rated}
+        release_keys(batch, {f.record_id for f in result.failed if f.reason != DUPLICATE} - rated_ids - taken)
         copy_rated(batch, result.rated, batch.brand.currency)
         duplicates = sum(1 for f in result.failed if f.reason == DUPLICATE)
         FailedRecord.objects.bulk_create(_failed_rows(batch, result.failed, now), batch_size=5000)
         upsert_counters(result.counters)
-        _prepaid(batch, result, prepaid, now)
+        _prepaid(batch, result, now)
         locked.payload = ""
         locked.status = "done"
         locked.rated = len(result.rated)
@@ -118,6 +103,12 @@ def _rate_batch(batch_id: int) -> RatingBatch:
     return locked
 
 
+def _rate(batch: RatingBatch, records: list, seen: set[str], first: dt.datetime):
+    rater: Rater = rater_for(batch.brand, first)
+    contexts, _prepaid_ids = load_contexts(batch.brand, {r.a_number for r in records}, first)
+    return rater.rate(records, contexts, seen=seen)
+
+
 def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
     for f in failed:
         record = f.record
@@ -129,7 +120,7 @@ def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
                            detail=(f.detail or "")[:500], original=original, created_at=now)
 
 
-def _prepaid(batch: RatingBatch, result, prepaid: set, now: dt.datetime) -> None:
+def _prepaid(batch: RatingBatch, result, now: dt.datetime) -> None:
     """The ledger gets one entry per charged prepaid record; the cached balance the final one."""
     reference = batch.file.source
     entries = [PrepaidBalanceEntry(subscription_id=r.subscription_id, amount=-r.charge, balance_after=r.balance_after,

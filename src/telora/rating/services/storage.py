@@ -33,16 +33,27 @@ def id_list(ids: list[str]) -> tuple[str, list | str]:
     return "unnest(string_to_array(%s, chr(31)))", SEPARATOR.join(ids)
 
 
-def insert_keys(batch, rated) -> bool:
-    """Insert (brand, source, record_id) of every rated record; False when one was taken already."""
-    if not rated:
-        return True
-    ids = [r.record.record_id for r in rated]
-    expression, param = id_list(ids)
+def claim_keys(batch, record_ids: list[str]) -> set[str]:
+    """Insert (brand, source, record_id) for the ids; those taken before are skipped. Returns the
+    ids inserted now: the rest were already rated (duplicates). A concurrent claim of the same id
+    waits for the other transaction, so an id is never claimed twice."""
+    if not record_ids:
+        return set()
+    expression, param = id_list(record_ids)
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO rating_usagekey (brand_id, source, record_id) "
-                       f"SELECT %s, %s, {expression} ON CONFLICT DO NOTHING", [batch.brand_id, batch.file.source, param])
-        return cursor.rowcount == len(ids)
+                       f"SELECT %s, %s, {expression} ON CONFLICT DO NOTHING RETURNING record_id",
+                       [batch.brand_id, batch.file.source, param])
+        return {row[0] for row in cursor.fetchall()}
+
+
+def release_keys(batch, record_ids) -> None:
+    """Give back the keys of records that were claimed but not rated (they failed)."""
+    if not record_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM rating_usagekey WHERE brand_id = %s AND source = %s AND record_id = ANY(%s)",
+                       [batch.brand_id, batch.file.source, list(record_ids)])
 
 
 def partition_name(month: dt.date) -> str:
