@@ -74,7 +74,7 @@ def test_a_killed_worker_leaves_every_record_rated_exactly_once(nord, line_for, 
     assert RatedUsage.objects.count() == distinct
     assert RatedUsage.objects.values("record_id").distinct().count() == distinct
     assert UsageKey.objects.count() == distinct
-    assert not RatingBatch.objects.exclude(payload="").exists()
+    assert not RatingBatch.objects.exclude(payload=b"").exists()
     totals = [(f.read, f.rated + f.duplicate, f.failed) for f in UsageFile.objects.all()]
     assert all(read == taken and failed == 0 for read, taken, failed in totals)
     assert sum(f.duplicate for f in UsageFile.objects.all()) == files * 8000 - distinct

@@ -3,6 +3,8 @@
 import datetime as dt
 from decimal import Decimal
 
+import pytest
+
 from telora.rating.engine import UsageRecord
 from telora.rating.services.staging import micros, pack, unpack
 
@@ -17,7 +19,7 @@ def test_records_survive_packing_exactly():
         UsageRecord("r3", "data", "4520000002", "", dt.datetime(2026, 10, 5, 0, 0, tzinfo=dt.UTC), volume=52428800,
                     location="SE", direction="in", line=10),
     ]
-    back = unpack("".join(pack(r) for r in records))
+    back = unpack(pack(records))
     assert back == records  # equal moments compare equal whatever the offset
     assert [r.start_time.utcoffset() for r in back] == [dt.timedelta(0)] * 3
     assert back[1].charge == Decimal("19.000001") and back[0].charge is None
@@ -25,4 +27,9 @@ def test_records_survive_packing_exactly():
 
 
 def test_empty_payload_has_no_records():
-    assert unpack("") == []
+    assert unpack(b"") == [] and unpack(pack([])) == []
+
+
+def test_a_payload_of_another_version_is_refused():
+    with pytest.raises(ValueError, match="unknown version"):
+        unpack(b"\x02" + pack([])[1:])

@@ -75,9 +75,9 @@ class RatingBatch(BrandOwned):
     """Records of one file in one subscription partition: rated as one job, in one transaction.
     Batches of a partition are rated one at a time, in the order they were made.
 
-    `payload` holds the records until the batch is rated, one per line in the compact form of
-    `services.staging` (one row per batch, not per record: staging a million records costs one
-    write of a few megabytes per batch, not a million rows written, read back and deleted)."""
+    `payload` holds the records until the batch is rated, packed by `services.staging` (one row
+    per batch, not per record: staging a million records costs one write of a few megabytes per
+    batch, not a million rows written, read back and deleted)."""
 
     rights_area = "rating"
 
@@ -90,7 +90,7 @@ class RatingBatch(BrandOwned):
     duplicate = models.IntegerField(default=0)
     created_at = models.DateTimeField()
     done_at = models.DateTimeField(null=True, blank=True)
-    payload = models.TextField(blank=True)
+    payload = models.BinaryField(default=b"")
 
     class Meta:
         indexes = [models.Index(fields=["brand", "status", "partition", "id"], name="rating_batch_pending")]

@@ -9,12 +9,12 @@ bundles left, with usage discounts; the prepaid balance after it. See docs/ratin
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterable
 from decimal import Decimal
 from itertools import islice
 from operator import le
 
+from telora.rating.engine.memory import collector_paused
 from telora.rating.engine.money import div_half_up, from_micro, to_micro
 from telora.rating.engine.records import DESTINATION_SERVICES, Ignored, ParseFailure, UsageRecord
 from telora.rating.engine.results import (
@@ -73,9 +73,7 @@ class Rater:
         """
         if not isinstance(subscribers, SubscriberDirectory):
             subscribers = SubscriberDirectory(subscribers)
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
+        with collector_paused():
             result = BatchResult()
             records_in = self._admit(records, result, set() if seen is None else seen)
             stamps = [record.start_time.timestamp() for record in records_in]
@@ -87,9 +85,6 @@ class Rater:
             self._rate_sorted(records_in, stamps, subscribers, states, result)
             self._finish(states, result)
             return result
-        finally:
-            if collecting:
-                gc.enable()
 
     @staticmethod
     def _admit(records, result: BatchResult, seen: set[str]) -> list[UsageRecord]:

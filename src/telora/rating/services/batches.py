@@ -18,6 +18,7 @@ from django.db.models import F
 
 from telora.core import clock
 from telora.rating.engine import DUPLICATE, Rater
+from telora.rating.engine.memory import collector_paused
 from telora.rating.models import (
     BalanceEvent,
     FailedRecord,
@@ -27,7 +28,7 @@ from telora.rating.models import (
     UsageFile,
 )
 from telora.rating.services.context import load_contexts, rater_for
-from telora.rating.services.staging import unpack
+from telora.rating.services.staging import read_payload, unpack
 from telora.rating.services.storage import claim_keys, copy_rated, release_keys, upsert_counters
 
 logger = logging.getLogger(__name__)
@@ -63,16 +64,16 @@ def _rate_batch(batch_id: int) -> RatingBatch:
     skips ids taken before and reports the new ones) both finds the duplicates and makes the
     claim, in one statement that any plan runs quickly; keys of records that then fail are
     given back before the commit, so a failed record can be rated again later."""
-    batch = RatingBatch.objects.select_related("file", "brand").get(pk=batch_id)
+    batch = RatingBatch.objects.select_related("file", "brand").defer("payload").get(pk=batch_id)
     if batch.status == "done":
         return batch
     started = time.perf_counter()
     usage_file = batch.file
-    with transaction.atomic():
+    with transaction.atomic(), collector_paused():
         locked = RatingBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
         if locked.status == "done":
             return locked
-        records = unpack(batch.payload)
+        records = unpack(read_payload(batch_id))
         ids = [r.record_id for r in records]
         taken = set(ids) - claim_keys(batch, ids)  # rated before: duplicates
         first = min((r.start_time for r in records), default=clock.now())
@@ -86,7 +87,7 @@ def _rate_batch(batch_id: int) -> RatingBatch:
         FailedRecord.objects.bulk_create(_failed_rows(batch, result.failed, now), batch_size=5000)
         upsert_counters(result.counters)
         _prepaid(batch, result, now)
-        locked.payload = ""
+        locked.payload = b""
         locked.status = "done"
         locked.rated = len(result.rated)
         locked.failed = len(result.failed) - duplicates

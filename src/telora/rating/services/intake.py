@@ -25,9 +25,10 @@ from telora.core.services.actors import Actor, PermissionDeniedError, ServiceErr
 from telora.core.services.audit import record_event
 from telora.rating import formats
 from telora.rating.engine import ParseFailure, UsageRecord
+from telora.rating.engine.memory import collector_paused
 from telora.rating.engine.results import PARSE_ERROR
 from telora.rating.models import FailedRecord, RatingBatch, UsageFile
-from telora.rating.services.staging import pack
+from telora.rating.services.staging import dump, row, write_payload
 
 PARTITIONS = 16
 BATCH_RECORDS = 100_000  # a partition's records of one file are rated in batches of at most this many
@@ -121,7 +122,8 @@ def _take_in(brand: Brand, outcomes, *, source: str, name: str, sha: str, format
     with transaction.atomic():
         usage_file = UsageFile.objects.create(brand=brand, source=source, name=name[:300], sha256=sha,
                                               format=format, size=size, created_at=at)
-        batches, failures, ignored = _stage(outcomes, usage_file, at)
+        with collector_paused():
+            batches, failures, ignored = _stage(outcomes, usage_file, at)
         FailedRecord.objects.bulk_create(
             (FailedRecord(brand=brand, file=usage_file, source=source, record_id=f.record_id[:128], line=f.line,
                           reason=PARSE_ERROR, detail=f.reason[:500], original={"text": f.text}, created_at=at)
@@ -154,23 +156,25 @@ def _country_code(brand: Brand) -> str:
 def _stage(outcomes, usage_file: UsageFile, at: dt.datetime) -> tuple[list[RatingBatch], list[ParseFailure], int]:
     """Sort the records into their partitions, packed; a partition's batch is written when it holds
     BATCH_RECORDS records, and the rest at the end. Batches of a partition get rising ids."""
-    buffers: list[list[str]] = [[] for _ in range(PARTITIONS)]
+    buffers: list[list[tuple]] = [[] for _ in range(PARTITIONS)]
     batches: list[RatingBatch] = []
     failures: list[ParseFailure] = []
     ignored = 0
     crc32 = zlib.crc32
 
     def write(partition: int) -> None:
-        lines = buffers[partition]
-        batches.append(RatingBatch.objects.create(brand_id=usage_file.brand_id, file=usage_file, partition=partition,
-                                                  records=len(lines), payload="".join(lines), created_at=at))
+        rows = buffers[partition]
+        batch = RatingBatch.objects.create(brand_id=usage_file.brand_id, file=usage_file, partition=partition,
+                                           records=len(rows), created_at=at)
+        write_payload(batch.pk, dump(rows))
+        batches.append(batch)
         buffers[partition] = []
 
     for item in outcomes:
         if type(item) is UsageRecord:
             p = crc32(item.a_number.encode()) % PARTITIONS
             buffer = buffers[p]
-            buffer.append(pack(item))
+            buffer.append(row(item))
             if len(buffer) >= BATCH_RECORDS:
                 write(p)
         elif isinstance(item, ParseFailure):

@@ -1,44 +1,26 @@
-"""The compact text form of records waiting in a batch (`RatingBatch.payload`).
+"""The packed form of records waiting in a batch (`RatingBatch.payload`).
 
-One record per line, twelve tab-separated fields in `UsageRecord` order; the start time as
-integer microseconds since the epoch (the moment is all rating needs: bands use the brand's
-timezone), the charge as its exact decimal digits or empty. Text fields have backslash, tab and
-line ends escaped, so any record id or number survives. Packing and unpacking a record takes
-about a microsecond each: a million staged records cost seconds less than a row each.
+A payload is a version octet followed by `marshal` data: a list of one tuple per record, twelve
+fields in `UsageRecord` order, the start time as integer microseconds since the epoch (the
+moment is all rating needs: bands use the brand's timezone) and the charge as its exact decimal
+digits or None. marshal builds and reads plain tuples of strings and integers at C speed, about
+a microsecond a record both ways, and reading it never runs code (unlike pickle).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import marshal
 from decimal import Decimal
 
-from telora.rating.engine.records import UsageRecord, make_record
+import psycopg
+
+from telora.rating.engine.records import UsageRecord
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+VERSION = b"\x01"
 _MICRO = dt.timedelta(microseconds=1)
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-_UNESCAPES = {"\\\\": "\\", "\\t": "\t", "\\n": "\n", "\\r": "\r"}
-
-
-def _escape(text: str) -> str:
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return text.translate(_ESCAPES)
-    return text
-
-
-def _unescape(text: str) -> str:
-    if "\\" not in text:
-        return text
-    out, i = [], 0
-    while i < len(text):
-        pair = text[i:i + 2]
-        if pair in _UNESCAPES:
-            out.append(_UNESCAPES[pair])
-            i += 2
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+_FIELDS = 12
 
 
 def micros(moment: dt.datetime) -> int:
@@ -47,26 +29,58 @@ def micros(moment: dt.datetime) -> int:
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def pack(record: UsageRecord) -> str:
-    """One record as one line, ending with a line feed."""
-    charge = "" if record.charge is None else str(record.charge)
-    return (f"{_escape(record.record_id)}\t{record.service}\t{_escape(record.a_number)}\t"
-            f"{_escape(record.b_number)}\t{micros(record.start_time)}\t{record.duration}\t{record.volume}\t"
-            f"{record.quantity}\t{_escape(record.location)}\t{charge}\t{record.direction}\t{record.line}\n")
+def row(record: UsageRecord) -> tuple:
+    """A record as the tuple a payload holds."""
+    charge = record.charge
+    return (record.record_id, record.service, record.a_number, record.b_number, micros(record.start_time),
+            record.duration, record.volume, record.quantity, record.location,
+            None if charge is None else str(charge), record.direction, record.line)
 
 
-def unpack(payload: str) -> list[UsageRecord]:
+def dump(rows: list[tuple]) -> bytes:
+    return VERSION + marshal.dumps(rows, 4)
+
+
+def pack(records) -> bytes:
+    """A payload holding `records`."""
+    return dump([row(r) for r in records])
+
+
+def unpack(payload: bytes | memoryview) -> list[UsageRecord]:
     """The records of a payload, in order, with UTC start times."""
+    payload = bytes(payload)
+    if not payload:
+        return []
+    if payload[:1] != VERSION:
+        raise ValueError(f"payload: unknown version {payload[:1]!r}")
+    rows = marshal.loads(payload[1:])
+    new, cls, epoch, micro = tuple.__new__, UsageRecord, EPOCH, _MICRO
     records = []
     append = records.append
-    epoch, micro = EPOCH, _MICRO
-    escaped = "\\" in payload
-    for line in payload.split("\n"):
-        if not line:
-            continue
-        f = line.split("\t")
-        if escaped:
-            f = [_unescape(v) for v in f]
-        append(make_record(f[0], f[1], f[2], f[3], epoch + int(f[4]) * micro, int(f[5]), int(f[6]), int(f[7]),
-                           f[8], Decimal(f[9]) if f[9] else None, f[10], int(f[11])))
+    for r in rows:
+        if type(r) is not tuple or len(r) != _FIELDS:
+            raise ValueError("payload: a record is not a tuple of twelve fields")
+        charge = r[9]
+        append(new(cls, (r[0], r[1], r[2], r[3], epoch + r[4] * micro, r[5], r[6], r[7], r[8],
+                         None if charge is None else Decimal(charge), r[10], r[11])))
     return records
+
+
+def _binary_cursor():
+    """A cursor with server-side binding on Django's connection (same transaction): a payload of
+    megabytes travels as raw bytes instead of a hex literal in the SQL text, several times quicker."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    return psycopg.Cursor(connection.connection)
+
+
+def write_payload(batch_id: int, payload: bytes) -> None:
+    with _binary_cursor() as cursor:
+        cursor.execute("UPDATE rating_ratingbatch SET payload = %b WHERE id = %s", [payload, batch_id])
+
+
+def read_payload(batch_id: int) -> bytes:
+    with _binary_cursor() as cursor:
+        cursor.execute("SELECT payload FROM rating_ratingbatch WHERE id = %s", [batch_id], binary=True)
+        return cursor.fetchone()[0]

@@ -4,25 +4,18 @@ on demand, and bundle counters."""
 from __future__ import annotations
 
 import datetime as dt
-import json
+from decimal import Decimal
 
 from django.db import connection
+
+from telora.rating.engine.money import from_micro
 
 RATED_COLUMNS = ("brand_id", "source", "record_id", "subscription_id", "service", "a_number", "b_number",
                  "start_time", "usage", "quantity", "zone", "band", "rate_plan", "rate_key", "bundle_use",
                  "discount", "charge", "currency", "balance_after", "location", "direction", "record_charge", "file_id",
                  "batch_id")
 _known_partitions: set[str] = set()
-_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 SEPARATOR = "\x1f"  # joins many ids into one text parameter: quicker to send than an array
-CHUNK = 20000
-
-
-def escape(text: str) -> str:
-    """A value for COPY's text format (backslash, tab and line ends escaped)."""
-    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
-        return text.translate(_ESCAPES)
-    return text
 
 
 def id_list(ids: list[str]) -> tuple[str, list | str]:
@@ -85,37 +78,45 @@ def _rate_key(rate) -> str:
     return f"{rate.service}/{rate.zone}/{rate.band or '*'}"
 
 
+RATED_TYPES = ("int8", "varchar", "varchar", "int8", "varchar", "varchar", "varchar", "timestamptz", "int8", "int8",
+               "varchar", "varchar", "varchar", "varchar", "jsonb", "numeric", "numeric", "varchar", "numeric",
+               "varchar", "varchar", "numeric", "int8", "int8")
+
+
 def copy_rated(batch, rated, currency: str) -> None:
+    """COPY the rated rows into their monthly partitions, in PostgreSQL's binary format: the
+    driver's C code writes times, integers and numerics straight into the server's own form, so
+    neither side formats or parses text (about half the cost of a text COPY). Amounts and the
+    rate key are made once per distinct value: this loop runs once per record."""
     if not rated:
         return
     ensure_partitions({r.record.start_time for r in rated})
-    head = f"{batch.brand_id}\t{escape(batch.file.source)}\t"
-    tail = f"\t{currency}\t"
-    ids = f"\t{batch.file_id}\t{batch.pk}\n"
-    null = "\\N"
-    keys: dict = {}
-    lines = []
+    source, brand_id, file_id, batch_id = batch.file.source, batch.brand_id, batch.file_id, batch.pk
+    amounts: dict[int, Decimal] = {}
+    keys: dict[int, str] = {}
+    none: list = []
     with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY rating_ratedusage ({', '.join(RATED_COLUMNS)}) FROM STDIN") as copy:
+            f"COPY rating_ratedusage ({', '.join(RATED_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(RATED_TYPES)
+        write = copy.write_row
         for r in rated:
             record = r.record
-            rate = r.rate
-            key = keys.get(id(rate))
+            charge = amounts.get(r.charge_micro)
+            if charge is None:
+                charge = amounts[r.charge_micro] = from_micro(r.charge_micro)
+            discount = amounts.get(r.discount_micro)
+            if discount is None:
+                discount = amounts[r.discount_micro] = from_micro(r.discount_micro)
+            key = keys.get(id(r.rate))
             if key is None:
-                key = keys[id(rate)] = escape(_rate_key(rate))
-            uses = escape(json.dumps([[u.bundle, u.code, u.allowance, u.period_start and u.period_start.isoformat(),
-                                       u.units] for u in r.bundle_use])) if r.bundle_use else "[]"
-            balance = null if r.balance_after_micro is None else r.balance_after
-            lines.append(f"{head}{escape(record.record_id)}\t{r.subscription_id}\t{record.service}\t"
-                         f"{escape(record.a_number)}\t{escape(record.b_number)}\t{record.start_time.isoformat()}\t"
-                         f"{r.usage}\t{r.quantity}\t{r.zone or ''}\t{r.band or ''}\t{r.rate_plan or ''}\t{key}\t"
-                         f"{uses}\t{r.discount}\t{r.charge}{tail}{balance}\t{escape(record.location)}\t"
-                         f"{record.direction}\t{null if record.charge is None else record.charge}{ids}")
-            if len(lines) == CHUNK:
-                copy.write("".join(lines))
-                lines.clear()
-        if lines:
-            copy.write("".join(lines))
+                key = keys[id(r.rate)] = _rate_key(r.rate)
+            uses = [[u.bundle, u.code, u.allowance, u.period_start and u.period_start.isoformat(), u.units]
+                    for u in r.bundle_use] if r.bundle_use else none
+            balance = None if r.balance_after_micro is None else from_micro(r.balance_after_micro)
+            write((brand_id, source, record.record_id, r.subscription_id, record.service, record.a_number,
+                   record.b_number, record.start_time, r.usage, r.quantity, r.zone or "", r.band or "",
+                   r.rate_plan or "", key, uses, discount, charge, currency, balance, record.location,
+                   record.direction, record.charge, file_id, batch_id))
 
 
 def upsert_counters(counters) -> None:
