@@ -4,9 +4,12 @@ on demand, and bundle counters."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 
 from django.db import connection
+from psycopg.adapt import Dumper
+from psycopg.pq import Format
 
 from telora.rating.engine.money import from_micro
 
@@ -53,9 +56,20 @@ def partition_name(month: dt.date) -> str:
     return f"rating_ratedusage_y{month.year:04d}m{month.month:02d}"
 
 
+def _months(first: dt.datetime, last: dt.datetime) -> list[dt.date]:
+    """The UTC months from the one of `first` to the one of `last`."""
+    first, last = first.astimezone(dt.UTC), last.astimezone(dt.UTC)
+    month, months = dt.date(first.year, first.month, 1), []
+    while month <= last.date():
+        months.append(month)
+        month = dt.date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return months
+
+
 def ensure_partitions(moments) -> None:
-    """The monthly partitions the moments fall in (UTC months), made if missing."""
-    months = {dt.date(m.astimezone(dt.UTC).year, m.astimezone(dt.UTC).month, 1) for m in moments}
+    """The monthly partitions from the earliest to the latest moment (UTC months), made if missing."""
+    moments = list(moments)
+    months = _months(min(moments), max(moments)) if moments else []
     missing = [m for m in months if partition_name(m) not in _known_partitions]
     if not missing:
         return
@@ -78,6 +92,21 @@ def _rate_key(rate) -> str:
     return f"{rate.service}/{rate.zone}/{rate.band or '*'}"
 
 
+class JsonText(str):
+    """JSON already written as text, for a jsonb column of a binary COPY."""
+
+
+class _JsonTextDumper(Dumper):
+    """jsonb's binary form is a version octet and the JSON text: no encoding per row (the driver's
+    own jsonb dumper would run json.dumps for every row, mostly on the same "[]")."""
+
+    format = Format.BINARY
+
+    def dump(self, obj) -> bytes:
+        return b"\x01" + obj.encode()
+
+
+EMPTY_JSON_LIST = JsonText("[]")
 RATED_TYPES = ("int8", "varchar", "varchar", "int8", "varchar", "varchar", "varchar", "timestamptz", "int8", "int8",
                "varchar", "varchar", "varchar", "varchar", "jsonb", "numeric", "numeric", "varchar", "numeric",
                "varchar", "varchar", "numeric", "int8", "int8")
@@ -90,13 +119,15 @@ def copy_rated(batch, rated, currency: str) -> None:
     rate key are made once per distinct value: this loop runs once per record."""
     if not rated:
         return
-    ensure_partitions({r.record.start_time for r in rated})
+    stamps = [r.record.start_time for r in rated]
+    ensure_partitions((min(stamps), max(stamps)))
     source, brand_id, file_id, batch_id = batch.file.source, batch.brand_id, batch.file_id, batch.pk
     amounts: dict[int, Decimal] = {}
     keys: dict[int, str] = {}
-    none: list = []
     with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY rating_ratedusage ({', '.join(RATED_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
+        jsonb = cursor.cursor.adapters.types["jsonb"].oid
+        cursor.cursor.adapters.register_dumper(JsonText, type("JsonbTextDumper", (_JsonTextDumper,), {"oid": jsonb}))
         copy.set_types(RATED_TYPES)
         write = copy.write_row
         for r in rated:
@@ -110,8 +141,8 @@ def copy_rated(batch, rated, currency: str) -> None:
             key = keys.get(id(r.rate))
             if key is None:
                 key = keys[id(r.rate)] = _rate_key(r.rate)
-            uses = [[u.bundle, u.code, u.allowance, u.period_start and u.period_start.isoformat(), u.units]
-                    for u in r.bundle_use] if r.bundle_use else none
+            uses = JsonText(json.dumps([[u.bundle, u.code, u.allowance, u.period_start and u.period_start.isoformat(),
+                                         u.units] for u in r.bundle_use])) if r.bundle_use else EMPTY_JSON_LIST
             balance = None if r.balance_after_micro is None else from_micro(r.balance_after_micro)
             write((brand_id, source, record.record_id, r.subscription_id, record.service, record.a_number,
                    record.b_number, record.start_time, r.usage, r.quantity, r.zone or "", r.band or "",
