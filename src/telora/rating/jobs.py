@@ -2,6 +2,7 @@
 a periodic sweep puts the jobs of a worker that died (no heartbeat) back in the queue, and the
 periodic collector takes files from the pull sources' inboxes every minute."""
 
+import datetime as dt
 import logging
 
 from procrastinate import sql
@@ -34,10 +35,34 @@ def retry_stalled(seconds_since_heartbeat: float = 30) -> int:
     return len(rows)
 
 
+def requeue_orphans(older_than_seconds: int = 120) -> int:
+    """Pending batches without a job waiting or running get one again. A batch's rating commits
+    without waiting for its WAL flush (services.batches): should the database itself crash in
+    that instant, the batch comes back pending (all its effects undone together) while its job
+    is already finished, and this sweep rates it again. It also covers a job lost any other way."""
+    from django.db import connection
+
+    from telora.rating.services.intake import enqueue
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT b.brand_id, b.id, b.partition FROM rating_ratingbatch b WHERE b.status = 'pending' "
+            "AND b.created_at < %s AND NOT EXISTS (SELECT 1 FROM procrastinate_jobs j WHERE j.task_name = %s "
+            "AND j.status IN ('todo', 'doing') AND (j.args->>'batch_id')::bigint = b.id) ORDER BY b.id",
+            [clock.now() - dt.timedelta(seconds=older_than_seconds), TASK])
+        rows = cursor.fetchall()
+    for brand_id, batch_id, partition in rows:
+        enqueue(brand_id, [(batch_id, partition)])
+    if rows:
+        logger.warning("rating: %s pending batches without a job queued again", len(rows))
+    return len(rows)
+
+
 @app.periodic(cron="* * * * *", periodic_id="rating-stalled")
 @app.task(name="telora.rating.retry_stalled", queueing_lock="rating-stalled", pass_context=False)
 def retry_stalled_task(timestamp: int) -> None:
     retry_stalled()
+    requeue_orphans()
 
 
 @app.periodic(cron="* * * * *", periodic_id="rating-collect")

@@ -104,7 +104,10 @@ class UsageKey(models.Model):
     across all monthly partitions, which PostgreSQL cannot do with a unique index there."""
 
     pk = models.CompositePrimaryKey("brand_id", "source", "record_id")
-    brand = models.ForeignKey("core.Brand", on_delete=models.PROTECT, related_name="+", db_index=False)
+    # No database foreign key: its check would run once per rated record at every commit (a
+    # million trigger events for a million records); brands are never deleted.
+    brand = models.ForeignKey("core.Brand", on_delete=models.DO_NOTHING, related_name="+", db_index=False,
+                              db_constraint=False)
     source = models.CharField(max_length=64)
     record_id = models.CharField(max_length=128)
 

@@ -73,6 +73,11 @@ def _rate_batch(batch_id: int) -> RatingBatch:
         locked = RatingBatch.objects.select_for_update().defer("payload").get(pk=batch_id)
         if locked.status == "done":
             return locked
+        with connection.cursor() as cursor:
+            # Everything of the batch commits or nothing does, so the commit need not wait for the
+            # WAL flush: a database crash in that instant leaves the batch pending, as if never
+            # rated, and jobs.requeue_orphans rates it again. Saves a flush of megabytes per batch.
+            cursor.execute("SET LOCAL synchronous_commit = off")
         records = unpack(read_payload(batch_id))
         ids = [r.record_id for r in records]
         taken = set(ids) - claim_keys(batch, ids)  # rated before: duplicates

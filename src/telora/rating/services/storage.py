@@ -31,14 +31,15 @@ def id_list(ids: list[str]) -> tuple[str, list | str]:
 
 def claim_keys(batch, record_ids: list[str]) -> set[str]:
     """Insert (brand, source, record_id) for the ids; those taken before are skipped. Returns the
-    ids inserted now: the rest were already rated (duplicates). A concurrent claim of the same id
-    waits for the other transaction, so an id is never claimed twice."""
+    ids inserted now: the rest were already rated (duplicates). The ids go distinct and sorted,
+    so the index fills in order. A concurrent claim of the same id waits for the other
+    transaction, so an id is never claimed twice."""
     if not record_ids:
         return set()
-    expression, param = id_list(record_ids)
+    expression, param = id_list(sorted(set(record_ids)))
     with connection.cursor() as cursor:
         cursor.execute("INSERT INTO rating_usagekey (brand_id, source, record_id) "
-                       f"SELECT %s, %s, {expression} ON CONFLICT DO NOTHING RETURNING record_id",
+                       f"SELECT %s, %s, i.id FROM {expression} AS i(id) ON CONFLICT DO NOTHING RETURNING record_id",
                        [batch.brand_id, batch.file.source, param])
         return {row[0] for row in cursor.fetchall()}
 
