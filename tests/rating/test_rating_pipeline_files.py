@@ -133,3 +133,23 @@ def test_one_job_per_batch_locked_by_its_partition(nord, lines, system, django_c
         (pk, f"rating:{nord.pk}:{partition}") for pk, partition in batches.items())
     # every readable record (12 lines, one unreadable) waits
     assert sum(len(unpack(b.payload)) for b in RatingBatch.objects.filter(file=usage_file)) == 11
+
+
+def test_pending_batches_without_a_job_are_queued_again(nord, lines, system):
+    import datetime as dt
+
+    from procrastinate.contrib.django.models import ProcrastinateJob
+
+    from telora.rating.jobs import requeue_orphans
+
+    usage_file = import_usage_file(nord, CDRS, format="csv", source="nord-msc", actor=system, at=clock.now(),
+                                   defer=False)  # staged, no job: as if its job were lost
+    batches = set(RatingBatch.objects.filter(file=usage_file).values_list("id", flat=True))
+    assert requeue_orphans() == 0  # too young: its job may still be on the way
+    RatingBatch.objects.filter(file=usage_file).update(created_at=clock.now() - dt.timedelta(minutes=5))
+    assert requeue_orphans() == len(batches)
+    jobs = ProcrastinateJob.objects.filter(task_name="telora.rating.rate_batch", status="todo")
+    assert {job.args["batch_id"] for job in jobs} == batches
+    assert requeue_orphans() == 0  # each has its job now
+    rate_pending(nord)
+    assert requeue_orphans() == 0 and UsageFile.objects.get(pk=usage_file.pk).status == "rated"
