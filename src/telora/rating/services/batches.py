@@ -12,12 +12,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from types import SimpleNamespace
 
 from django.db import connection, transaction
 from django.db.models import F
 
 from telora.core import clock
-from telora.rating.engine import DUPLICATE, Rater
+from telora.rating.engine import DUPLICATE
 from telora.rating.engine.memory import collector_paused
 from telora.rating.models import (
     BalanceEvent,
@@ -27,7 +28,7 @@ from telora.rating.models import (
     RatingBatch,
     UsageFile,
 )
-from telora.rating.services.context import load_contexts, rater_for
+from telora.rating.services.context import load_contexts, rater_for, tariff_changes
 from telora.rating.services.staging import read_payload, unpack
 from telora.rating.services.storage import claim_keys, copy_rated, release_keys, upsert_counters
 
@@ -81,17 +82,14 @@ def _rate_batch(batch_id: int) -> RatingBatch:
         records = unpack(read_payload(batch_id))
         ids = [r.record_id for r in records]
         taken = set(ids) - claim_keys(batch, ids)  # rated before: duplicates
-        first = min((r.start_time for r in records), default=clock.now())
-        result = _rate(batch, records, set(taken), first)  # the engine adds the batch's ids to its set
-        rated_at = time.perf_counter()
         now = clock.now()
+        result = _rate(batch, records, set(taken), now)  # the engine adds the batch's ids to its set
+        rated_at = time.perf_counter()
         rated_ids = {r.record.record_id for r in result.rated}
         release_keys(batch, {f.record_id for f in result.failed if f.reason != DUPLICATE} - rated_ids - taken)
         copy_rated(batch, result.rated, batch.brand.currency)
         duplicates = sum(1 for f in result.failed if f.reason == DUPLICATE)
         FailedRecord.objects.bulk_create(_failed_rows(batch, result.failed, now), batch_size=5000)
-        upsert_counters(result.counters)
-        _prepaid(batch, result, now)
         locked.payload = b""
         locked.status = "done"
         locked.rated = len(result.rated)
@@ -109,10 +107,47 @@ def _rate_batch(batch_id: int) -> RatingBatch:
     return locked
 
 
-def _rate(batch: RatingBatch, records: list, seen: set[str], first: dt.datetime):
-    rater: Rater = rater_for(batch.brand, first)
-    contexts, _prepaid_ids = load_contexts(batch.brand, {r.a_number for r in records}, first)
-    return rater.rate(records, contexts, seen=seen)
+def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime) -> SimpleNamespace:
+    """Rate the records and write their bundle counters and prepaid balances. A record is rated
+    on the plan in effect at its start and on the tariff of its day: the batch is cut where one
+    of its subscriptions changes plan or the catalogue changes, and rated part by part in time
+    order, each part seeing the counters and balances the one before left (written in between,
+    in the same transaction). Usually there is one part."""
+    if not records:
+        return SimpleNamespace(rated=[], failed=[])
+    first = min(r.start_time for r in records)
+    last = max(r.start_time for r in records)
+    numbers = {r.a_number for r in records}
+    contexts, _prepaid_ids, plan_changes = load_contexts(batch.brand, numbers, first, last)
+    cuts = sorted(set(plan_changes) | set(tariff_changes(batch.brand, first, last)))
+    parts = _cut(records, cuts) if cuts else [(first, records)]
+    rated, failed = [], []
+    for start, part in parts:
+        if start != first:
+            contexts, _prepaid_ids, _changes = load_contexts(batch.brand, {r.a_number for r in part}, start)
+        result = rater_for(batch.brand, start).rate(part, contexts, seen=seen)
+        upsert_counters(result.counters)
+        _prepaid(batch, result, now)
+        rated += result.rated
+        failed += result.failed
+    return SimpleNamespace(rated=rated, failed=failed)
+
+
+def _cut(records: list, cuts: list[dt.datetime]) -> list[tuple[dt.datetime, list]]:
+    """The records in parts [start, next cut), each with its start moment, in time order."""
+    ordered = sorted(records, key=lambda r: r.start_time)
+    parts, start, current = [], ordered[0].start_time, []
+    cuts = iter(cuts)
+    cut = next(cuts, None)
+    for record in ordered:
+        while cut is not None and record.start_time >= cut:
+            if current:
+                parts.append((start, current))
+            start, current = cut, []
+            cut = next(cuts, None)
+        current.append(record)
+    parts.append((start, current))
+    return parts
 
 
 def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):

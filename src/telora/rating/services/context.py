@@ -33,6 +33,39 @@ def rater_for(brand, moment: dt.datetime) -> Rater:
 
 def forget_tariffs() -> None:
     _raters.clear()
+    _change_days.clear()
+
+
+_change_days: dict[int, tuple[float, list[dt.date]]] = {}
+
+
+def catalogue_change_days(brand) -> list[dt.date]:
+    """Days on which something of the brand's catalogue starts or stops being in effect (dated
+    prices and rates, entities' lifetimes), read once a minute like the tariff."""
+    cached = _change_days.get(brand.pk)
+    if cached is not None and time.monotonic() - cached[0] < TARIFF_SECONDS:
+        return cached[1]
+    from django.apps import apps
+
+    from telora.catalog.models import CatalogEntity, DatedRow
+
+    days: set[dt.date] = set()
+    for model in apps.get_app_config("catalog").get_models():
+        if issubclass(model, (CatalogEntity, DatedRow)):
+            for valid_from, valid_to in model.objects.filter(brand=brand).values_list("valid_from", "valid_to"):
+                days.add(valid_from)
+                if valid_to is not None:
+                    days.add(valid_to)
+    _change_days[brand.pk] = (time.monotonic(), sorted(days))
+    return _change_days[brand.pk][1]
+
+
+def tariff_changes(brand, first: dt.datetime, last: dt.datetime) -> list[dt.datetime]:
+    """Local midnights after `first` and up to `last` on which the brand's tariff changes."""
+    zone = ZoneInfo(brand.timezone)
+    first_day, last_day = first.astimezone(zone).date(), last.astimezone(zone).date()
+    return [dt.datetime.combine(day, dt.time(), zone) for day in catalogue_change_days(brand)
+            if first_day < day <= last_day]
 
 
 def _rows(sql: str, params) -> list[tuple]:
@@ -41,8 +74,10 @@ def _rows(sql: str, params) -> list[tuple]:
         return cursor.fetchall()
 
 
-def load_contexts(brand, numbers: set[str], first: dt.datetime) -> tuple[list[SubscriberContext], set[int]]:
-    """Contexts of the subscriptions that ever held one of `numbers`, and which are prepaid.
+def load_contexts(brand, numbers: set[str], first: dt.datetime,
+                  last: dt.datetime | None = None) -> tuple[list[SubscriberContext], set[int], list[dt.datetime]]:
+    """Contexts of the subscriptions that ever held one of `numbers`, which are prepaid, and the
+    moments after `first` and up to `last` at which one of them changes plan.
 
     One context per subscription (the engine's state is per subscription): its plan is the one in
     effect at `first`, the batch's earliest record, or else its latest; add-ons are those ever
@@ -56,7 +91,7 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime) -> tuple[list[Su
             f"WHERE brand_id = %s AND number IN (SELECT {expression})", [brand.pk, param]):
         spans[sub_id].append(NumberSpan(number, valid_from, valid_to))
     if not spans:
-        return [], set()
+        return [], set(), []
     ids = list(spans)
     subscriptions = {row[0]: row for row in _rows(
         "SELECT s.id, COALESCE(s.activated_at, s.created_at), s.terminated_at, c.anchor_day "
@@ -74,6 +109,8 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime) -> tuple[list[Su
             "SELECT subscription_id, bundle, allowance, period_start, used FROM rating_bundlecounter "
             "WHERE subscription_id = ANY(%s)", [ids]):
         counters[(sub_id, key)][(allowance, period_start)] = used
+    changes = sorted({p[3] for held in plans.values() for p in held
+                      if last is not None and first < p[3] <= last})
     rater = rater_for(brand, first)
     products = rater.tables.products
     chosen = {}
@@ -100,4 +137,4 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime) -> tuple[list[Su
             addons=tuple(sorted({a[5] for a in sub_addons})), bundles=tuple(bundles),
             balance=balances.get(sub_id, Decimal(0)) if sub_id in prepaid_ids else None,
             bill_cycle_anchor=anchor or 1, active_from=active_from, terminated_at=terminated_at))
-    return contexts, prepaid_ids
+    return contexts, prepaid_ids, changes
