@@ -9,6 +9,7 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import psycopg
 from django.db import connection
 
 from telora.catalog.selectors import compile_tariff
@@ -69,8 +70,11 @@ def tariff_changes(brand, first: dt.datetime, last: dt.datetime) -> list[dt.date
 
 
 def _rows(sql: str, params) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+    """Rows in PostgreSQL's binary form: times arrive as datetimes without parsing text (several
+    thousand subscriptions' dates per batch)."""
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, binary=True)
         return cursor.fetchall()
 
 
