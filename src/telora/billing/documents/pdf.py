@@ -1,0 +1,126 @@
+"""Invoice PDFs with WeasyPrint, one at a time or many in parallel worker processes.
+
+WeasyPrint may fetch nothing but `data:` URIs (a template cannot read files or reach the network);
+the brand logo comes in as a data URI. `render_many` is the bill run's PDF job: it spreads documents
+over worker processes (a fresh interpreter each through the forkserver, never a fork of a process
+holding database connections), writes `<invoice number>.pdf` files and reports progress.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from telora.billing.documents.contract import file_name
+from telora.billing.documents.templating import InvoiceTemplateError, render_html
+
+__all__ = ["ManyResult", "InvoiceTemplateError", "file_name", "render_html", "render_many", "render_pdf"]
+
+_IMAGE_CACHE: dict = {}
+_FONT_CONFIG = []
+
+
+def _fetcher():
+    from weasyprint.urls import URLFetcher
+
+    return URLFetcher(allowed_protocols={"data"})
+
+
+def html_to_pdf(html: str) -> bytes:
+    from weasyprint import HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    if not _FONT_CONFIG:  # one per process: fontconfig set up once, not per invoice
+        _FONT_CONFIG.append(FontConfiguration())
+    return HTML(string=html, url_fetcher=_fetcher()).write_pdf(cache=_IMAGE_CACHE, font_config=_FONT_CONFIG[0])
+
+
+def render_pdf(document: dict, *, template: str | None = None, brand_assets: dict | None = None) -> bytes:
+    """The invoice as PDF bytes (the document is checked first; see contract.check_document)."""
+    return html_to_pdf(render_html(document, template=template, brand_assets=brand_assets))
+
+
+@dataclass
+class ManyResult:
+    """What `render_many` did: the files written (in input order) and the documents that failed."""
+
+    written: list[Path] = field(default_factory=list)
+    failed: list[tuple[int, str, str]] = field(default_factory=list)  # (index, file name, error)
+
+
+_worker_options: dict = {}
+
+
+def _init_worker(template, brand_assets, out_dir) -> None:
+    _worker_options.update(template=template, brand_assets=brand_assets, out_dir=out_dir)
+    import weasyprint  # noqa: F401  (loaded once per worker, before the first document)
+
+
+def _render_one(document: dict) -> str:
+    path = Path(_worker_options["out_dir"]) / file_name(document)
+    pdf = render_pdf(document, template=_worker_options["template"], brand_assets=_worker_options["brand_assets"])
+    partial = path.with_name(path.name + ".part")
+    partial.write_bytes(pdf)
+    os.replace(partial, path)  # a reader never sees half a file
+    return str(path)
+
+
+def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, template: str | None = None,
+                brand_assets: dict | None = None,
+                progress: Callable[[int, int | None], None] | None = None) -> ManyResult:
+    """Render each document to `out_dir/<file_name>` in `workers` processes.
+
+    `progress(done, total)` is called in this process after each document (total is None when
+    `documents` has no length). A document that fails does not stop the others: it is listed in
+    `failed` with its error, for the run to park.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    total = len(documents) if hasattr(documents, "__len__") else None
+    result = ManyResult()
+    done_paths: dict[int, Path] = {}
+    names: dict[int, str] = {}
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["telora.billing.documents.pdf"])
+    done = 0
+    limit = max(1, workers) * 8  # documents in flight: memory stays flat for any run size
+    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_init_worker,
+                             initargs=(template, brand_assets, str(out))) as pool:
+        pending: dict = {}
+
+        def collect(finished):
+            nonlocal done
+            for future in finished:
+                index = pending.pop(future)
+                try:
+                    done_paths[index] = Path(future.result())
+                except Exception as exc:  # the document's own failure; the rest go on
+                    result.failed.append((index, names[index], f"{type(exc).__name__}: {exc}"))
+                done += 1
+                if progress:
+                    progress(done, total)
+
+        for index, document in enumerate(documents):
+            try:
+                names[index] = file_name(document)
+            except (KeyError, TypeError) as exc:
+                names[index] = f"#{index}"
+                result.failed.append((index, names[index], f"DocumentError: missing {exc}"))
+                done += 1
+                if progress:
+                    progress(done, total)
+                continue
+            pending[pool.submit(_render_one, document)] = index
+            if len(pending) >= limit:
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                collect(finished)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            collect(finished)
+    result.written = [done_paths[i] for i in sorted(done_paths)]
+    result.failed.sort()
+    return result
