@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "telora.inventory",
     "telora.customers",
     "telora.rating",
+    "telora.billing",
 ]
 
 MIDDLEWARE = [

@@ -274,7 +274,7 @@ class _Builder:
             covered = _overlap((start, end), (inst.start, until))
             if covered:
                 value = -_prorated(inst.price, covered, days_in) * discount.percent / HUNDRED
-                self.add(section, Line("discount", f"{discount.code} {discount.percent.normalize()}% "
+                self.add(section, Line("discount", f"{discount.code} {discount.percent.normalize():f}% "
                                        f"({inst.name})", value, inst.tax_code or self.snap.default_tax,
                                        start, start + dt.timedelta(days=covered), Decimal(covered), None, inst.id))
 
@@ -303,7 +303,7 @@ class _Builder:
                 covered = _overlap((unused_from, covered_to), (inst.start, until))
                 if covered:
                     value = _prorated(billed.price, covered, days_in) * discount.percent / HUNDRED
-                    self.add(section, Line("discount", f"{discount.code} {discount.percent.normalize()}% "
+                    self.add(section, Line("discount", f"{discount.code} {discount.percent.normalize():f}% "
                                            f"({inst.name}, credit)", value, tax_code, unused_from,
                                            unused_from + dt.timedelta(days=covered), Decimal(covered), None,
                                            inst.id))

@@ -1,0 +1,8 @@
+"""Every write of billing: runs, adjustments; and the reads shared with views and the API."""
+
+from telora.billing.services.adjustments import create_adjustment
+from telora.billing.services.compare import compare_runs
+from telora.billing.services.runs import approve, bill_account, delete_run, execute_run, start_run, summarize
+
+__all__ = ["approve", "bill_account", "compare_runs", "create_adjustment", "delete_run", "execute_run", "start_run",
+           "summarize"]

@@ -1,0 +1,67 @@
+"""The invoice document (Invoice.document): the contract the PDF and flat-file outputs read.
+Amounts are strings with exactly the currency's minor-unit decimals."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from telora.billing import engine
+
+
+def money(value: Decimal | None, places: int) -> str | None:
+    return None if value is None else str(engine.round_minor(value, places))
+
+
+def plain(value: Decimal) -> str:
+    """A decimal without trailing zeros or an exponent: 25, 0.5, 30."""
+    return f"{value.normalize():f}"
+
+
+def _day(value: dt.date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def address_block(address, name: str) -> dict | None:
+    if address is None:
+        return None
+    lines = [address.street1, address.street2, f"{address.postcode} {address.city}".strip(), address.state]
+    return {"name": name, "lines": [line for line in lines if line], "country": address.country}
+
+
+def build(*, brand, settings, account, draft: engine.Draft, subs: dict, places: int, number: str | None,
+          issue_date: dt.date, due_date: dt.date) -> dict:
+    customer = account.customer
+    sections = []
+    for section in draft.sections:
+        sub = subs.get(section.subscription_id)
+        own = sub.billing_address if sub is not None and sub.billing_address_id != account.billing_address_id else None
+        sections.append({
+            "subscription": None if sub is None else {"id": sub.pk, "identifier": sub.identifier,
+                                                      "plan": section.plan},
+            "address": address_block(own, account.name),
+            "lines": [{"kind": line.kind, "description": line.description,
+                       "period_start": _day(line.period_start), "period_end": _day(line.period_end),
+                       "quantity": plain(line.quantity),
+                       "unit_price": money(line.unit_price, places), "amount": money(line.amount, places),
+                       "tax_code": line.tax_code} for line in section.lines],
+            "usage": [{**u, "amount": money(u["amount"], places)} for u in section.usage],
+            "total": money(section.total, places),
+        })
+    return {
+        "brand": {"code": brand.code, "name": brand.name,
+                  "colours": {"primary": brand.primary_colour, "secondary": brand.secondary_colour},
+                  "payment": {"terms_days": settings.payment_terms_days, "iban": settings.iban}},
+        "invoice": {"number": number, "kind": "credit_note" if draft.credit_note else "invoice",
+                    "draft": number is None, "issue_date": issue_date.isoformat(), "due_date": due_date.isoformat(),
+                    "period": {"start": draft.period[0].isoformat(), "end": draft.period[1].isoformat()},
+                    "currency": draft.currency, "net": money(draft.net, places), "tax": money(draft.tax, places),
+                    "total": money(draft.total, places)},
+        "customer": {"number": customer.number, "name": customer.name},
+        "account": {"number": account.number, "name": account.name},
+        "address": address_block(account.billing_address, account.name) or {"name": account.name, "lines": [],
+                                                                             "country": ""},
+        "sections": sections,
+        "taxes": [{"code": t["code"], "rate": plain(t["rate"]), "net": money(t["net"], places),
+                   "tax": money(t["tax"], places)} for t in draft.taxes],
+    }

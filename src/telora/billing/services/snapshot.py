@@ -1,0 +1,167 @@
+"""Loading one billing account's snapshot for the engine: its subscriptions and products with
+prices and discounts, what production runs have billed already (the charge marks), pending
+one-time charges and adjustments, and the period's rated usage grouped by service and zone.
+
+A `Loader` serves one run: catalogue reads (prices, discounts, taxes) are cached in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db.models import Count, Q, Sum
+
+from telora.billing import engine
+from telora.billing.models import Adjustment, ChargeMark
+from telora.catalog import models as cm
+from telora.catalog.billcycles import anchor_date, bill_period
+from telora.catalog.selectors import catalogue_owners, effective_price
+from telora.core.money import minor_unit
+from telora.core.services.actors import ServiceError
+from telora.customers.models import ProductInstance, Subscription
+from telora.rating.models import RatedUsage
+
+UNITS = {"voice": "s", "sms": "msg", "mms": "msg", "data": "B", "content": "item"}
+RECURRING_KINDS = ("plan", "addon")
+ONE_TIME_KINDS = ("one_time", "device")
+
+
+def period_of(cycle, month: str) -> tuple[dt.date, dt.date]:
+    """The period of `cycle` starting in `month` (YYYY-MM)."""
+    try:
+        year, mon = (int(part) for part in month.split("-"))
+        start = anchor_date(year, mon, cycle.anchor_day)
+    except (ValueError, TypeError):
+        raise ServiceError(f"period: {month!r} is not YYYY-MM", field="period") from None
+    return bill_period(cycle.anchor_day, start)
+
+
+def moment(day: dt.date, brand) -> dt.datetime:
+    """The start of a business day of the brand, as an aware moment."""
+    return dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(brand.timezone))
+
+
+class Loader:
+    def __init__(self, brand, cycle, period: tuple[dt.date, dt.date]):
+        self.brand = brand
+        self.period = period
+        self.next_period = bill_period(cycle.anchor_day, period[1])
+        self.since, self.until = moment(period[0], brand), moment(period[1], brand)
+        self.zone = ZoneInfo(brand.timezone)
+        owners = catalogue_owners(brand)
+        taxes = list(cm.Tax.objects.filter(brand_id__in=owners).at(period[0]))
+        self.taxes = {t.code: t.percent for t in taxes}
+        default = next((t for t in taxes if t.is_default and t.brand_id == brand.pk), None) or next(
+            (t for t in taxes if t.is_default), None)
+        self.default_tax = default.code if default else ""
+        self._prices: dict = {}
+        self._discounts: dict = {}
+        self._one_time_codes: dict = {}
+
+    def day(self, at: dt.datetime | None) -> dt.date | None:
+        return None if at is None else at.astimezone(self.zone).date()
+
+    def price(self, product, charge: str, day: dt.date, group) -> Decimal | None:
+        key = (product.pk, charge, day, group)
+        if key not in self._prices:
+            self._prices[key] = effective_price(product, charge, day, customer_group=group)
+        return self._prices[key]
+
+    def discounts(self, product) -> tuple[engine.Discount, ...]:
+        if product.pk not in self._discounts:
+            rows = cm.Discount.objects.at(self.period[0]).filter(applies_to="recurring", products=product)
+            self._discounts[product.pk] = tuple(engine.Discount(d.code, d.percent, d.months)
+                                                for d in rows.order_by("code"))
+        return self._discounts[product.pk]
+
+    def one_time_codes(self, product) -> list[tuple[str, str]]:
+        if product.pk not in self._one_time_codes:
+            rows = cm.ProductCharge.objects.filter(product=product, kind="one_time").order_by("code")
+            codes = [(c.code, c.name or c.code) for c in rows]
+            if product.kind in ONE_TIME_KINDS:
+                codes = [("price", product.name)] + [c for c in codes if c[0] != "price"]
+            self._one_time_codes[product.pk] = codes
+        return self._one_time_codes[product.pk]
+
+    def tax_code(self, product) -> str:
+        return product.tax.code if product.tax_id else self.default_tax
+
+    # ---- the account ------------------------------------------------------------------------
+    def snapshot(self, account) -> tuple[engine.AccountSnapshot, dict]:
+        """The engine's input, and what the pipeline needs besides (subscriptions by id)."""
+        pe, ne = self.period[1], self.next_period[1]
+        group = account.customer.customer_group_id and account.customer.customer_group
+        subs = list(Subscription.objects.filter(billing_account=account).select_related(
+            "billing_address").order_by("id"))
+        if not subs and not Adjustment.objects.filter(account=account, invoice__isnull=True).exists():
+            return engine.AccountSnapshot(account.pk, account.currency, minor_unit(account.currency), self.period,
+                                          self.next_period, self.taxes, (), (), self.default_tax), {"subs": {}}
+        sub_ids = [s.pk for s in subs]
+        horizon = self.until - dt.timedelta(days=400)
+        instances = defaultdict(list)
+        for inst in (ProductInstance.objects.filter(subscription_id__in=sub_ids, start_at__lt=self.until)
+                     .filter(Q(end_at__isnull=True) | Q(end_at__gte=horizon))
+                     .select_related("product__tax").order_by("start_at", "id")):
+            instances[inst.subscription_id].append(inst)
+        keys = [str(i.pk) for rows in instances.values() for i in rows]
+        billed, credited = defaultdict(list), defaultdict(set)
+        for mark in ChargeMark.objects.filter(brand=account.brand, kind__in=("recurring", "credit"),
+                                              key__in=keys).only(
+                "kind", "key", "period_start", "period_end", "price", "covered_to"):
+            if mark.kind == "recurring":
+                billed[mark.key].append(engine.Billed(mark.period_start, mark.period_end, mark.price,
+                                                      mark.covered_to))
+            else:
+                credited[mark.key].add(mark.period_start)
+        one_time_keys = [f"{i.pk}:{code}" for rows in instances.values() for i in rows
+                         for code, _n in self.one_time_codes(i.product)]
+        one_time_done = set(ChargeMark.objects.filter(brand=account.brand, kind="one_time", key__in=one_time_keys)
+                            .values_list("key", flat=True))
+        usage_done = set(ChargeMark.objects.filter(brand=account.brand, kind="usage", period_start=self.period[0],
+                                                   key__in=[str(s) for s in sub_ids]).values_list("key", flat=True))
+        usage = defaultdict(list)
+        for row in (RatedUsage.objects.filter(subscription_id__in=sub_ids, start_time__gte=self.since,
+                                              start_time__lt=self.until)
+                    .values("subscription_id", "service", "zone")
+                    .annotate(n=Count("id"), q=Sum("quantity"), amount=Sum("charge"))
+                    .order_by("subscription_id", "service", "zone")):
+            usage[row["subscription_id"]].append(engine.Usage(row["service"], row["zone"], row["n"], row["q"] or 0,
+                                                              UNITS.get(row["service"], ""), row["amount"]))
+        snaps = []
+        for sub in subs:
+            rows = instances.get(sub.pk, [])
+            plans = [i for i in rows if i.kind == "plan"]
+            on = [p for p in plans if p.end_at is None or p.end_at > self.until - dt.timedelta(microseconds=1)]
+            plan = (on or plans or [None])[-1]
+            prepaid = plan is not None and (plan.product.service_type or "").endswith("prepaid")
+            engine_instances, one_time = [], []
+            for inst in rows:
+                start, end = self.day(inst.start_at), self.day(inst.end_at)
+                if inst.kind in RECURRING_KINDS:
+                    on_day = max(start, pe) if end is None or end > pe else max(start, self.period[0])
+                    price = self.price(inst.product, "recurring", min(on_day, ne), group)
+                    if price is not None:
+                        engine_instances.append(engine.Instance(
+                            inst.pk, inst.product.code, inst.product.name, inst.kind, price, start, end,
+                            self.tax_code(inst.product), self.discounts(inst.product),
+                            tuple(sorted(billed.get(str(inst.pk), []), key=lambda b: b.start)),
+                            frozenset(credited.get(str(inst.pk), set()))))
+                for code, name in self.one_time_codes(inst.product):
+                    if f"{inst.pk}:{code}" in one_time_done or start >= pe:
+                        continue
+                    amount = self.price(inst.product, code, start, group)
+                    if amount:
+                        one_time.append(engine.OneTime(inst.pk, code, name, amount, self.tax_code(inst.product),
+                                                       start))
+            snaps.append(engine.SubscriptionSnapshot(
+                sub.pk, sub.identifier, plan.product.code if plan else "", prepaid,
+                self.tax_code(plan.product) if plan else self.default_tax, tuple(engine_instances),
+                tuple(one_time), tuple(usage.get(sub.pk, ())), str(sub.pk) not in usage_done))
+        adjustments = tuple(engine.Adjustment(a.pk, a.subscription_id, a.reason, a.amount, a.tax_code)
+                            for a in Adjustment.objects.filter(account=account, invoice__isnull=True).order_by("id"))
+        snap = engine.AccountSnapshot(account.pk, account.currency, minor_unit(account.currency), self.period,
+                                      self.next_period, self.taxes, tuple(snaps), adjustments, self.default_tax)
+        return snap, {"subs": {s.pk: s for s in subs}}
