@@ -56,6 +56,7 @@ LABELS = {
     "count": "Count",
     "subtotal": "Subtotal",
     "taxes": "Tax",
+    "code": "Code",
     "rate": "Rate",
     "net": "Net",
     "tax": "Tax",
