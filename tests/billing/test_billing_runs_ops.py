@@ -1,0 +1,151 @@
+"""Running bills: a killed run resumes without double effects, a failing account is parked and the
+run goes on, test runs are deleted without a trace, the receivables ledger is never edited, the
+documents keep the output contract, and rights (brand A never reaches brand B)."""
+
+from decimal import Decimal as D
+
+import pytest
+import time_machine
+from django.db import connection, transaction
+
+from conftest import cph
+from telora.billing.documents.contract import check_document
+from telora.billing.models import ARLedgerEntry, BillRun, ChargeMark, Invoice, ParkedAccount
+from telora.billing.services import create_adjustment, delete_run, execute_run, start_run
+from telora.billing.services import runs as run_services
+from telora.billing.services.snapshot import Loader
+from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
+
+AT = "2026-04-02T06:00"
+
+
+@pytest.fixture
+def three(account_for, subscribe):
+    """Three accounts, each with a Mobil Basis line from 2026-03-11: 33.19 + 49.00, VAT 20.55 -> 102.74."""
+    accounts = [account_for(f"Kunde {n}") for n in range(3)]
+    for account in accounts:
+        subscribe(account, "2026-03-11")
+    return accounts
+
+
+def start(nord, kind="production", actor=None):
+    return start_run(nord, "M01", "2026-03", (), kind, actor=actor or Actor.system("tests"), at=cph(AT))
+
+
+class Killed(BaseException):
+    """Stands for the worker being killed: not an error a run catches and parks."""
+
+
+def test_a_killed_run_resumes_without_double_effects(nord, three, monkeypatch):
+    billed = []
+    real = run_services.bill_account
+
+    def dies_on_the_second(run, account, *args, **kwargs):
+        if len(billed) == 1:
+            raise Killed
+        billed.append(account.pk)
+        return real(run, account, *args, **kwargs)
+
+    run = start(nord)
+    monkeypatch.setattr(run_services, "bill_account", dies_on_the_second)
+    with time_machine.travel(cph(AT), tick=False), pytest.raises(Killed):
+        execute_run(run, at=cph(AT))
+    assert Invoice.objects.filter(run=run).count() == 1
+    monkeypatch.setattr(run_services, "bill_account", real)
+    with time_machine.travel(cph(AT), tick=False):
+        run = execute_run(run, at=cph(AT))
+    invoices = list(Invoice.objects.filter(run=run).order_by("number"))
+    assert [(i.account_id, i.number, i.total) for i in invoices] == [
+        (three[0].pk, "INV-2026-000001", D("102.74")), (three[1].pk, "INV-2026-000002", D("102.74")),
+        (three[2].pk, "INV-2026-000003", D("102.74"))]
+    assert ARLedgerEntry.objects.count() == 3 and run.summary["invoices"] == 3 and run.status == "done"
+    # each line's March and April once (plus its usage period)
+    assert ChargeMark.objects.filter(kind="recurring").count() == 6
+
+
+def test_a_failing_account_is_parked_and_the_run_goes_on(nord, three, monkeypatch):
+    real = Loader.snapshot
+
+    def snapshot(self, account):
+        if account.pk == three[1].pk:
+            raise ValueError("no price for the plan")
+        return real(self, account)
+
+    monkeypatch.setattr(Loader, "snapshot", snapshot)
+    with time_machine.travel(cph(AT), tick=False):
+        run = execute_run(start(nord), at=cph(AT))
+    assert sorted(Invoice.objects.filter(run=run).values_list("account_id", flat=True)) == [three[0].pk, three[2].pk]
+    assert run.summary["parked"] == [{"account": three[1].number, "error": "no price for the plan"}]
+    # gap-free numbers: the parked account's transaction took none
+    assert sorted(Invoice.objects.values_list("number", flat=True)) == ["INV-2026-000001", "INV-2026-000002"]
+    # fixed and run again: the parked account is billed, the others are not billed twice
+    monkeypatch.setattr(Loader, "snapshot", real)
+    with time_machine.travel(cph(AT), tick=False):
+        run = execute_run(run, at=cph(AT))
+    assert ParkedAccount.objects.count() == 0 and Invoice.objects.filter(run=run).count() == 3
+    assert Invoice.objects.get(account=three[1]).number == "INV-2026-000003"
+
+
+def test_test_runs_are_repeatable_and_deleted_without_trace(nord, three, system):
+    with time_machine.travel(cph(AT), tick=False):
+        first = execute_run(start(nord, "test"), at=cph(AT))
+        second = execute_run(start(nord, "test"), at=cph(AT))
+    assert first.summary["total"] == second.summary["total"] == "308.22"
+    for invoice in Invoice.objects.all():
+        check_document(invoice.document)
+    delete_run(first, actor=system, at=cph(AT))
+    assert not BillRun.objects.filter(pk=first.pk).exists() and Invoice.objects.count() == 3
+    assert ChargeMark.objects.count() == 0 and ARLedgerEntry.objects.count() == 0
+    with time_machine.travel(cph(AT), tick=False):
+        prod = execute_run(start(nord), at=cph(AT))
+    for invoice in Invoice.objects.filter(run=prod):
+        check_document(invoice.document)
+    with pytest.raises(ServiceError, match="never deleted"):
+        delete_run(prod, actor=system, at=cph(AT))
+
+
+def test_the_receivables_ledger_is_never_edited(nord, three):
+    with time_machine.travel(cph(AT), tick=False):
+        execute_run(start(nord), at=cph(AT))
+    entry = ARLedgerEntry.objects.first()
+    entry.amount = D("0")
+    with pytest.raises(ValueError, match="never edited"):
+        entry.save()
+    with pytest.raises(ValueError, match="never deleted"):
+        entry.delete()
+    for sql in ("UPDATE billing_arledgerentry SET amount = 0", "DELETE FROM billing_arledgerentry"):
+        with pytest.raises(Exception, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(sql)
+    assert sorted(ARLedgerEntry.objects.values_list("amount", flat=True)) == [D("102.74")] * 3
+
+
+def test_a_production_run_waits_for_its_period_to_end(nord, system):
+    with pytest.raises(ServiceError, match="has not ended"):
+        start_run(nord, "M01", "2026-04", (), "production", actor=system, at=cph(AT))
+
+
+def test_rights_and_brands(nord, make_brand, make_user, account_for):
+    other = make_brand("other", currency="EUR")
+    clerk = Actor(user=make_user("clerk", {nord: ["billing.view", "billing.change", "billing.adjust"]}))
+    boss = Actor(user=make_user("boss", {nord: ["billing.view", "billing.change", "billing.approve",
+                                               "billing.adjust", "billing.adjust_large"]}))
+    stranger = Actor(user=make_user("stranger", {other: ["billing.view", "billing.change", "billing.approve"]}))
+    test_run = start(nord, "test", actor=clerk)
+    with pytest.raises(PermissionDeniedError, match="billing.approve"):
+        start(nord, "production", actor=clerk)
+    assert start(nord, "production", actor=boss).kind == "production"
+    with pytest.raises(PermissionDeniedError):
+        start(nord, "test", actor=stranger)
+    assert BillRun.objects.for_user(stranger.principal).count() == 0
+    assert test_run in BillRun.objects.for_user(clerk.principal)
+    account = account_for("Anne Adjust")
+    assert create_adjustment(account, D("-499.99"), reason="Outage", actor=clerk, at=cph(AT)).amount == D("-499.99")
+    with pytest.raises(PermissionDeniedError, match="adjust_large"):
+        create_adjustment(account, D("-500.00"), reason="Outage", actor=clerk, at=cph(AT))
+    assert create_adjustment(account, D("-500.00"), reason="Outage", actor=boss, at=cph(AT))
+    with pytest.raises(PermissionDeniedError):
+        create_adjustment(account, D("1.00"), reason="Fee", actor=stranger, at=cph(AT))
+    with pytest.raises(ServiceError, match="reason"):
+        create_adjustment(account, D("1.00"), reason=" ", actor=boss, at=cph(AT))
+    with pytest.raises(ServiceError, match="decimals"):
+        create_adjustment(account, D("1.001"), reason="Fee", actor=boss, at=cph(AT))
