@@ -25,6 +25,8 @@ TELORA_COMMANDS = {
     "rerate": "re-rate a subscription's usage of a period not billed yet",
     "sources": "manage the collector's pull sources (sources add|list|enable|disable|remove)",
     "collect": "take usage files from the sources' inboxes until Ctrl-C (--once: one scan)",
+    "billrun": "run billing for a cycle's period (--test drafts or --production invoices)",
+    "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}
