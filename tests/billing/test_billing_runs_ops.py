@@ -149,3 +149,17 @@ def test_rights_and_brands(nord, make_brand, make_user, account_for):
         create_adjustment(account, D("1.00"), reason=" ", actor=boss, at=cph(AT))
     with pytest.raises(ServiceError, match="decimals"):
         create_adjustment(account, D("1.001"), reason="Fee", actor=boss, at=cph(AT))
+
+
+def test_a_run_as_a_background_job(nord, three, system):
+    from telora.core.models import Job
+    from telora.core.services.jobs import execute, start_job
+
+    run = start(nord)
+    job = start_job("billing.run", actor=system, at=cph(AT), brand=nord, params={"run_id": run.pk})
+    with time_machine.travel(cph(AT), tick=False):
+        execute(job.pk)
+    job = Job.objects.get(pk=job.pk)
+    run.refresh_from_db()
+    assert (job.status, job.result, job.progress_done) == ("succeeded", {"invoices": 3, "parked": 0}, 3)
+    assert run.job_id == job.pk and run.status == "done"

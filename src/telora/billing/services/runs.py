@@ -234,8 +234,8 @@ def _prepaid(run: BillRun, draft: engine.Draft, subs: dict, *, actor: Actor, at:
     from telora.rating.services import balances
 
     for debit in draft.prepaid:
-        if not debit.amount:
-            continue
+        if not debit.amount or subs[debit.subscription_id].status == "terminated":
+            continue  # a terminated line's balance is closed: nothing to take or give back
         balances.adjust(subs[debit.subscription_id], -debit.amount, actor=actor, at=at,
                         reference=f"{debit.description} {debit.period_start}–{debit.period_end} (bill run {run.pk})")
 
