@@ -34,8 +34,8 @@ def test_csv_has_a_header_and_one_row_per_line():
         "invoice_number", "account", "customer", "subscription", "kind", "description", "period_start",
         "period_end", "quantity", "unit_price", "amount", "tax_code", "currency"]
     assert len(rows) == 11
-    assert rows[2] == ["NORD-2026-000123", "A-1001-1", "C-1001", "+45 20 00 00 01", "proration",
-                       "Mobile 10 GB, 12 of 31 days", "2026-10-20", "2026-10-31", "12", "3.193548", "38.32", "VAT",
+    assert rows[2] == ["INV-2026-000123", "A-1001-1", "C-1001", "+45 20 00 00 01", "proration",
+                       "Mobile 10 GB, 12 of 31 days", "2026-10-20", "2026-11-01", "12", "3.193548", "38.32", "VAT",
                        "EUR"]
     # the account-level adjustment has no subscription; the usage line no unit price
     assert rows[9][3:5] == ["", "adjustment"] and rows[9][10] == "-4.98"

@@ -30,17 +30,19 @@ def text(html: str) -> str:
 def test_default_template_shows_the_worked_example():
     page = text(render_html(example_document()))
     for expected in [
-        "Invoice", "NORD-2026-000123", "Nov 1, 2026", "Nov 15, 2026", "Oct 1, 2026 – Oct 31, 2026",
+        "Invoice", "INV-2026-000123", "Nov 1, 2026", "Nov 15, 2026", "Oct 1, 2026 – Oct 31, 2026",
         "C-1001 Jane Jensen", "A-1001-1", "Strandvejen 12", "2100 København Ø", "Denmark",
         "+45 20 00 00 01 · Mobile 10 GB", "+45 20 00 00 02 · Mobile Basic",
         "Service address: Anna Jensen, Skolegade 3, 8000 Aarhus C",
-        "Mobile 10 GB, 12 of 31 days", "12 3.193548 €38.32 VAT", "1 99.00 €99.00 VAT", "-€9.80",
+        # periods are half-open [start, end): the last day shown is the day before the end
+        "Mobile 10 GB 11/1/26 – 11/30/26 1 99.00 €99.00 VAT",
+        "Mobile 10 GB, 12 of 31 days 10/20/26 – 10/31/26 12 3.193548 €38.32 VAT", "1 99.00 €99.00 VAT", "-€9.80",
         "Subtotal €143.72", "Subtotal €74.20", "Subtotal -€4.98",
         # usage summary: 870 s = 0:14:30; 21,495,808 bytes / 1,048,576 = 20.50 MB
         "voice DK 3 0:14:30 €4.35", "data EU_ROAM 5 20.50 MB €2.05",
         "VAT 25% €202.94 €50.74", "EXEMPT 0% €10.00 €0.00",
         "Net €212.94", "Tax €50.74", "Total due €263.68",
-        "Please pay €263.68 by Nov 15, 2026 (14 days) to IBAN DK5000400440116243, quoting NORD-2026-000123.",
+        "Please pay €263.68 by Nov 15, 2026 (14 days) to IBAN DK5000400440116243, quoting INV-2026-000123.",
     ]:
         assert expected in page, expected
     assert "DRAFT" not in page
@@ -55,6 +57,13 @@ def test_amounts_and_dates_follow_the_brand_language():
     assert "1. nov. 2026" in page
     assert "Danmark" in page
     assert "VAT 25 % 202,94 € 50,74 €" in page
+
+
+def test_a_brand_without_a_language_gets_english():
+    document = example_document()
+    del document["brand"]["language"]
+    html = render_html(document)
+    assert '<html lang="en">' in html and "Total due €263.68" in text(html)
 
 
 def test_draft_has_a_watermark_and_no_number_or_payment_request():
@@ -74,10 +83,10 @@ def credit_note() -> dict:
     document = example_document()
     document["sections"] = [{"subscription": None, "address": None, "usage": [], "total": "-40.00", "lines": [
         {"kind": "credit", "description": "Unused days of Mobile 10 GB", "period_start": "2026-10-20",
-         "period_end": "2026-10-31", "quantity": "1", "unit_price": "-40.00", "amount": "-40.00", "tax_code": "VAT"}]}]
+         "period_end": "2026-11-01", "quantity": "1", "unit_price": "-40.00", "amount": "-40.00", "tax_code": "VAT"}]}]
     document["taxes"] = [{"code": "VAT", "rate": "25", "net": "-40.00", "tax": "-10.00"}]
     document["invoice"].update(kind="credit_note", net="-40.00", tax="-10.00", total="-50.00",
-                               number="NORD-2026-000124")
+                               number="INV-2026-000124")
     return document
 
 

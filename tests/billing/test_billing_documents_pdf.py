@@ -24,7 +24,7 @@ def test_pdf_of_the_worked_example():
     assert pdf.startswith(b"%PDF-")
     pages, text = pdf_text(pdf)
     assert pages == 1
-    for expected in ["Invoice", "NORD-2026-000123", "Jane Jensen", "Strandvejen 12", "Subtotal €143.72",
+    for expected in ["Invoice", "INV-2026-000123", "Jane Jensen", "Strandvejen 12", "Subtotal €143.72",
                      "0:14:30", "20.50 MB", "VAT 25% €202.94 €50.74", "Total due €263.68",
                      "IBAN DK5000400440116243", "Page 1 / 1"]:
         assert expected in text, expected
@@ -53,19 +53,19 @@ def long_draft() -> dict:
 
 def test_render_many_in_two_processes(tmp_path):
     broken = example_document()
-    broken["invoice"].update(number="NORD-2026-000125", total="263.69")  # does not add up
+    broken["invoice"].update(number="INV-2026-000125", total="263.69")  # does not add up
     second = example_document()
-    second["invoice"]["number"] = "NORD-2026-000124"
+    second["invoice"]["number"] = "INV-2026-000124"
     calls = []
     result = render_many([example_document(), broken, long_draft(), second], tmp_path, workers=2,
                          progress=lambda done, total: calls.append((done, total)))
     assert sorted(calls) == [(1, 4), (2, 4), (3, 4), (4, 4)]
     assert [path.name for path in result.written] == [
-        "NORD-2026-000123.pdf", "draft-A-9-2026-10-01.pdf", "NORD-2026-000124.pdf"]
-    assert [(index, name) for index, name, _ in result.failed] == [(1, "NORD-2026-000125.pdf")]
+        "INV-2026-000123.pdf", "draft-A-9-2026-10-01.pdf", "INV-2026-000124.pdf"]
+    assert [(index, name) for index, name, _ in result.failed] == [(1, "INV-2026-000125.pdf")]
     assert "invoice.total" in result.failed[0][2]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "NORD-2026-000123.pdf", "NORD-2026-000124.pdf", "draft-A-9-2026-10-01.pdf"]
+        "INV-2026-000123.pdf", "INV-2026-000124.pdf", "draft-A-9-2026-10-01.pdf"]
     pages, text = pdf_text((tmp_path / "draft-A-9-2026-10-01.pdf").read_bytes())
     assert pages == 2
     assert "DRAFT" in text and "Item 60" in text and "Page 2 / 2" in text and "Total due €75.00" in text

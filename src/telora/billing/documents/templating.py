@@ -133,6 +133,13 @@ def _date(ctx, value, format="medium"):
 
 
 @pass_context
+def _last_day(ctx, value, format="medium"):
+    """The last day of a half-open period [start, end): the day before `end` (1 Nov -> 31 Oct)."""
+    day = _as_date(value)
+    return format_date(day - dt.timedelta(days=1), format=format, locale=ctx["locale"]) if day else ""
+
+
+@pass_context
 def _usage_quantity(ctx, quantity, unit=""):
     """Seconds as h:mm:ss, bytes as MB (1,048,576 bytes, two decimals), anything else as a count."""
     amount = decimal(quantity, "quantity")
@@ -158,7 +165,7 @@ def environment() -> ImmutableSandboxedEnvironment:
         loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(money=_money, number=_number, price=_price, percent=_percent, date=_date,
+    env.filters.update(money=_money, number=_number, price=_price, percent=_percent, date=_date, last_day=_last_day,
                        usage_quantity=_usage_quantity, country=_country)
     return env
 
@@ -172,6 +179,7 @@ def _compiled(source: str | None):
 def context(document: dict, brand_assets: dict | None = None) -> dict:
     """The variables a template sees (documented in docs/billing.md, Outputs)."""
     brand = dict(document["brand"])
+    brand["language"] = str(_locale(brand.get("language")))
     colours = dict(DEFAULT_COLOURS)
     for key, value in (brand.get("colours") or {}).items():
         if key in colours and isinstance(value, str) and COLOUR.fullmatch(value):
@@ -199,7 +207,7 @@ def context(document: dict, brand_assets: dict | None = None) -> dict:
         "is_draft": invoice["draft"],
         "title": title,
         "labels": LABELS,
-        "locale": str(_locale(brand.get("language"))),
+        "locale": brand["language"],
     }
 
 
