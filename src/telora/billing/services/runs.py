@@ -143,6 +143,7 @@ def execute_run(run: BillRun, *, at: dt.datetime | None = None,
         batch = todo[first:first + BATCH]
         rows = BillingAccount.objects.filter(pk__in=batch).select_related(
             "customer__customer_group", "billing_address", "brand").order_by("id")
+        loader.prefetch(batch)
         for account in rows:
             try:
                 with transaction.atomic():

@@ -89,52 +89,70 @@ class Loader:
     def tax_code(self, product) -> str:
         return product.tax.code if product.tax_id else self.default_tax
 
-    # ---- the account ------------------------------------------------------------------------
-    def snapshot(self, account) -> tuple[engine.AccountSnapshot, dict]:
-        """The engine's input, and what the pipeline needs besides (subscriptions by id)."""
-        pe, ne = self.period[1], self.next_period[1]
-        group = account.customer.customer_group_id and account.customer.customer_group
-        subs = list(Subscription.objects.filter(billing_account=account).select_related(
-            "billing_address").order_by("id"))
-        if not subs and not Adjustment.objects.filter(account=account, invoice__isnull=True).exists():
-            return engine.AccountSnapshot(account.pk, account.currency, minor_unit(account.currency), self.period,
-                                          self.next_period, self.taxes, (), (), self.default_tax), {"subs": {}}
-        sub_ids = [s.pk for s in subs]
+    # ---- accounts, a batch at a time ------------------------------------------------------------
+    def prefetch(self, account_ids) -> None:
+        """Read what the accounts' snapshots need with a few queries for the whole batch (the marks
+        read here are checked again by the database: a charge marked meanwhile is refused)."""
+        ids = list(account_ids)
+        data = {pk: {"subs": [], "instances": defaultdict(list), "adjustments": []} for pk in ids}
+        subs = list(Subscription.objects.filter(billing_account_id__in=ids).select_related("billing_address")
+                    .order_by("id"))
+        by_sub = {}
+        for sub in subs:
+            data[sub.billing_account_id]["subs"].append(sub)
+            by_sub[sub.pk] = data[sub.billing_account_id]
         horizon = self.until - dt.timedelta(days=400)
-        instances = defaultdict(list)
-        for inst in (ProductInstance.objects.filter(subscription_id__in=sub_ids, start_at__lt=self.until)
-                     .filter(Q(end_at__isnull=True) | Q(end_at__gte=horizon))
-                     .select_related("product__tax").order_by("start_at", "id")):
-            instances[inst.subscription_id].append(inst)
-        keys = [str(i.pk) for rows in instances.values() for i in rows]
+        instances = list(ProductInstance.objects.filter(subscription_id__in=list(by_sub), start_at__lt=self.until)
+                         .filter(Q(end_at__isnull=True) | Q(end_at__gte=horizon))
+                         .select_related("product__tax").order_by("start_at", "id"))
+        for inst in instances:
+            by_sub[inst.subscription_id]["instances"][inst.subscription_id].append(inst)
+        keys = [str(i.pk) for i in instances]
+        one_time_keys = [f"{i.pk}:{code}" for i in instances for code, _n in self.one_time_codes(i.product)]
         billed, credited = defaultdict(list), defaultdict(set)
-        for mark in ChargeMark.objects.filter(brand=account.brand, kind__in=("recurring", "credit"),
-                                              key__in=keys).only(
+        for mark in ChargeMark.objects.filter(brand=self.brand, kind__in=("recurring", "credit"), key__in=keys).only(
                 "kind", "key", "period_start", "period_end", "price", "covered_to"):
             if mark.kind == "recurring":
                 billed[mark.key].append(engine.Billed(mark.period_start, mark.period_end, mark.price,
                                                       mark.covered_to))
             else:
                 credited[mark.key].add(mark.period_start)
-        one_time_keys = [f"{i.pk}:{code}" for rows in instances.values() for i in rows
-                         for code, _n in self.one_time_codes(i.product)]
-        one_time_done = set(ChargeMark.objects.filter(brand=account.brand, kind="one_time", key__in=one_time_keys)
+        one_time_done = set(ChargeMark.objects.filter(brand=self.brand, kind="one_time", key__in=one_time_keys)
                             .values_list("key", flat=True))
-        usage_done = set(ChargeMark.objects.filter(brand=account.brand, kind="usage", period_start=self.period[0],
-                                                   key__in=[str(s) for s in sub_ids]).values_list("key", flat=True))
+        usage_done = set(ChargeMark.objects.filter(brand=self.brand, kind="usage", period_start=self.period[0],
+                                                   key__in=[str(s) for s in by_sub]).values_list("key", flat=True))
         usage = defaultdict(list)
-        for row in (RatedUsage.objects.filter(subscription_id__in=sub_ids, start_time__gte=self.since,
-                                              start_time__lt=self.until)
-                    .values("subscription_id", "service", "zone")
-                    .annotate(n=Count("id"), q=Sum("quantity"), amount=Sum("charge"))
-                    .order_by("subscription_id", "service", "zone")):
-            usage[row["subscription_id"]].append(engine.Usage(row["service"], row["zone"], row["n"], row["q"] or 0,
-                                                              UNITS.get(row["service"], ""), row["amount"]))
+        if by_sub:
+            for row in (RatedUsage.objects.filter(subscription_id__in=list(by_sub), start_time__gte=self.since,
+                                                  start_time__lt=self.until)
+                        .values("subscription_id", "service", "zone")
+                        .annotate(n=Count("id"), q=Sum("quantity"), amount=Sum("charge"))
+                        .order_by("subscription_id", "service", "zone")):
+                usage[row["subscription_id"]].append(engine.Usage(
+                    row["service"], row["zone"], row["n"], row["q"] or 0, UNITS.get(row["service"], ""),
+                    row["amount"]))
+        for adj in Adjustment.objects.filter(account_id__in=ids, invoice__isnull=True).order_by("id"):
+            data[adj.account_id]["adjustments"].append(adj)
+        for entry in data.values():
+            entry.update(billed=billed, credited=credited, one_time_done=one_time_done, usage_done=usage_done,
+                         usage=usage)
+        self._batch = data
+
+    def snapshot(self, account) -> tuple[engine.AccountSnapshot, dict]:
+        """The engine's input, and what the pipeline needs besides (subscriptions by id)."""
+        batch = getattr(self, "_batch", {})
+        if account.pk not in batch:
+            self.prefetch([account.pk])
+            batch = self._batch
+        data = batch.pop(account.pk)
+        pe, ne = self.period[1], self.next_period[1]
+        group = account.customer.customer_group_id and account.customer.customer_group
+        billed, credited = data["billed"], data["credited"]
         snaps = []
-        for sub in subs:
-            rows = instances.get(sub.pk, [])
+        for sub in data["subs"]:
+            rows = data["instances"].get(sub.pk, [])
             plans = [i for i in rows if i.kind == "plan"]
-            on = [p for p in plans if p.end_at is None or p.end_at > self.until - dt.timedelta(microseconds=1)]
+            on = [p for p in plans if p.end_at is None or p.end_at >= self.until]
             plan = (on or plans or [None])[-1]
             prepaid = plan is not None and (plan.product.service_type or "").endswith("prepaid")
             engine_instances, one_time = [], []
@@ -150,7 +168,7 @@ class Loader:
                             tuple(sorted(billed.get(str(inst.pk), []), key=lambda b: b.start)),
                             frozenset(credited.get(str(inst.pk), set()))))
                 for code, name in self.one_time_codes(inst.product):
-                    if f"{inst.pk}:{code}" in one_time_done or start >= pe:
+                    if f"{inst.pk}:{code}" in data["one_time_done"] or start >= pe:
                         continue
                     amount = self.price(inst.product, code, start, group)
                     if amount:
@@ -159,9 +177,9 @@ class Loader:
             snaps.append(engine.SubscriptionSnapshot(
                 sub.pk, sub.identifier, plan.product.code if plan else "", prepaid,
                 self.tax_code(plan.product) if plan else self.default_tax, tuple(engine_instances),
-                tuple(one_time), tuple(usage.get(sub.pk, ())), str(sub.pk) not in usage_done))
+                tuple(one_time), tuple(data["usage"].get(sub.pk, ())), str(sub.pk) not in data["usage_done"]))
         adjustments = tuple(engine.Adjustment(a.pk, a.subscription_id, a.reason, a.amount, a.tax_code)
-                            for a in Adjustment.objects.filter(account=account, invoice__isnull=True).order_by("id"))
+                            for a in data["adjustments"])
         snap = engine.AccountSnapshot(account.pk, account.currency, minor_unit(account.currency), self.period,
                                       self.next_period, self.taxes, tuple(snaps), adjustments, self.default_tax)
-        return snap, {"subs": {s.pk: s for s in subs}}
+        return snap, {"subs": {s.pk: s for s in data["subs"]}}
