@@ -38,20 +38,21 @@ class Killed(BaseException):
 
 def test_a_killed_run_resumes_without_double_effects(nord, three, monkeypatch):
     billed = []
-    real = run_services.bill_account
+    real = run_services.bill_accounts
 
-    def dies_on_the_second(run, account, *args, **kwargs):
+    def dies_on_the_second(run, accounts, *args, **kwargs):
         if len(billed) == 1:
             raise Killed
-        billed.append(account.pk)
-        return real(run, account, *args, **kwargs)
+        billed.extend(accounts)
+        return real(run, accounts, *args, **kwargs)
 
     run = start(nord)
-    monkeypatch.setattr(run_services, "bill_account", dies_on_the_second)
+    monkeypatch.setattr(run_services, "BATCH", 1)
+    monkeypatch.setattr(run_services, "bill_accounts", dies_on_the_second)
     with time_machine.travel(cph(AT), tick=False), pytest.raises(Killed):
         execute_run(run, at=cph(AT))
     assert Invoice.objects.filter(run=run).count() == 1
-    monkeypatch.setattr(run_services, "bill_account", real)
+    monkeypatch.setattr(run_services, "bill_accounts", real)
     with time_machine.travel(cph(AT), tick=False):
         run = execute_run(run, at=cph(AT))
     invoices = list(Invoice.objects.filter(run=run).order_by("number"))

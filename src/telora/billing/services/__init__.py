@@ -2,7 +2,7 @@
 
 from telora.billing.services.adjustments import create_adjustment
 from telora.billing.services.compare import compare_runs
-from telora.billing.services.runs import approve, bill_account, delete_run, execute_run, start_run, summarize
+from telora.billing.services.runs import approve, bill_accounts, delete_run, execute_run, start_run, summarize
 
-__all__ = ["approve", "bill_account", "compare_runs", "create_adjustment", "delete_run", "execute_run", "start_run",
+__all__ = ["approve", "bill_accounts", "compare_runs", "create_adjustment", "delete_run", "execute_run", "start_run",
            "summarize"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import connection, transaction
@@ -33,10 +34,11 @@ from telora.billing.services import document
 from telora.billing.services.snapshot import Loader, moment, period_of
 from telora.catalog.models import BillCycle, BillingGroup
 from telora.core import clock, rights
+from telora.core.models import AuditEvent, Sequence
 from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.core.services.audit import record_event
-from telora.core.services.sequences import next_number
+from telora.core.services.sequences import format_number, next_number
 from telora.customers.models import BillingAccount
 
 logger = logging.getLogger(__name__)
@@ -122,9 +124,21 @@ def delete_run(run: BillRun, *, actor: Actor, at: dt.datetime) -> None:
 
 
 # ---- executing --------------------------------------------------------------------------------
+@dataclass
+class Prepared:
+    """One account's bill, computed and not written yet."""
+
+    account: BillingAccount
+    snap: engine.AccountSnapshot
+    draft: engine.Draft
+    subs: dict
+    invoice: Invoice | None = None
+
+
 def execute_run(run: BillRun, *, at: dt.datetime | None = None,
                 progress: Callable[[int, int], None] | None = None) -> BillRun:
-    """Bill every account of the run not billed in it yet; a failing account is parked."""
+    """Bill every account of the run not billed in it yet, a batch of accounts in one transaction;
+    a batch that fails is done again one account per transaction, and the failing account is parked."""
     run = BillRun.objects.select_related("brand", "cycle").get(pk=run.pk)
     at = at or clock.now()
     actor = Actor.system(f"billrun-{run.pk}")
@@ -141,18 +155,25 @@ def execute_run(run: BillRun, *, at: dt.datetime | None = None,
         progress(done, len(accounts))
     for first in range(0, len(todo), BATCH):
         batch = todo[first:first + BATCH]
-        rows = BillingAccount.objects.filter(pk__in=batch).select_related(
-            "customer__customer_group", "billing_address", "brand").order_by("id")
-        loader.prefetch(batch)
-        for account in rows:
-            try:
-                with transaction.atomic():
-                    bill_account(run, account, loader, settings, actor=actor, at=at)
-            except Exception as exc:  # one bad account parks itself; the run goes on
-                logger.warning("billrun %s: account %s parked: %s", run.pk, account.number, exc)
-                ParkedAccount.objects.update_or_create(run=run, account=account,
-                                                       defaults={"error": str(exc)[:2000] or repr(exc), "at": at})
-            done += 1
+        rows = list(BillingAccount.objects.filter(pk__in=batch).select_related(
+            "customer__customer_group", "billing_address", "brand").order_by("id"))
+        try:
+            with transaction.atomic():
+                _fast(run)
+                loader.prefetch(batch)
+                bill_accounts(run, rows, loader, settings, actor=actor, at=at)
+        except Exception as exc:  # one by one, to park the accounts at fault
+            logger.info("billrun %s: batch from account %s again one by one (%s)", run.pk, rows[0].number, exc)
+            for account in rows:
+                try:
+                    with transaction.atomic():
+                        _fast(run)
+                        bill_accounts(run, [account], loader, settings, actor=actor, at=at)
+                except Exception as exc:  # one bad account parks itself; the run goes on
+                    logger.warning("billrun %s: account %s parked: %s", run.pk, account.number, exc)
+                    ParkedAccount.objects.update_or_create(
+                        run=run, account=account, defaults={"error": str(exc)[:2000] or repr(exc), "at": at})
+        done += len(batch)
         BillRun.objects.filter(pk=run.pk).update(accounts_done=done)
         if progress:
             progress(done, len(accounts))
@@ -164,54 +185,92 @@ def execute_run(run: BillRun, *, at: dt.datetime | None = None,
     return run
 
 
-def bill_account(run: BillRun, account: BillingAccount, loader: Loader, settings: BillingSettings, *,
-                 actor: Actor, at: dt.datetime) -> Invoice | None:
-    """One account of a run, inside the caller's transaction."""
+def _fast(run: BillRun) -> None:
+    """A batch's commit does not wait for its WAL flush: should the database itself crash in that
+    instant, the batch's effects (marks, numbers, invoices, ledger) are lost together and the
+    resumed run bills those accounts again with the same numbers. The run's last commit (its
+    summary) flushes them all."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
+def prepare(run: BillRun, account: BillingAccount, loader: Loader) -> Prepared:
+    snap, meta = loader.snapshot(account)
+    return Prepared(account, snap, engine.generate(snap), meta["subs"])
+
+
+def bill_accounts(run: BillRun, accounts: list[BillingAccount], loader: Loader, settings: BillingSettings, *,
+                  actor: Actor, at: dt.datetime) -> list[Invoice]:
+    """Bill the accounts inside the caller's transaction: a production run takes the accounts' locks
+    (two runs of one account queue), marks every charge, numbers the invoices, writes the ledger."""
     production = run.kind == "production"
     if production:
-        with connection.cursor() as cursor:  # two runs of the same account queue here
-            cursor.execute("SELECT pg_advisory_xact_lock(%s::int, %s::int)", [7205, account.pk])
-    snap, meta = loader.snapshot(account)
-    draft = engine.generate(snap)
-    subs = meta["subs"]
-    places = minor_unit(account.currency)
-    invoice = None
-    if not draft.is_empty:
-        issue = run.issue_date or clock.localtime(at, run.brand).date()
-        due = issue + dt.timedelta(days=settings.payment_terms_days)
-        number = next_number(run.brand, "invoice", at=at) if production else None
-        invoice = Invoice.objects.create(
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(7205, id) FROM unnest(%s::int[]) AS id ORDER BY id",
+                           [sorted(a.pk for a in accounts)])
+    bills = [prepare(run, account, loader) for account in accounts]
+    billed = [b for b in bills if not b.draft.is_empty]
+    numbers = _numbers(run.brand, len(billed), at) if production and billed else [None] * len(billed)
+    issue = run.issue_date or clock.localtime(at, run.brand).date()
+    due = issue + dt.timedelta(days=settings.payment_terms_days)
+    for bill, number in zip(billed, numbers, strict=True):
+        account, draft = bill.account, bill.draft
+        bill.invoice = Invoice(
             brand=run.brand, run=run, account=account, number=number, status="final" if production else "draft",
             period_start=run.period_start, period_end=run.period_end, issue_date=issue, due_date=due,
             currency=account.currency, net=draft.net, tax=draft.tax, total=draft.total,
             credit_note=draft.credit_note, created_at=at,
-            document=document.build(brand=run.brand, settings=settings, account=account, draft=draft, subs=subs,
-                                    places=places, number=number, issue_date=issue, due_date=due))
-        lines, position = [], 0
-        for section in draft.sections:
+            document=document.build(brand=run.brand, settings=settings, account=account, draft=draft, subs=bill.subs,
+                                    places=minor_unit(account.currency), number=number, issue_date=issue,
+                                    due_date=due))
+    Invoice.objects.bulk_create([b.invoice for b in billed])
+    lines = []
+    for bill in billed:
+        position = 0
+        for section in bill.draft.sections:
             for line in section.lines:
                 position += 1
                 lines.append(InvoiceLine(
-                    invoice=invoice, position=position, subscription_id=section.subscription_id, kind=line.kind,
-                    description=line.description[:300], period_start=line.period_start,
+                    invoice=bill.invoice, position=position, subscription_id=section.subscription_id,
+                    kind=line.kind, description=line.description[:300], period_start=line.period_start,
                     period_end=line.period_end, quantity=line.quantity, unit_price=line.unit_price,
                     amount=line.amount, tax_code=line.tax_code, service=line.service, zone=line.zone))
-        InvoiceLine.objects.bulk_create(lines)
-    if not production:
-        return invoice
-    _mark(run, snap, draft, invoice)
-    if invoice is not None:
-        ARLedgerEntry.objects.create(brand=run.brand, account=account, amount=draft.total, currency=account.currency,
-                                     cause="credit_note" if draft.credit_note else "invoice", invoice=invoice,
-                                     reference=invoice.number, at=at)
-        Adjustment.objects.filter(pk__in=[a.id for a in snap.adjustments]).update(invoice=invoice)
-        record_event(actor=actor, at=at, action="invoice_issue", obj=invoice, brand=run.brand,
-                     new={"number": invoice.number, "total": draft.total, "run": run.pk})
-    _prepaid(run, draft, subs, actor=actor, at=at)
-    return invoice
+    InvoiceLine.objects.bulk_create(lines, batch_size=2000)
+    if production:
+        ChargeMark.objects.bulk_create([m for b in bills for m in _marks(run, b.snap, b.draft, b.invoice)],
+                                       batch_size=2000)
+        ARLedgerEntry.objects.bulk_create([ARLedgerEntry(
+            brand=run.brand, account=b.account, amount=b.draft.total, currency=b.account.currency,
+            cause="credit_note" if b.draft.credit_note else "invoice", invoice=b.invoice,
+            reference=b.invoice.number, at=at) for b in billed])
+        for bill in billed:
+            if bill.snap.adjustments:
+                Adjustment.objects.filter(pk__in=[a.id for a in bill.snap.adjustments]).update(invoice=bill.invoice)
+        AuditEvent.objects.bulk_create([AuditEvent(
+            at=at, actor_label=actor.label[:200], brand=run.brand, object_type="billing.invoice",
+            object_id=str(b.invoice.pk), object_repr=b.invoice.number, action="invoice_issue",
+            changes={"number": [None, b.invoice.number], "total": [None, str(b.draft.total)],
+                     "run": [None, run.pk]}) for b in billed])
+        for bill in bills:
+            _prepaid(run, bill.draft, bill.subs, actor=actor, at=at)
+    return [b.invoice for b in billed]
 
 
-def _mark(run: BillRun, snap: engine.AccountSnapshot, draft: engine.Draft, invoice: Invoice | None) -> None:
+def _numbers(brand, count: int, at: dt.datetime) -> list[str]:
+    """`count` consecutive invoice numbers, taken in the caller's transaction (gap-free: a rollback
+    gives them all back). The first comes from next_number, which creates the sequence and starts a
+    new year; the rest follow it under the same row lock."""
+    first = next_number(brand, "invoice", at=at)
+    if count == 1:
+        return [first]
+    seq = Sequence.objects.select_for_update().get(brand=brand, code="invoice")
+    start = seq.next_value
+    seq.next_value = start + count - 1
+    seq.save(update_fields=["next_value"])
+    return [first] + [format_number(seq.format, number=n, brand=brand, at=at) for n in range(start, start + count - 1)]
+
+
+def _marks(run: BillRun, snap: engine.AccountSnapshot, draft: engine.Draft, invoice: Invoice | None) -> list:
     period = (run.period_start, run.period_end)
     marks = [ChargeMark(brand=run.brand, kind=m.kind, key=str(m.instance_id), period_start=m.period_start,
                         period_end=m.period_end, subscription_id=m.subscription_id, price=m.price,
@@ -228,7 +287,7 @@ def _mark(run: BillRun, snap: engine.AccountSnapshot, draft: engine.Draft, invoi
         marks.append(ChargeMark(brand=run.brand, kind="adjustment", key=str(adj.id), period_start=period[0],
                                 period_end=period[1], subscription_id=adj.subscription_id, price=adj.amount,
                                 invoice=invoice, run=run))
-    ChargeMark.objects.bulk_create(marks)
+    return marks
 
 
 def _prepaid(run: BillRun, draft: engine.Draft, subs: dict, *, actor: Actor, at: dt.datetime) -> None:

@@ -107,20 +107,20 @@ class Loader:
                          .select_related("product__tax").order_by("start_at", "id"))
         for inst in instances:
             by_sub[inst.subscription_id]["instances"][inst.subscription_id].append(inst)
-        keys = [str(i.pk) for i in instances]
-        one_time_keys = [f"{i.pk}:{code}" for i in instances for code, _n in self.one_time_codes(i.product)]
         billed, credited = defaultdict(list), defaultdict(set)
-        for mark in ChargeMark.objects.filter(brand=self.brand, kind__in=("recurring", "credit"), key__in=keys).only(
+        one_time_done, usage_done = set(), set()
+        # by subscription (an integer array: quick to send), each mark's kind and key sorted out here
+        for kind, key, start, end, price, covered_to in ChargeMark.objects.filter(
+                subscription_id__in=list(by_sub), kind__in=("recurring", "credit", "one_time", "usage")).values_list(
                 "kind", "key", "period_start", "period_end", "price", "covered_to"):
-            if mark.kind == "recurring":
-                billed[mark.key].append(engine.Billed(mark.period_start, mark.period_end, mark.price,
-                                                      mark.covered_to))
-            else:
-                credited[mark.key].add(mark.period_start)
-        one_time_done = set(ChargeMark.objects.filter(brand=self.brand, kind="one_time", key__in=one_time_keys)
-                            .values_list("key", flat=True))
-        usage_done = set(ChargeMark.objects.filter(brand=self.brand, kind="usage", period_start=self.period[0],
-                                                   key__in=[str(s) for s in by_sub]).values_list("key", flat=True))
+            if kind == "recurring":
+                billed[key].append(engine.Billed(start, end, price, covered_to))
+            elif kind == "credit":
+                credited[key].add(start)
+            elif kind == "one_time":
+                one_time_done.add(key)
+            elif start == self.period[0]:
+                usage_done.add(key)
         usage = defaultdict(list)
         if by_sub:
             for row in (RatedUsage.objects.filter(subscription_id__in=list(by_sub), start_time__gte=self.since,
