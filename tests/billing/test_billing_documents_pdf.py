@@ -69,3 +69,16 @@ def test_render_many_in_two_processes(tmp_path):
     pages, text = pdf_text((tmp_path / "draft-A-9-2026-10-01.pdf").read_bytes())
     assert pages == 2
     assert "DRAFT" in text and "Item 60" in text and "Page 2 / 2" in text and "Total due €75.00" in text
+
+
+def test_render_many_skips_files_already_written(tmp_path):
+    (tmp_path / "INV-2026-000123.pdf").write_bytes(b"%PDF- kept")
+    second = example_document()
+    second["invoice"]["number"] = "INV-2026-000124"
+    calls = []
+    result = render_many([example_document(), second], tmp_path, workers=1, skip_existing=True,
+                         progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 2), (2, 2)] and not result.failed
+    assert [path.name for path in result.written] == ["INV-2026-000123.pdf", "INV-2026-000124.pdf"]
+    assert (tmp_path / "INV-2026-000123.pdf").read_bytes() == b"%PDF- kept"
+    assert (tmp_path / "INV-2026-000124.pdf").read_bytes().startswith(b"%PDF-1")

@@ -70,13 +70,15 @@ def _render_one(document: dict) -> str:
 
 
 def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, template: str | None = None,
-                brand_assets: dict | None = None,
-                progress: Callable[[int, int | None], None] | None = None) -> ManyResult:
+                brand_assets: dict | None = None, progress: Callable[[int, int | None], None] | None = None,
+                skip_existing: bool = False) -> ManyResult:
     """Render each document to `out_dir/<file_name>` in `workers` processes.
 
     `progress(done, total)` is called in this process after each document (total is None when
     `documents` has no length). A document that fails does not stop the others: it is listed in
-    `failed` with its error, for the run to park.
+    `failed` with its error, for the run to park. With `skip_existing`, a document whose file is
+    there already is not rendered again (a PDF job that was stopped picks up where it was); its
+    file is listed in `written` and counted in the progress.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -110,6 +112,12 @@ def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, templat
             except (KeyError, TypeError) as exc:
                 names[index] = f"#{index}"
                 result.failed.append((index, names[index], f"DocumentError: missing {exc}"))
+                done += 1
+                if progress:
+                    progress(done, total)
+                continue
+            if skip_existing and (out / names[index]).exists():
+                done_paths[index] = out / names[index]
                 done += 1
                 if progress:
                     progress(done, total)
