@@ -52,6 +52,7 @@ def test_activation_mid_period_pays_the_rest_of_the_period_and_the_next_in_advan
     # 49 * 21/31 = 33.1935.. -> 33.19 ; next period 49.00 ; tax 82.19 * 25% = 20.5475 -> 20.55
     assert amounts(draft) == [("proration", D("33.19")), ("recurring", D("49.00"))]
     assert draft.lines[0].period_start == day("2026-03-11") and draft.lines[0].quantity == 21
+    assert draft.lines[0].description == "Basic, 21 of 31 days" and draft.lines[0].unit_price is None
     assert (draft.net, draft.tax, draft.total) == (D("82.19"), D("20.55"), D("102.74"))
     assert [(m.kind, m.period_start) for m in draft.marks] == [("recurring", P[0]), ("recurring", N[0])]
 

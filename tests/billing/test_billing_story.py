@@ -54,11 +54,11 @@ def test_the_billing_story(nord, system, account_for, subscribe, rated):
     drafts = {i.account_id: i for i in Invoice.objects.filter(run=test1)}
     assert {i.number for i in drafts.values()} == {None} and {i.status for i in drafts.values()} == {"draft"}
     # credit 49 * 11/31 = 17.387 -> -17.39 ; VAT -4.3475 -> -4.35
-    assert lines(drafts[leaver.pk]) == [("credit", "Mobil Basis (credit)", D("-17.39"))]
+    assert lines(drafts[leaver.pk]) == [("credit", "Mobil Basis, credit for 11 of 31 days", D("-17.39"))]
     assert (drafts[leaver.pk].total, drafts[leaver.pk].credit_note) == (D("-21.74"), True)
     # installation 499 ; 299 * 21/31 = 202.548 ; half of it -101.274 ; April 299 and -149.50
     assert lines(drafts[fiber.pk]) == [
-        ("proration", "Fiber 500/500", D("202.55")), ("discount", "FIBER_INTRO 50% (Fiber 500/500)", D("-101.27")),
+        ("proration", "Fiber 500/500, 21 of 31 days", D("202.55")), ("discount", "FIBER_INTRO 50% (Fiber 500/500)", D("-101.27")),
         ("recurring", "Fiber 500/500", D("299.00")), ("discount", "FIBER_INTRO 50% (Fiber 500/500)", D("-149.50")),
         ("one_time", "Installation", D("499.00"))]
     # 749.78 + 187.445 -> 187.45

@@ -266,9 +266,10 @@ class _Builder:
                                                  round_minor(amount, self.places), inst.name))
             return
         section = self.section(sub)
-        self.add(section, Line("recurring" if full else "proration", inst.name, amount, inst.tax_code or
+        name = inst.name if full else f"{inst.name}, {days} of {days_in} days"
+        self.add(section, Line("recurring" if full else "proration", name, amount, inst.tax_code or
                                self.snap.default_tax, start, end, Decimal(1) if full else Decimal(days),
-                               inst.price if full else inst.price / days_in, inst.id))
+                               inst.price if full else None, inst.id))
         for discount in inst.discounts:
             until = add_months(inst.start, discount.months) if discount.months is not None else None
             covered = _overlap((start, end), (inst.start, until))
@@ -296,8 +297,8 @@ class _Builder:
                 continue
             section = self.section(sub)
             tax_code = inst.tax_code or self.snap.default_tax
-            self.add(section, Line("credit", f"{inst.name} (credit)", amount, tax_code, unused_from, covered_to,
-                                   Decimal(unused), billed.price / days_in, inst.id))
+            self.add(section, Line("credit", f"{inst.name}, credit for {unused} of {days_in} days", amount, tax_code,
+                                   unused_from, covered_to, Decimal(unused), None, inst.id))
             for discount in inst.discounts:
                 until = add_months(inst.start, discount.months) if discount.months is not None else None
                 covered = _overlap((unused_from, covered_to), (inst.start, until))
