@@ -23,14 +23,19 @@ from telora.rating.engine.memory import collector_paused
 from telora.rating.models import (
     BalanceEvent,
     FailedRecord,
-    PrepaidBalance,
-    PrepaidBalanceEntry,
     RatingBatch,
     UsageFile,
 )
 from telora.rating.services.context import load_contexts, rater_for, tariff_changes
 from telora.rating.services.staging import read_payload, unpack
-from telora.rating.services.storage import claim_keys, copy_rated, release_keys, upsert_counters
+from telora.rating.services.storage import (
+    claim_keys,
+    copy_ledger,
+    copy_rated,
+    release_keys,
+    store_balances,
+    upsert_counters,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -162,16 +167,10 @@ def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
 
 
 def _prepaid(batch: RatingBatch, result, now: dt.datetime) -> None:
-    """The ledger gets one entry per charged prepaid record; the cached balance the final one."""
-    reference = batch.file.source
-    entries = [PrepaidBalanceEntry(subscription_id=r.subscription_id, amount=-r.charge, balance_after=r.balance_after,
-                                   cause="usage", reference=f"{reference}:{r.record.record_id}"[:200],
-                                   at=r.record.start_time)
-               for r in result.rated if r.balance_after_micro is not None and r.charge_micro]
-    PrepaidBalanceEntry.objects.bulk_create(entries, batch_size=5000)
-    for subscription_id, balance in result.balances.items():
-        PrepaidBalance.objects.update_or_create(subscription_id=subscription_id,
-                                                defaults={"balance": balance, "updated_at": now})
+    """The ledger gets one entry per charged prepaid record (binary COPY); the cached balance the
+    final one (one statement for all the batch's subscriptions); events as they were raised."""
+    copy_ledger(batch.file.source, [r for r in result.rated if r.balance_after_micro is not None and r.charge_micro])
+    store_balances(result.balances, now)
     BalanceEvent.objects.bulk_create(
         BalanceEvent(subscription_id=e.subscription_id, kind=e.kind, record_id=e.record_id, at=e.at,
                      balance=e.balance, threshold=e.threshold) for e in result.events)

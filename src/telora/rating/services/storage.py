@@ -151,13 +151,41 @@ def copy_rated(batch, rated, currency: str) -> None:
                    record.direction, record.charge, file_id, batch_id))
 
 
-def upsert_counters(counters) -> None:
-    if not counters:
+def copy_ledger(source: str, rated) -> None:
+    """One prepaid ledger entry (cause usage) per charged prepaid record, by binary COPY."""
+    if not rated:
+        return
+    with connection.cursor() as cursor, cursor.cursor.copy(
+            "COPY rating_prepaidbalanceentry (subscription_id, amount, balance_after, cause, reference, at) "
+            "FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(("int8", "numeric", "numeric", "varchar", "varchar", "timestamptz"))
+        for r in rated:
+            copy.write_row((r.subscription_id, from_micro(-r.charge_micro), from_micro(r.balance_after_micro), "usage",
+                            f"{source}:{r.record.record_id}"[:200], r.record.start_time))
+
+
+def store_balances(balances: dict, now) -> None:
+    """The cached prepaid balances after a batch, in one statement."""
+    if not balances:
         return
     with connection.cursor() as cursor:
-        cursor.executemany(
+        cursor.execute(
+            "INSERT INTO rating_prepaidbalance (subscription_id, balance, updated_at) "
+            "SELECT s, b, %s FROM unnest(%s::bigint[], %s::numeric[]) AS x(s, b) "
+            "ON CONFLICT (subscription_id) DO UPDATE SET balance = EXCLUDED.balance, updated_at = EXCLUDED.updated_at",
+            [now, list(balances), list(balances.values())])
+
+
+def upsert_counters(counters) -> None:
+    """The bundle counters a batch touched, with the units used after it, in one statement."""
+    if not counters:
+        return
+    columns = list(zip(*[(c.subscription_id, c.bundle, c.code, c.allowance, c.period_start, c.period_end, c.amount,
+                          c.used) for c in counters], strict=True))
+    with connection.cursor() as cursor:
+        cursor.execute(
             "INSERT INTO rating_bundlecounter (subscription_id, bundle, code, allowance, period_start, period_end, "
-            "amount, used) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) "
+            "amount, used) SELECT * FROM unnest(%s::bigint[], %s::varchar[], %s::varchar[], %s::smallint[], "
+            "%s::date[], %s::date[], %s::bigint[], %s::bigint[]) "
             "ON CONFLICT (subscription_id, bundle, allowance, period_start) DO UPDATE SET used = EXCLUDED.used",
-            [(c.subscription_id, c.bundle, c.code, c.allowance, c.period_start, c.period_end, c.amount, c.used)
-             for c in counters])
+            [list(c) for c in columns])
