@@ -23,10 +23,8 @@ from django.db import connection, transaction
 from telora.billing import engine
 from telora.billing.models import (
     Adjustment,
-    ARLedgerEntry,
     BillingSettings,
     BillRun,
-    ChargeMark,
     Invoice,
     InvoiceLine,
     ParkedAccount,
@@ -227,22 +225,21 @@ def bill_accounts(run: BillRun, accounts: list[BillingAccount], loader: Loader, 
     _copy(Invoice, [b.invoice for b in billed], with_ids=True)
     lines = []
     for bill in billed:
-        position = 0
+        position, invoice_id = 0, bill.invoice.pk
         for section in bill.draft.sections:
             for line in section.lines:
                 position += 1
-                lines.append(InvoiceLine(
-                    invoice=bill.invoice, position=position, subscription_id=section.subscription_id,
-                    kind=line.kind, description=line.description[:300], period_start=line.period_start,
-                    period_end=line.period_end, quantity=line.quantity, unit_price=line.unit_price,
-                    amount=line.amount, tax_code=line.tax_code, service=line.service, zone=line.zone))
-    _copy(InvoiceLine, lines)
+                lines.append((invoice_id, position, section.subscription_id, line.kind, line.description[:300],
+                              line.period_start, line.period_end, line.quantity, line.unit_price, line.amount,
+                              line.tax_code, line.service, line.zone))
+    _copy_rows("billing_invoiceline", LINE_COLUMNS, lines)
     if production:
-        _copy(ChargeMark, [m for b in bills for m in _marks(run, b.snap, b.draft, b.invoice)])
-        ARLedgerEntry.objects.bulk_create([ARLedgerEntry(
-            brand=run.brand, account=b.account, amount=b.draft.total, currency=b.account.currency,
-            cause="credit_note" if b.draft.credit_note else "invoice", invoice=b.invoice,
-            reference=b.invoice.number, at=at) for b in billed])
+        _copy_rows("billing_chargemark", MARK_COLUMNS,
+                   [m for b in bills for m in _marks(run, b.snap, b.draft, b.invoice)])
+        _copy_rows("billing_arledgerentry", AR_COLUMNS, [
+            (run.brand_id, b.account.pk, b.draft.total, b.account.currency,
+             "credit_note" if b.draft.credit_note else "invoice", b.invoice.pk, b.invoice.number, at)
+            for b in billed])
         for bill in billed:
             if bill.snap.adjustments:
                 Adjustment.objects.filter(pk__in=[a.id for a in bill.snap.adjustments]).update(invoice=bill.invoice)
@@ -292,24 +289,38 @@ def _numbers(brand, count: int, at: dt.datetime) -> list[str]:
     return [first] + [format_number(seq.format, number=n, brand=brand, at=at) for n in range(start, start + count - 1)]
 
 
-def _marks(run: BillRun, snap: engine.AccountSnapshot, draft: engine.Draft, invoice: Invoice | None) -> list:
-    period = (run.period_start, run.period_end)
-    marks = [ChargeMark(brand=run.brand, kind=m.kind, key=str(m.instance_id), period_start=m.period_start,
-                        period_end=m.period_end, subscription_id=m.subscription_id, price=m.price,
-                        covered_to=m.covered_to, invoice=invoice, run=run) for m in draft.marks]
+MARK_COLUMNS = ("brand_id", "kind", "key", "period_start", "period_end", "subscription_id", "price", "covered_to",
+                "invoice_id", "run_id")
+LINE_COLUMNS = ("invoice_id", "position", "subscription_id", "kind", "description", "period_start", "period_end",
+                "quantity", "unit_price", "amount", "tax_code", "service", "zone")
+AR_COLUMNS = ("brand_id", "account_id", "amount", "currency", "cause", "invoice_id", "reference", "at")
+
+
+def _marks(run: BillRun, snap: engine.AccountSnapshot, draft: engine.Draft, invoice: Invoice | None) -> list[tuple]:
+    """The charge-mark rows (MARK_COLUMNS) of what the draft bills."""
+    start, end = run.period_start, run.period_end
+    brand, invoice_id, run_id = run.brand_id, getattr(invoice, "pk", None), run.pk
+    marks = [(brand, m.kind, str(m.instance_id), m.period_start, m.period_end, m.subscription_id, m.price,
+              m.covered_to, invoice_id, run_id) for m in draft.marks]
     for sub in snap.subscriptions:
         for charge in sub.one_time:
-            marks.append(ChargeMark(brand=run.brand, kind="one_time", key=f"{charge.instance_id}:{charge.code}",
-                                    period_start=period[0], period_end=period[1], subscription_id=sub.id,
-                                    price=charge.amount, invoice=invoice, run=run))
+            marks.append((brand, "one_time", f"{charge.instance_id}:{charge.code}", start, end, sub.id, charge.amount,
+                          None, invoice_id, run_id))
         if not sub.prepaid and sub.bill_usage:
-            marks.append(ChargeMark(brand=run.brand, kind="usage", key=str(sub.id), period_start=period[0],
-                                    period_end=period[1], subscription_id=sub.id, invoice=invoice, run=run))
+            marks.append((brand, "usage", str(sub.id), start, end, sub.id, None, None, invoice_id, run_id))
     for adj in snap.adjustments:
-        marks.append(ChargeMark(brand=run.brand, kind="adjustment", key=str(adj.id), period_start=period[0],
-                                period_end=period[1], subscription_id=adj.subscription_id, price=adj.amount,
-                                invoice=invoice, run=run))
+        marks.append((brand, "adjustment", str(adj.id), start, end, adj.subscription_id, adj.amount, None, invoice_id,
+                      run_id))
     return marks
+
+
+def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """Insert rows with COPY; the table's constraints hold as for any insert."""
+    if not rows:
+        return
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 def _prepaid(run: BillRun, draft: engine.Draft, subs: dict, *, actor: Actor, at: dt.datetime) -> None:
