@@ -164,3 +164,34 @@ def test_a_run_as_a_background_job(nord, three, system):
     run.refresh_from_db()
     assert (job.status, job.result, job.progress_done) == ("succeeded", {"invoices": 3, "parked": 0}, 3)
     assert run.job_id == job.pk and run.status == "done"
+
+
+def test_plan_change_in_the_database(nord, system, account_for, subscribe):
+    from telora.customers.services import change_plan
+
+    account = account_for("Per Plan")
+    line = subscribe(account, "2026-02-01")
+    with time_machine.travel(cph("2026-03-02"), tick=False):
+        start_feb = start_run(nord, "M01", "2026-02", (), "production", actor=system, at=cph("2026-03-02"))
+        execute_run(start_feb, at=cph("2026-03-02"))
+    change_plan(line, "MOB_POST_10GB", actor=system, at=cph("2026-03-16T09:00"))
+    with time_machine.travel(cph(AT), tick=False):
+        run = execute_run(start(nord), at=cph(AT))
+    invoice = Invoice.objects.get(run=run)
+    # credit 49 * 16/31 = 25.29 ; 149 * 16/31 = 76.90 ; April 149 ; activation 99: 299.61, VAT 74.9025 -> 74.90
+    assert [(x.kind, x.description, x.amount) for x in invoice.lines.order_by("position")] == [
+        ("credit", "Mobil Basis, credit for 16 of 31 days", D("-25.29")),
+        ("proration", "Mobil 10 GB, 16 of 31 days", D("76.90")), ("recurring", "Mobil 10 GB", D("149.00")),
+        ("one_time", "Activation fee", D("99.00"))]
+    assert (invoice.net, invoice.tax, invoice.total) == (D("299.61"), D("74.90"), D("374.51"))
+
+
+def test_brand_b_sees_nothing_of_brand_a(nord, three, make_brand, make_user):
+    other = make_brand("other", currency="EUR")
+    stranger = make_user("stranger", {other: ["billing.view", "billing.change", "billing.approve"]})
+    insider = make_user("insider", {nord: ["billing.view"]})
+    with time_machine.travel(cph(AT), tick=False):
+        execute_run(start(nord), at=cph(AT))
+    for model in (BillRun, Invoice, ARLedgerEntry):
+        assert model.objects.for_user(stranger).count() == 0
+        assert model.objects.for_user(insider).count() == model.objects.count() > 0
