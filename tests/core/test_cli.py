@@ -6,7 +6,9 @@ import sys
 
 import pytest
 
-COMMANDS = ["serve", "worker", "migrate", "demo", "createuser", "check", "config", "inventory", "cdr", "rate"]
+from telora.cli import TELORA_COMMANDS
+
+COMMANDS = list(TELORA_COMMANDS)  # every command the help lists
 
 
 def telora(*args, env=None):
