@@ -43,7 +43,7 @@ from telora.core.services.actors import PermissionDeniedError, ServiceError
 
 logger = logging.getLogger("telora.api")
 
-SERVICE_ERROR_STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409}
+SERVICE_ERROR_STATUS = {"forbidden": 403, "not_found": 404, "conflict": 409, "duplicate": 409}
 STATUS_CODES = {
     400: "invalid", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     409: "conflict", 413: "too_large", 415: "unsupported_media_type", 429: "too_many_requests",
