@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import OuterRef, Subquery
 
 from telora.billing.models import BillRun, ChargeMark
 from telora.billing.services.snapshot import moment
@@ -19,13 +19,13 @@ def usage_subscriptions(run: BillRun) -> list[int]:
     if run.kind == "production":
         return list(ChargeMark.objects.filter(run=run, kind="usage").values_list("subscription_id", flat=True))
     until = moment(run.period_end, run.brand)
-    prepaid = ProductInstance.objects.filter(subscription=OuterRef("pk"), kind="plan", start_at__lt=until,
-                                             product__service_type__endswith="prepaid").filter(
-        Q(end_at__isnull=True) | Q(end_at__gte=until))
+    # the plan the loader takes: the latest started before the period's end
+    latest = (ProductInstance.objects.filter(subscription=OuterRef("pk"), kind="plan", start_at__lt=until)
+              .order_by("-start_at", "-id").values("product__service_type")[:1])
     from telora.billing.services.runs import _accounts
 
-    accounts = _accounts(run)
-    subs = Subscription.objects.filter(billing_account__in=accounts).exclude(Exists(prepaid))
+    subs = (Subscription.objects.filter(billing_account__in=_accounts(run)).annotate(plan_type=Subquery(latest))
+            .exclude(plan_type__endswith="prepaid"))
     done = set(ChargeMark.objects.filter(brand=run.brand, kind="usage", period_start=run.period_start)
                .values_list("key", flat=True))
     return [pk for pk in subs.values_list("id", flat=True) if str(pk) not in done]
