@@ -1,6 +1,7 @@
 from django.urls import include, path
 
 from telora.api.main import api
+from telora.billing.tmf import bill_api
 from telora.catalog.tmf import catalog_api
 from telora.customers.tmf import account_api, customer_api, product_api
 from telora.rating.tmf import balance_api, usage_api
@@ -13,6 +14,7 @@ urlpatterns = [
     path("tmf-api/productCatalogManagement/v4/", catalog_api.urls),
     path("tmf-api/usageManagement/v4/", usage_api.urls),
     path("tmf-api/prepayBalanceManagement/v4/", balance_api.urls),
+    path("tmf-api/customerBillManagement/v4/", bill_api.urls),
     path("catalog/", include("telora.catalog.urls")),
     path("inventory/", include("telora.inventory.urls")),
     path("customers/", include("telora.customers.urls")),
