@@ -19,6 +19,7 @@ urlpatterns = [
     path("inventory/", include("telora.inventory.urls")),
     path("customers/", include("telora.customers.urls")),
     path("rating/", include("telora.rating.urls")),
+    path("billing/", include("telora.billing.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

@@ -10,9 +10,11 @@ class BillingConfig(AppConfig):
     def ready(self):
         from telora.core.rights import register_area
 
-        register_area("billing", _("Billing"), order=350, special=("approve", "adjust", "adjust_large"))
+        register_area("billing", _("Billing"), url_name="billing:run_list", icon="receipt", order=350,
+                      special=("approve", "adjust", "adjust_large"))
 
         from telora.billing import jobs  # noqa: F401  (the job kind)
+        from telora.billing.services import pdfs  # noqa: F401  (the PDF job kind)
         from telora.billing.services.marks import billed_check
         from telora.rating.services.rerate import register_billed_check
 

@@ -1,0 +1,21 @@
+"""Billing's screens (namespace `billing`)."""
+
+from django.urls import path
+
+from telora.billing.views import adjustments, invoices, runs
+
+app_name = "billing"
+urlpatterns = [
+    path("", runs.RunListView.as_view(), name="run_list"),
+    path("runs/new/", runs.RunStartView.as_view(), name="run_start"),
+    path("runs/<int:pk>/", runs.RunDetailView.as_view(), name="run_detail"),
+    path("runs/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run_progress"),
+    path("runs/<int:pk>/compare/", runs.RunCompareView.as_view(), name="run_compare"),
+    path("runs/<int:pk>/approve/", runs.RunApproveView.as_view(), name="run_approve"),
+    path("runs/<int:pk>/delete/", runs.RunDeleteView.as_view(), name="run_delete"),
+    path("invoices/", invoices.InvoiceListView.as_view(), name="invoice_list"),
+    path("invoices/<int:pk>/", invoices.InvoiceDetailView.as_view(), name="invoice_detail"),
+    path("invoices/<int:pk>/pdf/", invoices.InvoicePdfView.as_view(), name="invoice_pdf"),
+    path("adjustments/", adjustments.AdjustmentListView.as_view(), name="adjustment_list"),
+    path("adjustments/new/", adjustments.AdjustmentCreateView.as_view(), name="adjustment_create"),
+]
