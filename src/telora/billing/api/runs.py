@@ -20,7 +20,7 @@ from telora.billing.api.schemas import RUNS_BASE, CompareOut, RunDetail, RunFilt
 from telora.billing.models import BillRun
 from telora.billing.services import approve, compare_runs, start_run
 from telora.core import clock, rights
-from telora.core.services.actors import Actor, ServiceError
+from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.core.services.jobs import start_job
 
 router = Router(tags=["billing"])
@@ -89,6 +89,8 @@ def approve_run(request, response: HttpResponse, run_id: int):
     """A production run with the finished test run's cycle, period and groups (billing.approve),
     queued like a started one: 202 with the new run."""
     test_run = get_object_or_404(_runs(request), pk=run_id)
+    if not rights.has_perm(principal(request), test_run.brand, "billing.approve"):
+        raise PermissionDeniedError(f"You lack billing.approve in {test_run.brand.code}.")
     actor, at = Actor.from_request(request), clock.now()
     with transaction.atomic():
         run = approve(test_run, actor=actor, at=at)
