@@ -140,7 +140,8 @@ def test_approve_into_production_and_delete_a_test_run(nord, three, make_user):
     assert not BillRun.objects.filter(pk=run.pk).exists() and Invoice.objects.filter(run=production).count() == 3
 
 
-def test_invoice_search_page_and_pdf(nord, three, make_user):
+def test_invoice_search_page_and_pdf(nord, three, make_user, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # the PDF is stored there
     run = billed_run(nord)
     client = login(make_user("finn", {nord: ["billing.view"]}), nord)
     url = reverse("billing:invoice_list")
@@ -170,7 +171,7 @@ def test_invoice_search_page_and_pdf(nord, three, make_user):
     body = b"".join(pdf.streaming_content)
     assert pdf.status_code == 200 and body.startswith(b"%PDF") and pdf["Content-Type"] == "application/pdf"
     invoice.refresh_from_db()
-    assert invoice.pdf.endswith(".pdf")
+    assert invoice.pdf.endswith(".pdf") and (tmp_path / invoice.pdf).read_bytes() == body
     again = client.get(reverse("billing:invoice_pdf", args=[invoice.pk]))
     assert b"".join(again.streaming_content) == body  # stored: streamed, not rendered again
     assert AuditEvent.objects.filter(action="invoice_pdf").count() == 1
