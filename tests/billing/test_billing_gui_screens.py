@@ -203,3 +203,30 @@ def test_adjustments(nord, three, make_user, make_brand):
     # SYD's CSR cannot reach NORD's account by its number
     assert list(form_errors(stranger.post(url, {"account": three[0].number, "amount": "-1", "reason": "x"}))) == [
         "account"]
+
+
+def test_the_account_page_links_its_invoices_for_billing_users(nord, three, make_user):
+    url = reverse("customers:account_detail", args=[three[0].pk])
+    billing = login(make_user("finn", {nord: ["customers.view", "billing.view"]}), nord).get(url).content.decode()
+    assert f'{reverse("billing:invoice_list")}?q={three[0].number}' in billing
+    plain = login(make_user("carl", {nord: ["customers.view"]}), nord).get(url).content.decode()
+    assert 'data-testid="account-invoices"' not in plain
+
+
+def test_the_pdf_job_renders_and_stores_a_runs_invoices(nord, three, make_user, settings, tmp_path):
+    from telora.core.services.jobs import start_job
+
+    settings.MEDIA_ROOT = tmp_path
+    run = billed_run(nord)
+    job = start_job("billing.pdfs", actor=Actor.system("tests"), at=cph(AT), brand=nord,
+                    params={"run_id": run.pk, "workers": 1})
+    job = execute(job.pk)
+    assert (job.status, job.result, job.progress_total, job.progress_done) == (
+        "succeeded", {"rendered": 3, "failed": 0}, 3, 3)
+    invoice = Invoice.objects.get(run=run, account=three[0])
+    assert invoice.pdf == f"invoices/NORD/run-{run.pk}/draft-{three[0].number}-2026-03-01.pdf"
+    assert (tmp_path / invoice.pdf).read_bytes().startswith(b"%PDF")
+    client = login(make_user("finn", {nord: ["billing.view"]}), nord)
+    pdf = client.get(reverse("billing:invoice_pdf", args=[invoice.pk]))
+    assert b"".join(pdf.streaming_content) == (tmp_path / invoice.pdf).read_bytes()
+    assert not AuditEvent.objects.filter(action="invoice_pdf").exists()  # streamed as stored, not rendered again
