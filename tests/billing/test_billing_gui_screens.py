@@ -214,19 +214,42 @@ def test_the_account_page_links_its_invoices_for_billing_users(nord, three, make
 
 
 def test_the_pdf_job_renders_and_stores_a_runs_invoices(nord, three, make_user, settings, tmp_path):
-    from telora.core.services.jobs import start_job
-
     settings.MEDIA_ROOT = tmp_path
     run = billed_run(nord)
-    job = start_job("billing.pdfs", actor=Actor.system("tests"), at=cph(AT), brand=nord,
-                    params={"run_id": run.pk, "workers": 1})
+    client = login(make_user("finn", {nord: RUNNER}), nord)
+    assert login(make_user("vera", {nord: ["billing.view"]}), nord).post(
+        reverse("billing:run_pdfs", args=[run.pk])).status_code == 403
+    client.post(reverse("billing:run_pdfs", args=[run.pk]))
+    job = Job.objects.get(kind="billing.pdfs")
+    assert job.params == {"run_id": run.pk}
+    job.params["workers"] = 1  # keep the test on one core
+    job.save(update_fields=["params"])
+    page = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    polled = f'hx-get="{reverse("billing:run_progress", args=[run.pk])}"'
+    assert 'data-stored="0"' in page and polled in page and 'data-testid="render-pdfs"' not in page
     job = execute(job.pk)
     assert (job.status, job.result, job.progress_total, job.progress_done) == (
         "succeeded", {"rendered": 3, "failed": 0}, 3, 3)
     invoice = Invoice.objects.get(run=run, account=three[0])
     assert invoice.pdf == f"invoices/NORD/run-{run.pk}/draft-{three[0].number}-2026-03-01.pdf"
     assert (tmp_path / invoice.pdf).read_bytes().startswith(b"%PDF")
-    client = login(make_user("finn", {nord: ["billing.view"]}), nord)
+    page = client.get(reverse("billing:run_detail", args=[run.pk])).content.decode()
+    assert 'data-stored="3"' in page and polled not in page
     pdf = client.get(reverse("billing:invoice_pdf", args=[invoice.pk]))
     assert b"".join(pdf.streaming_content) == (tmp_path / invoice.pdf).read_bytes()
     assert not AuditEvent.objects.filter(action="invoice_pdf").exists()  # streamed as stored, not rendered again
+
+
+def test_a_failed_run_job_is_shown_and_polling_stops(nord, three, make_user, monkeypatch):
+    from telora.billing.services import runs
+
+    def broken(run, **kwargs):
+        raise ValueError("database went away")
+
+    monkeypatch.setattr(runs, "execute_run", broken)
+    client = login(make_user("finn", {nord: RUNNER}), nord)
+    client.post(reverse("billing:run_start"), {"cycle": "M01", "period": "2026-03"})
+    run = BillRun.objects.get()
+    assert execute(Job.objects.get(kind="billing.run").pk).status == "failed"
+    html = client.get(reverse("billing:run_progress", args=[run.pk])).content.decode()
+    assert 'data-testid="run-job-failed"' in html and "database went away" in html and "hx-get" not in html

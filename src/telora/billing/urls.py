@@ -12,6 +12,7 @@ urlpatterns = [
     path("runs/<int:pk>/progress/", runs.RunProgressView.as_view(), name="run_progress"),
     path("runs/<int:pk>/compare/", runs.RunCompareView.as_view(), name="run_compare"),
     path("runs/<int:pk>/approve/", runs.RunApproveView.as_view(), name="run_approve"),
+    path("runs/<int:pk>/pdfs/", runs.RunPdfsView.as_view(), name="run_pdfs"),
     path("runs/<int:pk>/delete/", runs.RunDeleteView.as_view(), name="run_delete"),
     path("invoices/", invoices.InvoiceListView.as_view(), name="invoice_list"),
     path("invoices/<int:pk>/", invoices.InvoiceDetailView.as_view(), name="invoice_detail"),

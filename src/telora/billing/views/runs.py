@@ -19,6 +19,7 @@ from telora.billing.forms import CompareForm, RunStartForm
 from telora.billing.models import BillRun, Invoice
 from telora.billing.views.common import AREA, POLL_SECONDS, RUN_COLOURS, may, run_progress
 from telora.core import clock
+from telora.core.models import Job
 from telora.core.services import ServiceError
 from telora.core.services.jobs import start_job
 from telora.ui.views.generic import (
@@ -97,9 +98,17 @@ class RunDetailView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         run, user = self.object, self.request.user
         summary = run.summary or {}
+        pdf_job = Job.objects.filter(kind="billing.pdfs", params__run_id=run.pk).order_by("-id").first()
+        run_job = run.job or Job.objects.filter(kind="billing.run", params__run_id=run.pk).order_by("-id").first()
+        job_failed = run_job is not None and run_job.status == Job.Status.FAILED and run.status != "done"
         context.update(
+            run_job=run_job, job_failed=job_failed, pdf_job=pdf_job,
+            pdfs_stored=Invoice.objects.filter(run=run).exclude(pdf="").count(),
+            can_render=run.status == "done" and may(user, run, "change")
+            and (pdf_job is None or pdf_job.is_finished),
             title=_("Bill run %(pk)s") % {"pk": run.pk}, progress=run_progress(run), colours=RUN_COLOURS,
-            polling=run.status in ("queued", "running"), poll_seconds=POLL_SECONDS, summary=summary,
+            polling=(run.status in ("queued", "running") and not job_failed)
+            or (pdf_job is not None and not pdf_job.is_finished), poll_seconds=POLL_SECONDS, summary=summary,
             per_kind=sorted((summary.get("per_kind") or {}).items()),
             taxes=sorted((summary.get("taxes") or {}).items()),
             compare_form=CompareForm(run=run, user=user),
@@ -162,6 +171,24 @@ class RunApproveView(ScopedDetailView):
         context.update(title=_("Approve test run %(pk)s") % {"pk": self.object.pk},
                        invoices=Invoice.objects.filter(run=self.object).count())
         return context
+
+
+class RunPdfsView(ServiceActionView):
+    """Queue the job that renders and stores the PDFs of a finished run's invoices."""
+
+    model = BillRun
+    area = AREA
+    required_action = "change"
+    success_message = gettext_lazy("The invoices' PDFs are being rendered; this page follows it.")
+
+    def perform(self, obj, *, actor, at):
+        if obj.status != "done":
+            raise ServiceError(_("run: PDFs are made once the run is done"), field="run")
+        start_job("billing.pdfs", actor=actor, at=at, brand=obj.brand, params={"run_id": obj.pk},
+                  title=f"Invoice PDFs of bill run {obj.pk}")
+
+    def get_success_url(self) -> str:
+        return reverse("billing:run_detail", args=[self.object.pk])
 
 
 class RunDeleteView(ServiceActionView):
