@@ -72,6 +72,8 @@ def test_start_a_test_run_and_follow_it_to_its_summary(nord, three, make_user):
     html = page.content.decode()
     assert 'data-testid="sum-total">308.22<' in html and 'data-holds="yes"' in html
     assert 'data-testid="approve"' not in html  # finn lacks billing.approve
+    listed = client.get(reverse("billing:run_list")).content.decode()
+    assert f'data-run="{run.pk}"' in listed and "DKK 308.22" in listed
 
 
 def test_rights_and_brands(nord, three, make_user, make_brand):

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -43,6 +44,11 @@ class AdjustmentCreateView(AreaMixin, ServiceFormView):
     title = gettext_lazy("New adjustment")
     template_name = "billing/adjustments/form.html"
     form_class = AdjustmentForm
+
+    def check_rights(self) -> None:
+        super().check_rights()
+        if self.brand is None:
+            raise PermissionDenied  # an adjustment is on an account of the active brand
 
     def get_initial(self):
         return {"account": self.request.GET.get("account", "")}

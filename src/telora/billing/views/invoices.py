@@ -4,14 +4,17 @@ rendered on demand when it is not stored yet."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.generic import View
 
 from telora.billing.documents.contract import file_name
+from telora.billing.documents.pdf import InvoiceTemplateError
 from telora.billing.forms import InvoiceFilterForm
 from telora.billing.models import Invoice
 from telora.billing.services import pdfs
@@ -81,6 +84,10 @@ class InvoicePdfView(ScopedObjectMixin, View):
 
     def get(self, request, *args, **kwargs):
         invoice = self.object
-        name = pdfs.stored_pdf(invoice) or pdfs.store_pdf(invoice, actor=self.actor(), at=clock.now())
+        try:
+            name = pdfs.stored_pdf(invoice) or pdfs.store_pdf(invoice, actor=self.actor(), at=clock.now())
+        except InvoiceTemplateError as exc:  # the brand's template is at fault: say so on the invoice's page
+            messages.error(request, _("The PDF could not be made: %(error)s") % {"error": exc})
+            return HttpResponseRedirect(reverse("billing:invoice_detail", args=[invoice.pk]))
         return FileResponse(default_storage.open(name, "rb"), as_attachment=True,
                             filename=file_name(invoice.document), content_type="application/pdf")

@@ -44,7 +44,7 @@ class RunListView(ScopedListView):
     template_name = "billing/runs/list.html"
 
     def get_base_queryset(self):
-        return BillRun.objects.for_user(self.request.user).filter(brand=self.brand).select_related("cycle")
+        return BillRun.objects.for_user(self.request.user).filter(brand=self.brand).select_related("cycle", "brand")
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -62,6 +62,11 @@ class RunStartView(AreaMixin, ServiceFormView):
     title = gettext_lazy("Start a test run")
     template_name = "billing/runs/start.html"
     form_class = RunStartForm
+
+    def check_rights(self) -> None:
+        super().check_rights()
+        if self.brand is None:
+            raise PermissionDenied  # a run is of the active brand
 
     def get_form_kwargs(self):
         return {**super().get_form_kwargs(), "brand": self.brand}
