@@ -1,14 +1,15 @@
 """/api/v1/billruns: a run started, followed to its summary, approved into a production run and
 compared; the period rule, the rights, and brand B seeing nothing of brand A."""
 
+import datetime as dt
 import json
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.test import Client
 
-from conftest import cph
 from telora.billing.models import BillRun, Invoice
 from telora.billing.services import execute_run
 from telora.core import clock
@@ -16,6 +17,13 @@ from telora.core.models import AuditEvent, Job
 from telora.core.services.users import create_api_key
 
 pytestmark = pytest.mark.django_db
+
+
+def cph(text):
+    """A Copenhagen moment (as tests/billing/conftest.py's, which another conftest may shadow)."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
+
+
 RUNS = "/api/v1/billruns"
 AT = "2026-04-02T06:00"
 CLERK = ["billing.view", "billing.change"]

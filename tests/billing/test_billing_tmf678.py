@@ -1,20 +1,28 @@
 """TMF678 Customer Bill Management: invoices as customerBill with exact amounts and a PDF link,
 lines as appliedCustomerBillingRate, attribute selection, and brand B seeing nothing of brand A."""
 
+import datetime as dt
 import json
 from decimal import Decimal as D
+from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 from django.test import Client
 
-from conftest import cph
 from telora.billing.models import Invoice
 from telora.billing.services import execute_run, start_run
 from telora.core import clock
 from telora.core.services.users import create_api_key
 
 pytestmark = pytest.mark.django_db
+
+
+def cph(text):
+    """A Copenhagen moment (as tests/billing/conftest.py's, which another conftest may shadow)."""
+    return dt.datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Europe/Copenhagen"))
+
+
 ROOT = "/tmf-api/customerBillManagement/v4"
 BILLS = f"{ROOT}/customerBill"
 RATES = f"{ROOT}/appliedCustomerBillingRate"
@@ -141,3 +149,8 @@ def test_brand_b_sees_nothing_of_brand_a(nord, invoice, api_for, make_brand):
     nobody = api_for("nobody", {nord: ["rating.view"]})
     assert nobody.get(BILLS).status_code == 403 and nobody.get(RATES).status_code == 403
     assert Client().get(BILLS).status_code == 401
+
+
+def test_its_own_openapi_document(db):
+    paths = Client().get(f"{ROOT}/openapi.json").json()["paths"]
+    assert {f"{BILLS}", f"{BILLS}/{{id}}", f"{BILLS}/{{id}}/pdf", RATES, f"{RATES}/{{id}}"} <= set(paths)
