@@ -107,10 +107,11 @@ def test_a_customer_bill_with_exact_amounts_and_its_pdf_link(nord, invoice, api_
     assert pdf.content.startswith(b"%PDF") and 'filename="INV-2026-000001.pdf"' in pdf["Content-Disposition"]
 
 
-def test_a_stored_pdf_is_served_as_it_is(nord, invoice, api_for, tmp_path):
-    stored = tmp_path / "INV-2026-000001.pdf"
-    stored.write_bytes(b"%PDF-1.7 stored")
-    Invoice.objects.filter(pk=invoice.pk).update(pdf=str(stored))
+def test_a_stored_pdf_is_served_as_it_is(nord, invoice, api_for, tmp_path, settings):
+    settings.MEDIA_ROOT = str(tmp_path)
+    (tmp_path / "invoices").mkdir()
+    (tmp_path / "invoices" / "INV-2026-000001.pdf").write_bytes(b"%PDF-1.7 stored")
+    Invoice.objects.filter(pk=invoice.pk).update(pdf="invoices/INV-2026-000001.pdf")
     api = api_for("reader", {nord: ["billing.view"]})
     assert api.get(f"{BILLS}/{invoice.pk}/pdf").content == b"%PDF-1.7 stored"
 

@@ -23,10 +23,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router
 
@@ -299,30 +298,23 @@ def retrieve_customer_bill(request, id: str, fields: str | None = None):
     return select_fields(render_bill(_get_invoice(request, id)), wanted)
 
 
-def stored_pdf(invoice: Invoice) -> Path | None:
-    """The invoice's stored PDF file (Invoice.pdf: absolute, or under MEDIA_ROOT), if it is there."""
-    if not invoice.pdf:
-        return None
-    path = Path(invoice.pdf)
-    if not path.is_absolute():
-        path = Path(settings.MEDIA_ROOT) / path
-    return path if path.is_file() else None
-
-
 @router.get("/customerBill/{id}/pdf", response={200: None, **ERRORS}, summary="The bill's PDF",
             openapi_extra={"responses": {200: {"description": "The invoice as PDF",
                                                "content": {"application/pdf": {}}}}})
 def customer_bill_pdf(request, id: str):
-    """The document linked from `billDocument`: the stored PDF, or one rendered from the invoice
-    document now (a test run's drafts have none stored)."""
+    """The document linked from `billDocument`: the stored PDF (services.pdfs), or one rendered
+    from the invoice document now with the brand's logo (nothing is stored by reading)."""
+    from telora.billing.services.pdfs import brand_assets, stored_pdf
+
     invoice = _get_invoice(request, id)
-    path = stored_pdf(invoice)
-    if path is not None:
-        data = path.read_bytes()
+    name = stored_pdf(invoice)
+    if name is not None:
+        with default_storage.open(name, "rb") as handle:
+            data = handle.read()
     else:
         from telora.billing.documents.pdf import render_pdf
 
-        data = render_pdf(invoice.document)
+        data = render_pdf(invoice.document, brand_assets=brand_assets(invoice.brand))
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{file_name(invoice.document)}"'
     return response
