@@ -61,9 +61,12 @@ def test_start_a_test_run_and_follow_it_to_its_summary(nord, three, make_user):
     waiting = client.get(reverse("billing:run_detail", args=[run.pk]))
     assert f'hx-get="{progress_url}"' in waiting.content.decode()  # polled while queued
 
+    assert "HX-Refresh" not in client.get(progress_url, HTTP_HX_REQUEST="true")
     execute(job.pk)  # what a worker does
-    done = client.get(progress_url).content.decode()
+    polled = client.get(progress_url, HTTP_HX_REQUEST="true")
+    done = polled.content.decode()
     assert 'data-status="done"' in done and "hx-get" not in done
+    assert polled["HX-Refresh"] == "true"  # the whole page once: its buttons change
     page = client.get(reverse("billing:run_detail", args=[run.pk]))
     summary = page.context["summary"]
     assert (summary["invoices"], summary["net"], summary["tax"], summary["total"]) == (3, "246.57", "61.65", "308.22")

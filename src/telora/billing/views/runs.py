@@ -28,6 +28,7 @@ from telora.ui.views.generic import (
     ScopedListView,
     ServiceActionView,
     ServiceFormView,
+    is_htmx,
 )
 
 
@@ -126,7 +127,16 @@ class RunDetailView(ScopedDetailView):
 
 
 class RunProgressView(RunDetailView):
+    """The polled part of a run's page; once nothing is left to follow, the whole page is reloaded
+    (its buttons and details change when a run finishes)."""
+
     template_name = "billing/runs/_progress.html"
+
+    def get(self, request, *args, **kwargs):
+        response = super().get(request, *args, **kwargs)
+        if is_htmx(request) and not response.context_data["polling"]:
+            response["HX-Refresh"] = "true"
+        return response
 
 
 class RunCompareView(ScopedDetailView):
