@@ -174,5 +174,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("TELORA_LOG_LEVEL", "INFO")},
-    "loggers": {"procrastinate": {"level": "WARNING"}, "pycrate": {"level": "WARNING"}},
+    "loggers": {name: {"level": "WARNING"} for name in (
+        "procrastinate", "pycrate", "pycrate.asn1rt", "weasyprint", "weasyprint.progress", "fontTools")},
 }
