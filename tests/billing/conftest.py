@@ -5,20 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
-
-CPH = ZoneInfo("Europe/Copenhagen")
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
-if not EXAMPLES.exists():
-    EXAMPLES = Path("/work/shared/examples")
-
-
-def cph(text: str) -> dt.datetime:
-    """A Copenhagen moment from "2026-03-11" or "2026-03-11T10:00"."""
-    return dt.datetime.fromisoformat(text).replace(tzinfo=CPH)
+from billing_helpers import EXAMPLES, cph
 
 
 @pytest.fixture

@@ -6,10 +6,10 @@ import json
 
 import pytest
 import time_machine
+from billing_helpers import cph
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from conftest import cph
 from telora.billing.models import BillRun
 
 

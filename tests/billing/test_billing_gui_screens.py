@@ -6,9 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 import time_machine
+from billing_helpers import cph
 from django.urls import reverse
 
-from conftest import cph
 from gui_helpers import form_errors, login
 from telora.billing.models import Adjustment, BillRun, Invoice
 from telora.billing.services import create_adjustment, execute_run, start_run

@@ -6,9 +6,9 @@ from decimal import Decimal as D
 
 import pytest
 import time_machine
+from billing_helpers import cph
 from django.db import connection, transaction
 
-from conftest import cph
 from telora.billing.documents.contract import check_document
 from telora.billing.models import ARLedgerEntry, BillRun, ChargeMark, Invoice, ParkedAccount
 from telora.billing.services import create_adjustment, delete_run, execute_run, start_run

@@ -5,8 +5,8 @@ one account, usage, an adjustment) in two test runs compared, approved, billed, 
 from decimal import Decimal as D
 
 import time_machine
+from billing_helpers import cph
 
-from conftest import cph
 from telora.billing.models import Adjustment, ARLedgerEntry, ChargeMark, Invoice
 from telora.billing.services import approve, compare_runs, create_adjustment, execute_run, start_run
 from telora.customers.services import terminate_subscription
