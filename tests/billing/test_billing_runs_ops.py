@@ -195,3 +195,49 @@ def test_brand_b_sees_nothing_of_brand_a(nord, three, make_brand, make_user):
     for model in (BillRun, Invoice, ARLedgerEntry):
         assert model.objects.for_user(stranger).count() == 0
         assert model.objects.for_user(insider).count() == model.objects.count() > 0
+
+
+def test_a_run_whose_error_escapes_is_failed_and_resumes(nord, three, monkeypatch):
+    """An error outside one account (here: reporting progress after the first account) marks the run
+    failed with it; executed again, the run bills the rest once, numbers without gaps."""
+    run = start(nord)
+    monkeypatch.setattr(run_services, "BATCH", 1)
+
+    def breaks_after_the_first(done, total):
+        if done == 1:
+            raise RuntimeError("the database went away")
+
+    with time_machine.travel(cph(AT), tick=False), pytest.raises(RuntimeError, match="went away"):
+        execute_run(run, at=cph(AT), progress=breaks_after_the_first)
+    run.refresh_from_db()
+    assert run.status == "failed" and run.summary == {"error": "RuntimeError: the database went away"}
+    assert run.finished_at is not None and Invoice.objects.filter(run=run).count() == 1
+    with time_machine.travel(cph(AT), tick=False):
+        run = execute_run(run, at=cph(AT))
+    assert run.status == "done" and run.summary["invoices"] == 3 and not run.summary["parked"]
+    assert sorted(Invoice.objects.filter(run=run).values_list("number", flat=True)) == [
+        "INV-2026-000001", "INV-2026-000002", "INV-2026-000003"]
+    assert ChargeMark.objects.filter(run=run, kind="recurring").count() == 6  # March prorated, April
+    assert ARLedgerEntry.objects.filter(invoice__run=run).count() == 3
+    assert run.summary["total"] == "308.22"
+
+
+def test_deleting_a_test_run_deletes_its_pdfs(nord, three, system, settings, tmp_path,
+                                              django_capture_on_commit_callbacks):
+    from django.core.files.storage import default_storage
+
+    from telora.billing.services.pdfs import store_pdf
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    with time_machine.travel(cph(AT), tick=False):
+        doomed = execute_run(start(nord, "test"), at=cph(AT))
+        kept = execute_run(start(nord, "test"), at=cph(AT))
+    names = [store_pdf(i, actor=system, at=cph(AT)) for i in Invoice.objects.filter(run=doomed).order_by("id")[:2]]
+    other = store_pdf(Invoice.objects.filter(run=kept).first(), actor=system, at=cph(AT))
+    folder = tmp_path / "invoices" / "NORD" / f"run-{doomed.pk}"
+    assert len(names) == 2 and all(default_storage.exists(n) for n in names) and folder.is_dir()
+    assert all(n.startswith(f"invoices/NORD/run-{doomed.pk}/") for n in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        delete_run(doomed, actor=system, at=cph(AT))
+    assert not any(default_storage.exists(n) for n in names) and not folder.exists()
+    assert default_storage.exists(other) and (tmp_path / "invoices" / "NORD").is_dir()

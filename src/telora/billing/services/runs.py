@@ -116,10 +116,40 @@ def delete_run(run: BillRun, *, actor: Actor, at: dt.datetime) -> None:
     require(actor, run.brand, "billing.change")
     if run.kind != "test":
         raise ServiceError("run: production runs are never deleted", field="run")
+    folder = f"invoices/{run.brand.code}/run-{run.pk}"  # services.pdfs.pdf_path
     with transaction.atomic():
+        pdfs = list(Invoice.objects.filter(run=run).exclude(pdf="").values_list("pdf", flat=True))
         record_event(actor=actor, at=at, action="billrun_delete", obj=run, brand=run.brand,
                      old={"kind": run.kind, "period_start": run.period_start})
         run.delete()
+        transaction.on_commit(lambda: _delete_files(pdfs, folder))
+
+
+def _delete_files(names: list[str], folder: str) -> None:
+    """A deleted run's stored PDFs, and their folder (once the deletion is committed)."""
+    from django.core.files.storage import default_storage
+
+    for name in names:
+        default_storage.delete(name)
+    _delete_folder(folder)
+
+
+def _delete_folder(name: str) -> None:
+    """Delete a folder of the storage with its files (a run's PDFs: see services.pdfs.pdf_path)."""
+    from django.core.files.storage import default_storage
+
+    try:
+        folders, files = default_storage.listdir(name)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for file in files:
+        default_storage.delete(f"{name}/{file}")
+    for folder in folders:
+        _delete_folder(f"{name}/{folder}")
+    try:
+        default_storage.delete(name)  # FileSystemStorage removes an empty folder too
+    except OSError:
+        logger.warning("folder %s of a deleted run could not be removed", name)
 
 
 # ---- executing --------------------------------------------------------------------------------
@@ -137,12 +167,27 @@ class Prepared:
 def execute_run(run: BillRun, *, at: dt.datetime | None = None,
                 progress: Callable[[int, int], None] | None = None) -> BillRun:
     """Bill every account of the run not billed in it yet, a batch of accounts in one transaction;
-    a batch that fails is done again one account per transaction, and the failing account is parked."""
+    a batch that fails is done again one account per transaction, and the failing account is parked.
+    An error that escapes (the database gone, a bug outside one account) marks the run failed with
+    it and is raised again; the run executed again resumes where it stopped (the marks and the
+    invoices already in the run leave nothing to bill twice)."""
+    try:
+        return _execute(run, at=at, progress=progress)
+    except Exception as exc:
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        logger.exception("billrun %s failed", run.pk)
+        BillRun.objects.filter(pk=run.pk).update(status="failed", finished_at=clock.now(),
+                                                 summary={"error": error})
+        raise
+
+
+def _execute(run: BillRun, *, at: dt.datetime | None,
+             progress: Callable[[int, int], None] | None) -> BillRun:
     run = BillRun.objects.select_related("brand", "cycle").get(pk=run.pk)
     at = at or clock.now()
     actor = Actor.system(f"billrun-{run.pk}")
     ParkedAccount.objects.filter(run=run).delete()
-    BillRun.objects.filter(pk=run.pk).update(status="running", started_at=run.started_at or at)
+    BillRun.objects.filter(pk=run.pk).update(status="running", started_at=run.started_at or at, finished_at=None)
     loader = Loader(run.brand, run.cycle, (run.period_start, run.period_end))
     settings = settings_of(run.brand)
     done_ids = set(Invoice.objects.filter(run=run).values_list("account_id", flat=True))
