@@ -197,6 +197,23 @@ def _execute(run: BillRun, *, at: dt.datetime | None,
     BillRun.objects.filter(pk=run.pk).update(accounts_total=len(accounts), accounts_done=done)
     if progress:
         progress(done, len(accounts))
+    if todo:
+        loader.aggregate_usage(todo)
+    try:
+        done = _batches(run, todo, done, len(accounts), loader, settings, actor=actor, at=at, progress=progress)
+    finally:
+        loader.close()
+    run.refresh_from_db()
+    run.summary = summarize(run)
+    run.status = "done"
+    run.finished_at = clock.now()
+    run.save(update_fields=["summary", "status", "finished_at"])
+    return run
+
+
+def _batches(run: BillRun, todo: list[int], done: int, total: int, loader: Loader, settings: BillingSettings, *,
+             actor: Actor, at: dt.datetime, progress: Callable[[int, int], None] | None) -> int:
+    """Bill the accounts `todo` a batch at a time; returns how many are done."""
     for first in range(0, len(todo), BATCH):
         batch = todo[first:first + BATCH]
         rows = list(BillingAccount.objects.filter(pk__in=batch).select_related(
@@ -220,13 +237,8 @@ def _execute(run: BillRun, *, at: dt.datetime | None,
         done += len(batch)
         BillRun.objects.filter(pk=run.pk).update(accounts_done=done)
         if progress:
-            progress(done, len(accounts))
-    run.refresh_from_db()
-    run.summary = summarize(run)
-    run.status = "done"
-    run.finished_at = clock.now()
-    run.save(update_fields=["summary", "status", "finished_at"])
-    return run
+            progress(done, total)
+    return done
 
 
 def _fast(run: BillRun) -> None:
