@@ -300,7 +300,7 @@ def bill_accounts(run: BillRun, accounts: list[BillingAccount], loader: Loader, 
         for bill in billed:
             if bill.snap.adjustments:
                 Adjustment.objects.filter(pk__in=[a.id for a in bill.snap.adjustments]).update(invoice=bill.invoice)
-        AuditEvent.objects.bulk_create([AuditEvent(
+        _copy(AuditEvent, [AuditEvent(
             at=at, actor_label=actor.label[:200], brand=run.brand, object_type="billing.invoice",
             object_id=str(b.invoice.pk), object_repr=b.invoice.number, action="invoice_issue",
             changes={"number": [None, b.invoice.number], "total": [None, str(b.draft.total)],

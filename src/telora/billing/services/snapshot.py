@@ -12,7 +12,7 @@ from collections import defaultdict
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from telora.billing import engine
@@ -61,6 +61,7 @@ class Loader:
         self._prices: dict = {}
         self._discounts: dict = {}
         self._one_time_codes: dict = {}
+        self._products: dict = {}
 
     def day(self, at: dt.datetime | None) -> dt.date | None:
         return None if at is None else at.astimezone(self.zone).date()
@@ -97,7 +98,8 @@ class Loader:
         """The period's rated usage of the accounts' subscriptions, summed per subscription, service
         and zone in one query into a temporary table of this connection (read per batch by
         subscription): one pass over the period's records instead of one scattered read per batch."""
-        with connection.cursor() as cursor:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem TO '64MB'")  # the groups hashed in memory, not spilled to disk
             cursor.execute("DROP TABLE IF EXISTS pg_temp.billing_run_usage")
             cursor.execute(
                 "CREATE TEMPORARY TABLE billing_run_usage AS SELECT u.subscription_id, u.service, u.zone, "
@@ -131,8 +133,12 @@ class Loader:
         horizon = self.until - dt.timedelta(days=400)
         instances = list(ProductInstance.objects.filter(subscription_id__in=list(by_sub), start_at__lt=self.until)
                          .filter(Q(end_at__isnull=True) | Q(end_at__gte=horizon))
-                         .select_related("product__tax").order_by("start_at", "id"))
+                         .order_by("start_at", "id"))
+        missing = {inst.product_id for inst in instances} - self._products.keys()
+        if missing:
+            self._products.update((p.pk, p) for p in cm.Product.objects.filter(pk__in=missing).select_related("tax"))
         for inst in instances:
+            inst.product = self._products[inst.product_id]  # one object per product for the whole run
             by_sub[inst.subscription_id]["instances"][inst.subscription_id].append(inst)
         billed, credited = defaultdict(list), defaultdict(set)
         one_time_done, usage_done = set(), set()
