@@ -16,9 +16,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+from decimal import Decimal
 from pathlib import Path
 
 from run import Timer
+from run import copy_rows as _copy
+from run import next_id as _next_id
 
 # The size by default.
 ACCOUNTS = int(os.environ.get("BENCH_BILLING_ACCOUNTS", 100_000))
@@ -32,20 +35,6 @@ if not CATALOG.exists():
     CATALOG = Path("/work/shared/examples/catalog.yaml")
 USAGE_KINDS = (("voice", "DK", 60), ("voice", "DK", 180), ("voice", "EU", 120), ("sms", "DK", 1),
                ("data", "DK", 25_000_000), ("data", "EU", 5_000_000))
-
-
-def _copy(cur, table: str, columns: list[str], rows) -> int:
-    count = 0
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
-
-
-def _next_id(cur, table: str) -> int:
-    cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
-    return cur.fetchone()[0]
 
 
 def _customers(brand_id: int, cycle_id: int, plan_id: int, start: dt.datetime) -> tuple[int, int]:
@@ -175,10 +164,10 @@ def run(report) -> None:
     report.figure("  charge marks / ledger entries", ChargeMark.objects.filter(run=run).count(), "marks",
                   f"{ARLedgerEntry.objects.filter(invoice__run=run).count():,} ledger entries")
     recon = summary["reconciliation"]
-    report.figure("  reconciliation: usage billed", float(recon["usage_billed"]), "DKK",
+    report.figure("  reconciliation: usage billed", Decimal(recon["usage_billed"]), "DKK",
                   f"billed {recon['usage_billed']}, rated {recon['usage_rated_rounded']} as billed "
                   f"({recon['usage_rated']} exact): {'holds' if recon['holds'] else 'DOES NOT HOLD'}")
-    report.figure("  invoiced total", float(summary["total"]), "DKK", f"net {summary['net']}, tax {summary['tax']}")
+    report.figure("  invoiced total", Decimal(summary["total"]), "DKK", f"net {summary['net']}, tax {summary['tax']}")
     assert recon["holds"], recon
     with Timer() as again:
         rerun = execute_run(start_run(brand, cycle, PERIOD, (), "production", actor=system, at=clock.now()))

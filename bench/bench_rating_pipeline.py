@@ -10,6 +10,8 @@ import tempfile
 from pathlib import Path
 
 from run import Timer
+from run import copy_rows as _copy
+from run import next_id as _next_id
 
 # The size; smaller runs while working: BENCH_RATING_RECORDS=200000 make bench BENCH=rating_pipeline
 SUBSCRIPTIONS = int(os.environ.get("BENCH_RATING_SUBSCRIPTIONS", 100_000))
@@ -23,20 +25,6 @@ SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 CATALOG = Path(__file__).resolve().parents[2] / "shared" / "examples" / "catalog.yaml"
 if not CATALOG.exists():
     CATALOG = Path("/work/shared/examples/catalog.yaml")
-
-
-def _copy(cur, table: str, columns: list[str], rows) -> int:
-    count = 0
-    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
-            count += 1
-    return count
-
-
-def _next_id(cur, table: str) -> int:
-    cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
-    return cur.fetchone()[0]
 
 
 def _subscriptions(brand_id: int, plan_id: int, n: int = SUBSCRIPTIONS, first_number: int = FIRST_NUMBER,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -45,6 +46,22 @@ class Timer:
         self.seconds = time.perf_counter() - self.start
 
 
+def copy_rows(cur, table: str, columns: list[str], rows) -> int:
+    """COPY `rows` (tuples) into `table` with a psycopg cursor; the number of rows."""
+    count = 0
+    with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+            count += 1
+    return count
+
+
+def next_id(cur, table: str) -> int:
+    """The id after the table's highest (generated rows take ids from there)."""
+    cur.execute(f"SELECT COALESCE(MAX(id), 0) + 1 FROM {table}")
+    return cur.fetchone()[0]
+
+
 def _bench_database_url() -> str:
     import psycopg
 
@@ -63,7 +80,8 @@ def _bench_database_url() -> str:
     return urlunsplit(parts._replace(path="/telora_bench"))
 
 
-def main(argv: list[str]) -> int:
+def run_module(path: Path) -> int:
+    """One benchmark module on a fresh `telora_bench` database, in this process."""
     sys.path.insert(0, str(HERE))
     os.environ["DATABASE_URL"] = _bench_database_url()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "telora.settings")
@@ -74,18 +92,28 @@ def main(argv: list[str]) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0, interactive=False)
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    print(f"\n{path.stem[6:]}: {module.__doc__.strip().splitlines()[0] if module.__doc__ else ''}", flush=True)
+    module.run(Report())
+    return 0
+
+
+def main(argv: list[str]) -> int:
+    """Each module in a process of its own on a fresh database: benchmarks make the same brands
+    and data, and none inherits another's rows, caches or memory."""
+    if argv[:1] == ["--module"]:
+        return run_module(Path(argv[1]))
     modules = sorted(HERE.glob("bench_*.py"))
     if argv:
         modules = [m for m in modules if any(name in m.stem for name in argv)]
-    report = Report()
-    print(f"Telora benchmarks on {os.cpu_count()} cores, database telora_bench")
-    for path in modules:
-        spec = importlib.util.spec_from_file_location(path.stem, path)
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        print(f"\n{path.stem[6:]}: {module.__doc__.strip().splitlines()[0] if module.__doc__ else ''}", flush=True)
-        module.run(report)
-    return 0
+    print(f"Telora benchmarks on {os.cpu_count()} cores, database telora_bench", flush=True)
+    failed = [m.stem for m in modules
+              if subprocess.run([sys.executable, str(Path(__file__).resolve()), "--module", str(m)]).returncode]
+    if failed:
+        print(f"\nfailed: {', '.join(failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
