@@ -1,7 +1,7 @@
 """Rating a batch: its packed records -> the engine -> one transaction that writes everything.
 
-The transaction inserts the records' keys (UsageKey, ON CONFLICT DO NOTHING), COPYs the rated
-rows into their monthly partitions, stores failed records, upserts bundle counters, appends the
+The transaction claims the records' keys (UsageKey, ON CONFLICT DO NOTHING), rates them (in
+parts where a plan or the catalogue changes), COPYs the rated rows into their monthly partitions, stores failed records, upserts bundle counters, appends the
 prepaid ledger and balance events, empties the batch's payload and marks it done. A batch
 that is done is never rated again, and a crash before the commit leaves it pending with its
 records: re-running it cannot charge twice.

@@ -1,5 +1,5 @@
-"""Intake: record a usage file once, parse it, stage its records in one batch per subscription
-partition (COPY), and enqueue the batches as jobs.
+"""Intake: record a usage file once, parse it, stage its records packed in batches per
+subscription partition (services.staging), and enqueue the batches as jobs.
 
 A partition is `crc32(a_number) % PARTITIONS`: every record of a number lands in the same
 partition, and the job of a partition holds the Procrastinate lock `rating:<brand>:<partition>`,
