@@ -202,3 +202,28 @@ class ParkedAccount(models.Model):
 
     def __str__(self):
         return f"{self.account_id}: {self.error[:60]}"
+
+
+class InvoiceTemplate(BrandOwned):
+    """One version of a brand's own invoice template (Jinja2 source, rendered in the sandbox).
+    Saving makes a new version and old versions are never edited, so any earlier layout can be
+    re-activated; at most one version per brand is active (the database guarantees it)."""
+
+    rights_area = "billing"
+
+    version = models.PositiveIntegerField(_("version"))
+    source = models.TextField(_("template source"))
+    active = models.BooleanField(_("active"), default=False)
+    note = models.CharField(_("note"), max_length=300, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["brand", "version"], name="billing_template_version_once"),
+            models.UniqueConstraint(fields=["brand"], condition=Q(active=True), name="billing_template_one_active"),
+        ]
+
+    def __str__(self):
+        return f"v{self.version}{' (active)' if self.active else ''}"
