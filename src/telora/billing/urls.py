@@ -3,6 +3,7 @@
 from django.urls import path
 
 from telora.billing.views import adjustments, invoices, runs
+from telora.billing.views import templates as invoice_templates
 
 app_name = "billing"
 urlpatterns = [
@@ -19,4 +20,13 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf/", invoices.InvoicePdfView.as_view(), name="invoice_pdf"),
     path("adjustments/", adjustments.AdjustmentListView.as_view(), name="adjustment_list"),
     path("adjustments/new/", adjustments.AdjustmentCreateView.as_view(), name="adjustment_create"),
+    path("templates/", invoice_templates.TemplateListView.as_view(), name="template_list"),
+    path("templates/edit/", invoice_templates.TemplateEditView.as_view(), name="template_edit"),
+    path("templates/default.pdf", invoice_templates.DefaultPreviewView.as_view(),
+         name="template_default_preview"),
+    path("templates/use-default/", invoice_templates.UseDefaultView.as_view(), name="template_use_default"),
+    path("templates/<int:pk>/", invoice_templates.TemplateDetailView.as_view(), name="template_detail"),
+    path("templates/<int:pk>/pdf/", invoice_templates.TemplatePreviewView.as_view(), name="template_preview"),
+    path("templates/<int:pk>/activate/", invoice_templates.TemplateActivateView.as_view(),
+         name="template_activate"),
 ]

@@ -21,6 +21,7 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, pass_contex
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from telora.billing.documents.contract import check_document, decimal
+from telora.billing.documents.labels import EN, document_language, labels_for
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 DEFAULT_TEMPLATE = "billing/invoice/invoice.html.j2"
@@ -31,45 +32,7 @@ MEGABYTE = 1024 * 1024
 SECONDS = {"s", "sec", "second", "seconds"}
 BYTES = {"b", "byte", "bytes"}
 
-LABELS = {
-    "invoice": "Invoice",
-    "credit_note": "Credit note",
-    "draft": "DRAFT",
-    "draft_title": "Draft",
-    "number": "Number",
-    "issue_date": "Date",
-    "due_date": "Due date",
-    "period": "Period",
-    "customer": "Customer",
-    "account": "Account",
-    "account_lines": "Account",
-    "plan": "Plan",
-    "service_address": "Service address",
-    "description": "Description",
-    "quantity": "Qty",
-    "unit_price": "Unit price",
-    "amount": "Amount",
-    "tax_code": "Tax",
-    "usage": "Usage summary",
-    "service": "Service",
-    "zone": "Zone",
-    "count": "Count",
-    "subtotal": "Subtotal",
-    "taxes": "Tax",
-    "code": "Code",
-    "rate": "Rate",
-    "net": "Net",
-    "tax": "Tax",
-    "total": "Total",
-    "total_due": "Total due",
-    "total_credit": "Total credited",
-    "payment": "Payment",
-    "pay_by": "Please pay {amount} by {date} ({days} days) to IBAN {iban}, quoting {reference}.",
-    "pay_by_no_iban": "Please pay {amount} by {date} ({days} days), quoting {reference}.",
-    "credit_wording": "This credit note of {amount} is set against your account; nothing is to be paid.",
-    "draft_wording": "This is a draft for checking: it has no number and is not to be paid.",
-    "page": "Page",
-}
+LABELS = EN  # the English labels; `labels_for(language)` gives the others (documents/labels.py)
 
 
 class InvoiceTemplateError(ValueError):
@@ -179,7 +142,8 @@ def _compiled(source: str | None):
 def context(document: dict, brand_assets: dict | None = None) -> dict:
     """The variables a template sees (documented in docs/billing.md, Outputs)."""
     brand = dict(document["brand"])
-    brand["language"] = str(_locale(brand.get("language")))
+    brand["language"] = str(_locale(document_language(document)))  # the invoice's: customer's, else brand's
+    labels = labels_for(brand["language"])
     colours = dict(DEFAULT_COLOURS)
     for key, value in (brand.get("colours") or {}).items():
         if key in colours and isinstance(value, str) and COLOUR.fullmatch(value):
@@ -192,9 +156,7 @@ def context(document: dict, brand_assets: dict | None = None) -> dict:
     brand["logo"] = logo
     invoice = document["invoice"]
     credit = invoice["kind"] == "credit_note"
-    title = LABELS["credit_note" if credit else "invoice"]
-    if invoice["draft"]:
-        title = f"{LABELS['draft_title']} {title.lower()}"
+    title = labels[("draft_" if invoice["draft"] else "") + ("credit_note" if credit else "invoice")]
     return {
         "brand": brand,
         "invoice": invoice,
@@ -206,7 +168,7 @@ def context(document: dict, brand_assets: dict | None = None) -> dict:
         "is_credit_note": credit,
         "is_draft": invoice["draft"],
         "title": title,
-        "labels": LABELS,
+        "labels": labels,
         "locale": brand["language"],
     }
 

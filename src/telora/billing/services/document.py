@@ -49,7 +49,7 @@ def build(*, brand, settings, account, draft: engine.Draft, subs: dict, places: 
             "total": money(section.total, places),
         })
     return {
-        "brand": {"code": brand.code, "name": brand.name,
+        "brand": {"code": brand.code, "name": brand.name, "language": brand.language,
                   "colours": {"primary": brand.primary_colour, "secondary": brand.secondary_colour},
                   "payment": {"terms_days": settings.payment_terms_days, "iban": settings.iban}},
         "invoice": {"number": number, "kind": "credit_note" if draft.credit_note else "invoice",
@@ -57,7 +57,7 @@ def build(*, brand, settings, account, draft: engine.Draft, subs: dict, places: 
                     "period": {"start": draft.period[0].isoformat(), "end": draft.period[1].isoformat()},
                     "currency": draft.currency, "net": money(draft.net, places), "tax": money(draft.tax, places),
                     "total": money(draft.total, places)},
-        "customer": {"number": customer.number, "name": customer.name},
+        "customer": {"number": customer.number, "name": customer.name, "language": customer.language},
         "account": {"number": account.number, "name": account.name},
         "address": address_block(account.billing_address, account.name) or {"name": account.name, "lines": [],
                                                                              "country": ""},

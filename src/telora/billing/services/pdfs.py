@@ -18,6 +18,7 @@ from telora.billing.documents.contract import file_name
 from telora.billing.documents.pdf import render_many, render_pdf
 from telora.billing.models import BillRun, Invoice
 from telora.billing.services.runs import require
+from telora.billing.services.templates import active_template
 from telora.core.services.actors import Actor
 from telora.core.services.audit import record_event
 from telora.core.services.jobs import job_kind
@@ -36,6 +37,12 @@ def brand_assets(brand) -> dict:
     return {"logo": f"data:{mime};base64,{base64.b64encode(data).decode()}"}
 
 
+def render_invoice_pdf(invoice: Invoice) -> bytes:
+    """The invoice's PDF made now from its document, with the brand's active template and logo."""
+    brand = invoice.brand
+    return render_pdf(invoice.document, template=active_template(brand), brand_assets=brand_assets(brand))
+
+
 def pdf_path(invoice: Invoice) -> str:
     """Where an invoice's PDF is kept in the storage: per brand and run."""
     return f"invoices/{invoice.brand.code}/run-{invoice.run_id}/{file_name(invoice.document)}"
@@ -51,7 +58,7 @@ def stored_pdf(invoice: Invoice) -> str | None:
 def store_pdf(invoice: Invoice, *, actor: Actor, at: dt.datetime) -> str:
     """Render the invoice's document and keep it; returns the storage name (set on Invoice.pdf)."""
     require(actor, invoice.brand, "billing.view")
-    pdf = render_pdf(invoice.document, brand_assets=brand_assets(invoice.brand))
+    pdf = render_invoice_pdf(invoice)
     name = pdf_path(invoice)
     if default_storage.exists(name):
         default_storage.delete(name)
@@ -74,7 +81,7 @@ def render_run_pdfs(ctx, *, run_id: int, workers: int = 2) -> dict:
         return {"rendered": 0, "failed": 0}
     with tempfile.TemporaryDirectory() as tmp:
         result = render_many([i.document for i in invoices], tmp, workers=workers,
-                             brand_assets=brand_assets(run.brand),
+                             template=active_template(run.brand), brand_assets=brand_assets(run.brand),
                              progress=lambda done, total: ctx.advance(1))
         written = {p.name: p for p in result.written}
         stored = 0

@@ -303,8 +303,8 @@ def retrieve_customer_bill(request, id: str, fields: str | None = None):
                                                "content": {"application/pdf": {}}}}})
 def customer_bill_pdf(request, id: str):
     """The document linked from `billDocument`: the stored PDF (services.pdfs), or one rendered
-    from the invoice document now with the brand's logo (nothing is stored by reading)."""
-    from telora.billing.services.pdfs import brand_assets, stored_pdf
+    from the invoice document now with the brand's template and logo (nothing is stored by reading)."""
+    from telora.billing.services.pdfs import render_invoice_pdf, stored_pdf
 
     invoice = _get_invoice(request, id)
     name = stored_pdf(invoice)
@@ -312,9 +312,7 @@ def customer_bill_pdf(request, id: str):
         with default_storage.open(name, "rb") as handle:
             data = handle.read()
     else:
-        from telora.billing.documents.pdf import render_pdf
-
-        data = render_pdf(invoice.document, brand_assets=brand_assets(invoice.brand))
+        data = render_invoice_pdf(invoice)  # the brand's active template, if it has one
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{file_name(invoice.document)}"'
     return response
