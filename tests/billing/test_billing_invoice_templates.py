@@ -16,7 +16,6 @@ from gui_helpers import form_errors, login
 from telora.billing.models import Invoice, InvoiceTemplate
 from telora.billing.services import execute_run, start_run
 from telora.billing.services import templates as tpl
-from telora.billing.services.pdfs import store_pdf
 from telora.core import clock
 from telora.core.models import AuditEvent
 from telora.core.services.actors import PermissionDeniedError, ServiceError
@@ -77,6 +76,18 @@ def test_a_saved_template_makes_the_brands_pdfs(nord, invoice, system, make_user
     assert "MobilePay box 4455" in text and "Betal venligst" not in text
     invoice.refresh_from_db()
     assert invoice.pdf and (tmp_path / invoice.pdf).exists()
+
+
+def test_the_runs_pdf_job_prints_with_the_active_template(nord, invoice, system, settings, tmp_path):
+    from telora.core.services.jobs import execute, start_job
+
+    settings.MEDIA_ROOT = tmp_path
+    tpl.save_template(nord, MOBILEPAY, actor=system, at=clock.now())
+    job = start_job("billing.pdfs", actor=system, at=clock.now(), brand=nord,
+                    params={"run_id": invoice.run_id, "workers": 1}, title="PDFs")
+    assert execute(job.pk).result == {"rendered": 1, "failed": 0}
+    invoice.refresh_from_db()
+    assert "MobilePay box 4455" in pdf_text((tmp_path / invoice.pdf).read_bytes())
 
 
 @pytest.mark.parametrize("source, line, words", [
@@ -175,6 +186,8 @@ def test_edit_check_preview_save_and_activate_on_screen(nord, make_user):
     assert "MobilePay box 4455" in pdf_text(shown.content)
     assert client.post(reverse("billing:template_use_default")).status_code == 302
     assert tpl.active_template(nord) is None
+    default = client.get(reverse("billing:template_default_preview"))
+    assert default["Content-Type"] == "application/pdf" and "Betal venligst" in pdf_text(default.content)
 
 
 def test_brand_b_never_sees_or_activates_brand_as_templates(nord, make_brand, make_user, system):
