@@ -4,6 +4,7 @@ from django.urls import path
 
 from telora.billing.views import adjustments, invoices, runs
 from telora.billing.views import templates as invoice_templates
+from telora.billing.views.resume import RunResumeView
 
 app_name = "billing"
 urlpatterns = [
@@ -15,6 +16,7 @@ urlpatterns = [
     path("runs/<int:pk>/approve/", runs.RunApproveView.as_view(), name="run_approve"),
     path("runs/<int:pk>/pdfs/", runs.RunPdfsView.as_view(), name="run_pdfs"),
     path("runs/<int:pk>/delete/", runs.RunDeleteView.as_view(), name="run_delete"),
+    path("runs/<int:pk>/resume/", RunResumeView.as_view(), name="run_resume"),
     path("invoices/", invoices.InvoiceListView.as_view(), name="invoice_list"),
     path("invoices/<int:pk>/", invoices.InvoiceDetailView.as_view(), name="invoice_detail"),
     path("invoices/<int:pk>/pdf/", invoices.InvoicePdfView.as_view(), name="invoice_pdf"),

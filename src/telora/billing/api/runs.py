@@ -1,9 +1,10 @@
 """/api/v1/billruns: start a test or production run (executed by a background job), list runs,
-follow one (progress, then its summary), approve a finished test run into a production run, and
-compare two runs.
+follow one (progress, then its summary), approve a finished test run into a production run,
+resume a failed or stopped run, and compare two runs.
 
 Reading needs billing.view in the run's brand (a run of another brand is a 404); starting a test
-run billing.change, a production run or an approval billing.approve.
+run billing.change, a production run or an approval billing.approve; resuming a run the right that
+starts its kind.
 """
 
 from __future__ import annotations
@@ -95,6 +96,22 @@ def approve_run(request, response: HttpResponse, run_id: int):
     with transaction.atomic():
         run = approve(test_run, actor=actor, at=at)
         return _queue(request, response, run, actor, at)
+
+
+@router.post("/{int:run_id}/resume", response=ACCEPTED, summary="Resume a failed or stopped run")
+def resume(request, response: HttpResponse, run_id: int):
+    """A new job executes the run again, billing only the accounts it had not billed: for a failed
+    run, or a queued or running one whose job is gone (its worker killed). 202 with the run; 400
+    naming `status` for a done run or one still being executed."""
+    from telora.billing.services.resume import resume_run
+
+    run = get_object_or_404(_runs(request), pk=run_id)
+    perm = "billing.approve" if run.kind == "production" else "billing.change"
+    if not rights.has_perm(principal(request), run.brand, perm):
+        raise PermissionDeniedError(f"You lack {perm} in {run.brand.code}.")
+    run = resume_run(run, actor=Actor.from_request(request), at=clock.now())
+    response["Location"] = f"{RUNS_BASE}/{run.pk}"
+    return Status(202, BillRun.objects.select_related("brand", "cycle").get(pk=run.pk))
 
 
 @router.get("/{int:run_id}/compare/{int:other_id}", response={200: CompareOut, **ERRORS},
