@@ -13,7 +13,10 @@ For the run of period P (and the next period N):
 - one-time charges and adjustments handed in are billed; usage of postpaid subscriptions is
   billed in arrears, one line per service and zone;
 - each line is rounded half-up to the minor unit once; tax per tax code on the sum of its lines;
-- prepaid subscriptions get no usage lines; their recurring fees come back as prepaid debits.
+- prepaid subscriptions get no usage lines; their recurring fees come back as prepaid debits;
+- late usage (rated after an earlier period was billed) is billed by difference, one line per
+  period, service and zone: `round(rated now) - round(billed before)`, so that all the lines of a
+  period, service and zone always add up to its rated usage rounded once.
 """
 
 from __future__ import annotations
@@ -94,6 +97,23 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class LateUsage:
+    """Usage of an earlier billed period not billed yet: `rated` is the period's rated amount of the
+    service and zone now, `billed` what its marks billed (both exact); count and quantity: the
+    difference."""
+
+    period_start: dt.date
+    period_end: dt.date
+    service: str
+    zone: str
+    count: int
+    quantity: int
+    unit: str
+    rated: Decimal
+    billed: Decimal
+
+
+@dataclass(frozen=True)
 class SubscriptionSnapshot:
     id: int
     identifier: str
@@ -104,6 +124,7 @@ class SubscriptionSnapshot:
     one_time: tuple[OneTime, ...] = ()
     usage: tuple[Usage, ...] = ()
     bill_usage: bool = True  # False: the period's usage is billed already
+    late: tuple[LateUsage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -340,6 +361,20 @@ class _Builder:
             section.usage.append({"service": u.service, "zone": u.zone, "count": u.count, "quantity": u.quantity,
                                   "unit": u.unit, "amount": round_minor(u.amount, self.places)})
 
+    def late_usage(self, sub: SubscriptionSnapshot) -> None:
+        """Late usage is billed whatever the subscription is now: its period's usage was postpaid."""
+        if not sub.late:
+            return
+        section = self.section(sub)
+        for u in sorted(sub.late, key=lambda u: (u.period_start, u.service, u.zone)):
+            amount = round_minor(u.rated, self.places) - round_minor(u.billed, self.places)
+            self.add(section, Line("usage", late_description(u), amount, sub.tax_code or self.snap.default_tax,
+                                   u.period_start, u.period_end, Decimal(u.quantity), None, service=u.service,
+                                   zone=u.zone))
+            section.usage.append({"service": u.service, "zone": u.zone, "count": u.count, "quantity": u.quantity,
+                                  "unit": u.unit, "amount": amount, "period_start": u.period_start.isoformat(),
+                                  "period_end": u.period_end.isoformat()})
+
     def adjustments(self) -> None:
         subs = {s.id: s for s in self.snap.subscriptions}
         for adj in self.snap.adjustments:
@@ -347,6 +382,10 @@ class _Builder:
             self.add(self.section(sub), Line("adjustment", adj.description, adj.amount, adj.tax_code or
                                              self.snap.default_tax, None, None, Decimal(1), adj.amount,
                                              ref=f"adjustment:{adj.id}"))
+
+
+def late_description(u: LateUsage) -> str:
+    return f"{u.service} {u.zone}".strip() + f", late usage of {u.period_start:%Y-%m-%d}–{u.period_end:%Y-%m-%d}"
 
 
 def generate(snap: AccountSnapshot) -> Draft:
@@ -358,6 +397,7 @@ def generate(snap: AccountSnapshot) -> Draft:
         builder.recurring(sub)
         builder.one_time(sub)
         builder.usage(sub)
+        builder.late_usage(sub)
     builder.adjustments()
     order = [s.id for s in snap.subscriptions]
     sections = sorted(builder.sections.values(),

@@ -30,6 +30,12 @@ class BillingSettings(BrandOwned):
     payment_terms_days = models.PositiveSmallIntegerField(_("payment terms (days)"), default=14)
     iban = models.CharField(_("IBAN"), max_length=34, blank=True)
     large_adjustment = models.DecimalField(_("large adjustment from"), max_digits=18, decimal_places=2, default=500)
+    # Late usage: how many billed periods before a run's period are checked for usage rated after
+    # they were billed (billed as late usage), and how many periods before those are checked only
+    # to report what is left unbilled. Each period checked is read once a run, so they cost time.
+    late_usage_periods = models.PositiveSmallIntegerField(_("late usage: periods billed back"), default=3)
+    late_usage_report_periods = models.PositiveSmallIntegerField(_("late usage: periods reported beyond"),
+                                                                 default=3)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand"], name="billing_settings_once")]
@@ -131,6 +137,14 @@ class ChargeMark(models.Model):
                                      related_name="+")
     price = models.DecimalField(**AMOUNT, null=True, blank=True)  # recurring: the price a period billed
     covered_to = models.DateField(null=True, blank=True)  # recurring: billed only up to here
+    # usage: what this mark billed of the period's rated usage (exact sums; None on marks written
+    # before late usage was billed, whose periods are not checked); `detail` per service and zone:
+    # [[service, zone, count, quantity, amount], ...]. A period's later "late usage" marks have the
+    # key "<subscription>:late:<n>" (n = 1, 2, ...): the unique constraint refuses a late bill twice.
+    count = models.BigIntegerField(null=True, blank=True)
+    quantity = models.BigIntegerField(null=True, blank=True)
+    amount = models.DecimalField(**AMOUNT, null=True, blank=True)
+    detail = models.JSONField(null=True, blank=True)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     run = models.ForeignKey(BillRun, on_delete=models.PROTECT, related_name="+")
 

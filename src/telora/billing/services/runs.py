@@ -7,6 +7,11 @@ in one transaction: the charge marks (the unique constraint refuses a charge bil
 invoice with its gap-free number, its lines, the receivable entry, the adjustments it billed, and
 the prepaid debits. A run stopped half-way is executed again: accounts with an invoice in the run
 are skipped and the marks leave nothing to bill twice; a finished period run again bills nothing.
+
+Late usage: a production run also bills, by difference, the usage of the brand's
+`late_usage_periods` billed periods before its own that was rated after they were billed, and
+marks it with the next "<subscription>:late:<n>" key of that period (the unique constraint refuses a
+second bill of the same difference; see services.snapshot.Loader.aggregate_late).
 """
 
 from __future__ import annotations
@@ -162,6 +167,7 @@ class Prepared:
     draft: engine.Draft
     subs: dict
     invoice: Invoice | None = None
+    late_keys: dict | None = None  # {(subscription, period start): the key of its next late usage mark}
 
 
 def execute_run(run: BillRun, *, at: dt.datetime | None = None,
@@ -199,12 +205,14 @@ def _execute(run: BillRun, *, at: dt.datetime | None,
         progress(done, len(accounts))
     if todo:
         loader.aggregate_usage(todo)
+    if accounts:  # the report of late usage beyond the lookback covers all the run's accounts
+        loader.aggregate_late(accounts, todo, settings.late_usage_periods, settings.late_usage_report_periods)
     try:
         done = _batches(run, todo, done, len(accounts), loader, settings, actor=actor, at=at, progress=progress)
     finally:
         loader.close()
     run.refresh_from_db()
-    run.summary = summarize(run)
+    run.summary = summarize(run, beyond=loader.late_beyond)
     run.status = "done"
     run.finished_at = clock.now()
     run.save(update_fields=["summary", "status", "finished_at"])
@@ -254,7 +262,7 @@ def _fast(run: BillRun) -> None:
 
 def prepare(run: BillRun, account: BillingAccount, loader: Loader) -> Prepared:
     snap, meta = loader.snapshot(account)
-    return Prepared(account, snap, engine.generate(snap), meta["subs"])
+    return Prepared(account, snap, engine.generate(snap), meta["subs"], late_keys=meta.get("late_keys"))
 
 
 def bill_accounts(run: BillRun, accounts: list[BillingAccount], loader: Loader, settings: BillingSettings, *,
@@ -294,7 +302,7 @@ def bill_accounts(run: BillRun, accounts: list[BillingAccount], loader: Loader, 
     _copy_rows("billing_invoiceline", LINE_COLUMNS, lines)
     if production:
         _copy_rows("billing_chargemark", MARK_COLUMNS,
-                   [m for b in bills for m in _marks(run, b.snap, b.draft, b.invoice)])
+                   [m for b in bills for m in _marks(run, b.snap, b.draft, b.invoice, b.late_keys or {})])
         _copy_rows("billing_arledgerentry", AR_COLUMNS, [
             (run.brand_id, b.account.pk, b.draft.total, b.account.currency,
              "credit_note" if b.draft.credit_note else "invoice", b.invoice.pk, b.invoice.number, at)
@@ -349,28 +357,47 @@ def _numbers(brand, count: int, at: dt.datetime) -> list[str]:
 
 
 MARK_COLUMNS = ("brand_id", "kind", "key", "period_start", "period_end", "subscription_id", "price", "covered_to",
-                "invoice_id", "run_id")
+                "invoice_id", "run_id", "count", "quantity", "amount", "detail")
 LINE_COLUMNS = ("invoice_id", "position", "subscription_id", "kind", "description", "period_start", "period_end",
                 "quantity", "unit_price", "amount", "tax_code", "service", "zone")
 AR_COLUMNS = ("brand_id", "account_id", "amount", "currency", "cause", "invoice_id", "reference", "at")
 
 
-def _marks(run: BillRun, snap: engine.AccountSnapshot, draft: engine.Draft, invoice: Invoice | None) -> list[tuple]:
-    """The charge-mark rows (MARK_COLUMNS) of what the draft bills."""
+def _marks(run: BillRun, snap: engine.AccountSnapshot, draft: engine.Draft, invoice: Invoice | None,
+           late_keys: dict) -> list[tuple]:
+    """The charge-mark rows (MARK_COLUMNS) of what the draft bills. A usage mark records what it
+    billed (count, quantity, exact amount, and per service and zone) for the later late-usage check."""
     start, end = run.period_start, run.period_end
     brand, invoice_id, run_id = run.brand_id, getattr(invoice, "pk", None), run.pk
     marks = [(brand, m.kind, str(m.instance_id), m.period_start, m.period_end, m.subscription_id, m.price,
-              m.covered_to, invoice_id, run_id) for m in draft.marks]
+              m.covered_to, invoice_id, run_id, None, None, None, None) for m in draft.marks]
     for sub in snap.subscriptions:
         for charge in sub.one_time:
             marks.append((brand, "one_time", f"{charge.instance_id}:{charge.code}", start, end, sub.id, charge.amount,
-                          None, invoice_id, run_id))
+                          None, invoice_id, run_id, None, None, None, None))
         if not sub.prepaid and sub.bill_usage:
-            marks.append((brand, "usage", str(sub.id), start, end, sub.id, None, None, invoice_id, run_id))
+            marks.append((brand, "usage", str(sub.id), start, end, sub.id, None, None, invoice_id, run_id,
+                          *_usage_billed((u.service, u.zone, u.count, u.quantity, u.amount) for u in sub.usage)))
+        late: dict = {}
+        for u in sub.late:
+            late.setdefault((u.period_start, u.period_end), []).append(
+                (u.service, u.zone, u.count, u.quantity, u.rated - u.billed))
+        for (q_start, q_end), rows in late.items():
+            marks.append((brand, "usage", late_keys[(sub.id, q_start)], q_start, q_end, sub.id, None, None, invoice_id,
+                          run_id, *_usage_billed(rows)))
     for adj in snap.adjustments:
         marks.append((brand, "adjustment", str(adj.id), start, end, adj.subscription_id, adj.amount, None, invoice_id,
-                      run_id))
+                      run_id, None, None, None, None))
     return marks
+
+
+def _usage_billed(rows) -> tuple:
+    """(count, quantity, amount, detail as JSON) of usage rows (service, zone, count, quantity, amount)."""
+    count, quantity, amount, detail = 0, 0, Decimal(0), []
+    for service, zone, n, q, value in rows:
+        count, quantity, amount = count + n, quantity + q, amount + value
+        detail.append([service, zone, n, q, str(value)])
+    return count, quantity, amount, json.dumps(detail)
 
 
 def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
@@ -393,12 +420,14 @@ def _prepaid(run: BillRun, draft: engine.Draft, subs: dict, *, actor: Actor, at:
 
 
 # ---- the summary ------------------------------------------------------------------------------
-def summarize(run: BillRun) -> dict:
-    """Counts and totals per charge type and tax code, parked accounts, and the reconciliation of
-    the usage billed with the rated usage of the period (each service and zone rounded as billed)."""
+def summarize(run: BillRun, beyond: dict | None = None) -> dict:
+    """Counts and totals per charge type and tax code, parked accounts, the reconciliation of the
+    usage billed with the rated usage of the period (each service and zone rounded as billed), and
+    late usage apart: billed, the differences found, and what lies beyond the lookback (`beyond`, from
+    the run's loader; None: kept from the summary before)."""
     from django.db.models import Count, Sum
 
-    from telora.billing.services.reconcile import rated_usage
+    from telora.billing.services.reconcile import late_usage, rated_usage
 
     places = minor_unit(run.brand.currency)
 
@@ -417,7 +446,13 @@ def summarize(run: BillRun) -> dict:
                        "WHERE i.run_id = %s GROUP BY 1 ORDER BY MIN(i.id)", [run.pk])
         for code, rate, net, tax in cursor.fetchall():
             taxes[code] = {"rate": rate, "net": net, "tax": tax}
-    billed = InvoiceLine.objects.filter(invoice__run=run, kind="usage").aggregate(s=Sum("amount"))["s"] or Decimal(0)
+    billed = InvoiceLine.objects.filter(invoice__run=run, kind="usage", period_start=run.period_start).aggregate(
+        s=Sum("amount"))["s"] or Decimal(0)
+    late = late_usage(run)
+    if beyond is None:
+        beyond = (run.summary or {}).get("late_usage", {}).get("beyond_lookback") or {}
+    beyond = {"count": int(beyond.get("count", 0)), "amount": _s(Decimal(beyond.get("amount", 0))),
+              "subscriptions": int(beyond.get("subscriptions", 0)), "periods": int(beyond.get("periods", 0))}
     rated_exact, rated_rounded = rated_usage(run)
     return {
         "accounts": run.accounts_total,
@@ -430,4 +465,6 @@ def summarize(run: BillRun) -> dict:
                    for p in ParkedAccount.objects.filter(run=run).select_related("account").order_by("id")],
         "reconciliation": {"usage_billed": _s(billed), "usage_rated": str(rated_exact),
                            "usage_rated_rounded": _s(rated_rounded), "holds": billed == rated_rounded},
+        "late_usage": {"lines": late["lines"], "billed": _s(late["billed"]), "found": _s(late["found"]),
+                       "holds": late["billed"] == late["found"], "beyond_lookback": beyond},
     }

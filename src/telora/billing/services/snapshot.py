@@ -1,6 +1,7 @@
 """Loading one billing account's snapshot for the engine: its subscriptions and products with
 prices and discounts, what production runs have billed already (the charge marks), pending
-one-time charges and adjustments, and the period's rated usage grouped by service and zone.
+one-time charges and adjustments, the period's rated usage grouped by service and zone, and the
+late usage of earlier billed periods (rated after their run: billed now by difference).
 
 A `Loader` serves one run: catalogue reads (prices, discounts, taxes) are cached in it.
 """
@@ -49,6 +50,7 @@ class Loader:
     def __init__(self, brand, cycle, period: tuple[dt.date, dt.date]):
         self.brand = brand
         self.period = period
+        self.anchor_day = cycle.anchor_day
         self.next_period = bill_period(cycle.anchor_day, period[1])
         self.since, self.until = moment(period[0], brand), moment(period[1], brand)
         self.zone = ZoneInfo(brand.timezone)
@@ -110,6 +112,120 @@ class Loader:
             cursor.execute("CREATE INDEX ON pg_temp.billing_run_usage (subscription_id)")
             cursor.execute("ANALYZE pg_temp.billing_run_usage")
         self._usage_table = "pg_temp.billing_run_usage"
+
+    # ---- late usage of earlier billed periods, once for a run -----------------------------------
+    _late_rated: dict | None = None
+    late_beyond: dict | None = None
+
+    def periods_before(self, n: int) -> list[tuple[dt.date, dt.date]]:
+        """The `n` periods before the run's, newest first."""
+        periods, start = [], self.period[0]
+        for _ in range(n):
+            periods.append(bill_period(self.anchor_day, start - dt.timedelta(days=1)))
+            start = periods[-1][0]
+        return periods
+
+    def aggregate_late(self, account_ids, todo_ids, lookback: int, report: int) -> None:
+        """Find the late usage of the `lookback` periods before the run's: one aggregate query compares,
+        per subscription and period, the rated usage's (count, amount) with what the period's usage
+        marks billed; only the subscriptions that differ (and are still to bill: `todo_ids`) get their
+        usage read per service and zone. The `report` periods before those are compared too, only to
+        report what stays unbilled (`late_beyond`). Periods whose marks do not record what they billed
+        (written before late usage was billed) are not checked."""
+        periods = self.periods_before(lookback + report)
+        self._late_periods = {p[0]: p for p in periods[:lookback]}
+        self._late_rated = {}
+        self.late_beyond = {"count": 0, "amount": Decimal(0), "subscriptions": 0, "periods": report}
+        if not periods or not account_ids:
+            return
+        ascending = periods[::-1]
+        bounds = [moment(p[0], self.brand) for p in ascending] + [self.since]
+        starts = [p[0] for p in ascending]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem TO '64MB'")
+            cursor.execute(
+                "WITH marked AS (SELECT m.subscription_id AS sub, m.period_start AS ps, SUM(m.count) AS n, "
+                "SUM(m.amount) AS amount FROM billing_chargemark m WHERE m.brand_id = %(brand)s AND m.kind = 'usage' "
+                "AND m.period_start = ANY(%(starts)s::date[]) AND m.subscription_id IN (SELECT id FROM "
+                "customers_subscription WHERE billing_account_id = ANY(%(accounts)s)) GROUP BY 1, 2 "
+                "HAVING bool_and(m.count IS NOT NULL)), "
+                "rated AS (SELECT u.subscription_id AS sub, (%(starts)s::date[])[width_bucket(u.start_time, "
+                "%(bounds)s::timestamptz[])] AS ps, COUNT(*) AS n, SUM(u.charge) AS amount FROM rating_ratedusage u "
+                "WHERE u.start_time >= %(since)s AND u.start_time < %(until)s AND u.subscription_id IN "
+                "(SELECT sub FROM marked) GROUP BY 1, 2) "
+                "SELECT m.sub, m.ps, COALESCE(r.n, 0) - m.n, COALESCE(r.amount, 0) - m.amount FROM marked m "
+                "LEFT JOIN rated r ON r.sub = m.sub AND r.ps = m.ps "
+                "WHERE COALESCE(r.n, 0) <> m.n OR COALESCE(r.amount, 0) <> m.amount",
+                {"brand": self.brand.pk, "starts": starts, "accounts": list(account_ids), "bounds": bounds,
+                 "since": bounds[0], "until": self.since})
+            differing = cursor.fetchall()
+        candidates, beyond_subs = set(), set()
+        for sub_id, start, n, amount in differing:
+            if start in self._late_periods:
+                candidates.add((sub_id, start))
+            else:
+                self.late_beyond["count"] += n
+                self.late_beyond["amount"] += amount
+                beyond_subs.add(sub_id)
+        self.late_beyond["subscriptions"] = len(beyond_subs)
+        if not candidates:
+            return
+        todo = set(Subscription.objects.filter(billing_account_id__in=list(todo_ids),
+                                               pk__in={sub for sub, _ in candidates}).values_list("pk", flat=True))
+        candidates = {pair for pair in candidates if pair[0] in todo}
+        if not candidates:
+            return
+        for pair in candidates:  # a period whose records are all gone still differs from its marks
+            self._late_rated[pair] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT u.subscription_id, (%s::date[])[width_bucket(u.start_time, %s::timestamptz[])], u.service, "
+                "u.zone, COUNT(*), SUM(u.quantity), SUM(u.charge) FROM rating_ratedusage u WHERE u.subscription_id = "
+                "ANY(%s) AND u.start_time >= %s AND u.start_time < %s GROUP BY 1, 2, 3, 4",
+                [starts, bounds, sorted({sub for sub, _ in candidates}), moment(periods[lookback - 1][0], self.brand),
+                 self.since])
+            for sub_id, start, service, zone, n, q, amount in cursor.fetchall():
+                if (sub_id, start) in candidates:
+                    self._late_rated[(sub_id, start)][(service, zone)] = (n, int(q or 0), amount)
+
+    def late_usage(self, sub_ids) -> tuple[dict, dict]:
+        """The late usage of the subscriptions ({sub: [engine.LateUsage]}) and the key of each period's
+        next late mark ({(sub, period start): key}), from the marks as they are now (read after the
+        account's lock on a retry: a late bill marked meanwhile leaves nothing to bill twice)."""
+        sub_ids = set(sub_ids)
+        wanted = {pair for pair in (self._late_rated or {}) if pair[0] in sub_ids}
+        if not wanted:
+            return {}, {}
+        billed: dict = defaultdict(lambda: defaultdict(lambda: [0, 0, Decimal(0)]))
+        marks, unknown = defaultdict(int), set()
+        for sub_id, start, detail in ChargeMark.objects.filter(
+                kind="usage", subscription_id__in={sub for sub, _ in wanted},
+                period_start__in={start for _, start in wanted}).values_list("subscription_id", "period_start",
+                                                                             "detail"):
+            marks[(sub_id, start)] += 1
+            if detail is None:
+                unknown.add((sub_id, start))
+                continue
+            for service, zone, n, q, amount in detail:
+                row = billed[(sub_id, start)][(service, zone)]
+                row[0] += n
+                row[1] += q
+                row[2] += Decimal(amount)
+        late, keys = defaultdict(list), {}
+        for pair in sorted(wanted):
+            if pair in unknown or not marks[pair]:
+                continue
+            sub_id, start = pair
+            rated, done = self._late_rated[pair], billed[pair]
+            period = self._late_periods[start]
+            for service, zone in sorted(set(rated) | set(done)):
+                n, q, amount = rated.get((service, zone), (0, 0, Decimal(0)))
+                bn, bq, bamount = done.get((service, zone), (0, 0, Decimal(0)))
+                if (n, q, amount) != (bn, bq, bamount):
+                    late[sub_id].append(engine.LateUsage(period[0], period[1], service, zone, n - bn, q - bq,
+                                                         UNITS.get(service, ""), amount, bamount))
+                    keys[pair] = f"{sub_id}:late:{marks[pair]}"
+        return late, keys
 
     def close(self) -> None:
         """Drop the temporary usage table (the connection's end drops it too)."""
@@ -173,9 +289,10 @@ class Loader:
                     row["amount"]))
         for adj in Adjustment.objects.filter(account_id__in=ids, invoice__isnull=True).order_by("id"):
             data[adj.account_id]["adjustments"].append(adj)
+        late, late_keys = self.late_usage(by_sub) if self._late_rated else ({}, {})
         for entry in data.values():
             entry.update(billed=billed, credited=credited, one_time_done=one_time_done, usage_done=usage_done,
-                         usage=usage)
+                         usage=usage, late=late, late_keys=late_keys)
         self._batch = data
 
     def snapshot(self, account) -> tuple[engine.AccountSnapshot, dict]:
@@ -188,7 +305,7 @@ class Loader:
         pe, ne = self.period[1], self.next_period[1]
         group = account.customer.customer_group_id and account.customer.customer_group
         billed, credited = data["billed"], data["credited"]
-        snaps = []
+        snaps, subs_here = [], {s.pk for s in data["subs"]}
         for sub in data["subs"]:
             rows = data["instances"].get(sub.pk, [])
             plans = [i for i in rows if i.kind == "plan"]
@@ -217,9 +334,11 @@ class Loader:
             snaps.append(engine.SubscriptionSnapshot(
                 sub.pk, sub.identifier, plan.product.code if plan else "", prepaid,
                 self.tax_code(plan.product) if plan else self.default_tax, tuple(engine_instances),
-                tuple(one_time), tuple(data["usage"].get(sub.pk, ())), str(sub.pk) not in data["usage_done"]))
+                tuple(one_time), tuple(data["usage"].get(sub.pk, ())), str(sub.pk) not in data["usage_done"],
+                tuple(data["late"].get(sub.pk, ()))))
         adjustments = tuple(engine.Adjustment(a.pk, a.subscription_id, a.reason, a.amount, a.tax_code)
                             for a in data["adjustments"])
         snap = engine.AccountSnapshot(account.pk, account.currency, minor_unit(account.currency), self.period,
                                       self.next_period, self.taxes, tuple(snaps), adjustments, self.default_tax)
-        return snap, {"subs": {s.pk: s for s in data["subs"]}}
+        return snap, {"subs": {s.pk: s for s in data["subs"]},
+                      "late_keys": {pair: key for pair, key in data["late_keys"].items() if pair[0] in subs_here}}
