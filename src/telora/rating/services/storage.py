@@ -6,9 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 from decimal import Decimal
+from operator import attrgetter
 
-from django.db import connection
-from psycopg.adapt import Dumper
+from django.db import IntegrityError, connection, transaction
+from psycopg.adapt import Dumper, PyFormat
 from psycopg.pq import Format
 
 from telora.rating.engine.money import from_micro
@@ -33,14 +34,26 @@ def claim_keys(batch, record_ids: list[str]) -> set[str]:
     """Insert (brand, source, record_id) for the ids; those taken before are skipped. Returns the
     ids inserted now: the rest were already rated (duplicates). The ids go distinct and sorted,
     so the index fills in order. A concurrent claim of the same id waits for the other
-    transaction, so an id is never claimed twice."""
+    transaction, so an id is never claimed twice.
+
+    Usually no id was seen before, so the batch first tries a plain INSERT in a savepoint: half
+    the database work of ON CONFLICT (which probes the index before and after each row) and no
+    ids sent back. Only when that meets a taken id does it roll back to the savepoint and insert
+    with ON CONFLICT DO NOTHING, which reports the new ids."""
     if not record_ids:
         return set()
-    expression, param = id_list(sorted(set(record_ids)))
+    distinct = sorted(set(record_ids))
+    expression, param = id_list(distinct)
+    params = [batch.brand_id, batch.file.source, param]
+    insert = f"INSERT INTO rating_usagekey (brand_id, source, record_id) SELECT %s, %s, i.id FROM {expression} AS i(id)"
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(insert, params)
+        return set(distinct)
+    except IntegrityError:
+        pass  # some id was claimed before: the savepoint took the plain insert back
     with connection.cursor() as cursor:
-        cursor.execute("INSERT INTO rating_usagekey (brand_id, source, record_id) "
-                       f"SELECT %s, %s, i.id FROM {expression} AS i(id) ON CONFLICT DO NOTHING RETURNING record_id",
-                       [batch.brand_id, batch.file.source, param])
+        cursor.execute(f"{insert} ON CONFLICT DO NOTHING RETURNING record_id", params)
         return {row[0] for row in cursor.fetchall()}
 
 
@@ -93,6 +106,9 @@ def _rate_key(rate) -> str:
     return f"{rate.service}/{rate.zone}/{rate.band or '*'}"
 
 
+_by_subscription = attrgetter("subscription_id")
+
+
 class JsonText(str):
     """JSON already written as text, for a jsonb column of a binary COPY."""
 
@@ -113,42 +129,73 @@ RATED_TYPES = ("int8", "varchar", "varchar", "int8", "varchar", "varchar", "varc
                "varchar", "varchar", "numeric", "int8", "int8")
 
 
+class NumericBytes(bytes):
+    """A numeric already in PostgreSQL's binary form, for a binary COPY: a batch has few distinct
+    amounts, and dumping each Decimal again costs more than all the row's other columns together."""
+
+
+class _NumericBytesDumper(Dumper):
+    format = Format.BINARY
+
+    def dump(self, obj) -> bytes:
+        return obj
+
+
+def _register_dumpers(cursor) -> None:
+    """The pre-encoded jsonb and numeric columns of the binary COPYs, on this cursor."""
+    adapters = cursor.adapters
+    adapters.register_dumper(JsonText, type("JsonbTextDumper", (_JsonTextDumper,), {"oid": adapters.types["jsonb"].oid}))
+    adapters.register_dumper(NumericBytes, type("NumericBinDumper", (_NumericBytesDumper,),
+                                                {"oid": adapters.types["numeric"].oid}))
+
+
+class _Amounts(dict):
+    """Micro-units -> the numeric's binary form, made once per distinct amount."""
+
+    def __init__(self, cursor):
+        super().__init__()
+        self._dump = cursor.adapters.get_dumper(Decimal, PyFormat.BINARY)(Decimal).dump
+
+    def __missing__(self, micro: int) -> NumericBytes:
+        value = self[micro] = NumericBytes(self._dump(from_micro(micro)))
+        return value
+
+    def of(self, amount: Decimal | None) -> NumericBytes | None:
+        return None if amount is None else NumericBytes(self._dump(amount))
+
+
 def copy_rated(batch, rated, currency: str) -> None:
     """COPY the rated rows into their monthly partitions, in PostgreSQL's binary format: the
     driver's C code writes times, integers and numerics straight into the server's own form, so
     neither side formats or parses text (about half the cost of a text COPY). Amounts and the
-    rate key are made once per distinct value: this loop runs once per record."""
+    rate key are made once per distinct value: this loop runs once per record. The rows go in
+    subscription order, so the (subscription, time) index takes them in few places."""
     if not rated:
         return
+    rated = sorted(rated, key=_by_subscription)  # time order kept within a subscription (stable)
     stamps = [r.record.start_time for r in rated]
     ensure_partitions((min(stamps), max(stamps)))
     source, brand_id, file_id, batch_id = batch.file.source, batch.brand_id, batch.file_id, batch.pk
-    amounts: dict[int, Decimal] = {}
     keys: dict[int, str] = {}
     with connection.cursor() as cursor, cursor.cursor.copy(
             f"COPY rating_ratedusage ({', '.join(RATED_COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
-        jsonb = cursor.cursor.adapters.types["jsonb"].oid
-        cursor.cursor.adapters.register_dumper(JsonText, type("JsonbTextDumper", (_JsonTextDumper,), {"oid": jsonb}))
+        _register_dumpers(cursor.cursor)
+        amounts = _Amounts(cursor.cursor)
         copy.set_types(RATED_TYPES)
         write = copy.write_row
         for r in rated:
             record = r.record
-            charge = amounts.get(r.charge_micro)
-            if charge is None:
-                charge = amounts[r.charge_micro] = from_micro(r.charge_micro)
-            discount = amounts.get(r.discount_micro)
-            if discount is None:
-                discount = amounts[r.discount_micro] = from_micro(r.discount_micro)
             key = keys.get(id(r.rate))
             if key is None:
                 key = keys[id(r.rate)] = _rate_key(r.rate)
             uses = JsonText(json.dumps([[u.bundle, u.code, u.allowance, u.period_start and u.period_start.isoformat(),
                                          u.units] for u in r.bundle_use])) if r.bundle_use else EMPTY_JSON_LIST
-            balance = None if r.balance_after_micro is None else from_micro(r.balance_after_micro)
+            balance = None if r.balance_after_micro is None else amounts[r.balance_after_micro]
+            given = record.charge
             write((brand_id, source, record.record_id, r.subscription_id, record.service, record.a_number,
                    record.b_number, record.start_time, r.usage, r.quantity, r.zone or "", r.band or "",
-                   r.rate_plan or "", key, uses, discount, charge, currency, balance, record.location,
-                   record.direction, record.charge, file_id, batch_id))
+                   r.rate_plan or "", key, uses, amounts[r.discount_micro], amounts[r.charge_micro], currency, balance,
+                   record.location, record.direction, None if given is None else amounts.of(given), file_id, batch_id))
 
 
 def copy_ledger(source: str, rated) -> None:
@@ -158,9 +205,11 @@ def copy_ledger(source: str, rated) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(
             "COPY rating_prepaidbalanceentry (subscription_id, amount, balance_after, cause, reference, at) "
             "FROM STDIN (FORMAT BINARY)") as copy:
+        _register_dumpers(cursor.cursor)
+        amounts = _Amounts(cursor.cursor)
         copy.set_types(("int8", "numeric", "numeric", "varchar", "varchar", "timestamptz"))
         for r in rated:
-            copy.write_row((r.subscription_id, from_micro(-r.charge_micro), from_micro(r.balance_after_micro), "usage",
+            copy.write_row((r.subscription_id, amounts[-r.charge_micro], amounts[r.balance_after_micro], "usage",
                             f"{source}:{r.record.record_id}"[:200], r.record.start_time))
 
 
