@@ -10,7 +10,7 @@ from telora.core import clock
 from telora.core.services.actors import ServiceError
 from telora.rating.models import FailedRecord, RatedUsage, RatingBatch, UsageFile, UsageKey
 from telora.rating.services import import_usage_file, rate_pending
-from telora.rating.services.staging import unpack
+from telora.rating.services.staging import unpack_all
 
 D = Decimal
 pytestmark = pytest.mark.django_db
@@ -131,8 +131,10 @@ def test_one_job_per_batch_locked_by_its_partition(nord, lines, system, django_c
     jobs = ProcrastinateJob.objects.filter(task_name="telora.rating.rate_batch")
     assert sorted((job.args["batch_id"], job.lock) for job in jobs) == sorted(
         (pk, f"rating:{nord.pk}:{partition}") for pk, partition in batches.items())
-    # every readable record (12 lines, one unreadable) waits
-    assert sum(len(unpack(b.payload)) for b in RatingBatch.objects.filter(file=usage_file)) == 11
+    # every line waits as it was written, the unreadable one too: the worker reads them
+    staged = [unpack_all(b.payload) for b in RatingBatch.objects.filter(file=usage_file)]
+    assert sum(len(records) for records, _ in staged) == 11
+    assert [(f.line, f.record_id) for _, failures in staged for f in failures] == [(13, "nord-0011")]
 
 
 def test_pending_batches_without_a_job_are_queued_again(nord, lines, system):

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import IO
 
 from telora.rating.engine.records import Ignored, ParseFailure, UsageRecord
+from telora.rating.formats.common import Split as Split  # what a splitting format returns
 
 Outcome = UsageRecord | ParseFailure | Ignored
 
@@ -32,10 +33,15 @@ class Format:
     binary: bool  # read as bytes (else text, UTF-8)
     module: str  # the module with `parse(stream, **options)`
     options: tuple[str, ...] = ()
+    splits: bool = False  # the module has `split(binary stream)`: raw records routed, read by the worker
 
     @property
     def parser(self) -> Callable[..., Iterator[Outcome]]:
         return importlib.import_module(self.module).parse
+
+    @property
+    def splitter(self) -> Callable | None:
+        return importlib.import_module(self.module).split if self.splits else None
 
 
 _REGISTRY: dict[str, Format] = {}
@@ -79,7 +85,7 @@ def parse_bytes(name: str, data: bytes, **options) -> Iterator[Outcome]:
     return fmt.parser(text, **options)
 
 
-register(Format("csv", "Canonical usage CSV", False, "telora.rating.formats.canonical"))
+register(Format("csv", "Canonical usage CSV", False, "telora.rating.formats.canonical", splits=True))
 register(Format("asterisk", "Asterisk cdr_csv Master.csv", False, "telora.rating.formats.asterisk", ("timezone",)))
 register(Format("freeswitch", "FreeSWITCH mod_cdr_csv (default template)", False, "telora.rating.formats.freeswitch",
                 ("timezone",)))

@@ -14,11 +14,11 @@ import csv
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
-from operator import itemgetter
-from typing import TextIO
+from operator import itemgetter, methodcaller
+from typing import BinaryIO, TextIO
 
 from telora.rating.engine.records import SERVICES, ParseFailure, UsageRecord
-from telora.rating.formats.common import csv_line, normalise_number, number_or_empty, whole
+from telora.rating.formats.common import Split, csv_line, normalise_number, number_or_empty, whole
 
 COLUMNS = ("record_id", "service", "a_number", "b_number", "start_time", "duration", "volume", "quantity",
            "location", "charge")
@@ -26,6 +26,7 @@ NEEDS_B_NUMBER = frozenset({"voice", "sms", "mms", "content"})
 _SERVICES = frozenset(SERVICES)
 _fromisoformat = dt.datetime.fromisoformat
 _new = tuple.__new__
+_UTC = dt.UTC
 
 
 def _fast(fields, line: int) -> UsageRecord:
@@ -42,6 +43,7 @@ def _fast(fields, line: int) -> UsageRecord:
     moment = _fromisoformat(start)
     if moment.tzinfo is None:
         raise ValueError
+    moment = moment.astimezone(_UTC)  # one shared zone: later comparisons and COPY take the quick path
     if location and (len(location) != 2 or not location.isalpha() or not location.isascii()):
         raise ValueError
     # whole numbers: ASCII digits only (int() would also take '+5', ' 5' and '5_0')
@@ -112,15 +114,26 @@ def _explain(fields) -> str:
     return "; ".join(problems) or "unreadable line"
 
 
+def _columns(names: list[str]):
+    """How to take the canonical columns from a row under this header: (in order, picker)."""
+    in_order = names[:len(COLUMNS)] == list(COLUMNS) and len(names) == len(COLUMNS)
+    return in_order, itemgetter(*(names.index(column) for column in COLUMNS))
+
+
+def _header_names(header: list[str]) -> list[str]:
+    names = [name.strip().lower() for name in header]
+    if names:
+        names[0] = names[0].lstrip("\ufeff")
+    return names
+
+
 def parse(stream: TextIO, **_options) -> Iterator[UsageRecord | ParseFailure]:
     """Records from a canonical CSV text stream (open it with newline='')."""
     reader = csv.reader(stream)
     header = next(reader, None)
     if header is None:
         return
-    names = [name.strip().lower() for name in header]
-    if names:
-        names[0] = names[0].lstrip("\ufeff")
+    names = _header_names(header)
     missing = [column for column in COLUMNS if column not in names]
     if missing:
         reason = f"header: missing column(s) {', '.join(missing)} (the first line must name the columns)"
@@ -129,18 +142,101 @@ def parse(stream: TextIO, **_options) -> Iterator[UsageRecord | ParseFailure]:
             if row:
                 yield ParseFailure(reader.line_num, reason, csv_line(row), row[0])
         return
+    yield from _records(reader, names, lambda: reader.line_num)
+
+
+def _records(rows, names: list[str], line_of) -> Iterator[UsageRecord | ParseFailure]:
+    """The records of CSV rows under a header that names every column; `line_of()` is the line
+    number of the row just read."""
     width = len(names)
-    in_order = names[:len(COLUMNS)] == list(COLUMNS)
-    pick = itemgetter(*(names.index(column) for column in COLUMNS))
-    for row in reader:
+    in_order, pick = _columns(names)
+    for row in rows:
         if not row:
             continue  # a blank line is not a record
-        line = reader.line_num
+        line = line_of()
         if len(row) != width:
             yield ParseFailure(line, f"{len(row)} fields where the header has {width}", csv_line(row), row[0])
             continue
         try:
-            record = _fast(row if in_order and width == len(COLUMNS) else pick(row), line)
+            record = _fast(row if in_order else pick(row), line)
+        except (ValueError, InvalidOperation):
+            yield ParseFailure(line, _explain(pick(row)), csv_line(row), row[0])
+            continue
+        yield record
+
+
+# ---- split at intake, parsed by the rating worker ---------------------------------------------
+# A big file's records are routed to their subscription partitions by the A-number alone, and
+# kept as their raw lines: reading a record fully (times, numbers, checks) is the worker's job,
+# which runs on every core, instead of the intake's, which runs on one. Each line keeps its number,
+# so a line the worker cannot read is reported just as the intake would have reported it.
+
+
+def split(stream: BinaryIO) -> Split | None:
+    """The file's raw records (a binary stream), or None when this file must be parsed whole:
+    a header missing columns (every line then fails the same way), no header, or lines ended by a
+    bare carriage return."""
+    first = stream.readline()
+    if not first or b"\r" in first.rstrip(b"\r\n"):
+        return None
+    header = next(csv.reader([first.decode("utf-8", "replace")]), None)
+    if not header:
+        return None
+    names = _header_names(header)
+    if any(column not in names for column in COLUMNS):
+        return None
+    return Split(names, _raw_records(stream, names.index("a_number")))
+
+
+def _raw_records(stream: BinaryIO, a_column: int) -> Iterator[tuple[bytes, bytes, int]]:
+    """(A-number, raw record, line number) per record. A record with a quote is read with the csv
+    module (a quoted field may hold commas, or run over lines until its quotes balance)."""
+    line = 1
+    cut = a_column + 1
+    for raw in stream:
+        line += 1
+        if raw == b"\n" or raw == b"\r\n":
+            continue
+        if b'"' in raw:
+            while raw.count(b'"') % 2:
+                more = stream.readline()
+                if not more:
+                    break
+                raw += more
+                line += raw.count(b"\n", len(raw) - len(more))
+            row = next(csv.reader([raw.decode("utf-8", "replace")]), [])
+            number = row[a_column].encode() if len(row) > a_column else b""
+        else:
+            fields = raw.split(b",", cut)
+            number = fields[a_column].rstrip(b"\r\n") if len(fields) > a_column else b""
+        if not number.isdigit() or number[:2] == b"00":
+            try:
+                number = normalise_number(number.decode("utf-8", "replace")).encode()
+            except ValueError:
+                number = b""  # the worker reports the line
+        yield number, raw, line
+
+
+def parse_split(names: list[str], raws: list[bytes], lines: list[int]) -> Iterator[UsageRecord | ParseFailure]:
+    """The records of raw lines cut by `split` (with their header and line numbers): what `parse`
+    gives for the same lines, in one loop (this runs once per record in the workers)."""
+    width = len(names)
+    in_order, pick = _columns(names)
+    reader = csv.reader(map(methodcaller("decode", "utf-8", "replace"), raws))
+    for line in lines:
+        try:
+            row = next(reader)
+        except csv.Error as exc:
+            yield ParseFailure(line, f"unreadable line: {exc}")
+            continue
+        except StopIteration:
+            return
+        if len(row) != width:
+            yield ParseFailure(line, f"{len(row)} fields where the header has {width}", csv_line(row),
+                               row[0] if row else "")
+            continue
+        try:
+            record = _fast(row if in_order else pick(row), line)
         except (ValueError, InvalidOperation):
             yield ParseFailure(line, _explain(pick(row)), csv_line(row), row[0])
             continue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 
@@ -82,3 +83,12 @@ def call_fields(row: list[str], tz: dt.tzinfo, *, caller: tuple[int, str], calle
     if problems:
         raise ValueError("; ".join(problems))
     return values[0], values[1], values[2], values[3]
+
+
+class Split:
+    """A file cut into its raw records at intake (a format's `split`): `names`, the columns its
+    header names, and `records`, an iterator of (A-number as bytes, raw record, line number)."""
+
+    def __init__(self, names: list[str], records: Iterator[tuple[bytes, bytes, int]]):
+        self.names = names
+        self.records = records

@@ -18,8 +18,10 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from telora.core import clock
-from telora.rating.engine import DUPLICATE
+from telora.rating.engine import DUPLICATE, ParseFailure
 from telora.rating.engine.memory import collector_paused
+from telora.rating.engine.results import PARSE_ERROR
+from telora.rating.engine.results import FailedRecord as EngineFailure
 from telora.rating.models import (
     BalanceEvent,
     FailedRecord,
@@ -27,7 +29,7 @@ from telora.rating.models import (
     UsageFile,
 )
 from telora.rating.services.context import load_contexts, rater_for, tariff_changes
-from telora.rating.services.staging import read_payload, unpack
+from telora.rating.services.staging import read_payload, unpack_all
 from telora.rating.services.storage import (
     claim_keys,
     copy_ledger,
@@ -84,11 +86,12 @@ def _rate_batch(batch_id: int) -> RatingBatch:
             # WAL flush: a database crash in that instant leaves the batch pending, as if never
             # rated, and jobs.requeue_orphans rates it again. Saves a flush of megabytes per batch.
             cursor.execute("SET LOCAL synchronous_commit = off")
-        records = unpack(read_payload(batch_id))
+        records, unreadable = unpack_all(read_payload(batch_id))
         ids = [r.record_id for r in records]
         taken = set(ids) - claim_keys(batch, ids)  # rated before: duplicates
         now = clock.now()
         result = _rate(batch, records, set(taken), now)  # the engine adds the batch's ids to its set
+        result.failed += [EngineFailure(f, PARSE_ERROR, f.reason) for f in unreadable]
         rated_at = time.perf_counter()
         rated_ids = {r.record.record_id for r in result.rated}
         release_keys(batch, {f.record_id for f in result.failed if f.reason != DUPLICATE} - rated_ids - taken)
@@ -158,7 +161,12 @@ def _cut(records: list, cuts: list[dt.datetime]) -> list[tuple[dt.datetime, list
 def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
     for f in failed:
         record = f.record
-        original = {name: (value.isoformat() if isinstance(value, dt.datetime) else
+        if type(record) is ParseFailure:
+            yield FailedRecord(brand_id=batch.brand_id, file_id=batch.file_id, source=batch.file.source,
+                               record_id=record.record_id[:128], line=record.line, reason=PARSE_ERROR,
+                               detail=(f.detail or "")[:500], original={"text": record.text}, created_at=now)
+            continue
+        original = {name: (value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else
                            str(value) if value is not None and not isinstance(value, (int, str)) else value)
                     for name, value in record._asdict().items()} if hasattr(record, "_asdict") else {}
         yield FailedRecord(brand_id=batch.brand_id, file_id=batch.file_id, source=batch.file.source,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 import time
 import uuid
 import zlib
@@ -28,7 +29,7 @@ from telora.rating.engine import ParseFailure, UsageRecord
 from telora.rating.engine.memory import collector_paused
 from telora.rating.engine.results import PARSE_ERROR
 from telora.rating.models import FailedRecord, RatingBatch, UsageFile
-from telora.rating.services.staging import dump, row, write_payload
+from telora.rating.services.staging import dump, dump_lines, row, write_payload
 
 PARTITIONS = 16
 BATCH_RECORDS = 100_000  # a partition's records of one file are rated in batches of at most this many
@@ -94,6 +95,12 @@ def import_usage_file(brand, data: str | Path | bytes, *, format: str, source: s
     options = {"timezone": brand.timezone} if "timezone" in fmt.options else {}
     if "country_code" in fmt.options:
         options["country_code"] = _country_code(brand)
+    if fmt.splits:
+        with (io.BytesIO(data) if isinstance(data, bytes) else path.open("rb")) as stream:
+            cut = fmt.splitter(stream)
+            if cut is not None:
+                return _take_in(brand, cut, source=source, name=name, sha=sha, format=format, size=size,
+                                actor=actor, at=at, defer=defer)
     outcomes = (formats.parse_bytes(format, data, **options) if isinstance(data, bytes)
                 else formats.parse_path(format, data, **options))
     return _take_in(brand, outcomes, source=source, name=name, sha=sha, format=format, size=size, actor=actor,
@@ -123,7 +130,10 @@ def _take_in(brand: Brand, outcomes, *, source: str, name: str, sha: str, format
         usage_file = UsageFile.objects.create(brand=brand, source=source, name=name[:300], sha256=sha,
                                               format=format, size=size, created_at=at)
         with collector_paused():
-            batches, failures, ignored = _stage(outcomes, usage_file, at)
+            if isinstance(outcomes, formats.Split):
+                batches, failures, ignored = _stage_lines(outcomes, usage_file, at, format), [], 0
+            else:
+                batches, failures, ignored = _stage(outcomes, usage_file, at)
         FailedRecord.objects.bulk_create(
             (FailedRecord(brand=brand, file=usage_file, source=source, record_id=f.record_id[:128], line=f.line,
                           reason=PARSE_ERROR, detail=f.reason[:500], original={"text": f.text}, created_at=at)
@@ -185,6 +195,34 @@ def _stage(outcomes, usage_file: UsageFile, at: dt.datetime) -> tuple[list[Ratin
         if buffers[p]:
             write(p)
     return batches, failures, ignored
+
+
+def _stage_lines(cut: formats.Split, usage_file: UsageFile, at: dt.datetime, format: str) -> list[RatingBatch]:
+    """Route a split file's raw records to their partitions by the A-number alone; the workers
+    read them (a line they cannot read goes to the failed records from there)."""
+    raws: list[list[bytes]] = [[] for _ in range(PARTITIONS)]
+    lines: list[list[int]] = [[] for _ in range(PARTITIONS)]
+    batches: list[RatingBatch] = []
+    crc32 = zlib.crc32
+
+    def write(partition: int) -> None:
+        batch = RatingBatch.objects.create(brand_id=usage_file.brand_id, file=usage_file, partition=partition,
+                                           records=len(lines[partition]), created_at=at)
+        write_payload(batch.pk, dump_lines(format, cut.names, raws[partition], lines[partition]))
+        batches.append(batch)
+        raws[partition], lines[partition] = [], []
+
+    for number, raw, line in cut.records:
+        p = crc32(number) % PARTITIONS
+        raws[p].append(raw)
+        numbers = lines[p]
+        numbers.append(line)
+        if len(numbers) >= BATCH_RECORDS:
+            write(p)
+    for p in range(PARTITIONS):
+        if lines[p]:
+            write(p)
+    return batches
 
 
 def enqueue(brand_id: int, batches: list[tuple[int, int]]) -> None:

@@ -1,10 +1,13 @@
 """The packed form of records waiting in a batch (`RatingBatch.payload`).
 
-A payload is a version octet followed by `marshal` data: a list of one tuple per record, twelve
-fields in `UsageRecord` order, the start time as integer microseconds since the epoch (the
+A payload is a version octet followed by `marshal` data. Version 1 is a list of one tuple per
+record, twelve fields in `UsageRecord` order, the start time as integer microseconds since the epoch (the
 moment is all rating needs: bands use the brand's timezone) and the charge as its exact decimal
-digits or None. marshal builds and reads plain tuples of strings and integers at C speed, about
-a microsecond a record both ways, and reading it never runs code (unlike pickle).
+digits or None. Version 2 holds a canonical CSV file's raw lines as the intake cut them
+(formats.canonical.split): (format, column names, raw lines, line numbers); the worker reads the
+lines, so the intake, which runs on one core, only routes them. marshal builds and reads plain
+tuples of strings and integers at C speed, about a microsecond a record both ways, and reading it
+never runs code (unlike pickle).
 """
 
 from __future__ import annotations
@@ -15,10 +18,11 @@ from decimal import Decimal
 
 import psycopg
 
-from telora.rating.engine.records import UsageRecord
+from telora.rating.engine.records import ParseFailure, UsageRecord
 
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 VERSION = b"\x01"
+RAW_LINES = b"\x02"
 _MICRO = dt.timedelta(microseconds=1)
 _FIELDS = 12
 
@@ -46,8 +50,29 @@ def pack(records) -> bytes:
     return dump([row(r) for r in records])
 
 
+def dump_lines(format: str, names: list[str], raws: list[bytes], lines: list[int]) -> bytes:
+    """A payload holding a file's raw lines (version 2)."""
+    return RAW_LINES + marshal.dumps((format, tuple(names), raws, lines), 4)
+
+
+def unpack_all(payload: bytes | memoryview) -> tuple[list[UsageRecord], list[ParseFailure]]:
+    """The records of a payload, in order, and the lines of a raw payload that cannot be read."""
+    payload = bytes(payload)
+    if payload[:1] != RAW_LINES:
+        return unpack(payload), []
+    format, names, raws, lines = marshal.loads(payload[1:])
+    if format != "csv":
+        raise ValueError(f"payload: no raw lines of format {format!r}")
+    from telora.rating.formats.canonical import parse_split
+
+    records, failures = [], []
+    for item in parse_split(list(names), raws, lines):
+        (records if type(item) is UsageRecord else failures).append(item)
+    return records, failures
+
+
 def unpack(payload: bytes | memoryview) -> list[UsageRecord]:
-    """The records of a payload, in order, with UTC start times."""
+    """The records of a version 1 payload, in order, with UTC start times."""
     payload = bytes(payload)
     if not payload:
         return []

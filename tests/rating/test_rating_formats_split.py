@@ -1,0 +1,91 @@
+"""The canonical CSV cut at intake (raw lines routed by A-number) and read by the worker gives
+exactly what reading the whole file gives: the same records, the same failures on the same lines."""
+
+from __future__ import annotations
+
+import io
+import zlib
+from pathlib import Path
+
+import pytest
+
+from telora.rating.engine import ParseFailure
+from telora.rating.formats import canonical
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
+if not EXAMPLES.exists():
+    EXAMPLES = Path("/work/shared/examples")
+HEADER = "record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge"
+
+
+def whole(text: str) -> list:
+    return list(canonical.parse(io.StringIO(text, newline="")))
+
+
+def cut(text: str) -> tuple[list, list[bytes]]:
+    """Split, then read each partition's lines as a worker does; outcomes in line order, and the
+    A-numbers the lines were routed by."""
+    split = canonical.split(io.BytesIO(text.encode()))
+    assert split is not None
+    routed = list(split.records)
+    numbers = [number for number, _raw, _line in routed]
+    outcomes = list(canonical.parse_split(split.names, [raw for _n, raw, _l in routed],
+                                          [line for _n, _r, line in routed]))
+    return outcomes, numbers
+
+
+def same(a: list, b: list) -> None:
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        if isinstance(x, ParseFailure):
+            assert isinstance(y, ParseFailure) and (x.line, x.reason, x.record_id) == (y.line, y.reason, y.record_id)
+        else:
+            assert x == y
+
+
+def test_the_example_file_reads_the_same_cut_or_whole():
+    text = (EXAMPLES / "cdrs.csv").read_text()
+    outcomes, numbers = cut(text)
+    same(outcomes, whole(text))
+    assert numbers[2] == b"4520000001"  # '+4520000001' is routed with its subscriber's other records
+    assert [o.line for o in outcomes if isinstance(o, ParseFailure)] == [13]
+
+
+@pytest.mark.parametrize("text", [
+    # CRLF line ends, a blank line, a quoted field holding a comma, one running over two lines
+    HEADER + "\r\n" + "a1,voice,4520000001,4533123456,2026-10-05T09:15:00+02:00,60,,,DK,\r\n\r\n"
+    + 'a2,voice,"4520000002",4533123456,2026-10-05T09:16:00+02:00,60,,,DK,\r\n'
+    + '"a,3",voice,4520000003,4533123456,2026-10-05T09:17:00+02:00,60,,,DK,\r\n'
+    + '"a\n4",voice,4520000004,4533123456,2026-10-05T09:18:00+02:00,60,,,DK,\r\n'
+    + "a5,voice,4520000005,4533123456,2026-10-05T09:19:00+02:00,60,,,DK,\r\n",
+    # columns in another order with an extra column; a BOM; the A-number written with 00 and spaces
+    "\ufeffcharge,location,quantity,volume,duration,start_time,b_number,a_number,service,record_id,note\n"
+    "19.00,,1,,,2026-10-07T16:00:00+02:00,1999,0045 2000 0001,content,c1,x\n"
+    ",DK,,,61,2026-10-05T09:20:00+02:00,4520999999,4520000001,voice,c2,y\n",
+    # lines that fail: too few fields, a bad number, a bad time, one field too many
+    HEADER + "\n" + "b1,voice,4520000001\n" + "b2,voice,45-20-x,4533123456,2026-10-05T09:15:00+02:00,60,,,DK,\n"
+    + "b3,sms,4520000001,4533123456,yesterday,,,1,,\n"
+    + "b4,voice,4520000001,4533123456,2026-10-05T09:15:00+02:00,60,,,DK,,extra\n"
+    + "b5,data,4520000001,,2026-10-05T10:00:00+02:00,,52428800,,DK,",  # no line end at the end of the file
+])
+def test_awkward_files_read_the_same_cut_or_whole(text):
+    outcomes, numbers = cut(text)
+    same(outcomes, whole(text))
+    assert all(number.isdigit() or number == b"" for number in numbers)
+
+
+def test_a_subscribers_records_share_a_route_however_the_number_is_written():
+    text = HEADER + "\n" + "\n".join(
+        f"r{i},sms,{number},4533123456,2026-10-05T09:15:00+02:00,,,1,," for i, number in
+        enumerate(["4520000001", "+4520000001", "004520000001", "+45 20 00 00 01", '"+45 2000-0001"']))
+    _outcomes, numbers = cut(text)
+    assert {zlib.crc32(n) for n in numbers} == {zlib.crc32(b"4520000001")}
+
+
+@pytest.mark.parametrize("text", [
+    "",  # empty
+    "record_id,service,a_number\nx,voice,4520000001\n",  # a header missing columns: every line fails the same way
+    HEADER + "\ra1,voice,4520000001,4533123456,2026-10-05T09:15:00+02:00,60,,,DK,\r",  # bare carriage returns
+])
+def test_files_that_cannot_be_cut_are_read_whole(text):
+    assert canonical.split(io.BytesIO(text.encode())) is None
