@@ -184,18 +184,20 @@ def copy_rated(batch, rated, currency: str) -> None:
         copy.set_types(RATED_TYPES)
         write = copy.write_row
         for r in rated:
-            record = r.record
-            key = keys.get(id(r.rate))
+            # unpacked whole: one step instead of twenty named-field lookups a row
+            (record, subscription_id, rate_plan, zone, band, rate, usage, quantity, bundle_use, _codes, discount,
+             charge, balance) = r
+            (record_id, service, a_number, b_number, start_time, _duration, _volume, _quantity, location, given,
+             direction, _line) = record
+            key = keys.get(id(rate))
             if key is None:
-                key = keys[id(r.rate)] = _rate_key(r.rate)
+                key = keys[id(rate)] = _rate_key(rate)
             uses = JsonText(json.dumps([[u.bundle, u.code, u.allowance, u.period_start and u.period_start.isoformat(),
-                                         u.units] for u in r.bundle_use])) if r.bundle_use else EMPTY_JSON_LIST
-            balance = None if r.balance_after_micro is None else amounts[r.balance_after_micro]
-            given = record.charge
-            write((brand_id, source, record.record_id, r.subscription_id, record.service, record.a_number,
-                   record.b_number, record.start_time, r.usage, r.quantity, r.zone or "", r.band or "",
-                   r.rate_plan or "", key, uses, amounts[r.discount_micro], amounts[r.charge_micro], currency, balance,
-                   record.location, record.direction, None if given is None else amounts.of(given), file_id, batch_id))
+                                         u.units] for u in bundle_use])) if bundle_use else EMPTY_JSON_LIST
+            write((brand_id, source, record_id, subscription_id, service, a_number, b_number, start_time, usage,
+                   quantity, zone or "", band or "", rate_plan or "", key, uses, amounts[discount], amounts[charge],
+                   currency, None if balance is None else amounts[balance], location, direction,
+                   None if given is None else amounts.of(given), file_id, batch_id))
 
 
 def copy_ledger(source: str, rated) -> None:
