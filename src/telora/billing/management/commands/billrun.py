@@ -79,7 +79,12 @@ class Command(BaseCommand):
                           f"{s['invoices']} invoices ({s['credit_notes']} credit notes), net {s['net']}, "
                           f"tax {s['tax']}, total {s['total']} {run.brand.currency}, parked {len(s['parked'])}, "
                           f"usage reconciled: {'yes' if s['reconciliation']['holds'] else 'NO'}")
+        late = s.get("late_usage") or {}
+        late_holds = late.get("holds", True)
+        if late.get("lines"):
+            self.stdout.write(f"  late usage: {late['lines']} lines, {late['billed']} {run.brand.currency} "
+                              f"(reconciled: {'yes' if late_holds else 'NO'})")
         for parked in s["parked"]:
             self.stdout.write(f"  parked {parked['account']}: {parked['error']}")
-        if s["parked"] or not s["reconciliation"]["holds"]:
+        if s["parked"] or not s["reconciliation"]["holds"] or not late_holds:
             raise SystemExit(1)
