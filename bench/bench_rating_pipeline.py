@@ -90,25 +90,33 @@ def _write_file(path: Path, records: int = RECORDS, subscriptions: int = SUBSCRI
 
 
 def _rate_in_workers(usage_file, workers: int) -> None:
-    """Rate the file's batches in `workers` forked processes, each taking whole partitions (as
-    Procrastinate workers do with the partition locks)."""
+    """Rate the file's batches in `workers` forked processes, each taking the next batch not yet
+    taken, in the order they were staged (as Procrastinate workers take the next job; a partition's
+    advisory lock keeps two of them off one partition)."""
+    import multiprocessing
+
     from django.db import connections
 
     from telora.rating.models import RatingBatch
     from telora.rating.services import rate_batch
 
     batches = list(RatingBatch.objects.filter(file=usage_file, status="pending").order_by("id")
-                   .values_list("id", "partition"))
+                   .values_list("id", flat=True))
+    taken = multiprocessing.Value("i", 0)
     connections.close_all()
     children = []
-    for k in range(workers):
+    for _k in range(workers):
         pid = os.fork()
         if pid == 0:
             code = 0
             try:
-                for batch_id, partition in batches:
-                    if partition % workers == k:
-                        rate_batch(batch_id)
+                while True:
+                    with taken.get_lock():
+                        index = taken.value
+                        taken.value += 1
+                    if index >= len(batches):
+                        break
+                    rate_batch(batches[index])
             except BaseException:  # noqa: BLE001 - the parent sees the exit status
                 import traceback
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from decimal import Decimal
 from itertools import islice
-from operator import le
+from operator import itemgetter, le, methodcaller
 
 from telora.rating.engine.memory import collector_paused
 from telora.rating.engine.money import div_half_up, from_micro, to_micro
@@ -38,6 +38,8 @@ NO_BUNDLES: tuple = ()
 NO_DISCOUNTS: tuple = ()
 MISSING = object()
 _new = tuple.__new__  # builds the named tuples without their keyword machinery
+_start_time = itemgetter(4)  # UsageRecord.start_time, read in C
+_timestamp = methodcaller("timestamp")
 
 
 def charged_quantity(usage: int, first: int, step: int) -> int:
@@ -76,7 +78,7 @@ class Rater:
         with collector_paused():
             result = BatchResult()
             records_in = self._admit(records, result, set() if seen is None else seen)
-            stamps = [record.start_time.timestamp() for record in records_in]
+            stamps = list(map(_timestamp, map(_start_time, records_in)))
             if not all(map(le, stamps, islice(stamps, 1, None))):  # a switch writes them in order; others may not
                 order = sorted(range(len(records_in)), key=stamps.__getitem__)
                 records_in = [records_in[i] for i in order]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import zlib
 from collections.abc import Iterator
 from decimal import Decimal, InvalidOperation
 from operator import itemgetter, methodcaller
@@ -185,13 +186,21 @@ def split(stream: BinaryIO) -> Split | None:
     names = _header_names(header)
     if any(column not in names for column in COLUMNS):
         return None
-    return Split(names, _raw_records(stream, names.index("a_number")))
+    a_column = names.index("a_number")
+    return Split(names, lambda partitions, limit, flush: _route(stream, a_column, partitions, limit, flush))
 
 
-def _raw_records(stream: BinaryIO, a_column: int) -> Iterator[tuple[bytes, bytes, int]]:
-    """(A-number, raw record, line number) per record. A record with a quote is read with the csv
-    module (a quoted field may hold commas, or run over lines until its quotes balance)."""
+def _route(stream: BinaryIO, a_column: int, partitions: int, limit: int, flush) -> int:
+    """Route every raw record to its partition, `crc32(A-number) % partitions`, the A-number
+    normalised as the parser would; `flush(partition, raws, lines)` takes a partition's records
+    whenever it holds `limit` of them, and the rest at the end. Returns the number of records.
+    A record with a quote is read with the csv module (a quoted field may hold commas, or run over
+    lines until its quotes balance). One loop for everything: it runs once per line of the file."""
+    raws: list[list[bytes]] = [[] for _ in range(partitions)]
+    lines: list[list[int]] = [[] for _ in range(partitions)]
+    crc32 = zlib.crc32
     line = 1
+    count = 0
     cut = a_column + 1
     for raw in stream:
         line += 1
@@ -214,7 +223,18 @@ def _raw_records(stream: BinaryIO, a_column: int) -> Iterator[tuple[bytes, bytes
                 number = normalise_number(number.decode("utf-8", "replace")).encode()
             except ValueError:
                 number = b""  # the worker reports the line
-        yield number, raw, line
+        p = crc32(number) % partitions
+        raws[p].append(raw)
+        numbers = lines[p]
+        numbers.append(line)
+        count += 1
+        if len(numbers) >= limit:
+            flush(p, raws[p], numbers)
+            raws[p], lines[p] = [], []
+    for p in range(partitions):
+        if lines[p]:
+            flush(p, raws[p], lines[p])
+    return count
 
 
 def parse_split(names: list[str], raws: list[bytes], lines: list[int]) -> Iterator[UsageRecord | ParseFailure]:

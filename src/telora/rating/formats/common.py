@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterator
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 
@@ -87,8 +87,10 @@ def call_fields(row: list[str], tz: dt.tzinfo, *, caller: tuple[int, str], calle
 
 class Split:
     """A file cut into its raw records at intake (a format's `split`): `names`, the columns its
-    header names, and `records`, an iterator of (A-number as bytes, raw record, line number)."""
+    header names, and `route(partitions, limit, flush)`, which sends every raw record to its
+    subscription partition by the A-number alone, `flush(partition, raws, line_numbers)` taking
+    at most `limit` records at a time, and returns how many records there were."""
 
-    def __init__(self, names: list[str], records: Iterator[tuple[bytes, bytes, int]]):
+    def __init__(self, names: list[str], route: Callable[[int, int, Callable], int]):
         self.names = names
-        self.records = records
+        self.route = route

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from operator import itemgetter
 from types import SimpleNamespace
 
 from django.db import connection, transaction
@@ -40,6 +41,7 @@ from telora.rating.services.storage import (
 )
 
 logger = logging.getLogger(__name__)
+_RECORD_ID, _A_NUMBER, _START_TIME = itemgetter(0), itemgetter(2), itemgetter(4)  # UsageRecord fields
 
 
 def rate_pending(brand=None, *, limit: int | None = None) -> int:
@@ -87,15 +89,16 @@ def _rate_batch(batch_id: int) -> RatingBatch:
             # rated, and jobs.requeue_orphans rates it again. Saves a flush of megabytes per batch.
             cursor.execute("SET LOCAL synchronous_commit = off")
         records, unreadable = unpack_all(read_payload(batch_id))
-        ids = [r.record_id for r in records]
-        taken = set(ids) - claim_keys(batch, ids)  # rated before: duplicates
+        ids = set(map(_RECORD_ID, records))
+        taken = ids - claim_keys(batch, ids)  # rated before: duplicates
         now = clock.now()
         result = _rate(batch, records, set(taken), now)  # the engine adds the batch's ids to its set
         result.failed += [EngineFailure(f, PARSE_ERROR, f.reason) for f in unreadable]
         rated_at = time.perf_counter()
-        rated_ids = {r.record.record_id for r in result.rated}
-        release_keys(batch, {f.record_id for f in result.failed if f.reason != DUPLICATE} - rated_ids - taken)
-        copy_rated(batch, result.rated, batch.brand.currency)
+        unrated = {f.record_id for f in result.failed if f.reason != DUPLICATE} - taken
+        if unrated:
+            release_keys(batch, unrated - {r.record.record_id for r in result.rated})
+        copy_rated(batch, result.rated, batch.brand.currency, result.span)
         duplicates = sum(1 for f in result.failed if f.reason == DUPLICATE)
         FailedRecord.objects.bulk_create(_failed_rows(batch, result.failed, now), batch_size=5000)
         locked.payload = b""
@@ -122,10 +125,10 @@ def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime) -
     order, each part seeing the counters and balances the one before left (written in between,
     in the same transaction). Usually there is one part."""
     if not records:
-        return SimpleNamespace(rated=[], failed=[])
-    first = min(r.start_time for r in records)
-    last = max(r.start_time for r in records)
-    numbers = {r.a_number for r in records}
+        return SimpleNamespace(rated=[], failed=[], span=None)
+    first = min(map(_START_TIME, records))
+    last = max(map(_START_TIME, records))
+    numbers = set(map(_A_NUMBER, records))
     contexts, _prepaid_ids, plan_changes = load_contexts(batch.brand, numbers, first, last)
     cuts = sorted(set(plan_changes) | set(tariff_changes(batch.brand, first, last)))
     parts = _cut(records, cuts) if cuts else [(first, records)]
@@ -138,7 +141,7 @@ def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime) -
         _prepaid(batch, result, now)
         rated += result.rated
         failed += result.failed
-    return SimpleNamespace(rated=rated, failed=failed)
+    return SimpleNamespace(rated=rated, failed=failed, span=(first, last))
 
 
 def _cut(records: list, cuts: list[dt.datetime]) -> list[tuple[dt.datetime, list]]:

@@ -200,28 +200,15 @@ def _stage(outcomes, usage_file: UsageFile, at: dt.datetime) -> tuple[list[Ratin
 def _stage_lines(cut: formats.Split, usage_file: UsageFile, at: dt.datetime, format: str) -> list[RatingBatch]:
     """Route a split file's raw records to their partitions by the A-number alone; the workers
     read them (a line they cannot read goes to the failed records from there)."""
-    raws: list[list[bytes]] = [[] for _ in range(PARTITIONS)]
-    lines: list[list[int]] = [[] for _ in range(PARTITIONS)]
     batches: list[RatingBatch] = []
-    crc32 = zlib.crc32
 
-    def write(partition: int) -> None:
+    def write(partition: int, raws: list[bytes], lines: list[int]) -> None:
         batch = RatingBatch.objects.create(brand_id=usage_file.brand_id, file=usage_file, partition=partition,
-                                           records=len(lines[partition]), created_at=at)
-        write_payload(batch.pk, dump_lines(format, cut.names, raws[partition], lines[partition]))
+                                           records=len(lines), created_at=at)
+        write_payload(batch.pk, dump_lines(format, cut.names, raws, lines))
         batches.append(batch)
-        raws[partition], lines[partition] = [], []
 
-    for number, raw, line in cut.records:
-        p = crc32(number) % PARTITIONS
-        raws[p].append(raw)
-        numbers = lines[p]
-        numbers.append(line)
-        if len(numbers) >= BATCH_RECORDS:
-            write(p)
-    for p in range(PARTITIONS):
-        if lines[p]:
-            write(p)
+    cut.route(PARTITIONS, BATCH_RECORDS, write)
     return batches
 
 

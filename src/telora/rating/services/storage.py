@@ -30,7 +30,7 @@ def id_list(ids: list[str]) -> tuple[str, list | str]:
     return "unnest(string_to_array(%s, chr(31)))", SEPARATOR.join(ids)
 
 
-def claim_keys(batch, record_ids: list[str]) -> set[str]:
+def claim_keys(batch, record_ids: set[str] | list[str]) -> set[str]:
     """Insert (brand, source, record_id) for the ids; those taken before are skipped. Returns the
     ids inserted now: the rest were already rated (duplicates). The ids go distinct and sorted,
     so the index fills in order. A concurrent claim of the same id waits for the other
@@ -42,14 +42,14 @@ def claim_keys(batch, record_ids: list[str]) -> set[str]:
     with ON CONFLICT DO NOTHING, which reports the new ids."""
     if not record_ids:
         return set()
-    distinct = sorted(set(record_ids))
-    expression, param = id_list(distinct)
+    distinct = record_ids if isinstance(record_ids, set) else set(record_ids)
+    expression, param = id_list(sorted(distinct))
     params = [batch.brand_id, batch.file.source, param]
     insert = f"INSERT INTO rating_usagekey (brand_id, source, record_id) SELECT %s, %s, i.id FROM {expression} AS i(id)"
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(insert, params)
-        return set(distinct)
+        return distinct
     except IntegrityError:
         pass  # some id was claimed before: the savepoint took the plain insert back
     with connection.cursor() as cursor:
@@ -164,7 +164,7 @@ class _Amounts(dict):
         return None if amount is None else NumericBytes(self._dump(amount))
 
 
-def copy_rated(batch, rated, currency: str) -> None:
+def copy_rated(batch, rated, currency: str, span: tuple[dt.datetime, dt.datetime] | None = None) -> None:
     """COPY the rated rows into their monthly partitions, in PostgreSQL's binary format: the
     driver's C code writes times, integers and numerics straight into the server's own form, so
     neither side formats or parses text (about half the cost of a text COPY). Amounts and the
@@ -173,8 +173,10 @@ def copy_rated(batch, rated, currency: str) -> None:
     if not rated:
         return
     rated = sorted(rated, key=_by_subscription)  # time order kept within a subscription (stable)
-    stamps = [r.record.start_time for r in rated]
-    ensure_partitions((min(stamps), max(stamps)))
+    if span is None:  # the batch's earliest and latest record (its rated ones lie between)
+        stamps = [r.record.start_time for r in rated]
+        span = (min(stamps), max(stamps))
+    ensure_partitions(span)
     source, brand_id, file_id, batch_id = batch.file.source, batch.brand_id, batch.file_id, batch.pk
     keys: dict[int, str] = {}
     with connection.cursor() as cursor, cursor.cursor.copy(
