@@ -202,39 +202,67 @@ def _route(stream: BinaryIO, a_column: int, partitions: int, limit: int, flush) 
     line = 1
     count = 0
     cut = a_column + 1
-    for raw in stream:
-        line += 1
-        if raw == b"\n" or raw == b"\r\n":
-            continue
-        if b'"' in raw:
-            while raw.count(b'"') % 2:
-                more = stream.readline()
-                if not more:
-                    break
-                raw += more
-                line += raw.count(b"\n", len(raw) - len(more))
-            row = next(csv.reader([raw.decode("utf-8", "replace")]), [])
-            number = row[a_column].encode() if len(row) > a_column else b""
-        else:
-            fields = raw.split(b",", cut)
-            number = fields[a_column].rstrip(b"\r\n") if len(fields) > a_column else b""
-        if not number.isdigit() or number[:2] == b"00":
-            try:
-                number = normalise_number(number.decode("utf-8", "replace")).encode()
-            except ValueError:
-                number = b""  # the worker reports the line
-        p = crc32(number) % partitions
-        raws[p].append(raw)
-        numbers = lines[p]
-        numbers.append(line)
+    carry = None  # a quoted field running over lines: the record so far
+    for block in _blocks(stream):
+        for raw in block:  # one physical line, without its line feed
+            line += 1
+            if carry is not None:
+                carry += b"\n" + raw
+                if carry.count(b'"') % 2:
+                    continue
+                raw, carry = carry, None
+            elif not raw or raw == b"\r":
+                continue  # a blank line is not a record
+            if b'"' in raw:
+                if raw.count(b'"') % 2:
+                    carry = raw
+                    continue
+                row = next(csv.reader([raw.decode("utf-8", "replace")]), [])
+                number = row[a_column].encode() if len(row) > a_column else b""
+            else:
+                fields = raw.split(b",", cut)
+                number = fields[a_column].rstrip(b"\r") if len(fields) > a_column else b""
+            if not number.isdigit() or number[:2] == b"00":
+                try:
+                    number = normalise_number(number.decode("utf-8", "replace")).encode()
+                except ValueError:
+                    number = b""  # the worker reports the line
+            p = crc32(number) % partitions
+            raws[p].append(raw)
+            numbers = lines[p]
+            numbers.append(line)
+            count += 1
+            if len(numbers) >= limit:
+                flush(p, raws[p], numbers)
+                raws[p], lines[p] = [], []
+    if carry is not None:  # quotes never balanced: the worker reports it
+        p = 0
+        raws[p].append(carry)
+        lines[p].append(line)
         count += 1
-        if len(numbers) >= limit:
-            flush(p, raws[p], numbers)
-            raws[p], lines[p] = [], []
     for p in range(partitions):
         if lines[p]:
             flush(p, raws[p], lines[p])
     return count
+
+
+BLOCK = 1 << 23  # the file is read 8 MB at a time and cut into lines in one step
+
+
+def _blocks(stream: BinaryIO) -> Iterator[list[bytes]]:
+    """The rest of the stream as lists of lines without their line feeds (a line cut by a block's
+    end is completed from the next block)."""
+    pending = b""
+    while chunk := stream.read(BLOCK):
+        data = pending + chunk
+        end = data.rfind(b"\n")
+        if end < 0:
+            pending = data
+            continue
+        pending = data[end + 1:]
+        yield data[:end].split(b"\n")
+    if pending:
+        yield [pending]
 
 
 def parse_split(names: list[str], raws: list[bytes], lines: list[int]) -> Iterator[UsageRecord | ParseFailure]:
@@ -242,7 +270,11 @@ def parse_split(names: list[str], raws: list[bytes], lines: list[int]) -> Iterat
     gives for the same lines, in one loop (this runs once per record in the workers)."""
     width = len(names)
     in_order, pick = _columns(names)
-    reader = csv.reader(map(methodcaller("decode", "utf-8", "replace"), raws))
+    joined = b"\n".join(raws)
+    if b'"' in joined:  # a quoted field may hold a line feed: each record read on its own
+        reader = csv.reader(map(methodcaller("decode", "utf-8", "replace"), raws))
+    else:
+        reader = csv.reader(joined.decode("utf-8", "replace").split("\n"))
     for line in lines:
         try:
             row = next(reader)
