@@ -218,8 +218,14 @@ class Draft:
         return not self.lines
 
 
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
+
+
 def round_minor(amount: Decimal, places: int) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    quantum = _QUANTA.get(places)
+    if quantum is None:
+        quantum = Decimal(1).scaleb(-places)
+    return amount.quantize(quantum, rounding=ROUND_HALF_UP)
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

@@ -35,7 +35,7 @@ from telora.billing.models import (
     ParkedAccount,
 )
 from telora.billing.services import document
-from telora.billing.services.snapshot import Loader, moment, period_of
+from telora.billing.services.snapshot import Account, Loader, moment, period_of
 from telora.catalog.models import BillCycle, BillingGroup
 from telora.core import clock, rights
 from telora.core.models import AuditEvent, Sequence
@@ -43,7 +43,7 @@ from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.core.services.audit import record_event
 from telora.core.services.sequences import format_number, next_number
-from telora.customers.models import BillingAccount
+from telora.customers.models import BillingAccount, Subscription
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -162,7 +162,7 @@ def _delete_folder(name: str) -> None:
 class Prepared:
     """One account's bill, computed and not written yet."""
 
-    account: BillingAccount
+    account: Account
     snap: engine.AccountSnapshot
     draft: engine.Draft
     subs: dict
@@ -224,10 +224,7 @@ def _batches(run: BillRun, todo: list[int], done: int, total: int, loader: Loade
     """Bill the accounts `todo` a batch at a time; returns how many are done."""
     for first in range(0, len(todo), BATCH):
         batch = todo[first:first + BATCH]
-        rows = list(BillingAccount.objects.filter(pk__in=batch).select_related(
-            "customer__customer_group", "billing_address").order_by("id"))
-        for row in rows:
-            row.brand = run.brand  # the run's brand: one object for all
+        rows = loader.accounts(batch)
         try:
             with transaction.atomic():
                 _fast(run)
@@ -243,7 +240,7 @@ def _batches(run: BillRun, todo: list[int], done: int, total: int, loader: Loade
                 except Exception as exc:  # one bad account parks itself; the run goes on
                     logger.warning("billrun %s: account %s parked: %s", run.pk, account.number, exc)
                     ParkedAccount.objects.update_or_create(
-                        run=run, account=account, defaults={"error": str(exc)[:2000] or repr(exc), "at": at})
+                        run=run, account_id=account.pk, defaults={"error": str(exc)[:2000] or repr(exc), "at": at})
         done += len(batch)
         BillRun.objects.filter(pk=run.pk).update(accounts_done=done)
         if progress:
@@ -260,12 +257,12 @@ def _fast(run: BillRun) -> None:
         cursor.execute("SET LOCAL synchronous_commit TO OFF")
 
 
-def prepare(run: BillRun, account: BillingAccount, loader: Loader) -> Prepared:
+def prepare(run: BillRun, account: Account, loader: Loader) -> Prepared:
     snap, meta = loader.snapshot(account)
     return Prepared(account, snap, engine.generate(snap), meta["subs"], late_keys=meta.get("late_keys"))
 
 
-def bill_accounts(run: BillRun, accounts: list[BillingAccount], loader: Loader, settings: BillingSettings, *,
+def bill_accounts(run: BillRun, accounts: list[Account], loader: Loader, settings: BillingSettings, *,
                   actor: Actor, at: dt.datetime) -> list[Invoice]:
     """Bill the accounts inside the caller's transaction: a production run takes the accounts' locks
     (two runs of one account queue), marks every charge, numbers the invoices, writes the ledger."""
@@ -282,7 +279,7 @@ def bill_accounts(run: BillRun, accounts: list[BillingAccount], loader: Loader, 
     for bill, number in zip(billed, numbers, strict=True):
         account, draft = bill.account, bill.draft
         bill.invoice = Invoice(
-            brand=run.brand, run=run, account=account, number=number, status="final" if production else "draft",
+            brand=run.brand, run=run, account_id=account.pk, number=number, status="final" if production else "draft",
             period_start=run.period_start, period_end=run.period_end, issue_date=issue, due_date=due,
             currency=account.currency, net=draft.net, tax=draft.tax, total=draft.total,
             credit_note=draft.credit_note, created_at=at,
@@ -415,7 +412,8 @@ def _prepaid(run: BillRun, draft: engine.Draft, subs: dict, *, actor: Actor, at:
     for debit in draft.prepaid:
         if not debit.amount or subs[debit.subscription_id].status == "terminated":
             continue  # a terminated line's balance is closed: nothing to take or give back
-        balances.adjust(subs[debit.subscription_id], -debit.amount, actor=actor, at=at,
+        sub = Subscription.objects.select_related("brand").get(pk=debit.subscription_id)  # the loader's is a row
+        balances.adjust(sub, -debit.amount, actor=actor, at=at,
                         reference=f"{debit.description} {debit.period_start}–{debit.period_end} (bill run {run.pk})")
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 
 from telora.billing import engine
 from telora.billing.models import Adjustment, ChargeMark
@@ -23,7 +23,7 @@ from telora.catalog.billcycles import anchor_date, bill_period
 from telora.catalog.selectors import catalogue_owners, effective_price
 from telora.core.money import minor_unit
 from telora.core.services.actors import ServiceError
-from telora.customers.models import ProductInstance, Subscription
+from telora.customers.models import Address, Subscription
 from telora.rating.models import RatedUsage
 
 UNITS = {"voice": "s", "sms": "msg", "mms": "msg", "data": "B", "content": "item"}
@@ -64,6 +64,7 @@ class Loader:
         self._discounts: dict = {}
         self._one_time_codes: dict = {}
         self._products: dict = {}
+        self._groups: dict = {}
 
     def day(self, at: dt.datetime | None) -> dt.date | None:
         return None if at is None else at.astimezone(self.zone).date()
@@ -235,60 +236,94 @@ class Loader:
             self._usage_table = None
 
     # ---- accounts, a batch at a time ------------------------------------------------------------
+    def accounts(self, account_ids) -> list[Account]:
+        """The accounts (ordered by id) with what their bills read of them, from plain rows: the
+        customer's number, name, language and group, the billing address."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT a.id, a.number, a.name, a.currency, a.billing_address_id, c.number, c.name, c.language, "
+                "c.customer_group_id FROM customers_billingaccount a JOIN customers_customer c ON c.id = a.customer_id "
+                "WHERE a.id = ANY(%s) ORDER BY a.id", [list(account_ids)])
+            rows = cursor.fetchall()
+        groups = {row[8] for row in rows if row[8] is not None} - self._groups.keys()
+        if groups:
+            self._groups.update(cm.CustomerGroup.objects.in_bulk(list(groups)))
+        addresses = _addresses({row[4] for row in rows})
+        return [Account(pk, number, name, currency, address_id, addresses.get(address_id),
+                        Customer(c_number, c_name, language, group_id, self._groups.get(group_id)), self.brand)
+                for pk, number, name, currency, address_id, c_number, c_name, language, group_id in rows]
+
     def prefetch(self, account_ids) -> None:
-        """Read what the accounts' snapshots need with a few queries for the whole batch (the marks
-        read here are checked again by the database: a charge marked meanwhile is refused)."""
+        """Read what the accounts' snapshots need with a few queries for the whole batch, as plain rows
+        (the marks read here are checked again by the database: a charge marked meanwhile is refused)."""
         ids = list(account_ids)
         data = {pk: {"subs": [], "instances": defaultdict(list), "adjustments": []} for pk in ids}
-        subs = list(Subscription.objects.filter(billing_account_id__in=ids).select_related("billing_address")
-                    .order_by("id"))
         by_sub = {}
-        for sub in subs:
-            data[sub.billing_account_id]["subs"].append(sub)
-            by_sub[sub.pk] = data[sub.billing_account_id]
-        horizon = self.until - dt.timedelta(days=400)
-        instances = list(ProductInstance.objects.filter(subscription_id__in=list(by_sub), start_at__lt=self.until)
-                         .filter(Q(end_at__isnull=True) | Q(end_at__gte=horizon))
-                         .order_by("start_at", "id"))
-        missing = {inst.product_id for inst in instances} - self._products.keys()
-        if missing:
-            self._products.update((p.pk, p) for p in cm.Product.objects.filter(pk__in=missing).select_related("tax"))
-        for inst in instances:
-            inst.product = self._products[inst.product_id]  # one object per product for the whole run
-            by_sub[inst.subscription_id]["instances"][inst.subscription_id].append(inst)
-        billed, credited = defaultdict(list), defaultdict(set)
-        one_time_done, usage_done = set(), set()
-        # by subscription (an integer array: quick to send), each mark's kind and key sorted out here
-        for kind, key, start, end, price, covered_to in ChargeMark.objects.filter(
-                subscription_id__in=list(by_sub), kind__in=("recurring", "credit", "one_time", "usage")).values_list(
-                "kind", "key", "period_start", "period_end", "price", "covered_to"):
-            if kind == "recurring":
-                billed[key].append(engine.Billed(start, end, price, covered_to))
-            elif kind == "credit":
-                credited[key].add(start)
-            elif kind == "one_time":
-                one_time_done.add(key)
-            elif start == self.period[0]:
-                usage_done.add(key)
-        usage = defaultdict(list)
-        if by_sub and self._usage_table:
-            with connection.cursor() as cursor:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT id, billing_account_id, identifier, status, billing_address_id "
+                           "FROM customers_subscription WHERE billing_account_id = ANY(%s) ORDER BY id", [ids])
+            subs = [Sub(*row) for row in cursor.fetchall()]
+            addresses = _addresses({sub.billing_address_id for sub in subs})
+            for sub in subs:
+                sub.billing_address = addresses.get(sub.billing_address_id)
+                data[sub.billing_account_id]["subs"].append(sub)
+                by_sub[sub.pk] = data[sub.billing_account_id]
+            sub_ids = list(by_sub)
+            instances = []
+            if sub_ids:
+                # the business days of the brand's time zone, and whether each instance is on at the period's end
+                cursor.execute(
+                    "SELECT id, subscription_id, product_id, kind, (start_at AT TIME ZONE %(tz)s)::date, "
+                    "(end_at AT TIME ZONE %(tz)s)::date, end_at IS NULL OR end_at >= %(until)s "
+                    "FROM customers_productinstance WHERE subscription_id = ANY(%(subs)s) AND start_at < %(until)s "
+                    "AND (end_at IS NULL OR end_at >= %(horizon)s) ORDER BY start_at, id",
+                    {"tz": self.brand.timezone, "until": self.until, "subs": sub_ids,
+                     "horizon": self.until - dt.timedelta(days=400)})
+                instances = cursor.fetchall()
+            missing = {row[2] for row in instances} - self._products.keys()
+            if missing:
+                self._products.update((p.pk, p) for p in cm.Product.objects.filter(pk__in=missing)
+                                      .select_related("tax"))
+            products = self._products
+            for pk, sub_id, product_id, kind, start, end, on in instances:
+                # one object per product for the whole run
+                by_sub[sub_id]["instances"][sub_id].append(Inst(pk, products[product_id], kind, start, end, on))
+            billed, credited = defaultdict(list), defaultdict(set)
+            one_time_done, usage_done = set(), set()
+            if sub_ids:
+                # by subscription (an integer array: quick to send), each mark's kind and key sorted out here
+                cursor.execute("SELECT kind, key, period_start, period_end, price, covered_to FROM billing_chargemark "
+                               "WHERE subscription_id = ANY(%s) AND kind IN ('recurring', 'credit', 'one_time', "
+                               "'usage')", [sub_ids])
+                for kind, key, start, end, price, covered_to in cursor.fetchall():
+                    if kind == "recurring":
+                        billed[key].append(engine.Billed(start, end, price, covered_to))
+                    elif kind == "credit":
+                        credited[key].add(start)
+                    elif kind == "one_time":
+                        one_time_done.add(key)
+                    elif start == self.period[0]:
+                        usage_done.add(key)
+            usage = defaultdict(list)
+            if sub_ids and self._usage_table:
                 cursor.execute(f"SELECT subscription_id, service, zone, n, q, amount FROM {self._usage_table} "
-                               "WHERE subscription_id = ANY(%s) ORDER BY subscription_id, service, zone",
-                               [list(by_sub)])
+                               "WHERE subscription_id = ANY(%s) ORDER BY subscription_id, service, zone", [sub_ids])
+                Usage = engine.Usage
                 for sub_id, service, zone, n, q, amount in cursor.fetchall():
-                    usage[sub_id].append(engine.Usage(service, zone, n, int(q or 0), UNITS.get(service, ""), amount))
-        elif by_sub:
-            for row in (RatedUsage.objects.filter(subscription_id__in=list(by_sub), start_time__gte=self.since,
-                                                  start_time__lt=self.until)
-                        .values("subscription_id", "service", "zone")
-                        .annotate(n=Count("id"), q=Sum("quantity"), amount=Sum("charge"))
-                        .order_by("subscription_id", "service", "zone")):
-                usage[row["subscription_id"]].append(engine.Usage(
-                    row["service"], row["zone"], row["n"], row["q"] or 0, UNITS.get(row["service"], ""),
-                    row["amount"]))
-        for adj in Adjustment.objects.filter(account_id__in=ids, invoice__isnull=True).order_by("id"):
-            data[adj.account_id]["adjustments"].append(adj)
+                    usage[sub_id].append(Usage(service, zone, n, int(q or 0), UNITS.get(service, ""), amount))
+            elif sub_ids:
+                for row in (RatedUsage.objects.filter(subscription_id__in=sub_ids, start_time__gte=self.since,
+                                                      start_time__lt=self.until)
+                            .values("subscription_id", "service", "zone")
+                            .annotate(n=Count("id"), q=Sum("quantity"), amount=Sum("charge"))
+                            .order_by("subscription_id", "service", "zone")):
+                    usage[row["subscription_id"]].append(engine.Usage(
+                        row["service"], row["zone"], row["n"], row["q"] or 0, UNITS.get(row["service"], ""),
+                        row["amount"]))
+            cursor.execute("SELECT id, account_id, subscription_id, reason, amount, tax_code FROM billing_adjustment "
+                           "WHERE account_id = ANY(%s) AND invoice_id IS NULL ORDER BY id", [ids])
+            for pk, account_id, sub_id, reason, amount, tax_code in cursor.fetchall():
+                data[account_id]["adjustments"].append(engine.Adjustment(pk, sub_id, reason, amount, tax_code))
         late, late_keys = self.late_usage(by_sub) if self._late_rated else ({}, {})
         for entry in data.values():
             entry.update(billed=billed, credited=credited, one_time_done=one_time_done, usage_done=usage_done,
@@ -302,43 +337,99 @@ class Loader:
             self.prefetch([account.pk])
             batch = self._batch
         data = batch.pop(account.pk)
-        pe, ne = self.period[1], self.next_period[1]
+        pe, ne, ps = self.period[1], self.next_period[1], self.period[0]
         group = account.customer.customer_group_id and account.customer.customer_group
-        billed, credited = data["billed"], data["credited"]
+        billed, credited, one_time_done = data["billed"], data["credited"], data["one_time_done"]
+        usage, usage_done, late = data["usage"], data["usage_done"], data["late"]
         snaps, subs_here = [], {s.pk for s in data["subs"]}
         for sub in data["subs"]:
             rows = data["instances"].get(sub.pk, [])
             plans = [i for i in rows if i.kind == "plan"]
-            on = [p for p in plans if p.end_at is None or p.end_at >= self.until]
+            on = [p for p in plans if p.on]
             plan = (on or plans or [None])[-1]
             prepaid = plan is not None and (plan.product.service_type or "").endswith("prepaid")
             engine_instances, one_time = [], []
             for inst in rows:
-                start, end = self.day(inst.start_at), self.day(inst.end_at)
+                start, end, product = inst.start, inst.end, inst.product
                 if inst.kind in RECURRING_KINDS:
-                    on_day = max(start, pe) if end is None or end > pe else max(start, self.period[0])
-                    price = self.price(inst.product, "recurring", min(on_day, ne), group)
+                    on_day = max(start, pe) if end is None or end > pe else max(start, ps)
+                    price = self.price(product, "recurring", min(on_day, ne), group)
                     if price is not None:
+                        key = str(inst.pk)
                         engine_instances.append(engine.Instance(
-                            inst.pk, inst.product.code, inst.product.name, inst.kind, price, start, end,
-                            self.tax_code(inst.product), self.discounts(inst.product),
-                            tuple(sorted(billed.get(str(inst.pk), []), key=lambda b: b.start)),
-                            frozenset(credited.get(str(inst.pk), set()))))
-                for code, name in self.one_time_codes(inst.product):
-                    if f"{inst.pk}:{code}" in data["one_time_done"] or start >= pe:
+                            inst.pk, product.code, product.name, inst.kind, price, start, end,
+                            self.tax_code(product), self.discounts(product),
+                            tuple(sorted(billed.get(key, []), key=_start)), frozenset(credited.get(key, set()))))
+                for code, name in self.one_time_codes(product):
+                    if f"{inst.pk}:{code}" in one_time_done or start >= pe:
                         continue
-                    amount = self.price(inst.product, code, start, group)
+                    amount = self.price(product, code, start, group)
                     if amount:
-                        one_time.append(engine.OneTime(inst.pk, code, name, amount, self.tax_code(inst.product),
-                                                       start))
+                        one_time.append(engine.OneTime(inst.pk, code, name, amount, self.tax_code(product), start))
             snaps.append(engine.SubscriptionSnapshot(
                 sub.pk, sub.identifier, plan.product.code if plan else "", prepaid,
                 self.tax_code(plan.product) if plan else self.default_tax, tuple(engine_instances),
-                tuple(one_time), tuple(data["usage"].get(sub.pk, ())), str(sub.pk) not in data["usage_done"],
-                tuple(data["late"].get(sub.pk, ()))))
-        adjustments = tuple(engine.Adjustment(a.pk, a.subscription_id, a.reason, a.amount, a.tax_code)
-                            for a in data["adjustments"])
+                tuple(one_time), tuple(usage.get(sub.pk, ())), str(sub.pk) not in usage_done,
+                tuple(late.get(sub.pk, ()))))
         snap = engine.AccountSnapshot(account.pk, account.currency, minor_unit(account.currency), self.period,
-                                      self.next_period, self.taxes, tuple(snaps), adjustments, self.default_tax)
+                                      self.next_period, self.taxes, tuple(snaps), tuple(data["adjustments"]),
+                                      self.default_tax)
+        late_keys = data["late_keys"]
         return snap, {"subs": {s.pk: s for s in data["subs"]},
-                      "late_keys": {pair: key for pair, key in data["late_keys"].items() if pair[0] in subs_here}}
+                      "late_keys": {pair: key for pair, key in late_keys.items() if pair[0] in subs_here}
+                      if late_keys else {}}
+
+
+def _start(billed: engine.Billed) -> dt.date:
+    return billed.start
+
+
+def _addresses(ids) -> dict:
+    """{id: Address} of the ids given (None ignored), in one query when there are any."""
+    ids = [pk for pk in ids if pk is not None]
+    return Address.objects.in_bulk(ids) if ids else {}
+
+
+class Customer:
+    """What a bill reads of an account's customer."""
+
+    __slots__ = ("number", "name", "language", "customer_group_id", "customer_group")
+
+    def __init__(self, number, name, language, customer_group_id, customer_group):
+        self.number, self.name, self.language = number, name, language
+        self.customer_group_id, self.customer_group = customer_group_id, customer_group
+
+
+class Account:
+    """What a bill reads of a billing account (read as a plain row: a batch of accounts is read
+    for each batch of the run; a model object for each costs more than its bill)."""
+
+    __slots__ = ("pk", "id", "number", "name", "currency", "billing_address_id", "billing_address", "customer",
+                 "brand")
+
+    def __init__(self, pk, number, name, currency, billing_address_id, billing_address, customer, brand):
+        self.pk = self.id = pk
+        self.number, self.name, self.currency = number, name, currency
+        self.billing_address_id, self.billing_address = billing_address_id, billing_address
+        self.customer, self.brand = customer, brand
+
+
+class Sub:
+    """What a bill reads of a subscription (the prepaid debits read the model again)."""
+
+    __slots__ = ("pk", "id", "billing_account_id", "identifier", "status", "billing_address_id", "billing_address")
+
+    def __init__(self, pk, billing_account_id, identifier, status, billing_address_id):
+        self.pk = self.id = pk
+        self.billing_account_id, self.identifier, self.status = billing_account_id, identifier, status
+        self.billing_address_id, self.billing_address = billing_address_id, None
+
+
+class Inst:
+    """A product instance as the snapshot reads it: its start and end as business days of the brand,
+    `on`: not ended before the period's end."""
+
+    __slots__ = ("pk", "product", "kind", "start", "end", "on")
+
+    def __init__(self, pk, product, kind, start, end, on):
+        self.pk, self.product, self.kind, self.start, self.end, self.on = pk, product, kind, start, end, on
