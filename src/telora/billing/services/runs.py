@@ -16,7 +16,9 @@ second bill of the same difference; see services.snapshot.Loader.aggregate_late)
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import gc
 import json
 import logging
 from collections.abc import Callable
@@ -208,7 +210,8 @@ def _execute(run: BillRun, *, at: dt.datetime | None,
     if accounts:  # the report of late usage beyond the lookback covers all the run's accounts
         loader.aggregate_late(accounts, todo, settings.late_usage_periods, settings.late_usage_report_periods)
     try:
-        done = _batches(run, todo, done, len(accounts), loader, settings, actor=actor, at=at, progress=progress)
+        with _few_collections():
+            done = _batches(run, todo, done, len(accounts), loader, settings, actor=actor, at=at, progress=progress)
     finally:
         loader.close()
     run.refresh_from_db()
@@ -217,6 +220,22 @@ def _execute(run: BillRun, *, at: dt.datetime | None,
     run.finished_at = clock.now()
     run.save(update_fields=["summary", "status", "finished_at"])
     return run
+
+
+@contextlib.contextmanager
+def _few_collections():
+    """The batches make and drop many small objects without cycles: the cyclic garbage collector
+    would walk the whole process (Django, the loader's caches) again and again for nothing, a
+    quarter of the Python time. The objects from before are frozen out of its walks, and it runs
+    less often; both as they were afterwards."""
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(threshold[0], 20_000), *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
 
 
 def _batches(run: BillRun, todo: list[int], done: int, total: int, loader: Loader, settings: BillingSettings, *,

@@ -17,7 +17,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Sum
 
 from telora.billing import engine
-from telora.billing.models import Adjustment, ChargeMark
+from telora.billing.models import ChargeMark
 from telora.catalog import models as cm
 from telora.catalog.billcycles import anchor_date, bill_period
 from telora.catalog.selectors import catalogue_owners, effective_price
