@@ -4,7 +4,7 @@ Amounts are strings with exactly the currency's minor-unit decimals."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from telora.billing import engine
 
@@ -16,6 +16,20 @@ def money(value: Decimal | None, places: int) -> str | None:
 def plain(value: Decimal) -> str:
     """A decimal without trailing zeros or an exponent: 25, 0.5, 30."""
     return f"{value.normalize():f}"
+
+
+_PLAIN: dict[Decimal, str] = {}
+
+
+def _plain(value: Decimal) -> str:
+    """plain(), remembered for the few quantities most lines have (1, days of a period); a zero is
+    not remembered (-0 equals 0 but prints apart)."""
+    text = _PLAIN.get(value)
+    if text is None:
+        text = plain(value)
+        if value and len(_PLAIN) < 1000:
+            _PLAIN[value] = text
+    return text
 
 
 def _day(value: dt.date | None) -> str | None:
@@ -32,6 +46,11 @@ def address_block(address, name: str) -> dict | None:
 def build(*, brand, settings, account, draft: engine.Draft, subs: dict, places: int, number: str | None,
           issue_date: dt.date, due_date: dt.date) -> dict:
     customer = account.customer
+    quantum = Decimal(1).scaleb(-places)  # money(), inline: a bill has many amounts
+
+    def _money(value: Decimal | None) -> str | None:
+        return None if value is None else str(value.quantize(quantum, rounding=ROUND_HALF_UP))
+
     sections = []
     for section in draft.sections:
         sub = subs.get(section.subscription_id)
@@ -41,12 +60,13 @@ def build(*, brand, settings, account, draft: engine.Draft, subs: dict, places: 
                                                       "plan": section.plan},
             "address": address_block(own, account.name),
             "lines": [{"kind": line.kind, "description": line.description,
-                       "period_start": _day(line.period_start), "period_end": _day(line.period_end),
-                       "quantity": plain(line.quantity),
-                       "unit_price": money(line.unit_price, places), "amount": money(line.amount, places),
+                       "period_start": None if line.period_start is None else line.period_start.isoformat(),
+                       "period_end": None if line.period_end is None else line.period_end.isoformat(),
+                       "quantity": _plain(line.quantity),
+                       "unit_price": _money(line.unit_price), "amount": _money(line.amount),
                        "tax_code": line.tax_code} for line in section.lines],
-            "usage": [{**u, "amount": money(u["amount"], places)} for u in section.usage],
-            "total": money(section.total, places),
+            "usage": [{**u, "amount": _money(u["amount"])} for u in section.usage],
+            "total": _money(section.total),
         })
     return {
         "brand": {"code": brand.code, "name": brand.name, "language": brand.language,

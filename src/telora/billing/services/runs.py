@@ -40,7 +40,7 @@ from telora.billing.services import document
 from telora.billing.services.snapshot import Account, Loader, moment, period_of
 from telora.catalog.models import BillCycle, BillingGroup
 from telora.core import clock, rights
-from telora.core.models import AuditEvent, Sequence
+from telora.core.models import Sequence
 from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.core.services.audit import record_event
@@ -326,11 +326,11 @@ def bill_accounts(run: BillRun, accounts: list[Account], loader: Loader, setting
         for bill in billed:
             if bill.snap.adjustments:
                 Adjustment.objects.filter(pk__in=[a.id for a in bill.snap.adjustments]).update(invoice=bill.invoice)
-        _copy(AuditEvent, [AuditEvent(
-            at=at, actor_label=actor.label[:200], brand=run.brand, object_type="billing.invoice",
-            object_id=str(b.invoice.pk), object_repr=b.invoice.number, action="invoice_issue",
-            changes={"number": [None, b.invoice.number], "total": [None, str(b.draft.total)],
-                     "run": [None, run.pk]}) for b in billed])
+        label, dumps = actor.label[:200], _JSON.encode
+        _copy_rows("core_auditevent", AUDIT_COLUMNS, [
+            (at, None, None, label, run.brand_id, "billing.invoice", str(b.invoice.pk), b.invoice.number,
+             "invoice_issue", dumps({"number": [None, b.invoice.number], "total": [None, str(b.draft.total)],
+                                     "run": [None, run.pk]}), "", "", None) for b in billed])
         for bill in bills:
             _prepaid(run, bill.draft, bill.subs, actor=actor, at=at)
     return [b.invoice for b in billed]
@@ -350,12 +350,13 @@ def _copy(model, objects: list, *, with_ids: bool = False) -> None:
                            [table, len(objects)])
             for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
                 obj.pk = pk
-        json_fields = {f.attname for f in fields if f.get_internal_type() == "JSONField"}
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        getters = [(f.attname, f.get_internal_type() == "JSONField") for f in fields]
+        dumps = _JSON.encode
         with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
             for obj in objects:
-                copy.write_row([json.dumps(getattr(obj, f.attname)) if f.attname in json_fields
-                                else getattr(obj, f.attname) for f in fields])
+                values = obj.__dict__
+                copy.write_row([dumps(values[name]) if is_json else values[name] for name, is_json in getters])
 
 
 def _numbers(brand, count: int, at: dt.datetime) -> list[str]:
@@ -372,6 +373,10 @@ def _numbers(brand, count: int, at: dt.datetime) -> list[str]:
     return [first] + [format_number(seq.format, number=n, brand=brand, at=at) for n in range(start, start + count - 1)]
 
 
+# the documents are stored as jsonb, which keeps no spacing: the compact form is shorter to send
+_JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+AUDIT_COLUMNS = ("at", "actor_user_id", "actor_api_key_id", "actor_label", "brand_id", "object_type", "object_id",
+                 "object_repr", "action", "changes", "message", "request_id", "address")
 MARK_COLUMNS = ("brand_id", "kind", "key", "period_start", "period_end", "subscription_id", "price", "covered_to",
                 "invoice_id", "run_id", "count", "quantity", "amount", "detail")
 LINE_COLUMNS = ("invoice_id", "position", "subscription_id", "kind", "description", "period_start", "period_end",
