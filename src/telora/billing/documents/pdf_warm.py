@@ -8,6 +8,9 @@ import gc
 
 from telora.billing.documents.pdf import warm_up
 
-warm_up()
+try:
+    warm_up()
+except Exception:  # noqa: BLE001  (a failed warm-up costs speed only; the forkserver must start)
+    pass
 gc.collect()
 gc.freeze()  # the loaded modules and caches: never walked again by the workers' collector, and shared
