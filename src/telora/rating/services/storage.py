@@ -49,12 +49,11 @@ def claim_keys(batch, record_ids: set[str] | list[str]) -> set[str]:
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(insert, params)
-        return distinct
-    except IntegrityError:
-        pass  # some id was claimed before: the savepoint took the plain insert back
-    with connection.cursor() as cursor:
-        cursor.execute(f"{insert} ON CONFLICT DO NOTHING RETURNING record_id", params)
-        return {row[0] for row in cursor.fetchall()}
+    except IntegrityError:  # some id was claimed before: the savepoint took the plain insert back
+        with connection.cursor() as cursor:
+            cursor.execute(f"{insert} ON CONFLICT DO NOTHING RETURNING record_id", params)
+            return {row[0] for row in cursor.fetchall()}
+    return distinct
 
 
 def release_keys(batch, record_ids) -> None:
