@@ -292,3 +292,19 @@ def test_the_cli_refuses_a_run_another_session_executes(nord, three, other_sessi
     with pytest.raises(CommandError, match="being executed by another process"):
         call_command("billrun", "--resume", str(run.pk))
     assert BillRun.objects.get(pk=run.pk).status == "running" and not Invoice.objects.exists()
+
+
+def test_the_run_page_says_when_nothing_executes_a_run_and_stops_polling(nord, three, make_user, other_session):
+    run = stalled(nord)
+    page = reverse("billing:run_detail", args=[run.pk])
+    boss = login(make_user("boss", {nord: BOSS}), nord)
+    response = boss.get(page)
+    html = response.content.decode()
+    assert response.context["stalled"] and not response.context["polling"]
+    assert 'data-testid="run-stalled"' in html and 'data-testid="resume-run"' in html
+    assert reverse("billing:run_progress", args=[run.pk]) not in html  # no polling
+    other_session(run)  # another process executes it now: the page follows it again
+    response = boss.get(page)
+    assert not response.context["stalled"] and response.context["polling"]
+    assert 'data-testid="run-stalled"' not in response.content.decode()
+    assert reverse("billing:run_progress", args=[run.pk]) in response.content.decode()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy
 from telora.billing import services
 from telora.billing.forms import CompareForm, RunStartForm
 from telora.billing.models import BillRun, Invoice
+from telora.billing.services.resume import alive
 from telora.billing.views.common import AREA, POLL_SECONDS, RUN_COLOURS, may, run_progress
 from telora.core import clock
 from telora.core.models import Job
@@ -107,13 +108,14 @@ class RunDetailView(ScopedDetailView):
         pdf_job = Job.objects.filter(kind="billing.pdfs", params__run_id=run.pk).order_by("-id").first()
         run_job = run.job or Job.objects.filter(kind="billing.run", params__run_id=run.pk).order_by("-id").first()
         job_failed = run_job is not None and run_job.status == Job.Status.FAILED and run.status != "done"
+        stalled = run.status in ("queued", "running") and not job_failed and not alive(run)
         context.update(
-            run_job=run_job, job_failed=job_failed, pdf_job=pdf_job,
+            run_job=run_job, job_failed=job_failed, stalled=stalled, pdf_job=pdf_job,
             pdfs_stored=Invoice.objects.filter(run=run).exclude(pdf="").count(),
             can_render=run.status == "done" and may(user, run, "change")
             and (pdf_job is None or pdf_job.is_finished),
             title=_("Bill run %(pk)s") % {"pk": run.pk}, progress=run_progress(run), colours=RUN_COLOURS,
-            polling=(run.status in ("queued", "running") and not job_failed)
+            polling=(run.status in ("queued", "running") and not job_failed and not stalled)
             or (pdf_job is not None and not pdf_job.is_finished), poll_seconds=POLL_SECONDS, summary=summary,
             per_kind=sorted((summary.get("per_kind") or {}).items()),
             taxes=sorted((summary.get("taxes") or {}).items()),
