@@ -100,6 +100,7 @@ def test_the_runs_pdf_job_prints_with_the_active_template(nord, invoice, system,
      "{% endblock %}", 3, "syntax error"),
     ("{% for s in sections %}\n{{ s.lines.append(1) }}\n{% endfor %}", 2, "unsafe"),
     ("<p>\n\n{{ invoice.no_such_thing.x }}</p>", 3, "no_such_thing"),
+    ("<p>\n{{ invoice.total | money('ABC') }}</p>", 2, "'ABC' is not an ISO 4217 currency code"),
 ])
 def test_unsafe_or_broken_templates_are_refused_naming_the_line(nord, system, source, line, words):
     with pytest.raises(ServiceError) as refused:
@@ -204,3 +205,18 @@ def test_brand_b_never_sees_or_activates_brand_as_templates(nord, make_brand, ma
     assert tpl.active_template(syd) == marked("Syd") and tpl.active_template(nord) is None
     kept.refresh_from_db()
     assert not kept.active and InvoiceTemplate.objects.filter(brand=nord).count() == 1
+
+
+def test_a_stored_template_that_fails_on_an_invoice_is_named_not_a_server_error(nord, invoice, system, make_user):
+    # a version that passed its checks but fails on this invoice (the sample never reaches the branch)
+    broken = "{% if invoice.total != '0' %}{{ invoice.total | no_such_filter }}{% endif %}"
+    InvoiceTemplate.objects.create(brand=nord, version=1, source=broken, active=True, created_at=clock.now())
+    user = make_user("tina", {nord: ["billing.view"]})
+    _key, token = create_api_key(actor=system, at=clock.now(), user=user, name="t", brands=[nord],
+                                 permissions=["billing.view"])
+    tmf = Client().get(f"/tmf-api/customerBillManagement/v4/customerBill/{invoice.pk}/pdf",
+                       headers={"Authorization": f"Bearer {token}"})
+    assert tmf.status_code == 409, tmf.content
+    assert "template" in tmf.json()["message"] and "the PDF could not be made" in tmf.json()["message"]
+    page = login(user, nord).get(reverse("billing:invoice_pdf", args=[invoice.pk]), follow=True)
+    assert "The PDF could not be made" in page.content.decode()  # the screen says so on the invoice's page

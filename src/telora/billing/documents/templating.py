@@ -16,7 +16,7 @@ from pathlib import Path
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
-from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision
+from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision, is_currency
 from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, pass_context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -62,6 +62,8 @@ def _as_date(value) -> dt.date | None:
 def _money(ctx, value, currency=None):
     if value in (None, ""):
         return ""
+    if currency is not None and not is_currency(str(currency)):
+        raise InvoiceTemplateError(f"money: {currency!r} is not an ISO 4217 currency code")
     return format_currency(decimal(value, "amount"), currency or ctx["invoice"]["currency"], locale=ctx["locale"])
 
 

@@ -45,6 +45,7 @@ from telora.api.tmf import (
     wanted_fields,
 )
 from telora.billing.documents.contract import file_name
+from telora.billing.documents.templating import InvoiceTemplateError
 from telora.billing.models import Invoice, InvoiceLine
 from telora.core import rights
 from telora.core.services.actors import ServiceError
@@ -312,7 +313,11 @@ def customer_bill_pdf(request, id: str):
         with default_storage.open(name, "rb") as handle:
             data = handle.read()
     else:
-        data = render_invoice_pdf(invoice)  # the brand's active template, if it has one
+        try:
+            data = render_invoice_pdf(invoice)  # the brand's active template, if it has one
+        except InvoiceTemplateError as exc:  # the brand's template is at fault, not the request: say so
+            raise ServiceError(f"template: the PDF could not be made: {exc}", field="template",
+                               code="conflict") from exc
     response = HttpResponse(data, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{file_name(invoice.document)}"'
     return response
