@@ -96,6 +96,9 @@ TEMPLATES = [
 ]
 
 EMBEDDED_PG_PORT = int(os.environ.get("TELORA_PG_PORT", "55432"))
+# Rating: forget record keys (the guard against charging a record twice) after this many days;
+# unset keeps them forever. See docs/rating.md, "Files and duplicates".
+TELORA_USAGE_KEY_DAYS = int(os.environ["TELORA_USAGE_KEY_DAYS"]) if os.environ.get("TELORA_USAGE_KEY_DAYS") else None
 EMBEDDED_PG_DIR = VAR_DIR / "pgdata"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}

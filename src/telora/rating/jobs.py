@@ -1,10 +1,12 @@
 """Procrastinate tasks of rating: one job rates one batch (one file's records of one partition),
-a periodic sweep puts the jobs of a worker that died (no heartbeat) back in the queue, and the
-periodic collector takes files from the pull sources' inboxes every minute."""
+a periodic sweep puts the jobs of a worker that died (no heartbeat) back in the queue, the
+periodic collector takes files from the pull sources' inboxes every minute, and a nightly task
+forgets record keys older than TELORA_USAGE_KEY_DAYS when that is set."""
 
 import datetime as dt
 import logging
 
+from django.conf import settings
 from procrastinate import sql
 from procrastinate.contrib.django import app
 
@@ -78,3 +80,14 @@ def collect_task(timestamp: int) -> None:
             logger.info("%s", taken.line(report.source))
         if report.error:
             logger.warning("collector %s/%s: %s", report.source.brand.code, report.source.code, report.error)
+
+
+@app.periodic(cron="37 3 * * *", periodic_id="rating-forget-keys")
+@app.task(name="telora.rating.forget_keys", queueing_lock="rating-forget-keys", pass_context=False)
+def forget_keys_task(timestamp: int) -> None:
+    """Nightly: usage keys older than TELORA_USAGE_KEY_DAYS are forgotten (nothing when it is unset)."""
+    from telora.rating.services.storage import forget_keys
+
+    forgotten = forget_keys()
+    if forgotten:
+        logger.info("rating: %s usage keys older than %s days forgotten", forgotten, settings.TELORA_USAGE_KEY_DAYS)

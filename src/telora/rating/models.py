@@ -2,6 +2,7 @@
 month, written with COPY), the key table that makes "never charged twice" a database guarantee,
 failed records, bundle counters, and the prepaid ledger with its cached balance and events."""
 
+from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -110,6 +111,10 @@ class UsageKey(models.Model):
                               db_constraint=False)
     source = models.CharField(max_length=64)
     record_id = models.CharField(max_length=128)
+    claimed_on = models.DateField()  # forgotten after TELORA_USAGE_KEY_DAYS (services.storage.forget_keys)
+
+    class Meta:
+        indexes = [BrinIndex(fields=["claimed_on"], name="rating_usagekey_claimed")]
 
     def __str__(self):
         return f"{self.source}:{self.record_id}"

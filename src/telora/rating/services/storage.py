@@ -8,10 +8,12 @@ import json
 from decimal import Decimal
 from operator import attrgetter
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from psycopg.adapt import Dumper, PyFormat
 from psycopg.pq import Format
 
+from telora.core import clock
 from telora.rating.engine.money import from_micro
 
 RATED_COLUMNS = ("brand_id", "source", "record_id", "subscription_id", "service", "a_number", "b_number",
@@ -44,8 +46,9 @@ def claim_keys(batch, record_ids: set[str] | list[str]) -> set[str]:
         return set()
     distinct = record_ids if isinstance(record_ids, set) else set(record_ids)
     expression, param = id_list(sorted(distinct))
-    params = [batch.brand_id, batch.file.source, param]
-    insert = f"INSERT INTO rating_usagekey (brand_id, source, record_id) SELECT %s, %s, i.id FROM {expression} AS i(id)"
+    params = [batch.brand_id, batch.file.source, clock.now().date(), param]
+    insert = ("INSERT INTO rating_usagekey (brand_id, source, claimed_on, record_id) "
+              f"SELECT %s, %s, %s, i.id FROM {expression} AS i(id)")
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute(insert, params)
@@ -54,6 +57,25 @@ def claim_keys(batch, record_ids: set[str] | list[str]) -> set[str]:
             cursor.execute(f"{insert} ON CONFLICT DO NOTHING RETURNING record_id", params)
             return {row[0] for row in cursor.fetchall()}
     return distinct
+
+
+def forget_keys(days: int | None = None, *, chunk: int = 100_000) -> int:
+    """Forget the usage keys claimed more than `days` ago (TELORA_USAGE_KEY_DAYS; None: keep them
+    forever, the default), a chunk per transaction; returns how many. A record whose key is
+    forgotten would be charged again if its file came back: the window is the operator's promise
+    of how late a file may be sent twice. Deleted oldest first, by the BRIN index on the day."""
+    days = settings.TELORA_USAGE_KEY_DAYS if days is None else days
+    if days is None:
+        return 0
+    before = clock.now().date() - dt.timedelta(days=days)
+    forgotten = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM rating_usagekey WHERE ctid = ANY(ARRAY(SELECT ctid FROM rating_usagekey "
+                           "WHERE claimed_on < %s LIMIT %s))", [before, chunk])
+            forgotten += cursor.rowcount
+            if cursor.rowcount < chunk:
+                return forgotten
 
 
 def release_keys(batch, record_ids) -> None:
