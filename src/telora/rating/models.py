@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from telora.core.models.brands import BrandOwned
+from telora.rating.engine.results import PARSE_ERROR
 
 FILE_STATUSES = ("received", "staged", "rated", "failed")
 BATCH_STATUSES = ("pending", "done")
@@ -178,6 +179,13 @@ class FailedRecord(BrandOwned):
 
     class Meta:
         indexes = [models.Index(fields=["brand", "status", "reason"], name="rating_failed_open")]
+
+    @classmethod
+    def unreadable(cls, failure, *, brand_id: int, file_id: int | None, source: str, at) -> "FailedRecord":
+        """The row of a line a parser could not read (a ParseFailure), found at intake or by the worker."""
+        return cls(brand_id=brand_id, file_id=file_id, source=source, record_id=failure.record_id[:128],
+                   line=failure.line, reason=PARSE_ERROR, detail=(failure.reason or "")[:500],
+                   original={"text": failure.text}, created_at=at)
 
 
 class BundleCounter(models.Model):

@@ -165,9 +165,8 @@ def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
     for f in failed:
         record = f.record
         if type(record) is ParseFailure:
-            yield FailedRecord(brand_id=batch.brand_id, file_id=batch.file_id, source=batch.file.source,
-                               record_id=record.record_id[:128], line=record.line, reason=PARSE_ERROR,
-                               detail=(f.detail or "")[:500], original={"text": record.text}, created_at=now)
+            yield FailedRecord.unreadable(record, brand_id=batch.brand_id, file_id=batch.file_id,
+                                          source=batch.file.source, at=now)
             continue
         original = {name: (value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else
                            str(value) if value is not None and not isinstance(value, (int, str)) else value)

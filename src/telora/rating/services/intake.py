@@ -27,7 +27,6 @@ from telora.core.services.audit import record_event
 from telora.rating import formats
 from telora.rating.engine import ParseFailure, UsageRecord
 from telora.rating.engine.memory import collector_paused
-from telora.rating.engine.results import PARSE_ERROR
 from telora.rating.models import FailedRecord, RatingBatch, UsageFile
 from telora.rating.services.staging import dump, dump_lines, row, write_payload
 
@@ -135,8 +134,7 @@ def _take_in(brand: Brand, outcomes, *, source: str, name: str, sha: str, format
             else:
                 batches, failures, ignored = _stage(outcomes, usage_file, at)
         FailedRecord.objects.bulk_create(
-            (FailedRecord(brand=brand, file=usage_file, source=source, record_id=f.record_id[:128], line=f.line,
-                          reason=PARSE_ERROR, detail=f.reason[:500], original={"text": f.text}, created_at=at)
+            (FailedRecord.unreadable(f, brand_id=brand.pk, file_id=usage_file.pk, source=source, at=at)
              for f in failures), batch_size=5000)
         usage_file.read = sum(b.records for b in batches) + len(failures) + ignored
         usage_file.failed = len(failures)
