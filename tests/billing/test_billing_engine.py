@@ -151,4 +151,4 @@ def test_the_engine_is_pure():
             "print(json.dumps(sorted(m for m in sys.modules if m.startswith(('django', 'telora', 'psycopg')))))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert set(json.loads(out)) <= {"telora", "telora.billing", "telora.billing.engine",
-                                    "telora.catalog", "telora.catalog.billcycles"}
+                                    "telora.billperiods"}

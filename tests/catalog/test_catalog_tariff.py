@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 from catalog_helpers import DAY0
 
+from telora.billperiods import anchor_date, bill_period
 from telora.catalog import tariff as t
-from telora.catalog.billcycles import anchor_date, bill_period
 from telora.catalog.selectors import compile_tariff
 
 PLAIN = (str, int, bool, Decimal, dt.date, type(None))

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rating_helpers import SUB, at, bundle, rate, rater_for, voice
 
-from telora.catalog.billcycles import bill_period
+from telora.billperiods import bill_period
 from telora.rating.engine import BundleInstance, SubscriberContext, charged_quantity, from_micro, to_micro
 from telora.rating.engine.state import Periods
 from telora.rating.engine.tables import Tables

@@ -12,5 +12,5 @@ def test_the_engine_imports_only_the_standard_library_and_the_tariff_rules():
     loaded = json.loads(out)
     assert not [m for m in loaded if m.startswith(("django", "psycopg", "pycrate"))]
     assert {m for m in loaded if m.startswith("telora.")} <= {
-        "telora.rating", "telora.catalog", "telora.catalog.billcycles"} | {
+        "telora", "telora.rating", "telora.billperiods"} | {
         m for m in loaded if m.startswith("telora.rating.engine")}

@@ -1,6 +1,6 @@
 """The invoice generator: one billing account's snapshot in, an invoice draft out. Pure.
 
-Standard library and `telora.catalog.billcycles` only, so it is fast and testable on plain data.
+Standard library and `telora.billperiods` only, so it is fast and testable on plain data.
 All dates are the brand's business days; windows are half-open [start, end).
 
 For the run of period P (and the next period N):

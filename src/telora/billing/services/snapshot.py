@@ -18,8 +18,8 @@ from django.db.models import Count, Sum
 
 from telora.billing import engine
 from telora.billing.models import ChargeMark
+from telora.billperiods import anchor_date, bill_period
 from telora.catalog import models as cm
-from telora.catalog.billcycles import anchor_date, bill_period
 from telora.catalog.selectors import catalogue_owners, effective_price
 from telora.core.money import minor_unit
 from telora.core.services.actors import ServiceError

@@ -8,7 +8,7 @@ plain `SubscriberContext`s and normalised `UsageRecord`s, and gives back a `Batc
     result.rated, result.failed, result.counters, result.balances, result.events
 
 Money is exact: integer micro-units inside, Decimal with 6 decimals at the edge. The only import
-outside the standard library is `telora.catalog.billcycles` (itself standard library only), so a
+outside the standard library is `telora.billperiods` (itself standard library only, and in no app), so a
 bundle's bill-cycle period is the same rule billing uses.
 """
 

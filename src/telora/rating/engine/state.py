@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telora.catalog.billcycles import bill_period
+from telora.billperiods import bill_period
 from telora.rating.engine.money import to_micro
 from telora.rating.engine.subscribers import FOREVER, NEVER, BundleInstance, SubscriberContext, _ts
 from telora.rating.engine.tables import BundleTables, PlanTables, Tables

@@ -1,4 +1,6 @@
-"""Bill periods from a cycle's anchor day. Pure.
+"""Bill periods from a cycle's anchor day: pure arithmetic shared by the catalogue, the rating engine and billing.
+
+It sits outside every app so the pure rating engine can use it without importing a Django app.
 
 A monthly cycle anchored on day 31 starts on the 30th in April and on the 28th or 29th in
 February: a month too short for the anchor uses its last day.
