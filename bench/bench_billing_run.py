@@ -30,9 +30,7 @@ RECORDS = int(os.environ.get("BENCH_BILLING_RECORDS", 10_000_000))
 PERIOD = "2026-03"
 FIRST_NUMBER = 4560000000
 CHUNK = 50_000  # rated usage lines per COPY write
-CATALOG = Path(__file__).resolve().parents[2] / "shared" / "examples" / "catalog.yaml"
-if not CATALOG.exists():
-    CATALOG = Path("/work/shared/examples/catalog.yaml")
+CATALOG = Path(__file__).resolve().parents[1] / "docs" / "examples" / "catalog.yaml"
 USAGE_KINDS = (("voice", "DK", 60), ("voice", "DK", 180), ("voice", "EU", 120), ("sms", "DK", 1),
                ("data", "DK", 25_000_000), ("data", "EU", 5_000_000))
 

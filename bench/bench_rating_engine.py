@@ -1,6 +1,6 @@
 """Rating engine and usage formats: records/s of the pure engine and of each parser (no database).
 
-The tariff is the reference catalogue (../shared/examples/catalog.yaml), compiled from its YAML by
+The tariff is the reference catalogue (docs/examples/catalog.yaml), compiled from its YAML by
 the test helper (the catalogue's own compile path reads the database). Subscriptions and records
 are generated: 100,000 postpaid subscriptions on MOB_POST_BASIC (no bundles) for the simple path,
 on MOB_POST_10GB (bundles, a usage discount) for the bundle path, prepaid on MOB_PRE for the

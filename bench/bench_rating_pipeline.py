@@ -22,9 +22,7 @@ PREPAID_RECORDS = RECORDS // 5
 PREPAID_FIRST_NUMBER = 4550000000
 FIRST_NUMBER = 4540000000
 SINCE = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
-CATALOG = Path(__file__).resolve().parents[2] / "shared" / "examples" / "catalog.yaml"
-if not CATALOG.exists():
-    CATALOG = Path("/work/shared/examples/catalog.yaml")
+CATALOG = Path(__file__).resolve().parents[1] / "docs" / "examples" / "catalog.yaml"
 
 
 def _subscriptions(brand_id: int, plan_id: int, n: int = SUBSCRIPTIONS, first_number: int = FIRST_NUMBER,

@@ -7,7 +7,7 @@ from pathlib import Path
 from telora.catalog import models as m
 from telora.core.models import AuditEvent, Brand
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[2] / "docs" / "examples"  # the reference files, kept in the repo
 DAY0 = dt.date(2026, 1, 1)  # the reference catalogue starts here in most tests
 
 # Children before parents, so PROTECT references never block.

@@ -1,5 +1,4 @@
-"""Catalogue fixtures: the reference file (tests/catalog/data/catalog.yaml, a copy of
-shared/examples/catalog.yaml) and applying it."""
+"""Catalogue fixtures: the reference file (docs/examples/catalog.yaml) and applying it."""
 
 import copy
 

@@ -10,7 +10,7 @@ from telora.rating.engine import Rater
 
 @pytest.fixture(scope="session")
 def reference():
-    """The reference catalogue (../shared/examples/catalog.yaml) as a compiled tariff."""
+    """The reference catalogue (docs/examples/catalog.yaml) as a compiled tariff."""
     return reference_tariff()
 
 

@@ -1,5 +1,5 @@
 """Pure helpers for the rating tests: the reference catalogue as a compiled tariff, built straight
-from /work/shared/examples/catalog.yaml (the catalogue's own compile path reads the database), and
+from docs/examples/catalog.yaml (the catalogue's own compile path reads the database), and
 builders for small hand-made tariffs and records."""
 
 from __future__ import annotations
@@ -13,9 +13,7 @@ from telora.catalog import tariff as t
 from telora.catalog.yamlio import load
 from telora.rating.engine import Rater, UsageRecord
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
-if not EXAMPLES.exists():  # the checkout may sit elsewhere; the shared folder is a sibling of it
-    EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"  # the reference files, kept in the repo
 CATALOG = EXAMPLES / "catalog.yaml"
 CDRS = EXAMPLES / "cdrs.csv"
 ASTERISK = EXAMPLES / "asterisk-Master.csv"

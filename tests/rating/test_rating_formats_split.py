@@ -12,9 +12,7 @@ from telora.rating.engine import ParseFailure
 from telora.rating.formats import canonical
 from telora.rating.services.intake import partition_of
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
-if not EXAMPLES.exists():
-    EXAMPLES = Path("/work/shared/examples")
+EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"  # the reference files, kept in the repo
 HEADER = "record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge"
 
 
