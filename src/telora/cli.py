@@ -15,6 +15,7 @@ TELORA_COMMANDS = {
     "migrate": "create or upgrade the database schema",
     "demo": "migrate, load the demo brands and users, and serve them",
     "createuser": "create a user (system administrator or with a role in a brand)",
+    "apikey": "API keys for automation (apikey create|list|rotate|revoke)",
     "check": "check the installation",
     "db": "start, stop or show the embedded PostgreSQL (db start|stop|status|url)",
     "config": "apply or export the catalogue as YAML (config apply|export)",

@@ -46,6 +46,7 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1", "telora.api.system.router"),
     ("/v1/brands", "telora.api.brands.router"),
     ("/v1/users", "telora.api.users.router"),
+    ("/v1/api-keys", "telora.api.apikeys.router"),
     ("/v1/audit-events", "telora.api.audit.router"),
     ("/v1/customers", "telora.customers.api.customers.router"),
     ("/v1/subscriptions", "telora.customers.api.subscriptions.router"),

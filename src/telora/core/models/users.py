@@ -101,8 +101,11 @@ class ApiKeyQuerySet(models.QuerySet):
             return self.all()
         if not getattr(principal, "is_authenticated", False):
             return self.none()
-        # Your own keys, plus keys of users you manage.
+        # Your own keys, plus keys of users you manage. A key sees itself and the keys of the users
+        # it manages (within its own brands and rights), not its owner's other keys as such.
         managed = User.objects.for_user(principal, action).values("pk")
+        if isinstance(principal, ApiKey):
+            return self.filter(models.Q(pk=principal.pk) | models.Q(user__in=managed))
         return self.filter(models.Q(user=principal) | models.Q(user__in=managed))
 
 

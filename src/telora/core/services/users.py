@@ -238,6 +238,7 @@ def create_api_key(
     permissions = _clean_permissions(permissions)
     if not permissions:
         raise ServiceError("permissions: give the key at least one permission", field="permissions")
+    _require_key_reaches(actor, brands, permissions)
     if not user.is_superuser:
         for brand in brands:
             if not rights.permission_map(user).get(brand.pk):
@@ -254,10 +255,80 @@ def create_api_key(
     return key, token
 
 
-@transaction.atomic
-def revoke_api_key(key: ApiKey, *, actor: Actor, at: dt.datetime) -> ApiKey:
+def _require_key_reaches(actor: Actor, brands, permissions) -> None:
+    """An API key that manages keys may touch only keys no wider than itself.
+
+    A key acts for its owner, so without this a key holding nothing but `users.change` could mint
+    its owner a key with every right the owner has. It needs `users.change` in each brand, and the
+    brands and permissions must lie within its own.
+    """
+    key = actor.api_key
+    if key is None:
+        return
+    own_brands = set(key.brands.values_list("pk", flat=True))
+    outside = sorted(b.code for b in brands if b.pk not in own_brands)
+    if outside:
+        raise PermissionDeniedError(f"This API key does not reach brand {', '.join(outside)}.", field="brands")
+    wider = sorted(set(permissions) - set(key.permissions))
+    if wider:
+        raise PermissionDeniedError(f"An API key cannot give more than it holds: {', '.join(wider)}.",
+                                    field="permissions")
+    for brand in brands:
+        _require(actor, brand, "users.change")
+
+
+def _require_manages_key(actor: Actor, key: ApiKey) -> None:
+    """Own keys, or keys of users one manages; a key acting on another key stays within itself."""
+    if actor.api_key is not None and actor.api_key.pk == key.pk:
+        return  # a key may always revoke or rotate itself
     if actor.user is None or actor.user.pk != key.user_id:
         _require_manages(actor, key.user)
+    _require_key_reaches(actor, list(key.brands.all()), key.permissions)
+
+
+MAX_ROTATION_OVERLAP = dt.timedelta(days=30)
+
+
+@transaction.atomic
+def rotate_api_key(key: ApiKey, *, actor: Actor, at: dt.datetime,
+                   overlap: dt.timedelta = dt.timedelta(0)) -> tuple[ApiKey, str]:
+    """A new key with the same owner, name, brands, permissions and expiry; the old one stops.
+
+    With an `overlap` the old key keeps working until `at + overlap` (it expires then), so programs
+    can switch to the new token without a moment of refusals; without one it is revoked at once.
+    """
+    key = ApiKey.objects.select_for_update().select_related("user").get(pk=key.pk)
+    _require_manages_key(actor, key)
+    if not key.is_active or (key.expires_at is not None and key.expires_at <= at):
+        raise ServiceError("Only an active key can be rotated; create a new one instead.", field="key",
+                           code="conflict")
+    if overlap < dt.timedelta(0) or overlap > MAX_ROTATION_OVERLAP:
+        raise ServiceError(f"overlap: between 0 and {MAX_ROTATION_OVERLAP.days} days", field="overlap")
+    token, key_id, secret_hash = ApiKey.new_token()
+    new = ApiKey.objects.create(user=key.user, name=key.name, key_id=key_id, secret_hash=secret_hash,
+                                permissions=list(key.permissions), created_at=at, expires_at=key.expires_at)
+    brands = list(key.brands.all())
+    new.brands.set(brands)
+    old = {"revoked_at": key.revoked_at, "expires_at": key.expires_at}
+    if overlap:
+        ends = at + overlap
+        key.expires_at = ends if key.expires_at is None else min(key.expires_at, ends)
+    else:
+        key.revoked_at = at
+    key.save(update_fields=["revoked_at", "expires_at"])
+    record_event(actor=actor, at=at, action="create", obj=new, new={
+        "user": key.user.username, "brands": sorted(b.code for b in brands), "permissions": new.permissions,
+        "rotated_from": key.key_id,
+    })
+    record_event(actor=actor, at=at, action="rotate", obj=key, old=old, new={
+        "revoked_at": key.revoked_at, "expires_at": key.expires_at, "replaced_by": new.key_id,
+    })
+    return new, token
+
+
+@transaction.atomic
+def revoke_api_key(key: ApiKey, *, actor: Actor, at: dt.datetime) -> ApiKey:
+    _require_manages_key(actor, key)
     if key.revoked_at is None:
         key.revoked_at = at
         key.save(update_fields=["revoked_at"])
