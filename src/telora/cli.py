@@ -27,6 +27,7 @@ TELORA_COMMANDS = {
     "sources": "manage the collector's pull sources (sources add|list|enable|disable|remove)",
     "collect": "take usage files from the sources' inboxes until Ctrl-C (--once: one scan)",
     "billrun": "run billing for a cycle's period (--test drafts or --production invoices)",
+    "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",

@@ -95,6 +95,8 @@ TEMPLATES = [
     },
 ]
 
+# Customers: how far back a dated change (sale, add-on, plan change, termination) may be entered.
+TELORA_BACKDATE_MAX_DAYS = int(os.environ.get("TELORA_BACKDATE_MAX_DAYS", "400"))
 EMBEDDED_PG_PORT = int(os.environ.get("TELORA_PG_PORT", "55432"))
 # Rating: forget record keys (the guard against charging a record twice) after this many days;
 # unset keeps them forever. See docs/rating.md, "Files and duplicates".

@@ -10,7 +10,8 @@ class CustomersConfig(AppConfig):
     def ready(self):
         from telora.core.rights import register_area
 
-        register_area("customers", _("Customers"), url_name="customers:customer_list", icon="users-group", order=100)
+        register_area("customers", _("Customers"), url_name="customers:customer_list", icon="users-group", order=100,
+                      special=("backdate",))
 
         from telora.ui.links import register_object_page
 

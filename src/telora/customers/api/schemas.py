@@ -101,6 +101,8 @@ class SubscriptionCreate(Schema):
     billing_address: int | None = None
     shipping_address: int | None = None
     installation_address: int | None = None
+    effective_at: dt.datetime | None = Field(None, description="When the line starts (default now); "
+                                             "in the past needs customers.backdate")
     reference: str | None = Field(None, description="Reservation reference of a reserved SIM or number "
                                                     "(default: 'customer <number>')")
     activate: bool = True
@@ -116,14 +118,25 @@ class SubscriptionFilter(Schema):
 
 class PlanIn(Schema):
     plan: str
+    effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
+                                             "in the past needs customers.backdate")
 
 
 class ProductIn(Schema):
     product: str
+    effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
+                                             "in the past needs customers.backdate")
 
 
 class ReasonIn(Schema):
     reason: str = Field("", max_length=200)
+    effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
+                                             "in the past needs customers.backdate")
+
+
+class EffectiveAt(Schema):
+    effective_at: dt.datetime | None = Field(None, description="When the add-on ends (default now); "
+                                             "in the past needs customers.backdate")
 
 
 class SwapSimIn(Schema):

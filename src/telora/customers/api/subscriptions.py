@@ -16,6 +16,7 @@ from telora.core import clock
 from telora.core.services.actors import Actor
 from telora.customers import services
 from telora.customers.api.schemas import (
+    EffectiveAt,
     PlanIn,
     ProductIn,
     ProductInstanceOut,
@@ -28,6 +29,7 @@ from telora.customers.api.schemas import (
 )
 from telora.customers.models import ProductInstance
 from telora.customers.selectors import customers_for_user, subscriptions_for_user
+from telora.customers.services.dating import dated_change
 from telora.customers.validation import query_digits
 
 router = Router(tags=["subscriptions"])
@@ -46,6 +48,13 @@ def _get(request, subscription_id: int):
 def _act(request):
     require_perm(request, "customers.change")
     return {"actor": Actor.from_request(request), "at": clock.now()}
+
+
+def _dated(request, target, effective_at, change):
+    """`change(actor=, at=)` at the payload's effective moment (now when none); see services.dating."""
+    require_perm(request, "customers.change")
+    actor = Actor.from_request(request)
+    return dated_change(target, effective_at, lambda at: change(actor=actor, at=at), actor=actor, now=clock.now())
 
 
 @router.get("", response={200: list[SubscriptionOut], **ERRORS})
@@ -76,11 +85,13 @@ def get_subscription(request, subscription_id: int):
 @router.post("", response={201: SubscriptionOut, **ERRORS})
 def post_subscription(request, response: HttpResponse, payload: SubscriptionCreate):
     """Sell a subscription: products from the catalogue, SIM and number from the inventory (chosen or next free)."""
-    context = _act(request)
+    require_perm(request, "customers.change")
     customer = get_object_or_404(customers_for_user(principal(request)), pk=payload.customer)
     values = payload.model_dump()
     values.pop("customer")
-    subscription = services.create_subscription(customer, **context, **values)
+    effective_at = values.pop("effective_at")
+    subscription = _dated(request, customer, effective_at,
+                          lambda **context: services.create_subscription(customer, **context, **values))
     response["Location"] = reverse("api:get_subscription", kwargs={"subscription_id": subscription.pk})
     return Status(201, _get(request, subscription.pk))
 
@@ -103,46 +114,60 @@ def activate(request, subscription_id: int):
 
 @router.post("/{int:subscription_id}/change-plan", response={200: SubscriptionOut, **ERRORS})
 def change_plan(request, subscription_id: int, payload: PlanIn):
-    """End the current plan and start the new one at the same moment."""
-    services.change_plan(_get(request, subscription_id), payload.plan, **_act(request))
+    """End the current plan and start the new one at the same moment (now, or `effective_at`)."""
+    subscription = _get(request, subscription_id)
+    _dated(request, subscription, payload.effective_at,
+           lambda **context: services.change_plan(subscription, payload.plan, **context))
     return _get(request, subscription_id)
 
 
 @router.post("/{int:subscription_id}/addons", response={201: ProductInstanceOut, **ERRORS})
 def add_addon(request, subscription_id: int, payload: ProductIn):
-    """Add an add-on from now; the answer is its instance (its id removes it again)."""
-    return Status(201, services.add_addon(_get(request, subscription_id), payload.product, **_act(request)))
+    """Add an add-on from now (or `effective_at`); the answer is its instance (its id removes it again)."""
+    subscription = _get(request, subscription_id)
+    return Status(201, _dated(request, subscription, payload.effective_at,
+                              lambda **context: services.add_addon(subscription, payload.product, **context)))
 
 
 @router.delete("/{int:subscription_id}/addons/{int:instance_id}", response={200: SubscriptionOut, **ERRORS})
-def remove_addon(request, subscription_id: int, instance_id: int):
-    """End an add-on now (it stays in the history with its end)."""
-    services.remove_addon(_get(request, subscription_id), instance_id, **_act(request))
+def remove_addon(request, subscription_id: int, instance_id: int, when: Query[EffectiveAt]):
+    """End an add-on now or at `?effective_at=` (it stays in the history with its end)."""
+    subscription = _get(request, subscription_id)
+    _dated(request, subscription, when.effective_at,
+           lambda **context: services.remove_addon(subscription, instance_id, **context))
     return _get(request, subscription_id)
 
 
 @router.post("/{int:subscription_id}/one-time", response={201: ProductInstanceOut, **ERRORS})
 def add_one_time(request, subscription_id: int, payload: ProductIn):
-    """Sell a one-time product or device on the subscription now."""
-    return Status(201, services.add_one_time(_get(request, subscription_id), payload.product, **_act(request)))
+    """Sell a one-time product or device on the subscription now (or `effective_at`)."""
+    subscription = _get(request, subscription_id)
+    return Status(201, _dated(request, subscription, payload.effective_at,
+                              lambda **context: services.add_one_time(subscription, payload.product, **context)))
 
 
 @router.post("/{int:subscription_id}/suspend", response={200: SubscriptionOut, **ERRORS})
 def suspend(request, subscription_id: int, payload: ReasonIn):
-    services.suspend_subscription(_get(request, subscription_id), reason=payload.reason, **_act(request))
+    subscription = _get(request, subscription_id)
+    _dated(request, subscription, payload.effective_at,
+           lambda **context: services.suspend_subscription(subscription, reason=payload.reason, **context))
     return _get(request, subscription_id)
 
 
 @router.post("/{int:subscription_id}/resume", response={200: SubscriptionOut, **ERRORS})
 def resume(request, subscription_id: int, payload: ReasonIn):
-    services.resume_subscription(_get(request, subscription_id), reason=payload.reason, **_act(request))
+    subscription = _get(request, subscription_id)
+    _dated(request, subscription, payload.effective_at,
+           lambda **context: services.resume_subscription(subscription, reason=payload.reason, **context))
     return _get(request, subscription_id)
 
 
 @router.post("/{int:subscription_id}/terminate", response={200: SubscriptionOut, **ERRORS})
 def terminate(request, subscription_id: int, payload: ReasonIn):
-    """End products and the number now; the number goes to quarantine, a used SIM is retired."""
-    services.terminate_subscription(_get(request, subscription_id), reason=payload.reason, **_act(request))
+    """End products and the number now (or `effective_at`); the number goes to quarantine, a used SIM is retired."""
+    subscription = _get(request, subscription_id)
+    _dated(request, subscription, payload.effective_at,
+           lambda **context: services.terminate_subscription(subscription, reason=payload.reason, **context))
     return _get(request, subscription_id)
 
 
