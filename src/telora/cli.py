@@ -17,6 +17,8 @@ TELORA_COMMANDS = {
     "createuser": "create a user (system administrator or with a role in a brand)",
     "apikey": "API keys for automation (apikey create|list|rotate|revoke)",
     "check": "check the installation",
+    "backup": "back up the database, uploaded files and a manifest into one archive",
+    "restore": "restore a backup archive into an empty installation",
     "db": "start, stop or show the embedded PostgreSQL (db start|stop|status|url)",
     "config": "apply or export the catalogue as YAML (config apply|export)",
     "inventory": "import SIM cards and numbers from CSV, show stock (inventory import|stats)",
