@@ -28,6 +28,8 @@ def run_bill_run(ctx, *, run_id: int) -> dict:
             type(ctx.job).objects.filter(pk=ctx.job.pk).update(progress_done=done, progress_total=total)
 
         run = execute_run(run, progress=progress)
+    if run.status == "held":
+        return {"held": True, "approval_check": run.summary.get("approval_check")}
     return {"invoices": run.summary.get("invoices"), "parked": len(run.summary.get("parked", []))}
 
 

@@ -10,7 +10,7 @@ from telora.core.models.brands import BrandOwned
 
 AMOUNT = {"max_digits": 18, "decimal_places": 6}
 RUN_KINDS = ("test", "production")
-RUN_STATUSES = ("queued", "running", "done", "failed")
+RUN_STATUSES = ("queued", "running", "held", "done", "failed")  # held: services.approval
 INVOICE_STATUSES = ("draft", "final")
 LINE_KINDS = ("recurring", "proration", "credit", "discount", "one_time", "adjustment", "usage")
 MARK_KINDS = ("recurring", "credit", "one_time", "usage", "adjustment")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("runs/<int:pk>/approve/", runs.RunApproveView.as_view(), name="run_approve"),
     path("runs/<int:pk>/pdfs/", runs.RunPdfsView.as_view(), name="run_pdfs"),
     path("runs/<int:pk>/delete/", runs.RunDeleteView.as_view(), name="run_delete"),
+    path("runs/<int:pk>/confirm/", runs.RunConfirmView.as_view(), name="run_confirm"),
     path("runs/<int:pk>/resume/", RunResumeView.as_view(), name="run_resume"),
     path("invoices/", invoices.InvoiceListView.as_view(), name="invoice_list"),
     path("invoices/<int:pk>/", invoices.InvoiceDetailView.as_view(), name="invoice_detail"),

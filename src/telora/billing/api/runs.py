@@ -19,7 +19,7 @@ from telora.api.errors import ERRORS, Error
 from telora.api.paging import Paging, page
 from telora.billing.api.schemas import RUNS_BASE, CompareOut, RunDetail, RunFilter, RunIn, RunOut, brand_for
 from telora.billing.models import BillRun
-from telora.billing.services import approve, compare_runs, start_run
+from telora.billing.services import approve, compare_runs, confirm_run, start_run
 from telora.core import clock, rights
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.core.services.jobs import start_job
@@ -95,6 +95,21 @@ def approve_run(request, response: HttpResponse, run_id: int):
     actor, at = Actor.from_request(request), clock.now()
     with transaction.atomic():
         run = approve(test_run, actor=actor, at=at)
+        return _queue(request, response, run, actor, at)
+
+
+@router.post("/{int:run_id}/confirm", response=ACCEPTED, summary="Confirm a held production run")
+def confirm(request, response: HttpResponse, run_id: int):
+    """A production run from an approval is held, issuing nothing, when billing its accounts again
+    differs from the approved test run (its summary's `approval_check` lists the differences).
+    Confirming (billing.approve) queues it to issue the current state: 202 with the run; 400 naming
+    `status` for a run that is not held."""
+    run = get_object_or_404(_runs(request), pk=run_id)
+    if not rights.has_perm(principal(request), run.brand, "billing.approve"):
+        raise PermissionDeniedError(f"You lack billing.approve in {run.brand.code}.")
+    actor, at = Actor.from_request(request), clock.now()
+    with transaction.atomic():
+        run = confirm_run(run, actor=actor, at=at)
         return _queue(request, response, run, actor, at)
 
 

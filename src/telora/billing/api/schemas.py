@@ -48,7 +48,8 @@ class RunOut(Schema):
     href: str
     brand: str
     kind: str
-    status: str = Field(description="queued, running, done, failed")
+    status: str = Field(description="queued, running, held (a production run from an approval that differs "
+                                    "from its test run: see summary.approval_check, then confirm), done, failed")
     cycle: str
     period_start: dt.date
     period_end: dt.date = Field(description="Exclusive: the first day of the next period")
@@ -93,7 +94,9 @@ class RunOut(Schema):
 
 class RunDetail(RunOut):
     summary: dict[str, Any] = Field(description="Counts and totals per charge type and tax code, parked accounts "
-                                                "and the usage reconciliation (empty until the run is done)")
+                                                "and the usage reconciliation (empty until the run is done); for a "
+                                                "production run from an approval, `approval_check`: identical or "
+                                                "the differences from the approved test run")
 
 
 class RunFilter(Schema):

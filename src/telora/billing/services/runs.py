@@ -119,9 +119,11 @@ def approve(test_run: BillRun, *, actor: Actor, at: dt.datetime) -> BillRun:
 
 
 def delete_run(run: BillRun, *, actor: Actor, at: dt.datetime) -> None:
-    """A test run leaves no trace but its audit event."""
-    require(actor, run.brand, "billing.change")
-    if run.kind != "test":
+    """A test run leaves no trace but its audit event; so does a production run held before it
+    issued anything (services.approval), which needs billing.approve."""
+    held = run.kind == "production" and run.status == "held" and not Invoice.objects.filter(run=run).exists()
+    require(actor, run.brand, "billing.approve" if held else "billing.change")
+    if run.kind != "test" and not held:
         raise ServiceError("run: production runs are never deleted", field="run")
     folder = f"invoices/{run.brand.code}/run-{run.pk}"  # services.pdfs.pdf_path
     with transaction.atomic():
@@ -191,8 +193,14 @@ def execute_run(run: BillRun, *, at: dt.datetime | None = None,
 
 def _execute(run: BillRun, *, at: dt.datetime | None,
              progress: Callable[[int, int], None] | None) -> BillRun:
+    from telora.billing.services import approval
+
     run = BillRun.objects.select_related("brand", "cycle").get(pk=run.pk)
+    if run.status == "held":
+        return run  # waits for finance: services.approval.confirm_run
     at = at or clock.now()
+    if approval.needs_check(run) and not approval.check_against_approved(run, at=at, execute=execute_run)["identical"]:
+        return BillRun.objects.select_related("brand", "cycle").get(pk=run.pk)  # held: nothing issued
     actor = Actor.system(f"billrun-{run.pk}")
     ParkedAccount.objects.filter(run=run).delete()
     BillRun.objects.filter(pk=run.pk).update(status="running", started_at=run.started_at or at, finished_at=None)
@@ -215,7 +223,8 @@ def _execute(run: BillRun, *, at: dt.datetime | None,
     finally:
         loader.close()
     run.refresh_from_db()
-    run.summary = summarize(run, beyond=loader.late_beyond)
+    check = (run.summary or {}).get(approval.CHECK)
+    run.summary = summarize(run, beyond=loader.late_beyond) | ({approval.CHECK: check} if check else {})
     run.status = "done"
     run.finished_at = clock.now()
     run.save(update_fields=["summary", "status", "finished_at"])

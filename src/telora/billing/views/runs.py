@@ -121,7 +121,9 @@ class RunDetailView(ScopedDetailView):
             taxes=sorted((summary.get("taxes") or {}).items()),
             compare_form=CompareForm(run=run, user=user),
             can_approve=run.kind == "test" and run.status == "done" and may(user, run, "approve"),
-            can_delete=run.kind == "test" and run.status != "running" and may(user, run, "change"),
+            can_delete=(run.kind == "test" and run.status != "running" and may(user, run, "change"))
+            or (run.status == "held" and may(user, run, "approve")),
+            can_confirm=run.status == "held" and may(user, run, "approve"),
             approved_into=BillRun.objects.for_user(user).filter(approved_from=run).order_by("id"),
             invoices_url=reverse("billing:invoice_list") + f"?run={run.pk}",
         )
@@ -208,15 +210,31 @@ class RunPdfsView(ServiceActionView):
         return reverse("billing:run_detail", args=[self.object.pk])
 
 
+class RunConfirmView(ServiceActionView):
+    """A production run held by its approval check goes on (billing.approve): queued as a job."""
+
+    model = BillRun
+    area = AREA
+    required_action = "approve"
+    success_message = gettext_lazy("Confirmed: the production run issues the invoices as they are now.")
+
+    def perform(self, obj, *, actor, at):
+        run = services.confirm_run(obj, actor=actor, at=at)
+        BillRun.objects.filter(pk=run.pk).update(job=queue_run(run, actor=actor, at=at))
+
+    def get_success_url(self) -> str:
+        return reverse("billing:run_detail", args=[self.object.pk])
+
+
 class RunDeleteView(ServiceActionView):
     model = BillRun
     area = AREA
     required_action = "change"
-    success_message = gettext_lazy("The test run was deleted.")
+    success_message = gettext_lazy("The run was deleted.")
 
     def check_rights(self) -> None:
         super().check_rights()
-        if self.object.kind != "test":
+        if self.object.kind != "test" and self.object.status != "held":
             raise PermissionDenied
 
     def perform(self, obj, *, actor, at):
