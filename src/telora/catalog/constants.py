@@ -18,6 +18,8 @@ BUNDLE_PERIODS = ("bill_cycle", "month", "once")
 DISCOUNT_TARGETS = ("usage", "recurring")
 RULE_KINDS = ("requires_any", "excludes", "at_most")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Where a sale is entered; a sales channel can be the default of some (`default_for`).
+SALE_INTERFACES = ("gui", "api", "cli", "selfcare", "migration")
 FORM_FACTORS = ("mini", "micro", "nano", "triple-cut", "eSIM", "MFF2")
 
 # Charge codes a product's own prices use; one-time charges use their own codes beside these.

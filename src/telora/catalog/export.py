@@ -123,7 +123,8 @@ class Tree:
     def customer_groups(self, spec, out):
         pass
 
-    sales_channels = customer_groups
+    def sales_channels(self, spec, out):
+        _put(out, "default_for", spec["default_for"])
 
     def price_lists(self, spec, out):
         _put(out, "channel", spec["channel"])

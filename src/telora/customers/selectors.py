@@ -73,14 +73,14 @@ def products_on(subscription: Subscription, at: dt.datetime | None = None) -> li
     """The product instances on the subscription at `at` (default now): plan first, then add-ons."""
     at = at or clock.now()
     rows = (subscription.products.filter(start_at__lte=at).filter(Q(end_at__isnull=True) | Q(end_at__gt=at))
-            .select_related("product"))
+            .select_related("product", "channel"))
     order = {"plan": 0, "addon": 1}
     return sorted(rows, key=lambda i: (order.get(i.kind, 2), i.start_at, i.pk))
 
 
 def product_history(subscription: Subscription) -> QuerySet[ProductInstance]:
     """Every product the subscription ever had, newest first (one-time products included)."""
-    return subscription.products.select_related("product").order_by("-start_at", "-id")
+    return subscription.products.select_related("product", "channel").order_by("-start_at", "-id")
 
 
 def number_history(subscription: Subscription) -> QuerySet[NumberAssignment]:

@@ -65,14 +65,16 @@ class Loader:
         self._one_time_codes: dict = {}
         self._products: dict = {}
         self._groups: dict = {}
+        # sales channels by id, as codes: an instance sold through one is priced by its price lists
+        self._channels = dict(cm.SalesChannel.objects.filter(brand_id__in=owners).values_list("pk", "code"))
 
     def day(self, at: dt.datetime | None) -> dt.date | None:
         return None if at is None else at.astimezone(self.zone).date()
 
-    def price(self, product, charge: str, day: dt.date, group) -> Decimal | None:
-        key = (product.pk, charge, day, group)
+    def price(self, product, charge: str, day: dt.date, group, channel: str | None = None) -> Decimal | None:
+        key = (product.pk, charge, day, group, channel)
         if key not in self._prices:
-            self._prices[key] = effective_price(product, charge, day, customer_group=group)
+            self._prices[key] = effective_price(product, charge, day, channel=channel, customer_group=group)
         return self._prices[key]
 
     def discounts(self, product) -> tuple[engine.Discount, ...]:
@@ -274,7 +276,7 @@ class Loader:
                 # the business days of the brand's time zone, and whether each instance is on at the period's end
                 cursor.execute(
                     "SELECT id, subscription_id, product_id, kind, (start_at AT TIME ZONE %(tz)s)::date, "
-                    "(end_at AT TIME ZONE %(tz)s)::date, end_at IS NULL OR end_at >= %(until)s "
+                    "(end_at AT TIME ZONE %(tz)s)::date, end_at IS NULL OR end_at >= %(until)s, channel_id "
                     "FROM customers_productinstance WHERE subscription_id = ANY(%(subs)s) AND start_at < %(until)s "
                     "AND (end_at IS NULL OR end_at >= %(horizon)s) ORDER BY start_at, id",
                     {"tz": self.brand.timezone, "until": self.until, "subs": sub_ids,
@@ -285,9 +287,11 @@ class Loader:
                 self._products.update((p.pk, p) for p in cm.Product.objects.filter(pk__in=missing)
                                       .select_related("tax"))
             products = self._products
-            for pk, sub_id, product_id, kind, start, end, on in instances:
+            channels = self._channels
+            for pk, sub_id, product_id, kind, start, end, on, channel_id in instances:
                 # one object per product for the whole run
-                by_sub[sub_id]["instances"][sub_id].append(Inst(pk, products[product_id], kind, start, end, on))
+                by_sub[sub_id]["instances"][sub_id].append(
+                    Inst(pk, products[product_id], kind, start, end, on, channel_id and channels.get(channel_id)))
             billed, credited = defaultdict(list), defaultdict(set)
             one_time_done, usage_done = set(), set()
             if sub_ids:
@@ -353,7 +357,7 @@ class Loader:
                 start, end, product = inst.start, inst.end, inst.product
                 if inst.kind in RECURRING_KINDS:
                     on_day = max(start, pe) if end is None or end > pe else max(start, ps)
-                    price = self.price(product, "recurring", min(on_day, ne), group)
+                    price = self.price(product, "recurring", min(on_day, ne), group, inst.channel)
                     if price is not None:
                         key = str(inst.pk)
                         engine_instances.append(engine.Instance(
@@ -363,7 +367,7 @@ class Loader:
                 for code, name in self.one_time_codes(product):
                     if f"{inst.pk}:{code}" in one_time_done or start >= pe:
                         continue
-                    amount = self.price(product, code, start, group)
+                    amount = self.price(product, code, start, group, inst.channel)
                     if amount:
                         one_time.append(engine.OneTime(inst.pk, code, name, amount, self.tax_code(product), start))
             snaps.append(engine.SubscriptionSnapshot(
@@ -429,7 +433,8 @@ class Inst:
     """A product instance as the snapshot reads it: its start and end as business days of the brand,
     `on`: not ended before the period's end."""
 
-    __slots__ = ("pk", "product", "kind", "start", "end", "on")
+    __slots__ = ("pk", "product", "kind", "start", "end", "on", "channel")
 
-    def __init__(self, pk, product, kind, start, end, on):
+    def __init__(self, pk, product, kind, start, end, on, channel=None):
         self.pk, self.product, self.kind, self.start, self.end, self.on = pk, product, kind, start, end, on
+        self.channel = channel  # the code of the sales channel it was sold through, or None

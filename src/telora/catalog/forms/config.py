@@ -4,12 +4,13 @@ channels and SIM types."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from telora.catalog.constants import FORM_FACTORS
+from telora.catalog.constants import FORM_FACTORS, SALE_INTERFACES
 from telora.catalog.forms.base import (
     AmountField,
     CatalogForm,
     CodeChoiceField,
     CodeField,
+    CodesField,
     TextField,
     WholeField,
     put,
@@ -82,6 +83,13 @@ class CustomerGroupForm(NamedForm):
 
 class SalesChannelForm(NamedForm):
     section = "sales_channels"
+    default_for = CodesField(label=_("Default channel of"), choices=[(i, i) for i in SALE_INTERFACES],
+                             help_text=_("Sales entered there without a channel are recorded in this one."))
+
+    def to_item(self) -> dict:
+        item = super().to_item()
+        put(item, "default_for", list(self.value("default_for") or []))
+        return item
 
 
 class SimTypeForm(NamedForm):

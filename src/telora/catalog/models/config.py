@@ -1,6 +1,7 @@
 """Commercial configuration that is not priced: taxes, bill cycles, billing groups, SIM types,
 customer groups and sales channels."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from telora.catalog.constants import FORM_FACTORS
@@ -36,4 +37,9 @@ class CustomerGroup(CatalogEntity):
 
 
 class SalesChannel(CatalogEntity):
-    """Where a sale happens (web, shop, telesales, partner); price lists can target one."""
+    """Where a sale happens (web, shop, telesales, partner); price lists can target one.
+
+    `default_for` names the interfaces (SALE_INTERFACES: gui, api, cli, selfcare, migration) whose
+    sales are recorded in this channel when they name none, so every sale has a channel."""
+
+    default_for = ArrayField(models.CharField(max_length=16), default=list, blank=True)

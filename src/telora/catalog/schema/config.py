@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from telora.catalog.constants import FORM_FACTORS
+from telora.catalog.constants import FORM_FACTORS, SALE_INTERFACES
 from telora.catalog.schema.context import Context
 from telora.catalog.schema.errors import Errors
 from telora.catalog.schema.values import Reader
@@ -52,7 +52,34 @@ def clean_sim_type(data, path: str, ctx: Context, errors: Errors) -> dict:
     }
 
 
+def clean_sales_channel(data, path: str, ctx: Context, errors: Errors) -> dict:
+    """A code, a name, and the interfaces whose sales default to it (`default_for`)."""
+    r = Reader(data, path, errors, ("code", "name", "default_for"))
+    spec = {"code": r.code(), "name": r.text(), "default_for": []}
+    if r.get("default_for") is not None:
+        for item, at in r.items("default_for"):
+            if item not in SALE_INTERFACES:
+                errors.add(at, f"unknown interface {item!r} (known: {', '.join(SALE_INTERFACES)})")
+            elif item in spec["default_for"]:
+                errors.add(at, f"{item!r} is listed twice")
+            else:
+                spec["default_for"].append(item)
+    spec["default_for"].sort()
+    return spec
+
+
+def check_sales_channels(specs: dict[str, dict], paths: dict[str, str], errors: Errors) -> None:
+    """Each interface defaults to one channel at most, or a sale would not know which."""
+    seen: dict[str, str] = {}
+    for code, spec in specs.items():
+        for interface in spec["default_for"]:
+            if interface in seen:
+                errors.add(f"{paths[code]}.default_for", f"{interface} is already the default of {seen[interface]}")
+            else:
+                seen[interface] = code
+
+
 def clean_named(data, path: str, ctx: Context, errors: Errors) -> dict:
-    """Customer groups and sales channels: a code and a name."""
+    """Customer groups: a code and a name."""
     r = Reader(data, path, errors, ("code", "name"))
     return {"code": r.code(), "name": r.text()}

@@ -40,11 +40,11 @@ CLEANERS: dict[str, Callable] = {
     "products": products.clean_product,
     "discounts": products.clean_discount,
     "customer_groups": config.clean_named,
-    "sales_channels": config.clean_named,
+    "sales_channels": config.clean_sales_channel,
     "price_lists": products.clean_price_list,
     "sim_types": config.clean_sim_type,
 }
-SECTION_CHECKS = {"taxes": config.check_taxes}
+SECTION_CHECKS = {"taxes": config.check_taxes, "sales_channels": config.check_sales_channels}
 
 
 @dataclass

@@ -19,6 +19,21 @@ def catalogue_owners(brand) -> list[int]:
     return [brand.pk, *sorted(shared)]
 
 
+def default_channel(brand, interface: str, at: dt.date | None = None):
+    """The sales channel a sale entered through `interface` (gui, api, …) is recorded in when it
+    names none: the brand's own catalogue first, then the ones shared with it. None: no default."""
+    day = at or clock.today(brand)
+    rows = {c.brand_id: c for c in m.SalesChannel.objects.at(day).filter(
+        brand_id__in=catalogue_owners(brand), default_for__contains=[interface]).order_by("code")}
+    return next((rows[b] for b in catalogue_owners(brand) if b in rows), None)
+
+
+def sales_channels(brand, at: dt.date | None = None) -> list:
+    """The sales channels a brand may record sales in on a date: its own and shared ones, by code."""
+    day = at or clock.today(brand)
+    return list(m.SalesChannel.objects.at(day).filter(brand_id__in=catalogue_owners(brand)).order_by("code", "brand_id"))
+
+
 def sim_type_codes(brand, at: dt.date | None = None) -> frozenset[str]:
     """Codes of the SIM types a brand's catalogue (own or shared) offers on a date."""
     day = at or clock.today(brand)

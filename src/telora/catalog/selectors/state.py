@@ -45,6 +45,10 @@ def named_fields(row) -> dict:
     return {"code": row.code, "name": row.name}
 
 
+def sales_channel_fields(row) -> dict:
+    return {"code": row.code, "name": row.name, "default_for": sorted(row.default_for)}
+
+
 def zone_fields(row) -> dict:
     return {"code": row.code, "name": row.name, "prefixes": sorted(row.prefixes), "countries": sorted(row.countries)}
 
@@ -173,7 +177,7 @@ SHAPES: dict[str, SectionShape] = {
                              prefetch=("bundles", "rules__targets", "charges__prices")),
     "discounts": SectionShape(m.Discount, discount_fields, prefetch=("zones", "products")),
     "customer_groups": SectionShape(m.CustomerGroup, named_fields),
-    "sales_channels": SectionShape(m.SalesChannel, named_fields),
+    "sales_channels": SectionShape(m.SalesChannel, sales_channel_fields),
     "price_lists": SectionShape(m.PriceList, price_list_fields, price_list_dated,
                                 related=("channel", "customer_group"),
                                 prefetch=(Prefetch("items", m.PriceListItem.objects.select_related(

@@ -76,6 +76,10 @@ class BillingGroupWriter(Writer):
     blank = ("description",)
 
 
+class SalesChannelWriter(Writer):
+    scalars = {"default_for": "default_for"}
+
+
 class SimTypeWriter(Writer):
     scalars = {"form_factor": "form_factor", "description": "description"}
     blank = ("description",)
@@ -223,7 +227,7 @@ WRITERS: dict[str, Writer] = {
     "taxes": TaxWriter(), "bill_cycles": BillCycleWriter(), "billing_groups": BillingGroupWriter(),
     "zones": ZoneWriter(), "time_bands": TimeBandWriter(), "rate_plans": RatePlanWriter(),
     "bundles": BundleWriter(), "products": ProductWriter(), "discounts": DiscountWriter(),
-    "customer_groups": Writer(), "sales_channels": Writer(), "price_lists": PriceListWriter(),
+    "customer_groups": Writer(), "sales_channels": SalesChannelWriter(), "price_lists": PriceListWriter(),
     "sim_types": SimTypeWriter(),
 }
 

@@ -23,10 +23,15 @@ class ProductInstanceOut(Schema):
     start_at: dt.datetime
     end_at: dt.datetime | None = Field(description="None while the product is on")
     end_reason: str
+    channel: str | None = Field(description="The sales channel it was sold through (its code)")
 
     @staticmethod
     def resolve_product(instance: ProductInstance) -> str:
         return instance.product.code
+
+    @staticmethod
+    def resolve_channel(instance: ProductInstance) -> str | None:
+        return instance.channel.code if instance.channel_id else None
 
     @staticmethod
     def resolve_name(instance: ProductInstance) -> str:
@@ -51,6 +56,7 @@ class SubscriptionOut(Schema):
     billing_address: int | None
     shipping_address: int | None
     installation_address: int | None
+    channel: str | None = Field(description="The sales channel the line was sold through (its code)")
     products: list[ProductInstanceOut] = Field(description="Every product instance, current and past, oldest first")
 
     @staticmethod
@@ -82,6 +88,10 @@ class SubscriptionOut(Schema):
         return sub.installation_address_id
 
     @staticmethod
+    def resolve_channel(sub: Subscription) -> str | None:
+        return sub.channel.code if sub.channel_id else None
+
+    @staticmethod
     def resolve_products(sub: Subscription) -> list:
         return sorted(sub.products.all(), key=lambda i: (i.start_at, i.pk))
 
@@ -103,6 +113,8 @@ class SubscriptionCreate(Schema):
     installation_address: int | None = None
     effective_at: dt.datetime | None = Field(None, description="When the line starts (default now); "
                                              "in the past needs customers.backdate")
+    channel: str | None = Field(None, max_length=40, description="Sales channel code (default: the channel "
+                                                                  "whose default_for includes api)")
     reference: str | None = Field(None, description="Reservation reference of a reserved SIM or number "
                                                     "(default: 'customer <number>')")
     activate: bool = True
@@ -118,12 +130,16 @@ class SubscriptionFilter(Schema):
 
 class PlanIn(Schema):
     plan: str
+    channel: str | None = Field(None, max_length=40, description="Sales channel code (default: the channel "
+                                                                  "whose default_for includes api)")
     effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
                                              "in the past needs customers.backdate")
 
 
 class ProductIn(Schema):
     product: str
+    channel: str | None = Field(None, max_length=40, description="Sales channel code (default: the channel "
+                                                                  "whose default_for includes api)")
     effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
                                              "in the past needs customers.backdate")
 

@@ -36,8 +36,8 @@ router = Router(tags=["subscriptions"])
 
 
 def _subscriptions(request):
-    instances = Prefetch("products", queryset=ProductInstance.objects.select_related("product"))
-    return (subscriptions_for_user(principal(request)).select_related("billing_account")
+    instances = Prefetch("products", queryset=ProductInstance.objects.select_related("product", "channel"))
+    return (subscriptions_for_user(principal(request)).select_related("billing_account", "channel")
             .prefetch_related(instances))
 
 
@@ -91,7 +91,8 @@ def post_subscription(request, response: HttpResponse, payload: SubscriptionCrea
     values.pop("customer")
     effective_at = values.pop("effective_at")
     subscription = _dated(request, customer, effective_at,
-                          lambda **context: services.create_subscription(customer, **context, **values))
+                          lambda **context: services.create_subscription(customer, **context, **values,
+                                                                         interface="api"))
     response["Location"] = reverse("api:get_subscription", kwargs={"subscription_id": subscription.pk})
     return Status(201, _get(request, subscription.pk))
 
@@ -117,7 +118,8 @@ def change_plan(request, subscription_id: int, payload: PlanIn):
     """End the current plan and start the new one at the same moment (now, or `effective_at`)."""
     subscription = _get(request, subscription_id)
     _dated(request, subscription, payload.effective_at,
-           lambda **context: services.change_plan(subscription, payload.plan, **context))
+           lambda **context: services.change_plan(subscription, payload.plan, channel=payload.channel,
+                                                  interface="api", **context))
     return _get(request, subscription_id)
 
 
@@ -126,7 +128,9 @@ def add_addon(request, subscription_id: int, payload: ProductIn):
     """Add an add-on from now (or `effective_at`); the answer is its instance (its id removes it again)."""
     subscription = _get(request, subscription_id)
     return Status(201, _dated(request, subscription, payload.effective_at,
-                              lambda **context: services.add_addon(subscription, payload.product, **context)))
+                              lambda **context: services.add_addon(subscription, payload.product,
+                                                                   channel=payload.channel, interface="api",
+                                                                   **context)))
 
 
 @router.delete("/{int:subscription_id}/addons/{int:instance_id}", response={200: SubscriptionOut, **ERRORS})
@@ -143,7 +147,9 @@ def add_one_time(request, subscription_id: int, payload: ProductIn):
     """Sell a one-time product or device on the subscription now (or `effective_at`)."""
     subscription = _get(request, subscription_id)
     return Status(201, _dated(request, subscription, payload.effective_at,
-                              lambda **context: services.add_one_time(subscription, payload.product, **context)))
+                              lambda **context: services.add_one_time(subscription, payload.product,
+                                                                      channel=payload.channel, interface="api",
+                                                                      **context)))
 
 
 @router.post("/{int:subscription_id}/suspend", response={200: SubscriptionOut, **ERRORS})

@@ -60,6 +60,7 @@ class SubscriptionForm(SimChoiceMixin):
     billing_address = forms.ChoiceField(label=_("Billing address"), required=False)
     shipping_address = forms.ChoiceField(label=_("Shipping address"), required=False)
     installation_address = forms.ChoiceField(label=_("Installation address"), required=False)
+    channel = forms.ChoiceField(label=_("Sales channel"), required=False)
     activate = forms.BooleanField(label=_("Activate now"), required=False, initial=True,
                                   help_text=_("Otherwise the line waits as pending until activated."))
 
@@ -82,6 +83,7 @@ class SubscriptionForm(SimChoiceMixin):
         self.fields["billing_address"].choices = _address_choices(customer, _("The account's billing address"))
         self.fields["shipping_address"].choices = _address_choices(customer, _("No shipping"))
         self.fields["installation_address"].choices = _address_choices(customer, _("None"))
+        self.setup_channel(customer.brand)
         if service_type in MOBILE_TYPES:
             self.setup_sim(customer.brand)
         else:
@@ -110,13 +112,21 @@ class SubscriptionForm(SimChoiceMixin):
             self.add_error("number", _("Type the number, or take the next free one."))
         return data
 
+    def setup_channel(self, brand):
+        """The brand's sales channels; blank records the sale in the GUI's default channel, if any."""
+        from telora.catalog.selectors import default_channel, sales_channels
+
+        default = default_channel(brand, "gui")
+        blank = _("Default (%(name)s)") % {"name": default.name} if default else _("None")
+        self.fields["channel"].choices = [("", blank)] + [(c.code, c.name) for c in sales_channels(brand)]
+
     def service_values(self) -> dict:
         """The keyword arguments of `create_subscription`."""
         data = self.cleaned_data
         values = {
             "billing_account": int(data["billing_account"]), "service_type": self.service_type,
             "plan": data["plan"], "addons": data.get("addons") or [], "one_time": data.get("one_time") or [],
-            "activate": bool(data.get("activate")),
+            "activate": bool(data.get("activate")), "channel": data.get("channel") or None, "interface": "gui",
         }
         for name in ("billing_address", "shipping_address", "installation_address"):
             if data.get(name):

@@ -48,6 +48,8 @@ class Subscription(BrandOwned):
     installation_address = models.ForeignKey(Address, on_delete=models.PROTECT, null=True, blank=True,
                                              related_name="+", verbose_name=_("installation address"))
     commitment_end = models.DateTimeField(_("commitment ends"), null=True, blank=True)
+    channel = models.ForeignKey("catalog.SalesChannel", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("sold through"))
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
@@ -89,6 +91,9 @@ class ProductInstance(BrandOwned):
     start_at = models.DateTimeField(_("starts"))
     end_at = models.DateTimeField(_("ends"), null=True, blank=True)
     end_reason = models.CharField(_("end reason"), max_length=16, blank=True, choices=_choices(INSTANCE_END_REASONS))
+    # The sales channel of the sale that started it: its price lists price the product (billing).
+    channel = models.ForeignKey("catalog.SalesChannel", on_delete=models.PROTECT, null=True, blank=True,
+                                related_name="+", verbose_name=_("sold through"))
     created_at = models.DateTimeField(_("created"))
 
     rights_area = "customers"

@@ -28,10 +28,21 @@ ACCOUNT_FIELDS = [
 SUBSCRIPTION_FIELDS = [
     "customer", "billing_account", "service_type", "identifier", "phone_number", "sim", "status", "status_reason",
     "billing_address", "shipping_address", "installation_address", "commitment_end", "activated_at",
-    "suspended_at", "terminated_at",
+    "suspended_at", "terminated_at", "channel",
 ]
-INSTANCE_FIELDS = ["subscription", "product", "kind", "start_at", "end_at", "end_reason"]
+INSTANCE_FIELDS = ["subscription", "product", "kind", "start_at", "end_at", "end_reason", "channel"]
 ASSIGNMENT_FIELDS = ["subscription", "number", "valid_from", "valid_to"]
+
+
+def sale_channel(brand: Brand, channel, interface: str | None, at: dt.datetime):
+    """The sales channel a sale is recorded in: the one named (row or code), else the default of
+    the interface it came through (catalogue `default_for`), else none (the brand has no default)."""
+    from telora.catalog.models import SalesChannel
+    from telora.catalog.selectors import default_channel
+
+    if channel not in (None, ""):
+        return catalog_row(SalesChannel, brand, channel, "channel", at=at)
+    return default_channel(brand, interface, clock.localtime(at, brand).date()) if interface else None
 
 
 def require(actor: Actor, brand, perm: str = "customers.change") -> None:

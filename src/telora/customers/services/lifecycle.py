@@ -20,6 +20,7 @@ from telora.customers.services.common import (
     fail,
     for_inventory,
     require,
+    sale_channel,
 )
 from telora.customers.services.products import check_rules, product_for
 from telora.customers.services.subscriptions import (
@@ -61,7 +62,8 @@ def _touch(subscription: Subscription, at: dt.datetime, old: dict, *, actor: Act
 
 
 @transaction.atomic
-def change_plan(subscription: Subscription, plan, *, actor: Actor, at: dt.datetime) -> ProductInstance:
+def change_plan(subscription: Subscription, plan, *, actor: Actor, at: dt.datetime,
+                channel=None, interface: str | None = None) -> ProductInstance:
     """End the current plan and start `plan` at the same moment; returns the new plan's instance.
 
     The add-ons stay; the catalogue's rules must hold for the new set. A plan with a commitment
@@ -80,7 +82,8 @@ def change_plan(subscription: Subscription, plan, *, actor: Actor, at: dt.dateti
     old = snapshot(subscription, SUBSCRIPTION_FIELDS)
     if old_plan is not None:
         end_instance(old_plan, actor=actor, at=at, reason="plan_change")
-    instance = start_instance(subscription, new_plan, actor=actor, at=at)
+    instance = start_instance(subscription, new_plan, actor=actor, at=at,
+                              channel=sale_channel(brand, channel, interface, at))
     if subscription.status != "pending":
         subscription.commitment_end = commitment_after(subscription.commitment_end, new_plan, at, brand)
     _touch(subscription, at, old, actor=actor, action="change_plan",
@@ -89,7 +92,8 @@ def change_plan(subscription: Subscription, plan, *, actor: Actor, at: dt.dateti
 
 
 @transaction.atomic
-def add_addon(subscription: Subscription, product, *, actor: Actor, at: dt.datetime) -> ProductInstance:
+def add_addon(subscription: Subscription, product, *, actor: Actor, at: dt.datetime,
+              channel=None, interface: str | None = None) -> ProductInstance:
     """An add-on from `at` until removed; the catalogue's rules (requires, excludes, at most) must hold."""
     require(actor, subscription.brand)
     subscription = _begin(subscription, at)
@@ -97,13 +101,15 @@ def add_addon(subscription: Subscription, product, *, actor: Actor, at: dt.datet
                         service_type=subscription.service_type, at=at)
     check_rules(subscription.brand, [*(i.product for i in _open_instances(subscription)), addon], at)
     old = snapshot(subscription, SUBSCRIPTION_FIELDS)
-    instance = start_instance(subscription, addon, actor=actor, at=at)
+    instance = start_instance(subscription, addon, actor=actor, at=at,
+                              channel=sale_channel(subscription.brand, channel, interface, at))
     _touch(subscription, at, old, actor=actor, action="add_addon", extra={"new": {"addon": addon.code}})
     return instance
 
 
 @transaction.atomic
-def add_one_time(subscription: Subscription, product, *, actor: Actor, at: dt.datetime) -> ProductInstance:
+def add_one_time(subscription: Subscription, product, *, actor: Actor, at: dt.datetime,
+                 channel=None, interface: str | None = None) -> ProductInstance:
     """A one-time product or device sold on the subscription at `at` (charged once)."""
     require(actor, subscription.brand)
     subscription = _begin(subscription, at)
@@ -111,7 +117,8 @@ def add_one_time(subscription: Subscription, product, *, actor: Actor, at: dt.da
                        service_type=subscription.service_type, at=at)
     check_rules(subscription.brand, [*(i.product for i in _open_instances(subscription)), item], at)
     old = snapshot(subscription, SUBSCRIPTION_FIELDS)
-    instance = start_instance(subscription, item, actor=actor, at=at)
+    instance = start_instance(subscription, item, actor=actor, at=at,
+                              channel=sale_channel(subscription.brand, channel, interface, at))
     _touch(subscription, at, old, actor=actor, action="add_one_time", extra={"new": {"product": item.code}})
     return instance
 

@@ -36,6 +36,7 @@ from telora.customers.services.common import (
     from_inventory,
     own,
     require,
+    sale_channel,
 )
 from telora.customers.services.products import check_rules, product_for
 from telora.customers.validation import add_months, clean_circuit_id
@@ -63,12 +64,14 @@ def check_time(subscription: Subscription, at: dt.datetime) -> None:
                          f"({subscription.updated_at:%Y-%m-%d %H:%M:%S})", code="state")
 
 
-def start_instance(subscription: Subscription, product, *, actor: Actor, at: dt.datetime) -> ProductInstance:
-    """A product on the subscription from `at`; one-time products and devices start and end at once."""
+def start_instance(subscription: Subscription, product, *, actor: Actor, at: dt.datetime,
+                   channel=None) -> ProductInstance:
+    """A product on the subscription from `at`, sold through `channel` (a SalesChannel or None);
+    one-time products and devices start and end at once."""
     once = product.kind in ("one_time", "device")
     instance = ProductInstance.objects.create(
         brand=subscription.brand, subscription=subscription, product=product, kind=product.kind, start_at=at,
-        end_at=at if once else None, end_reason="once" if once else "", created_at=at)
+        end_at=at if once else None, end_reason="once" if once else "", created_at=at, channel=channel)
     record_event(actor=actor, at=at, action="create", obj=instance, brand=subscription.brand,
                  new={**snapshot(instance, INSTANCE_FIELDS), "product_code": product.code})
     return instance
@@ -128,14 +131,15 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
                         plan, addons=(), one_time=(), number=None, number_group=None, sim=None,
                         sim_type: str | None = None, identifier: str = "", billing_address=None,
                         shipping_address=None, installation_address=None, reference: str | None = None,
-                        activate: bool = True) -> Subscription:
+                        activate: bool = True, channel=None, interface: str | None = None) -> Subscription:
     """A new subscription with its plan, add-ons and one-time products, all starting at `at`.
 
     Mobile: a SIM (`sim`: an ICCID, or the next free one of `sim_type`) and an MSISDN (`number`,
     or the next free one of `number_group`) are allocated from the inventory. Fixed line and VoIP:
     a number (allocated when the inventory holds it). Broadband and fiber: `identifier` is the
     circuit id. Products are catalogue codes (or objects); the catalogue's rules must hold.
-    With `activate` (the default) the subscription is active at once, else pending.
+    With `activate` (the default) the subscription is active at once, else pending. The sale is
+    recorded in `channel` (a code), else in the default channel of `interface` (gui, api, …).
     """
     brand = customer.brand
     require(actor, brand)
@@ -156,6 +160,7 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
     products += [product_for(brand, code, field=f"one_time[{i}]", kinds=("one_time", "device"),
                              service_type=service_type, at=at) for i, code in enumerate(one_time)]
     check_rules(brand, products, at)
+    channel = sale_channel(brand, channel, interface, at)
 
     addresses = {
         "billing_address": _address(billing_address, customer, "billing_address"),
@@ -189,7 +194,8 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
 
     subscription = Subscription(
         brand=brand, customer=customer, billing_account=account, service_type=service_type, identifier=identifier,
-        phone_number=phone, sim=sim_card, status="pending", created_at=at, updated_at=at, **addresses)
+        phone_number=phone, sim=sim_card, status="pending", created_at=at, updated_at=at, channel=channel,
+        **addresses)
     try:
         with transaction.atomic():
             subscription.save()
@@ -211,7 +217,7 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
         record_event(actor=actor, at=at, action="assign", obj=assignment, brand=brand,
                      new=snapshot(assignment, ASSIGNMENT_FIELDS))
     for product in products:
-        start_instance(subscription, product, actor=actor, at=at)
+        start_instance(subscription, product, actor=actor, at=at, channel=channel)
     return subscription
 
 

@@ -119,7 +119,7 @@ class SubscriptionDetailView(SubscriptionObjectMixin, ScopedDetailView):
         current = [i for i in products_on(subscription) if i.kind in ("plan", "addon")]
         day = clock.localtime(clock.now(), subscription.brand).date()
         for instance in current:
-            instance.monthly = effective_price(instance.product, "recurring", day,
+            instance.monthly = effective_price(instance.product, "recurring", day, channel=instance.channel,
                                                customer_group=subscription.customer.customer_group)
         context.update(
             customer=subscription.customer,
@@ -189,7 +189,7 @@ class ChangePlanView(ProductActionView):
         return [offer for offer in super().choices() if offer.code not in current]
 
     def perform(self, form, *, actor, at):
-        return services.change_plan(self.object, form.cleaned_data["product"], actor=actor, at=at)
+        return services.change_plan(self.object, form.cleaned_data["product"], actor=actor, at=at, interface="gui")
 
     def get_success_message(self, result):
         return _("Plan changed to %(plan)s.") % {"plan": result.product.name}
@@ -207,7 +207,7 @@ class AddAddonView(ProductActionView):
         return _("Add add-on")
 
     def perform(self, form, *, actor, at):
-        return services.add_addon(self.object, form.cleaned_data["product"], actor=actor, at=at)
+        return services.add_addon(self.object, form.cleaned_data["product"], actor=actor, at=at, interface="gui")
 
     def get_success_message(self, result):
         return _("Add-on %(name)s added.") % {"name": result.product.name}
@@ -225,7 +225,8 @@ class AddOneTimeView(ProductActionView):
         return _("Sell")
 
     def perform(self, form, *, actor, at):
-        return services.add_one_time(self.object, form.cleaned_data["product"], actor=actor, at=at)
+        return services.add_one_time(self.object, form.cleaned_data["product"], actor=actor, at=at,
+                                     interface="gui")
 
     def get_success_message(self, result):
         return _("%(name)s sold.") % {"name": result.product.name}

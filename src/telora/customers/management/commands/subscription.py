@@ -63,6 +63,8 @@ class Command(BaseCommand):
         terminate.add_argument("--reason", default="")
         for each in (sell, plan, add, end, terminate):
             each.add_argument("--at", help="effective moment, ISO with offset (default: now)")
+        for each in (sell, plan, add):
+            each.add_argument("--channel", help="sales channel code (default: the channel whose default_for has cli)")
 
     def handle(self, *args, action, at, **options):
         actor = Actor.system("subscription")
@@ -77,7 +79,7 @@ class Command(BaseCommand):
                             now=clock.now(), field="--at")
 
     def _sell(self, actor, effective_at, *, customer, brand, account, service_type, plan, addon, number, sim, identifier,
-              **_):
+              channel, **_):
         customers = Customer.objects.select_related("brand")
         if brand:
             customers = customers.filter(brand__code__iexact=brand)
@@ -99,18 +101,20 @@ class Command(BaseCommand):
             raise CommandError(f"--account: {found.number} has several billing accounts; name one")
         subscription = self._dated(found, effective_at, actor, lambda **context: services.create_subscription(
             found, **context, billing_account=chosen[0].pk, service_type=service_type, plan=plan, addons=addon,
-            number=number, sim=sim, identifier=identifier))
+            number=number, sim=sim, identifier=identifier, channel=channel, interface="cli"))
         return f"Sold subscription {subscription.pk} ({subscription.identifier or service_type}) to {found.number}."
 
-    def _change_plan(self, actor, effective_at, *, subscription, plan, **_):
+    def _change_plan(self, actor, effective_at, *, subscription, plan, channel, **_):
         target = _subscription(subscription)
-        self._dated(target, effective_at, actor, lambda **context: services.change_plan(target, plan, **context))
+        self._dated(target, effective_at, actor, lambda **context: services.change_plan(
+            target, plan, channel=channel, interface="cli", **context))
         return f"Subscription {target.pk}: plan {plan}."
 
-    def _add_addon(self, actor, effective_at, *, subscription, product, **_):
+    def _add_addon(self, actor, effective_at, *, subscription, product, channel, **_):
         target = _subscription(subscription)
         instance = self._dated(target, effective_at, actor,
-                               lambda **context: services.add_addon(target, product, **context))
+                               lambda **context: services.add_addon(target, product, channel=channel,
+                                                                    interface="cli", **context))
         return f"Subscription {target.pk}: add-on {product} from {instance.start_at.isoformat()} (instance {instance.pk})."
 
     def _end_addon(self, actor, effective_at, *, subscription, product, **_):
