@@ -55,11 +55,16 @@ def test_each_demo_brand_agrees_with_itself(monkeypatch, customers_only):
     import phonenumbers
 
     from telora.catalog.models import Tax
+    from telora.core.demo import DEMO_BRANDS
     from telora.core.models import Brand
     from telora.inventory.models import PhoneNumber, SimCard
 
+    for spec in DEMO_BRANDS:  # the brand is made as its catalogue says (applying it changes nothing)
+        block = load_catalogue_block(Brand(code=spec["code"]))
+        assert {k: spec[k] for k in block} == block
     monkeypatch.setattr(demo, "CUSTOMERS_PER_BRAND", 14)
     load_demo()
+    assert not AuditEvent.objects.filter(action="update", object_type="core.brand").exists()
     assert {b.code: b.country for b in Brand.objects.all()} == {"nordlink": "DK", "bluewave": "GB"}
     for brand in Brand.objects.all():
         expected = COUNTRIES[brand.country]
