@@ -97,9 +97,9 @@ def _vat_number(brand: Brand, rng: random.Random) -> str:
     from stdnum.dk import cvr
     from stdnum.gb import vat
 
-    checker = cvr if brand.country == "DK" else vat
+    checker, low, high = (cvr, 10_000_000, 99_999_999) if brand.country == "DK" else (vat, 100_000_000, 999_999_999)
     while True:
-        digits = f"{rng.randint(10_000_000, 99_999_999)}" if brand.country == "DK" else f"{rng.randint(1, 9)}{rng.randint(0, 99_999_999):08d}"
+        digits = str(rng.randint(low, high))
         if checker.is_valid(digits):
             return f"{brand.country}{digits}"
 
