@@ -59,16 +59,19 @@ def _months(brand: Brand) -> list[tuple[dt.date, dt.date]]:
 
 
 def _lines(brand: Brand) -> list[tuple]:
-    """(subscription id, number, prepaid, from, to) of every mobile line's number holding."""
+    """(subscription id, number, prepaid, from, to) of every mobile line's number holding, to its
+    termination or suspension."""
     rows = (NumberAssignment.objects.filter(brand=brand, subscription__service_type__startswith="mobile_")
             .values_list("subscription_id", "number", "subscription__service_type", "valid_from", "valid_to",
-                         "subscription__terminated_at", "subscription__status").order_by("subscription_id", "valid_from"))
+                         "subscription__terminated_at", "subscription__suspended_at", "subscription__status")
+            .order_by("subscription_id", "valid_from"))
     lines = []
-    for sub_id, number, kind, valid_from, valid_to, terminated_at, status in rows:
+    for sub_id, number, kind, valid_from, valid_to, terminated_at, suspended_at, status in rows:
         prepaid = kind == "mobile_prepaid"
         if prepaid and status == "terminated":
             continue  # a closed prepaid balance cannot be topped up: such a line makes no demo usage
-        ends = [t for t in (valid_to, terminated_at) if t is not None]
+        barred = suspended_at if status == "suspended" else None  # a suspended line makes no usage since
+        ends = [t for t in (valid_to, terminated_at, barred) if t is not None]
         lines.append((sub_id, number, prepaid, valid_from, min(ends) if ends else None))
     return lines
 
