@@ -20,14 +20,19 @@ $(STAMP): pyproject.toml constraints.txt
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv; \
 	  else echo "Python's venv module is missing: install python3-venv (sudo apt-get install python3-venv)"; exit 1; fi; }
+	@echo "==> Creating the virtualenv $(VENV) with $(PYTHON)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -c constraints.txt -e ".[test]"
+	@echo "==> Upgrading pip in $(VENV)"
+	$(BIN)/pip install -q --progress-bar on --upgrade pip
+	@echo "==> Installing Telora's Python packages into $(VENV) (first run: a few minutes; the last step, installing, prints nothing for a minute)..."
+	$(BIN)/pip install --progress-bar on -c constraints.txt -e ".[test]"
 	@touch $(STAMP)
+	@echo "==> Telora is installed in $(VENV)"
 
 install: $(STAMP)
 
 demo: install
+	@echo "==> Starting the demo: the embedded PostgreSQL in $${TELORA_VAR:-var}/pgdata, migrations, the demo brands with three months of history (first run: about two minutes), then the server on http://127.0.0.1:$(DEMO_PORT)"
 	TELORA_DEBUG=$${TELORA_DEBUG:-1} $(BIN)/telora demo --port $(DEMO_PORT)
 
 serve: install

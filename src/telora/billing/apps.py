@@ -19,3 +19,7 @@ class BillingConfig(AppConfig):
         from telora.rating.services.rerate import register_billed_check
 
         register_billed_check(billed_check)
+
+        from telora.billing import demo
+
+        demo.register()

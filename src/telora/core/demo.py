@@ -1,14 +1,19 @@
 """The demo: two brands, platform roles and users to log in with. Loading it twice changes nothing.
 
-Later apps add their demo data (catalogue, customers) by appending a loader to DEMO_LOADERS.
+Each brand tells one story: Nordlink Mobile is a Danish MVNO (DKK, Europe/Copenhagen, da, +45
+numbers), Bluewave Telecom a British operator (GBP, Europe/London, en, +44 7 numbers); their
+catalogues (customers/demo_data) carry the same brand block. Later apps add their demo data
+(catalogue and customers, usage, bill runs) by appending a loader to DEMO_LOADERS; core imports
+none of them. A loader is called as `loader(actor, report)` and says what it does through `report`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from telora.core import clock, rights
 from telora.core.models import Brand, BrandGrant, Role, User
@@ -20,8 +25,8 @@ from telora.core.services.users import create_role, create_user, grant_role, upd
 DEMO_PASSWORD = "telora-demo"  # demo data only; `telora demo` says so when it prints the logins
 
 DEMO_BRANDS = [
-    dict(code="nordlink", name="Nordlink Mobile", currency="EUR", timezone="Europe/Amsterdam", country="NL",
-         language="nl", primary_colour="#0a7d5a", secondary_colour="#0b2e24", customer_format="NL{number:06d}"),
+    dict(code="nordlink", name="Nordlink Mobile", currency="DKK", timezone="Europe/Copenhagen", country="DK",
+         language="da", primary_colour="#0a7d5a", secondary_colour="#0b2e24", customer_format="NM-{number:07d}"),
     dict(code="bluewave", name="Bluewave Telecom", currency="GBP", timezone="Europe/London", country="GB",
          language="en", primary_colour="#1d4ed8", secondary_colour="#0f172a", customer_format="BW-{number:07d}"),
 ]
@@ -53,7 +58,21 @@ DEMO_USERS = [
      "works in both brands: audit in Nordlink, users in Bluewave (switch brand to see the menu change)"),
 ]
 
-DEMO_LOADERS: list[Callable[[Actor], None]] = []
+class DemoReport:
+    """What the loaders say while they work: silent here (tests); `telora demo` shows a progress
+    bar per step and prints the notes."""
+
+    def step(self, label: str, total: int) -> None:
+        """A new step of `total` units of work starts (its bar replaces the previous step's)."""
+
+    def advance(self, units: int = 1) -> None:
+        """`units` more of the current step are done."""
+
+    def note(self, text: str) -> None:
+        """A line worth keeping (what a step loaded)."""
+
+
+DEMO_LOADERS: list[Callable[[Actor, DemoReport], None]] = []
 
 
 def ensure_platform_roles(actor: Actor) -> dict[str, Role]:
@@ -68,9 +87,33 @@ def ensure_platform_roles(actor: Actor) -> dict[str, Role]:
     return roles
 
 
-@transaction.atomic
-def load_demo() -> list[DemoLogin]:
+@contextlib.contextmanager
+def _quick_commits() -> Iterator[None]:
+    """The demo commits thousands of small transactions (every customer, top-up and batch on its
+    own, so that a stopped load resumes where it was): they need not wait for the disk. A crash in
+    that instant loses the last commits, which the next load makes again."""
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit TO OFF")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET synchronous_commit")
+
+
+def load_demo(report: DemoReport | None = None) -> list[DemoLogin]:
+    """Brands, roles and users in one transaction, then each registered loader in turn."""
+    report = report or DemoReport()
     actor = Actor.system("demo")
+    with _quick_commits():
+        logins = _brands_and_users(actor)
+        for loader in DEMO_LOADERS:
+            loader(actor, report)
+    return logins
+
+
+@transaction.atomic
+def _brands_and_users(actor: Actor) -> list[DemoLogin]:
     brands = {}
     for spec in DEMO_BRANDS:
         spec = dict(spec)
@@ -93,6 +136,4 @@ def load_demo() -> list[DemoLogin]:
                 if not BrandGrant.objects.filter(user=user, brand=brands[brand_code], role=roles[role_name]).exists():
                     grant_role(user, brands[brand_code], roles[role_name], actor=actor, at=clock.now())
         logins.append(DemoLogin(username, DEMO_PASSWORD, description))
-    for loader in DEMO_LOADERS:
-        loader(actor)
     return logins

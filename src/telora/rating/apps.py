@@ -18,8 +18,9 @@ class RatingConfig(AppConfig):
         register_object_page("rating.usagefile", "rating:file_detail")
         register_object_page("rating.failedrecord", "rating:failed_detail")
 
-        from telora.rating import search
+        from telora.rating import demo, search
 
         search.register()
+        demo.register()
 
         from telora.rating import jobs  # noqa: F401  (the Procrastinate task)
