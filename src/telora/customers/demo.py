@@ -132,27 +132,29 @@ def _customer(brand: Brand, actor: Actor, rng: random.Random, place: dict, n: in
                                        credit_limit="500.00" if business else "100.00", billing_address=address)
     later = at + dt.timedelta(days=rng.randint(1, 60))
     lines = 1 + (n % 4 == 0) + 2 * business
+    sold = {"channel": ("WEB", "SHOP", "TELE")[n % 3]}  # the catalogue's sales channels, in turn
     for line in range(lines):
         kind = n % 10
         if kind == 5 and line == 0:
             s.create_subscription(customer, actor=actor, at=at, billing_account=account, service_type="fiber",
                                   plan="FIBER_500", identifier=f"FIB-{brand.code.upper()}-{n:06d}",
-                                  installation_address=address)
+                                  installation_address=address, **sold)
             continue
         if kind == 8 and line == 0:
             s.create_subscription(customer, actor=actor, at=at, billing_account=account, service_type="voip",
-                                  plan="VOIP_LINE")
+                                  plan="VOIP_LINE", **sold)
             continue
         prepaid = kind == 2
         plan = "MOB_PRE" if prepaid else ("MOB_POST_10GB" if (n + line) % 2 else "MOB_POST_BASIC")
         sub = s.create_subscription(customer, actor=actor, at=at, billing_account=account,
                                     service_type="mobile_prepaid" if prepaid else "mobile_postpaid", plan=plan,
                                     addons=["ROAM_EU_5GB"] if not prepaid and n % 3 == 0 else [],
-                                    sim_type="esim" if n % 6 == 0 else "usim-4g", shipping_address=address)
+                                    sim_type="esim" if n % 6 == 0 else "usim-4g", shipping_address=address, **sold)
         if later >= clock.now():
             continue
         if not prepaid and n % 5 == 1:
-            s.change_plan(sub, "MOB_POST_10GB" if plan == "MOB_POST_BASIC" else "MOB_POST_BASIC", actor=actor, at=later)
+            s.change_plan(sub, "MOB_POST_10GB" if plan == "MOB_POST_BASIC" else "MOB_POST_BASIC", actor=actor, at=later,
+                          **sold)
         elif n % 13 == 0:
             s.suspend_subscription(sub, actor=actor, at=later, reason="unpaid invoice")
         elif n % 17 == 0:
