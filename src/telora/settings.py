@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "telora.core.middleware.RequestContextMiddleware",
+    "telora.core.modules.ModulesMiddleware",
 ]
 
 ROOT_URLCONF = "telora.urls"
@@ -95,6 +96,9 @@ TEMPLATES = [
     },
 ]
 
+# Modules this installation runs (core.modules); unset: all of them.
+TELORA_MODULES = ([m.strip() for m in os.environ["TELORA_MODULES"].split(",") if m.strip()]
+                  if os.environ.get("TELORA_MODULES") else None)
 # Customers: how far back a dated change (sale, add-on, plan change, termination) may be entered.
 TELORA_BACKDATE_MAX_DAYS = int(os.environ.get("TELORA_BACKDATE_MAX_DAYS", "400"))
 EMBEDDED_PG_PORT = int(os.environ.get("TELORA_PG_PORT", "55432"))

@@ -3,18 +3,26 @@ from django.urls import include, path
 from telora.api.main import api
 from telora.billing.tmf import bill_api
 from telora.catalog.tmf import catalog_api
+from telora.core.modules import app_installed
 from telora.customers.tmf import account_api, customer_api, product_api
 from telora.rating.tmf import balance_api, usage_api
 
+# The TM Forum APIs of a module the installation does not run (TELORA_MODULES) are not mounted.
+TMF_APIS = [
+    ("tmf-api/customerManagement/v4/", "telora.customers", customer_api.urls),
+    ("tmf-api/accountManagement/v4/", "telora.customers", account_api.urls),
+    ("tmf-api/productInventory/v4/", "telora.customers", product_api.urls),
+    ("tmf-api/productCatalogManagement/v4/", "telora.catalog", catalog_api.urls),
+    ("tmf-api/usageManagement/v4/", "telora.rating", usage_api.urls),
+    ("tmf-api/prepayBalanceManagement/v4/", "telora.rating", balance_api.urls),
+    ("tmf-api/customerBillManagement/v4/", "telora.billing", bill_api.urls),
+]
+
 urlpatterns = [
     path("api/", api.urls),
-    path("tmf-api/customerManagement/v4/", customer_api.urls),
-    path("tmf-api/accountManagement/v4/", account_api.urls),
-    path("tmf-api/productInventory/v4/", product_api.urls),
-    path("tmf-api/productCatalogManagement/v4/", catalog_api.urls),
-    path("tmf-api/usageManagement/v4/", usage_api.urls),
-    path("tmf-api/prepayBalanceManagement/v4/", balance_api.urls),
-    path("tmf-api/customerBillManagement/v4/", bill_api.urls),
+    *(path(route, view) for route, app, view in TMF_APIS if app_installed(app)),
+    # The screens are mounted always (other screens link to them); core.modules.ModulesMiddleware
+    # answers 404 for those of a module the installation does not run.
     path("catalog/", include("telora.catalog.urls")),
     path("inventory/", include("telora.inventory.urls")),
     path("customers/", include("telora.customers.urls")),

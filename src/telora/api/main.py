@@ -40,6 +40,7 @@ from telora import __version__
 from telora.api import errors
 from telora.api.auth import AUTH
 from telora.api.docs import OfflineSwagger, asset_urls
+from telora.core import modules
 
 # (prefix, router import path): Telora's own operations, one line per app.
 V1_ROUTERS: list[tuple[str, str]] = [
@@ -96,4 +97,5 @@ api = make_api(
     ),
 )
 for prefix, router in V1_ROUTERS:
-    api.add_router(prefix, router)
+    if modules.app_installed(router):  # a module the installation does not run has no routes
+        api.add_router(prefix, router)

@@ -11,7 +11,7 @@ class BillingConfig(AppConfig):
         from telora.core.rights import register_area
 
         register_area("billing", _("Billing"), url_name="billing:run_list", icon="receipt", order=350,
-                      special=("approve", "adjust", "adjust_large"))
+                      special=("approve", "adjust", "adjust_large"), module=True)
 
         from telora.billing import jobs  # noqa: F401  (the job kind)
         from telora.billing.services import pdfs  # noqa: F401  (the PDF job kind)

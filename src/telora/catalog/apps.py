@@ -11,7 +11,7 @@ class CatalogConfig(AppConfig):
         from telora.core.rights import register_area
 
         register_area("catalog", _("Catalogue"), url_name="catalog:home", icon="books", order=200,
-                      special=("apply",))
+                      special=("apply",), module=True)
 
         from telora.catalog import search
         from telora.catalog.views.sections import SECTION_LIST

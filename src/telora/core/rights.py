@@ -23,6 +23,7 @@ class Area:
     order: int = 100
     special: tuple[str, ...] = ()
     admin_only: bool = False  # only system administrators (e.g. managing brands themselves)
+    module: bool = False  # a module an installation or a brand may turn off (core.modules)
     descriptions: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -99,21 +100,38 @@ def is_system_admin(principal) -> bool:
 
 
 def has_perm(principal, brand, perm: str) -> bool:
+    """Whether the principal holds `perm` in the brand, and the brand uses the perm's module."""
+    from telora.core.modules import area_enabled
+
     if principal is None or not getattr(principal, "is_authenticated", False):
+        return False
+    brand_id = getattr(brand, "pk", brand)
+    if not area_enabled(perm.partition(".")[0], brand_id):
         return False
     if is_system_admin(principal):
         return True
-    brand_id = getattr(brand, "pk", brand)
     return perm in permission_map(principal).get(brand_id, frozenset())
 
 
 def brands_with(principal, perm: str):
-    """Brand ids where the principal holds `perm`, or ALL for system administrators."""
+    """Brand ids where the principal holds `perm` (and its module is on), or ALL for system
+    administrators while no brand has the module off."""
+    from telora.core.modules import area_enabled, brands_without, is_installed
+
     if principal is None or not getattr(principal, "is_authenticated", False):
         return []
+    area = perm.partition(".")[0]
+    if not is_installed(area):
+        return []
     if is_system_admin(principal):
-        return ALL
-    return [brand_id for brand_id, perms in permission_map(principal).items() if perm in perms]
+        off = brands_without(area)
+        if not off:
+            return ALL
+        from telora.core.models import Brand
+
+        return [pk for pk in Brand.objects.values_list("pk", flat=True) if pk not in off]
+    return [brand_id for brand_id, perms in permission_map(principal).items()
+            if perm in perms and area_enabled(area, brand_id)]
 
 
 def has_area(principal, brand, area_code: str) -> bool:

@@ -11,7 +11,7 @@ class CustomersConfig(AppConfig):
         from telora.core.rights import register_area
 
         register_area("customers", _("Customers"), url_name="customers:customer_list", icon="users-group", order=100,
-                      special=("backdate",))
+                      special=("backdate",), module=True)
 
         from telora.ui.links import register_object_page
 

@@ -11,7 +11,7 @@ class InventoryConfig(AppConfig):
         from telora.core.rights import register_area
 
         register_area("inventory", _("Inventory"), url_name="inventory:home", icon="device-sim", order=300,
-                      special=("import", "secrets"))
+                      special=("import", "secrets"), module=True)
 
         from telora.inventory import search, usage
         from telora.ui.links import register_object_page

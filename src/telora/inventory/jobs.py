@@ -26,8 +26,11 @@ def sweep_expired() -> dict:
 @app.periodic(cron="*/5 * * * *", periodic_id="inventory_expiry")
 @app.task(name="telora.inventory.expire", queueing_lock="inventory_expiry")
 def expire(timestamp: int) -> None:
-    """Every five minutes."""
-    sweep_expired()
+    """Every five minutes (not when the installation does not run the inventory)."""
+    from telora.core.modules import is_installed
+
+    if is_installed("inventory"):
+        sweep_expired()
 
 
 @job_kind("inventory_import", title="Inventory import (CSV)", permission="inventory.import")

@@ -11,7 +11,7 @@ class RatingConfig(AppConfig):
         from telora.core.rights import register_area
 
         register_area("rating", _("Rating"), url_name="rating:file_list", icon="calculator", order=300,
-                      special=("rerate", "delete_failed"))
+                      special=("rerate", "delete_failed"), module=True)
 
         from telora.ui.links import register_object_page
 

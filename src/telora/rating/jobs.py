@@ -63,6 +63,10 @@ def requeue_orphans(older_than_seconds: int = 120) -> int:
 @app.periodic(cron="* * * * *", periodic_id="rating-stalled")
 @app.task(name="telora.rating.retry_stalled", queueing_lock="rating-stalled", pass_context=False)
 def retry_stalled_task(timestamp: int) -> None:
+    from telora.core.modules import is_installed
+
+    if not is_installed("rating"):
+        return
     retry_stalled()
     requeue_orphans()
 

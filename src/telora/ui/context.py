@@ -1,7 +1,7 @@
 """Template context for the shell: active brand, brands to switch to, the rights-filtered menu."""
 
 import telora
-from telora.core import rights
+from telora.core import modules, rights
 from telora.core.middleware import available_brands, current_brand
 
 
@@ -12,8 +12,8 @@ def menu_for(user, brand) -> list[rights.Area]:
     is_admin = rights.is_system_admin(user)
     items = []
     for area in rights.areas():
-        if area.url_name is None:
-            continue
+        if area.url_name is None or not modules.area_enabled(area.code, getattr(brand, "pk", None)):
+            continue  # a module the installation or the brand does not run
         if is_admin or (not area.admin_only and brand is not None and rights.has_area(user, brand, area.code)):
             items.append(area)
     return items

@@ -142,8 +142,10 @@ def resume_stalled(*, heartbeat_seconds: float = HEARTBEAT_SECONDS,
     """Resume every production run left queued or running with nothing executing it (the periodic
     sweep). Failed runs are left to people: their error may need a fix before the run goes on."""
     resumed = []
-    for run in BillRun.objects.filter(kind="production", status__in=("queued", "running")).select_related(
-            "brand").order_by("id"):
+    from telora.core.modules import running
+
+    runs = running("billing", BillRun.objects.filter(kind="production", status__in=("queued", "running")))
+    for run in runs.select_related("brand").order_by("id"):
         if alive(run, heartbeat_seconds=heartbeat_seconds, grace_seconds=grace_seconds):
             continue
         try:

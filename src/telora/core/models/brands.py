@@ -4,6 +4,7 @@ import re
 import zoneinfo
 
 from babel import Locale, UnknownLocaleError
+from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -90,6 +91,8 @@ class Brand(models.Model):
         _("secondary colour"), max_length=7, default="#1e293b", validators=[validate_colour]
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Installed modules this brand does not use (core.modules): their rights are held by nobody here.
+    modules_off = ArrayField(models.CharField(max_length=32), default=list, blank=True)
     created_at = models.DateTimeField(_("created"))
 
     rights_area = "brands"

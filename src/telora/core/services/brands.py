@@ -12,7 +12,7 @@ from telora.core.services.audit import record_event, snapshot
 
 BRAND_FIELDS = [
     "code", "name", "currency", "timezone", "country", "language",
-    "primary_colour", "secondary_colour", "is_active", "logo",
+    "primary_colour", "secondary_colour", "is_active", "logo", "modules_off",
 ]
 
 
@@ -24,6 +24,13 @@ def _require_admin(actor: Actor) -> None:
 
 
 def _validated(brand: Brand) -> None:
+    from telora.core.modules import switchable
+
+    unknown = sorted(set(brand.modules_off) - set(switchable()))
+    if unknown:
+        raise ServiceError(f"modules_off: unknown module {', '.join(unknown)} (known: {', '.join(switchable())})",
+                           field="modules_off")
+    brand.modules_off = sorted(set(brand.modules_off))
     try:
         brand.full_clean(exclude=["created_at"])
     except ValidationError as exc:
@@ -53,4 +60,8 @@ def update_brand(brand: Brand, *, actor: Actor, at, **values) -> Brand:
     _validated(brand)
     brand.save()
     record_event(actor=actor, at=at, action="update", obj=brand, brand=brand, old=old, new=snapshot(brand, BRAND_FIELDS))
+    if old["modules_off"] != brand.modules_off:
+        from telora.core.modules import forget
+
+        transaction.on_commit(forget)
     return brand

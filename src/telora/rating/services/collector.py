@@ -458,7 +458,10 @@ def collect_all(*, actor: Actor, at: dt.datetime, brand: Brand | None = None,
                 code: str | None = None) -> list[CollectReport]:
     """One scan of every enabled source (of one brand, or one source, when given). A source whose
     scan fails does not stop the others."""
-    sources = UsageSource.objects.filter(enabled=True).select_related("brand").order_by("brand__code", "code")
+    from telora.core.modules import running
+
+    sources = running("rating", UsageSource.objects.filter(enabled=True)).select_related("brand").order_by(
+        "brand__code", "code")
     if brand is not None:
         sources = sources.filter(brand=brand)
     if code:

@@ -7,6 +7,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from telora.core import rights
+
 MAX_LOGO_BYTES = 512 * 1024
 # Raster images only: an SVG logo could carry script, and logos are served from our own origin.
 LOGO_SIGNATURES = {
@@ -26,6 +28,12 @@ def country_choices():
     territories = Locale("en").territories
     return sorted(((code, f"{name} ({code})") for code, name in territories.items()
                    if len(code) == 2 and code.isalpha()), key=lambda c: c[1])
+
+
+def installed_modules() -> list[str]:
+    from telora.core.modules import installed, switchable
+
+    return [m for m in switchable() if m in installed()]
 
 
 def language_choices():
@@ -70,14 +78,21 @@ class BrandForm(forms.Form):
     secondary_colour = forms.CharField(label=_("Secondary colour"), widget=ColourInput, initial="#1e293b")
     is_active = forms.BooleanField(label=_("Active"), required=False, initial=True,
                                    help_text=_("Nobody works in an inactive brand."))
+    modules = forms.MultipleChoiceField(
+        label=_("Modules"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text=_("The parts of Telora this brand uses; the others leave its menus, screens and API."))
 
     def __init__(self, *args, brand=None, **kwargs):
         if brand is not None:
             current = {name: getattr(brand, name) for name in (
                 "code", "name", "currency", "timezone", "country", "language",
                 "primary_colour", "secondary_colour", "is_active")}
+            current["modules"] = [m for m in installed_modules() if m not in brand.modules_off]
             kwargs["initial"] = {**current, **(kwargs.get("initial") or {})}
+        else:
+            kwargs["initial"] = {"modules": list(installed_modules()), **(kwargs.get("initial") or {})}
         super().__init__(*args, **kwargs)
+        self.fields["modules"].choices = [(m, rights.get_area(m).label) for m in installed_modules()]
         if brand is not None:
             self.fields["code"].disabled = True  # numbers and files already carry it
 
@@ -96,7 +111,8 @@ class BrandForm(forms.Form):
 
     def values(self) -> dict:
         """What to hand the brand service: every field, the logo only when a new one came."""
-        data = {name: value for name, value in self.cleaned_data.items() if name != "logo"}
+        data = {name: value for name, value in self.cleaned_data.items() if name not in ("logo", "modules")}
+        data["modules_off"] = [m for m in installed_modules() if m not in self.cleaned_data.get("modules", [])]
         if self.fields["code"].disabled:
             data.pop("code")
         if self.cleaned_data.get("logo"):
