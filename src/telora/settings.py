@@ -130,10 +130,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Login throttling: failures allowed per user name and per address within the window.
+# Login throttling (docs/users-and-rights.md): failures count within the window. Per user name and
+# client address, the first FREE failures cost nothing, then each further try waits 2, 4, 8 ... seconds
+# (at most MAX_DELAY) after the last failure; an address with MAX_PER_ADDRESS failures (any names) waits
+# until the oldest leaves the window. Nobody elsewhere can lock a user out.
 LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
-LOGIN_THROTTLE_MAX_PER_USERNAME = 5
-LOGIN_THROTTLE_MAX_PER_ADDRESS = 20
+LOGIN_THROTTLE_FREE_FAILURES = 3
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = 5 * 60
+LOGIN_THROTTLE_MAX_PER_ADDRESS = 30
+# The client address behind a reverse proxy (docs/install.md): only when the request comes from one of
+# these addresses or networks is the right-most untrusted address of this header taken as the client.
+TELORA_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TELORA_TRUSTED_PROXIES", "").split(",") if p.strip()]
+TELORA_CLIENT_IP_HEADER = os.environ.get("TELORA_CLIENT_IP_HEADER", "X-Forwarded-For").strip()
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("nl", "Nederlands")]
