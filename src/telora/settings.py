@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "telora.core.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy: on every answer, errors too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -170,6 +171,25 @@ SESSION_COOKIE_AGE = 12 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy of every response (telora.core.security, docs/install.md). Scripts only from
+# our static files; styles also inline, because style="" attributes carry brand colours and progress
+# widths and HTMX adds its indicator style (styles cannot run code). TELORA_CSP replaces the whole policy.
+TELORA_CSP = os.environ.get("TELORA_CSP") or {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+TELORA_CSP_REPORT_ONLY = _env_flag("TELORA_CSP_REPORT_ONLY")
+TELORA_PERMISSIONS_POLICY = os.environ.get("TELORA_PERMISSIONS_POLICY") or ", ".join(
+    f"{feature}=()" for feature in ("accelerometer", "camera", "display-capture", "geolocation", "gyroscope",
+                                    "magnetometer", "microphone", "payment", "usb"))
 if not DEBUG and not _env_flag("TELORA_INSECURE_COOKIES"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
