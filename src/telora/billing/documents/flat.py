@@ -7,7 +7,6 @@ checked first (contract.check_document), so a file never carries an invoice that
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 from collections.abc import Iterable
@@ -15,6 +14,7 @@ from decimal import Decimal
 from typing import TextIO
 
 from telora.billing.documents.contract import DocumentError, check_document, decimal
+from telora.core.exports import csv_writer
 
 CSV_COLUMNS = (
     "invoice_number", "account", "customer", "subscription", "kind", "description",
@@ -52,9 +52,11 @@ def csv_rows(document: dict):
 def write_csv(documents: Iterable[dict], stream: TextIO) -> int:
     """Write the header and one row per line of every document; returns the number of line rows.
 
-    Open the file with newline="" (rows end in CRLF, as RFC 4180 writes them) and UTF-8.
+    Open the file with newline="" (rows end in CRLF, as RFC 4180 writes them) and UTF-8. Text that a
+    spreadsheet would run as a formula (a description beginning with `=`) is written with a leading
+    `'` (core.exports); amounts and quantities stay numbers.
     """
-    writer = csv.writer(stream)
+    writer = csv_writer(stream)
     writer.writerow(CSV_COLUMNS)
     rows = 0
     for document in documents:

@@ -17,25 +17,28 @@ from telora.ui.views.generic import ServiceFormView, ShellMixin
 
 
 class ThrottledAuthenticationForm(AuthenticationForm):
-    """Does not even check the password while the user name or the address has failed too often,
-    so guessing stays slow whichever of the two an attacker varies."""
+    """Does not even check the password while this user name has failed too often from this address,
+    or this address too often for any name (core.services.logins); says how long to wait."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "throttled": _("Too many failed log-ins. Wait a few minutes, then try again."),
+        logins.USER: _("Too many failed log-ins for this user name from your address. "
+                       "Try again in %(seconds)s seconds."),
+        logins.ADDRESS: _("Too many failed log-ins from your address. Try again in %(seconds)s seconds."),
     }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.throttled = False
+        self.throttled = None
         self.fields["username"].widget.attrs.update({"autofocus": True, "class": "form-control"})
         self.fields["password"].widget.attrs.update({"class": "form-control"})
 
     def clean(self):
         username = self.cleaned_data.get("username") or ""
-        if logins.is_throttled(username, client_address(self.request), at=clock.now()):
-            self.throttled = True
-            raise ValidationError(self.error_messages["throttled"], code="throttled")
+        self.throttled = logins.throttle(username, client_address(self.request), at=clock.now())
+        if self.throttled:
+            raise ValidationError(self.error_messages[self.throttled.reason], code="throttled",
+                                  params={"seconds": self.throttled.seconds})
         return super().clean()
 
 
@@ -56,6 +59,7 @@ class LoginView(auth_views.LoginView):
         response = super().form_invalid(form)
         if form.throttled:
             response.status_code = 429
+            response["Retry-After"] = str(form.throttled.seconds)
         return response
 
 

@@ -17,11 +17,3 @@
   });
 })();
 
-// Forms that undo something ask first: <form data-confirm="Release +31 6 …?">.
-(function () {
-  "use strict";
-  document.addEventListener("submit", function (event) {
-    var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) { event.preventDefault(); }
-  }, true);
-})();

@@ -25,7 +25,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, host, port, workers, with_worker, **options):
         commands = [[
-            sys.executable, "-m", "gunicorn", "telora.wsgi:application",
+            sys.executable, "-m", "gunicorn", "telora.wsgi:application", "-c", "python:telora.core.gunicorn_conf",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
             "--graceful-timeout", "5", "--access-logfile", "-", "--log-level", "warning",
         ]]

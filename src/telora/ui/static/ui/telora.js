@@ -1,4 +1,5 @@
-// Small behaviours of the shell that HTMX attributes do not cover.
+// Small behaviours of the shell that HTMX attributes do not cover. The Content-Security-Policy
+// allows no inline script or handler (onclick=...): pages use the data- attributes below instead.
 (function () {
   "use strict";
 
@@ -32,5 +33,21 @@
         button.classList.add("btn-success");
       });
     }
+  });
+
+  // Forms that undo something ask first: <form data-confirm="Release +31 6 …?">.
+  document.addEventListener("submit", function (event) {
+    var message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (message && !window.confirm(message)) { event.preventDefault(); }
+  }, true);
+
+  // A "choose all" box: <input type="checkbox" data-check-all="ids"> ticks its form's boxes named ids.
+  document.addEventListener("change", function (event) {
+    var all = event.target.closest && event.target.closest("[data-check-all]");
+    if (!all || !all.form) { return; }
+    var name = all.getAttribute("data-check-all");
+    all.form.querySelectorAll("input[type=checkbox]").forEach(function (box) {
+      if (box.name === name) { box.checked = all.checked; }
+    });
   });
 })();
