@@ -16,7 +16,9 @@ The rows come back in the order of `ids`; ids the caller may not see are left ou
 
 from __future__ import annotations
 
-from django.db import connection
+import functools
+
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import QuerySet
 
 from telora.catalog.models import CustomerGroup, Product
@@ -35,11 +37,19 @@ def _columns(model, alias: str) -> tuple[str, list[str]]:
 
 def _make(model, names: list[str], values):
     """An instance with the named fields loaded (from_db takes the values in the model's field order)."""
-    given = dict(zip(names, values, strict=True))
-    if len(given) == len(model._meta.concrete_fields):
-        return model.from_db(connection.alias, names, values)
-    order = [f.attname for f in model._meta.concrete_fields if f.attname in given]
-    return model.from_db(connection.alias, order, [given[name] for name in order])
+    order = _field_order(model, tuple(names))
+    if order is not None:
+        values = [values[i] for i in order]
+        names = [names[i] for i in order]
+    return model.from_db(DEFAULT_DB_ALIAS, names, values)
+
+
+@functools.cache
+def _field_order(model, names: tuple[str, ...]) -> list[int] | None:
+    """Positions of `names` in the model's field order; None when they are in that order already."""
+    position = {f.attname: i for i, f in enumerate(model._meta.concrete_fields)}
+    order = sorted(range(len(names)), key=lambda i: position[names[i]])
+    return None if order == list(range(len(names))) else order
 
 
 def _attach(instance, name: str, model, items: list) -> None:
