@@ -246,7 +246,7 @@ def run(report) -> None:
     report.figure("data", len(customers), "customers", f"{len(subscriptions):,} subscriptions and product instances, "
                   f"{len(customers):,} addresses and accounts")
     for name, count in queries.items():
-        report.figure(f"  queries per request: {name}", count, "queries")
+        report.figure(f"  queries: {name}", count, "per request")
 
     every = list(endpoints.values())
 
