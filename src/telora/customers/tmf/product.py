@@ -9,9 +9,7 @@ one-time products, current and past) are the nested `product` items, each with i
 
 from __future__ import annotations
 
-from django.db.models import Prefetch
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router
 
 from telora.api.auth import principal, require_perm
@@ -20,6 +18,7 @@ from telora.api.paging import Paging, page
 from telora.api.tmf import TMF, TimePeriod, TmfSchema
 from telora.catalog.tmf.common import offering_ref
 from telora.core import clock
+from telora.customers import documents
 from telora.customers.models import ProductInstance, Subscription
 from telora.customers.selectors import subscriptions_for_user
 from telora.customers.tmf.common import (
@@ -146,18 +145,11 @@ def render(sub: Subscription) -> dict:
     }
 
 
-def _subscriptions(request):
-    instances = Prefetch("products", queryset=ProductInstance.objects.select_related("product"))
-    return (subscriptions_for_user(principal(request))
-            .select_related("billing_account", "installation_address", "billing_address", "shipping_address")
-            .prefetch_related(instances))
-
-
 @router.get("/product", response={200: list[ProductOut], **ERRORS}, **TMF)
 def list_product(request, response: HttpResponse, paging: Query[Paging], filters: Query[ProductFilter]):
     """Subscriptions the caller may view; `relatedParty.id` narrows to one customer's."""
-    require_perm(request, "customers.view")
-    rows = _subscriptions(request)
+    brands = require_perm(request, "customers.view")
+    rows = subscriptions_for_user(principal(request))
     customer = filters.relatedParty_id or filters.customer
     if customer is not None:
         rows = rows.filter(customer_id=int(customer) if customer.isdigit() else 0)
@@ -168,10 +160,14 @@ def list_product(request, response: HttpResponse, paging: Query[Paging], filters
         digits = query_digits(filters.productSerialNumber)
         rows = rows.filter(identifier__in={filters.productSerialNumber.strip(), digits,
                                            digits[2:] if digits.startswith("00") else digits} - {""})
-    return [render(s) for s in page(rows.order_by("id"), paging, response)]
+    ids = page(rows.order_by("id").values_list("pk", flat=True), paging, response)
+    return [render(s) for s in documents.subscriptions(brands, ids)]
 
 
 @router.get("/product/{id}", response={200: ProductOut, **ERRORS}, **TMF)
 def retrieve_product(request, id: str):
-    require_perm(request, "customers.view")
-    return render(get_object_or_404(_subscriptions(request), pk=int(id) if id.isdigit() else 0))
+    brands = require_perm(request, "customers.view")
+    found = documents.subscriptions(brands, [int(id) if id.isdigit() else 0])
+    if not found:
+        raise Http404("No such product.")
+    return render(found[0])

@@ -21,12 +21,14 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=int(os.environ.get("TELORA_PORT", "8000")))
         parser.add_argument("--workers", type=int, default=int(os.environ.get("TELORA_WEB_WORKERS", "2")),
                             help="web worker processes (default 2)")
+        parser.add_argument("--threads", type=int, default=int(os.environ.get("TELORA_WEB_THREADS", "4")),
+                            help="threads per web worker (default 4)")
         parser.add_argument("--with-worker", action="store_true", help="also run a background job worker")
 
-    def handle(self, *args, host, port, workers, with_worker, **options):
+    def handle(self, *args, host, port, workers, threads, with_worker, **options):
         commands = [[
             sys.executable, "-m", "gunicorn", "telora.wsgi:application", "-c", "python:telora.core.gunicorn_conf",
-            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", "4",
+            "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
             "--graceful-timeout", "5", "--access-logfile", "-", "--log-level", "warning",
         ]]
         if with_worker:
