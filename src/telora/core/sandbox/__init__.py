@@ -14,9 +14,15 @@ in a BoundedPool; nothing here knows invoices or letters.
 """
 
 from telora.core.sandbox.checks import external_reference, refused_construct
-from telora.core.sandbox.environment import BoundedSandbox, TemplateLimitError, configure, line_of
+from telora.core.sandbox.environment import (
+           BoundedSandbox,
+           TemplateLimitError,
+           configure,
+           line_of,
+           render_string,
+)
 from telora.core.sandbox.limits import Limits, limits_from_settings
 from telora.core.sandbox.pool import BoundedPool, LimitExceeded, Outcome, run_bounded
 
 __all__ = ["BoundedPool", "BoundedSandbox", "LimitExceeded", "Limits", "Outcome", "TemplateLimitError", "configure",
-           "external_reference", "limits_from_settings", "line_of", "refused_construct", "run_bounded"]
+           "external_reference", "limits_from_settings", "line_of", "refused_construct", "render_string", "run_bounded"]

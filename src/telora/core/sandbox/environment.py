@@ -295,8 +295,15 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
             budget.depth -= 1
 
 
+def render_string(task: tuple) -> str:
+    """`task` = (source, variables): the source rendered in a plain BoundedSandbox (autoescaped, no
+    loader), e.g. in a BoundedPool worker. Apps render through their own environment instead."""
+    source, variables = task
+    return BoundedSandbox().from_string(source).render(variables)
+
+
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-__all__ = ["BoundedSandbox", "TemplateLimitError", "configure", "current_limits", "line_of"]
+__all__ = ["BoundedSandbox", "TemplateLimitError", "configure", "current_limits", "line_of", "render_string"]

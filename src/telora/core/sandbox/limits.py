@@ -32,10 +32,6 @@ class Limits:
     max_width: int = 10_000  # a width, padding or count given to a string method, filter or format
     max_depth: int = 50  # macros, caller() and blocks calling each other, nested
 
-    def setting_of(self, field: str) -> str:
-        """The setting an operator changes for `field` (or the field's name)."""
-        return next((name for name, f in SETTINGS.items() if f == field), field)
-
 
 def limits_from_settings(**overrides) -> Limits:
     """The limits configured in Django settings (defaults when Django is not set up, as in a bench)."""
