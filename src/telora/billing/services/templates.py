@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from dataclasses import replace
 
 from django.db import connection, transaction
 
@@ -23,10 +24,19 @@ from telora.billing.documents.sample import example_document
 from telora.billing.documents.templating import DEFAULT_TEMPLATE, TEMPLATE_DIR, InvoiceTemplateError
 from telora.billing.models import InvoiceTemplate
 from telora.billing.services.runs import require, settings_of
+from telora.core.sandbox import limits_from_settings
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 
 MAX_SOURCE = 200_000  # characters; the default template is about 8,000
+# The samples render in well under a second: a request checking or previewing a template waits at
+# most this long (or TELORA_TEMPLATE_WALL_SECONDS when that is shorter), whatever the template does.
+SAMPLE_WALL_SECONDS = 15.0
+
+
+def _sample_limits():
+    limits = limits_from_settings()
+    return replace(limits, wall_seconds=min(limits.wall_seconds, SAMPLE_WALL_SECONDS))
 
 
 def default_source() -> str:
@@ -74,7 +84,7 @@ def check_template(brand, source: str, *, brand_assets: dict | None = None) -> N
 
         brand_assets = assets_of(brand)
     try:
-        check_bounded(source, sample_documents(brand), brand_assets=brand_assets)
+        check_bounded(source, sample_documents(brand), brand_assets=brand_assets, limits=_sample_limits())
     except InvoiceTemplateError as exc:
         raise _refusal(str(exc).removeprefix("template: "), exc.line) from None
 
@@ -149,7 +159,8 @@ def preview_pdf(brand, source: str | None = None) -> bytes:
     else:
         source = active_template(brand)
     try:
-        return render_pdf_bounded(sample_documents(brand)[0], template=source, brand_assets=assets)
+        return render_pdf_bounded(sample_documents(brand)[0], template=source, brand_assets=assets,
+                                  limits=_sample_limits())
     except InvoiceTemplateError as exc:
         raise _refusal(str(exc).removeprefix("template: "), exc.line) from None
 
