@@ -201,3 +201,31 @@ def test_the_renderer_fetches_nothing_outside_the_document(tmp_path):
     finally:
         server.shutdown()
     assert pdf.startswith(b"%PDF") and seen == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_request_waits_for_a_real_worker_and_answers_with_the_pdf(nord, invoice, reader, settings, tmp_path):
+    """The whole path: the request queues the job in PostgreSQL, `telora worker` in its own process
+    renders and keeps the PDF, and the waiting request answers with it (no 202)."""
+    import os
+    import subprocess
+    import sys
+
+    from django.db import connection
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.TELORA_PDF_WAIT_SECONDS = 300  # generous: the worker has to start first on a busy machine
+    s = connection.settings_dict
+    env = {**os.environ, "DATABASE_URL": f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}",
+           "TELORA_VAR": str(tmp_path)}
+    worker = subprocess.Popen([sys.executable, "-m", "telora.cli", "worker"], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        answer = reader.get(pdf_url(invoice))
+    finally:
+        worker.terminate()
+        worker.wait(60)
+    assert (answer.status_code, answer["Content-Type"]) == (200, "application/pdf"), answer.content[:300]
+    invoice.refresh_from_db()
+    assert (tmp_path / "media" / invoice.pdf).read_bytes() == answer.content
+    assert Job.objects.get(kind="billing.invoice_pdf").status == Job.Status.SUCCEEDED
