@@ -51,6 +51,10 @@ def refused(env, source, **variables):
     ("<p>\n{{ 'x'|center(10**9) }}</p>", "|center"),
     ("<p>\n{{ 'x'|indent(10**9) }}</p>", "|indent"),
     ("<p>\n{{ [1]|batch(10**9, 'x')|list }}</p>", "|batch"),
+    ("{% set s = 'x' * 100000 %}\n{{ (s|replace('', s))|length }}", "replace would make more than"),
+    ("{% set s = 'x' * 100000 %}\n{{ s.replace('', s)|length }}", "replace would make more than"),
+    ("{% set s = 'x' * 1000000 %}\n{{ (range(100000)|join(s))|length }}", "join would make more than"),
+    ("{% set s = 'x' * 1000000 %}\n{{ s.join(range(100000)|map('string')|list)|length }}", "join would make more"),
     ("{% set ns = namespace(s='x') %}\n{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}",
      "text of more than 20,000,000 characters"),
     ("{% set ns = namespace(s='x') %}\n{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
@@ -112,10 +116,11 @@ def test_ordinary_templates_render_as_before(env):
     source = ("{% macro row(x) %}<td>{{ x }}</td>{% endmacro %}"
               "{% for n in items %}{{ row(n) }}{{ loop.index * 2 }}{% endfor %}|{{ 2 ** 10 }}|{{ name }}|"
               "{{ '%5.2f' % 3.14159 }}|{{ '{:>4}'.format('x') }}|{{ 'a' ~ 'b' }}|{{ 'x'|center(5) }}|"
+              "{{ 'a-b'|replace('-', '+') }}|{{ items|join(',') }}|"
               "{% for s in tree recursive %}{{ s.n }}{{ loop(s.kids) }}{% endfor %}")
     tree = [{"n": 1, "kids": [{"n": 2, "kids": []}]}]
     html = env.from_string(source).render(items=[1, 2], name="<b>", tree=tree)
-    assert html == ("<td>1</td>2<td>2</td>4|1024|&lt;b&gt;| 3.14|   x|ab|  x  |12")
+    assert html == ("<td>1</td>2<td>2</td>4|1024|&lt;b&gt;| 3.14|   x|ab|  x  |a+b|1,2|12")
 
 
 @pytest.mark.parametrize("source, allowed", [

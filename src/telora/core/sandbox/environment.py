@@ -121,6 +121,38 @@ def _bounded_filter(name: str, func):
     return bounded
 
 
+def _check_replace(text, old, new, count=-1) -> None:
+    """`"ab"|replace("", s)` makes len(text) copies of s: refuse results above max_output."""
+    if not all(isinstance(v, str) for v in (text, old, new)):
+        return
+    times = (len(text) + 1 if old == "" else text.count(old)) if not (_is_int(count) and count >= 0) else count
+    limit = current_limits().max_output
+    if len(text) + times * max(0, len(new) - len(old)) > limit:
+        raise TemplateLimitError(f"replace would make more than {limit:,} characters")
+
+
+def _check_join(separator, items) -> None:
+    if not isinstance(separator, str) or not separator or not isinstance(items, (list, tuple, range)):
+        return
+    limit = current_limits().max_output
+    if len(separator) * max(0, len(items) - 1) > limit:
+        raise TemplateLimitError(f"join would make more than {limit:,} characters")
+
+
+def _replace(eval_ctx, value, old, new, count=None):
+    _check_replace(str(value), str(old), str(new), -1 if count is None else count)
+    return DEFAULT_FILTERS["replace"](eval_ctx, value, old, new, count)
+
+
+def _join(eval_ctx, value, d="", attribute=None):
+    _check_join(str(d), value if isinstance(value, (list, tuple, range)) else [])
+    return DEFAULT_FILTERS["join"](eval_ctx, value, d, attribute)
+
+
+_replace.jinja_pass_arg = DEFAULT_FILTERS["replace"].jinja_pass_arg
+_join.jinja_pass_arg = DEFAULT_FILTERS["join"].jinja_pass_arg
+
+
 def _refuse_safe(value):
     raise TemplateLimitError("'|safe' is not allowed: text is always escaped")
 
@@ -195,6 +227,8 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         for name in _WIDTH_FILTERS:
             self.filters[name] = _bounded_filter(name, self.filters[name])
         self.filters["format"] = _format
+        self.filters["replace"] = _replace
+        self.filters["join"] = _join
         self.filters["safe"] = _refuse_safe
         self.concat = self._concat  # what {% set %} blocks, macros and blocks capture
 
@@ -282,6 +316,10 @@ class BoundedSandbox(ImmutableSandboxedEnvironment):
         if isinstance(__obj, BuiltinMethodType) and isinstance(getattr(__obj, "__self__", None), (str, int)):
             for value in list(args) + list(kwargs.values()):
                 _check_width(value, f".{__obj.__name__}()")  # "x".ljust(10**9), (1).to_bytes(10**9)
+            if __obj.__name__ == "replace" and len(args) >= 2:
+                _check_replace(__obj.__self__, *args[:3])
+            elif __obj.__name__ == "join" and args:
+                _check_join(__obj.__self__, args[0])
         if not isinstance(__obj, (Macro, BlockReference)):
             return super().call(__context, __obj, *args, **kwargs)
         budget = _BUDGET.get() or _Budget(_DEFAULT[0])
