@@ -111,9 +111,26 @@ def test_a_loop_hidden_from_the_samples_fails_in_the_job_not_in_the_web_request(
     answer = reader.get(first["Location"])
     assert answer.status_code == 409, answer.content
     message = answer.json()["message"]
-    assert "loop steps in one render" in message and "version 1" in message, message
+    assert "loop steps in one render" in message and "version 1" in message and "line 4:" in message, message
     invoice.refresh_from_db()
     assert not invoice.pdf
+
+
+@pytest.mark.parametrize("source, words", [
+    (EXTENDS + "{% block payment %}\n{{ self.payment() }}{% endblock %}", "line 3: block 'payment' calls itself"),
+    (EXTENDS + "{% macro a(f) %}{{ f(f) }}{% endmacro %}\n{% block payment %}{{ a(a) }}{% endblock %}",
+     "nested more than 50 deep"),
+    (EXTENDS + "{% block payment %}\n{{ customer.name|safe }}{% endblock %}", "'|safe' is not allowed"),
+])
+def test_a_stored_template_that_recurses_or_unescapes_is_refused_at_render_not_a_500(nord, invoice, reader,
+                                                                                    source, words):
+    # stored before the save checks existed (or written to the table directly): the render refuses it
+    InvoiceTemplate.objects.create(brand=nord, version=1, source=source, active=True, created_at=clock.now())
+    first = reader.get(pdf_url(invoice))
+    assert first.status_code == 202
+    execute(first.json()["id"])
+    answer = reader.get(first["Location"])
+    assert answer.status_code == 409 and words in answer.json()["message"], answer.content
 
 
 def test_the_api_answers_202_with_the_job_then_the_pdf_and_another_brand_gets_404s(

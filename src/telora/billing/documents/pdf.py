@@ -123,13 +123,14 @@ def _bounded(func, task, limits: Limits | None, label: str):
     except InvoiceTemplateError as exc:
         if not prefix:
             raise
-        raise InvoiceTemplateError(prefix + str(exc).removeprefix("template: "), exc.line) from None
+        where = f"line {exc.line}: " if exc.line else ""
+        raise InvoiceTemplateError(prefix + where + str(exc).removeprefix("template: "), exc.line) from None
 
 
 def render_pdf_bounded(document: dict, *, template: str | None = None, brand_assets: dict | None = None,
                        limits: Limits | None = None, label: str = "") -> bytes:
     """`render_pdf` in a bounded worker process; a breached limit is an InvoiceTemplateError naming
-    it, and every error starts with `label` (which template) when one is given."""
+    it, and with a `label` (which template) every error starts with it and the line at fault."""
     return _bounded(_pdf_task, (document, template, brand_assets), limits, label)
 
 

@@ -23,7 +23,13 @@ from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyn
 
 from telora.billing.documents.contract import check_document, decimal
 from telora.billing.documents.labels import EN, document_language, labels_for
-from telora.core.sandbox import BoundedSandbox, external_reference, line_of, refused_construct
+from telora.core.sandbox import (
+    BoundedSandbox,
+    TemplateLimitError,
+    external_reference,
+    line_of,
+    refused_construct,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 DEFAULT_TEMPLATE = "billing/invoice/invoice.html.j2"
@@ -196,7 +202,8 @@ def render_html(document: dict, *, template: str | None = None, brand_assets: di
         raise
     except (TemplateError, ValueError, TypeError, ArithmeticError, LookupError) as exc:  # SecurityError and
         # TemplateLimitError are TemplateErrors
-        raise InvoiceTemplateError(f"template: {type(exc).__name__}: {exc}", line_of(exc)) from exc
+        kind = "" if isinstance(exc, (TemplateLimitError, TemplateSyntaxError)) else f"{type(exc).__name__}: "
+        raise InvoiceTemplateError(f"template: {kind}{exc}", line_of(exc)) from exc
 
 
 def _sample_kind(document: dict) -> str:
