@@ -106,6 +106,15 @@ EMBEDDED_PG_PORT = int(os.environ.get("TELORA_PG_PORT", "55432"))
 # Rating: forget record keys (the guard against charging a record twice) after this many days;
 # unset keeps them forever. See docs/rating.md, "Files and duplicates".
 TELORA_USAGE_KEY_DAYS = int(os.environ["TELORA_USAGE_KEY_DAYS"]) if os.environ.get("TELORA_USAGE_KEY_DAYS") else None
+# User-edited templates (invoices, letters): the bounds of one render (telora.core.sandbox; see
+# docs/billing.md, "Editing templates safely"). A render past one is stopped and named.
+TELORA_TEMPLATE_CPU_SECONDS = int(os.environ.get("TELORA_TEMPLATE_CPU_SECONDS", "30"))
+TELORA_TEMPLATE_MEMORY_MB = int(os.environ.get("TELORA_TEMPLATE_MEMORY_MB", "1024"))
+TELORA_TEMPLATE_WALL_SECONDS = float(os.environ.get("TELORA_TEMPLATE_WALL_SECONDS", "60"))
+TELORA_TEMPLATE_MAX_LOOP_ITERATIONS = int(os.environ.get("TELORA_TEMPLATE_MAX_LOOP_ITERATIONS", "1000000"))
+TELORA_TEMPLATE_MAX_OUTPUT = int(os.environ.get("TELORA_TEMPLATE_MAX_OUTPUT", "20000000"))  # characters
+# How long a request for an invoice PDF waits for its job before answering 202 with the job.
+TELORA_PDF_WAIT_SECONDS = float(os.environ.get("TELORA_PDF_WAIT_SECONDS", "5"))
 EMBEDDED_PG_DIR = VAR_DIR / "pgdata"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}

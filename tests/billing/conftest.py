@@ -10,6 +10,13 @@ import pytest
 from billing_helpers import EXAMPLES, cph
 
 
+@pytest.fixture(autouse=True)
+def no_pdf_wait(settings):
+    """No worker runs beside the tests: a PDF request answers 202 with its job at once (the tests
+    run the job themselves, as a worker would)."""
+    settings.TELORA_PDF_WAIT_SECONDS = 0
+
+
 @pytest.fixture
 def nord(make_brand, system):
     from telora.catalog.models import Product, ProductCharge, ProductPrice

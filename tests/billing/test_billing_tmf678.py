@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
+from billing_helpers import pdf_after_job
 from django.test import Client
 
 from telora.billing.models import Invoice
@@ -67,7 +68,8 @@ def invoice(nord, account_for, subscribe, rated, system):
     return Invoice.objects.select_related("account__customer").get(run=run)
 
 
-def test_a_customer_bill_with_exact_amounts_and_its_pdf_link(nord, invoice, api_for):
+def test_a_customer_bill_with_exact_amounts_and_its_pdf_link(nord, invoice, api_for, settings, tmp_path):
+    settings.MEDIA_ROOT = str(tmp_path)  # the PDF's job stores it there
     api = api_for("reader", {nord: ["billing.view"]})
     listed = api.get(BILLS)
     assert listed["X-Total-Count"] == "1"
@@ -102,7 +104,7 @@ def test_a_customer_bill_with_exact_amounts_and_its_pdf_link(nord, invoice, api_
     assert len(api.json(BILLS, **{"billingAccount.id": str(invoice.account_id)})) == 1
     assert api.get(BILLS, fields="nope").status_code == 400
 
-    pdf = api.get(f"{BILLS}/{invoice.pk}/pdf")  # none stored: rendered from the document
+    pdf = pdf_after_job(api.get, f"{BILLS}/{invoice.pk}/pdf")  # none stored: a job renders and keeps it
     assert (pdf.status_code, pdf["Content-Type"]) == (200, "application/pdf")
     assert pdf.content.startswith(b"%PDF") and 'filename="INV-2026-000001.pdf"' in pdf["Content-Disposition"]
 

@@ -1,9 +1,12 @@
 """Invoice PDFs with WeasyPrint, one at a time or many in parallel worker processes.
 
 WeasyPrint may fetch nothing but `data:` URIs (a template cannot read files or reach the network);
-the brand logo comes in as a data URI. `render_many` is the bill run's PDF job: it spreads documents
-over worker processes (a fresh interpreter each through the forkserver, never a fork of a process
-holding database connections), writes `<invoice number>.pdf` files and reports progress.
+the brand logo comes in as a data URI. A brand's template is rendered only in bounded worker
+processes (telora.core.sandbox.BoundedPool: CPU, memory and wall-clock limits, a worker that
+breaches one is killed and replaced): `render_pdf_bounded` and `check_bounded` for one document,
+`render_many` for the bill run's PDF job, which spreads documents over the workers (fresh
+interpreters forked from the forkserver, never a fork of a process holding database connections),
+writes `<invoice number>.pdf` files and reports progress. `render_pdf` renders in this process.
 
 Speed (see docs/billing.md, PDF): almost all of an invoice's ~0.1 s is WeasyPrint's own cascade,
 layout and drawing, per element. What is spent once is spent once: a FontConfiguration per process,
@@ -15,18 +18,20 @@ workers fork (then freezes that heap), so no worker pays the ~0.6 s of import an
 from __future__ import annotations
 
 import gc
-import multiprocessing
 import os
 import re
 from collections.abc import Callable, Iterable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from telora.billing.documents.contract import file_name
-from telora.billing.documents.templating import InvoiceTemplateError, render_html
+from telora.billing.documents.templating import InvoiceTemplateError, check_source, render_html
+from telora.core.sandbox import BoundedPool, LimitExceeded, Limits, limits_from_settings, run_bounded
 
-__all__ = ["ManyResult", "InvoiceTemplateError", "file_name", "render_html", "render_many", "render_pdf"]
+__all__ = ["ManyResult", "InvoiceTemplateError", "check_bounded", "file_name", "render_html", "render_many",
+           "render_pdf", "render_pdf_bounded"]
+
+PRELOAD = ["telora.billing.documents.pdf_warm"]  # the forkserver loads WeasyPrint once; workers fork warm
 
 _IMAGE_CACHE: dict = {}
 _FONT_CONFIG = []
@@ -104,6 +109,37 @@ def render_pdf(document: dict, *, template: str | None = None, brand_assets: dic
     return html_to_pdf(render_html(document, template=template, brand_assets=brand_assets))
 
 
+def _pdf_task(task: tuple) -> bytes:
+    document, template, brand_assets = task
+    return render_pdf(document, template=template, brand_assets=brand_assets)
+
+
+def _bounded(func, task, limits: Limits | None, label: str):
+    prefix = f"{label}: " if label else ""
+    try:
+        return run_bounded(func, task, limits=limits or limits_from_settings(), preload=PRELOAD)
+    except LimitExceeded as exc:
+        raise InvoiceTemplateError(f"{prefix}{exc}") from None
+    except InvoiceTemplateError as exc:
+        if not prefix:
+            raise
+        where = f"line {exc.line}: " if exc.line else ""
+        raise InvoiceTemplateError(prefix + where + str(exc).removeprefix("template: "), exc.line) from None
+
+
+def render_pdf_bounded(document: dict, *, template: str | None = None, brand_assets: dict | None = None,
+                       limits: Limits | None = None, label: str = "") -> bytes:
+    """`render_pdf` in a bounded worker process; a breached limit is an InvoiceTemplateError naming
+    it, and with a `label` (which template) every error starts with it and the line at fault."""
+    return _bounded(_pdf_task, (document, template, brand_assets), limits, label)
+
+
+def check_bounded(source: str, documents: list[dict], *, brand_assets: dict | None = None,
+                  limits: Limits | None = None, label: str = "") -> None:
+    """`templating.check_source` (parse, refusals, the samples rendered) in a bounded worker."""
+    _bounded(check_source, (source, documents, brand_assets), limits, label)
+
+
 @dataclass
 class ManyResult:
     """What `render_many` did: the files written (in input order) and the documents that failed."""
@@ -141,14 +177,15 @@ def _render_one(document: dict) -> str:
 
 def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, template: str | None = None,
                 brand_assets: dict | None = None, progress: Callable[[int, int | None], None] | None = None,
-                skip_existing: bool = False) -> ManyResult:
-    """Render each document to `out_dir/<file_name>` in `workers` processes.
+                skip_existing: bool = False, limits: Limits | None = None) -> ManyResult:
+    """Render each document to `out_dir/<file_name>` in `workers` bounded processes.
 
     `progress(done, total)` is called in this process after each document (total is None when
     `documents` has no length). A document that fails does not stop the others: it is listed in
-    `failed` with its error, for the run to park. With `skip_existing`, a document whose file is
-    there already is not rendered again (a PDF job that was stopped picks up where it was); its
-    file is listed in `written` and counted in the progress.
+    `failed` with its error, for the run to park; one whose render breaches a limit (`limits`, else
+    the TELORA_TEMPLATE_* settings) is listed with the limit, its worker replaced. With
+    `skip_existing`, a document whose file is there already is not rendered again (a PDF job that
+    was stopped picks up where it was); its file is listed in `written` and counted in the progress.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -156,49 +193,41 @@ def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, templat
     result = ManyResult()
     done_paths: dict[int, Path] = {}
     names: dict[int, str] = {}
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["telora.billing.documents.pdf_warm"])  # workers fork warm
     done = 0
-    limit = max(1, workers) * 8  # documents in flight: memory stays flat for any run size
-    with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=context, initializer=_init_worker,
-                             initargs=(template, brand_assets, str(out))) as pool:
-        pending: dict = {}
+    index_of: list[int] = []  # the pool's task number -> the document's index
 
-        def collect(finished):
-            nonlocal done
-            for future in finished:
-                index = pending.pop(future)
-                try:
-                    done_paths[index] = Path(future.result())
-                except Exception as exc:  # the document's own failure; the rest go on
-                    result.failed.append((index, names[index], f"{type(exc).__name__}: {exc}"))
-                done += 1
-                if progress:
-                    progress(done, total)
+    def tick():
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
 
+    def to_render():
         for index, document in enumerate(documents):
             try:
                 names[index] = file_name(document)
             except (KeyError, TypeError) as exc:
                 names[index] = f"#{index}"
                 result.failed.append((index, names[index], f"DocumentError: missing {exc}"))
-                done += 1
-                if progress:
-                    progress(done, total)
+                tick()
                 continue
             if skip_existing and (out / names[index]).exists():
                 done_paths[index] = out / names[index]
-                done += 1
-                if progress:
-                    progress(done, total)
+                tick()
                 continue
-            pending[pool.submit(_render_one, document)] = index
-            if len(pending) >= limit:
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                collect(finished)
-        while pending:
-            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            collect(finished)
+            index_of.append(index)
+            yield document
+
+    with BoundedPool(limits or limits_from_settings(), workers=max(1, workers), preload=PRELOAD,
+                     initializer=_init_worker, initargs=(template, brand_assets, str(out))) as pool:
+        for outcome in pool.map(_render_one, to_render()):
+            index = index_of[outcome.index]
+            if outcome.error is None:
+                done_paths[index] = Path(outcome.value)
+            else:  # the document's own failure, or a limit its render breached; the rest go on
+                error = outcome.error
+                result.failed.append((index, names[index], f"{type(error).__name__}: {error}"))
+            tick()
     result.written = [done_paths[i] for i in sorted(done_paths)]
     result.failed.sort()
     return result

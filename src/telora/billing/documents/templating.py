@@ -1,9 +1,11 @@
-"""Invoice HTML from a document through a Jinja2 sandbox, so operators can edit the template safely.
+"""Invoice HTML from a document through the bounded sandbox, so operators can edit the template safely.
 
-The environment is Jinja2's ImmutableSandboxedEnvironment with autoescape on: a template reads the
-document and calls the filters below, but cannot reach Python internals (`__class__`, `__globals__`,
-...), change the data it is given, or print unescaped markup from the document. Templates extend
-or replace the default one, `billing/invoice/invoice.html.j2`, shipped in this app.
+The environment is core's BoundedSandbox (Jinja2's ImmutableSandboxedEnvironment with autoescape on
+and bounds on what one render may cost, telora.core.sandbox): a template reads the document and
+calls the filters below, but cannot reach Python internals (`__class__`, `__globals__`, ...),
+change the data it is given, print unescaped markup (`|safe` is refused), recurse, or run without
+end. Templates extend or replace the default one, `billing/invoice/invoice.html.j2`, shipped in
+this app. Renders of a brand's template run in bounded worker processes (pdf.py).
 """
 
 from __future__ import annotations
@@ -17,11 +19,17 @@ from pathlib import Path
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent, get_currency_precision, is_currency
-from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, pass_context
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2 import FileSystemLoader, StrictUndefined, TemplateError, TemplateSyntaxError, pass_context
 
 from telora.billing.documents.contract import check_document, decimal
 from telora.billing.documents.labels import EN, document_language, labels_for
+from telora.core.sandbox import (
+    BoundedSandbox,
+    TemplateLimitError,
+    external_reference,
+    line_of,
+    refused_construct,
+)
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
 DEFAULT_TEMPLATE = "billing/invoice/invoice.html.j2"
@@ -36,9 +44,17 @@ LABELS = EN  # the English labels; `labels_for(language)` gives the others (docu
 
 
 class InvoiceTemplateError(ValueError):
-    """An invoice template that does not compile, fails, or tries something the sandbox refuses."""
+    """An invoice template that does not compile, fails, or tries something the sandbox refuses;
+    `line` is the line of the brand's template at fault when known (it survives pickling)."""
 
     field = "template"
+
+    def __init__(self, message: str, line: int | None = None):
+        super().__init__(message)
+        self.line = line
+
+    def __reduce__(self):
+        return type(self), (str(self), self.line)
 
 
 def _locale(language) -> Locale:
@@ -125,8 +141,8 @@ def _country(ctx, code):
 
 
 @lru_cache(maxsize=1)
-def environment() -> ImmutableSandboxedEnvironment:
-    env = ImmutableSandboxedEnvironment(
+def environment() -> BoundedSandbox:
+    env = BoundedSandbox(
         loader=FileSystemLoader(str(TEMPLATE_DIR)), autoescape=True, undefined=StrictUndefined,
         trim_blocks=True, lstrip_blocks=True,
     )
@@ -180,7 +196,40 @@ def render_html(document: dict, *, template: str | None = None, brand_assets: di
     check_document(document)
     try:
         return _compiled(template).render(context(document, brand_assets))
-    except InvoiceTemplateError:
+    except InvoiceTemplateError as exc:
+        if exc.line is None:
+            exc.line = line_of(exc)
         raise
-    except (TemplateError, ValueError, TypeError, ArithmeticError) as exc:  # SecurityError is a TemplateError
-        raise InvoiceTemplateError(f"template: {type(exc).__name__}: {exc}") from exc
+    except (TemplateError, ValueError, TypeError, ArithmeticError, LookupError) as exc:  # SecurityError and
+        # TemplateLimitError are TemplateErrors
+        kind = "" if isinstance(exc, (TemplateLimitError, TemplateSyntaxError)) else f"{type(exc).__name__}: "
+        raise InvoiceTemplateError(f"template: {kind}{exc}", line_of(exc)) from exc
+
+
+def _sample_kind(document: dict) -> str:
+    return document["invoice"]["kind"].replace("_", " ") + (" (draft)" if document["invoice"]["draft"] else "")
+
+
+def check_source(task: tuple) -> None:
+    """Raise InvoiceTemplateError naming the line unless `source` is safe and renders each sample.
+
+    `task` is (source, documents, brand_assets). Run in a bounded worker (pdf.check_bounded): even
+    parsing a hostile text may cost, and the samples' renders are bounded like any other.
+    """
+    source, documents, brand_assets = task
+    env = environment()
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise InvoiceTemplateError(f"syntax error: {exc.message}", exc.lineno) from None
+    except RecursionError:
+        raise InvoiceTemplateError("the template nests too deeply to be read") from None
+    for found in (refused_construct(tree), external_reference(source)):
+        if found is not None:
+            raise InvoiceTemplateError(found[1], found[0])
+    for document in documents:
+        try:
+            render_html(document, template=source, brand_assets=brand_assets)
+        except InvoiceTemplateError as exc:
+            message = str(exc).removeprefix("template: ")
+            raise InvoiceTemplateError(f"{message} (rendering the sample {_sample_kind(document)})", exc.line) from None

@@ -1,38 +1,42 @@
 """A brand's own invoice template: versions checked before they are kept, one of them active.
 
 Saving never edits a version; it adds the next one, so an earlier layout can be activated again.
-A template is checked first (`check_template`): it must compile in the sandbox, must not name Python
-internals (`__class__`, `__globals__`, any `_name`: refused with its line even in a branch the sample
-never takes), and must render the sample invoice, a draft and a credit note with the brand's name,
-colours, language, payment details and logo. Every refusal names the template's line. PDFs use
-`active_template(brand)`; with none active they use the default template shipped with Telora.
+A template is checked first (`check_template`, in a bounded worker process: telora.core.sandbox):
+it must compile in the sandbox, must not name Python internals (`__class__`, `__globals__`, any
+`_name`), use `|safe` or turn autoescaping off, recurse (a macro or block calling itself), or
+reference anything outside the document (`url(http://...)`, `src="file:..."`): each refused with its
+line even in a branch the sample never takes. It must then render the sample invoice, a draft and a
+credit note with the brand's name, colours, language, payment details and logo within the sandbox's
+bounds. Every refusal names the template's line. PDFs use `active_template(brand)`; with none active
+they use the default template shipped with Telora.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
+from dataclasses import replace
 
 from django.db import connection, transaction
-from jinja2 import TemplateSyntaxError, nodes
 
+from telora.billing.documents.pdf import check_bounded, render_pdf_bounded
 from telora.billing.documents.sample import example_document
-from telora.billing.documents.templating import (
-    DEFAULT_TEMPLATE,
-    TEMPLATE_DIR,
-    InvoiceTemplateError,
-    environment,
-    render_html,
-)
+from telora.billing.documents.templating import DEFAULT_TEMPLATE, TEMPLATE_DIR, InvoiceTemplateError
 from telora.billing.models import InvoiceTemplate
 from telora.billing.services.runs import require, settings_of
+from telora.core.sandbox import limits_from_settings
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 
 MAX_SOURCE = 200_000  # characters; the default template is about 8,000
-# Attribute names the sandbox refuses at run time; refused here before anything runs.
-INTERNALS = {"mro", "func_globals", "func_code", "gi_frame", "gi_code", "cr_frame", "cr_code", "ag_frame",
-             "ag_code", "f_globals", "f_locals", "f_back", "f_builtins", "tb_frame", "co_code"}
+# The samples render in well under a second: a request checking or previewing a template waits at
+# most this long (or TELORA_TEMPLATE_WALL_SECONDS when that is shorter), whatever the template does.
+SAMPLE_WALL_SECONDS = 15.0
+
+
+def _sample_limits():
+    limits = limits_from_settings()
+    return replace(limits, wall_seconds=min(limits.wall_seconds, SAMPLE_WALL_SECONDS))
 
 
 def default_source() -> str:
@@ -63,68 +67,26 @@ def sample_documents(brand) -> list[dict]:
     return [invoice, draft, credit]
 
 
-def _line_of(exc: BaseException) -> int | None:
-    """The line of the brand's template an error comes from (a syntax error's, else the last frame
-    of the template source in the traceback; None when the error is elsewhere)."""
-    if isinstance(exc, TemplateSyntaxError) and exc.lineno and exc.name is None:
-        return exc.lineno
-    line = None
-    tb = exc.__traceback__
-    while tb is not None:
-        if tb.tb_frame.f_code.co_filename == "<template>":
-            line = tb.tb_lineno
-        tb = tb.tb_next
-    return line
-
-
 def _refusal(message: str, line: int | None) -> ServiceError:
     where = f"line {line}: " if line else ""
     return ServiceError(f"source: {where}{message}", field="source")
 
 
-def _internal_name(node) -> str | None:
-    name = None
-    if isinstance(node, nodes.Getattr):
-        name = node.attr
-    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-        name = node.arg.value
-    elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args and isinstance(node.args[0], nodes.Const):
-        name = node.args[0].value
-    elif isinstance(node, nodes.Name):
-        name = node.name
-    if isinstance(name, str) and (name.startswith("_") or name in INTERNALS):
-        return name
-    return None
-
-
 def check_template(brand, source: str, *, brand_assets: dict | None = None) -> None:
     """Raise ServiceError(field="source") naming the line unless the template is safe and renders
-    the brand's sample documents."""
+    the brand's sample documents (parsed, checked and rendered in a bounded worker process)."""
     if not isinstance(source, str) or not source.strip():
         raise ServiceError("source: the template is empty", field="source")
     if len(source) > MAX_SOURCE:
         raise ServiceError(f"source: at most {MAX_SOURCE:,} characters", field="source")
-    try:
-        tree = environment().parse(source)
-    except TemplateSyntaxError as exc:
-        raise _refusal(f"syntax error: {exc.message}", exc.lineno) from None
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter, nodes.Name)):
-        name = _internal_name(node)
-        if name is not None:
-            raise _refusal(f"{name!r} reaches Python internals; templates may only read the invoice's "
-                           "variables", node.lineno)
     if brand_assets is None:
         from telora.billing.services.pdfs import brand_assets as assets_of
 
         brand_assets = assets_of(brand)
-    for document in sample_documents(brand):
-        try:
-            render_html(document, template=source, brand_assets=brand_assets)
-        except InvoiceTemplateError as exc:
-            cause = exc.__cause__ or exc
-            message = str(exc).removeprefix("template: ")
-            kind = document["invoice"]["kind"].replace("_", " ") + (" (draft)" if document["invoice"]["draft"] else "")
-            raise _refusal(f"{message} (rendering the sample {kind})", _line_of(cause)) from None
+    try:
+        check_bounded(source, sample_documents(brand), brand_assets=brand_assets, limits=_sample_limits())
+    except InvoiceTemplateError as exc:
+        raise _refusal(str(exc).removeprefix("template: "), exc.line) from None
 
 
 def _lock(brand) -> None:
@@ -189,7 +151,6 @@ def use_default(brand, *, actor: Actor, at: dt.datetime) -> None:
 
 def preview_pdf(brand, source: str | None = None) -> bytes:
     """The brand's sample invoice as PDF with `source` (checked first), else with the active template."""
-    from telora.billing.documents.pdf import render_pdf
     from telora.billing.services.pdfs import brand_assets
 
     assets = brand_assets(brand)
@@ -197,7 +158,11 @@ def preview_pdf(brand, source: str | None = None) -> bytes:
         check_template(brand, source, brand_assets=assets)
     else:
         source = active_template(brand)
-    return render_pdf(sample_documents(brand)[0], template=source, brand_assets=assets)
+    try:
+        return render_pdf_bounded(sample_documents(brand)[0], template=source, brand_assets=assets,
+                                  limits=_sample_limits())
+    except InvoiceTemplateError as exc:
+        raise _refusal(str(exc).removeprefix("template: "), exc.line) from None
 
 
 __all__ = ["activate", "active_template", "check_template", "default_source", "preview_pdf",

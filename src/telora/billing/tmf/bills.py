@@ -6,8 +6,8 @@ for a draft and "sent" for a final invoice, `category` "normal" or "creditNote",
 "onCycle", `billingPeriod` the period ([start, end) in the brand's timezone), `billDate` the issue
 date, `paymentDueDate`, `taxExcludedAmount` / `taxIncludedAmount` / `amountDue` (exact JSON
 numbers), `taxItem` one per tax code, `billingAccount`, `relatedParty` the customer, and
-`billDocument` one Attachment: the PDF at `/customerBill/{id}/pdf` (the stored file, or rendered
-from the invoice document on request).
+`billDocument` one Attachment: the PDF at `/customerBill/{id}/pdf` (the stored file, else made
+and kept by a job the request waits for briefly: 202 with the job when it is not done yet).
 
 An InvoiceLine is an AppliedCustomerBillingRate: `type` the line kind (recurring, proration,
 credit, discount, one_time, adjustment, usage), `name` its description, `periodCoverage` its
@@ -27,10 +27,11 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 from django.http import Http404, HttpResponse
-from ninja import Field, Query, Router
+from ninja import Field, Query, Router, Status
 
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
+from telora.api.jobs import JobOut
 from telora.api.paging import Paging, page
 from telora.api.tmf import (
     TMF,
@@ -45,10 +46,10 @@ from telora.api.tmf import (
     wanted_fields,
 )
 from telora.billing.documents.contract import file_name
-from telora.billing.documents.templating import InvoiceTemplateError
 from telora.billing.models import Invoice, InvoiceLine
-from telora.core import rights
-from telora.core.services.actors import ServiceError
+from telora.core import clock, rights
+from telora.core.models import Job
+from telora.core.services.actors import Actor, ServiceError
 
 router = Router(tags=["customerBill"])
 
@@ -299,28 +300,31 @@ def retrieve_customer_bill(request, id: str, fields: str | None = None):
     return select_fields(render_bill(_get_invoice(request, id)), wanted)
 
 
-@router.get("/customerBill/{id}/pdf", response={200: None, **ERRORS}, summary="The bill's PDF",
+@router.get("/customerBill/{id}/pdf", response={200: None, 202: JobOut, **ERRORS}, summary="The bill's PDF",
             openapi_extra={"responses": {200: {"description": "The invoice as PDF",
                                                "content": {"application/pdf": {}}}}})
-def customer_bill_pdf(request, id: str):
-    """The document linked from `billDocument`: the stored PDF (services.pdfs), or one rendered
-    from the invoice document now with the brand's template and logo (nothing is stored by reading)."""
-    from telora.billing.services.pdfs import render_invoice_pdf, stored_pdf
+def customer_bill_pdf(request, response: HttpResponse, id: str, job: int | None = None):
+    """The document linked from `billDocument`: the stored PDF (services.pdfs), else one made by a
+    job (`billing.invoice_pdf`, the brand's template and logo, in a bounded worker) and kept. The
+    request waits a few seconds for the job; if it is not done by then the answer is 202 with the job
+    (`Location`: this URL with `?job=<id>`, the job of the 202; ask it again for the PDF). A template
+    that fails is a 409 naming it."""
+    from telora.billing.services.pdfs import job_error, request_pdf
 
     invoice = _get_invoice(request, id)
-    name = stored_pdf(invoice)
-    if name is not None:
-        with default_storage.open(name, "rb") as handle:
-            data = handle.read()
-    else:
-        try:
-            data = render_invoice_pdf(invoice)  # the brand's active template, if it has one
-        except InvoiceTemplateError as exc:  # the brand's template is at fault, not the request: say so
-            raise ServiceError(f"template: the PDF could not be made: {exc}", field="template",
-                               code="conflict") from exc
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{file_name(invoice.document)}"'
-    return response
+    name, made_by = request_pdf(invoice, actor=Actor.from_request(request), at=clock.now(), job_id=job)
+    if name is None:
+        if made_by.status == Job.Status.FAILED:  # the brand's template is at fault, not the request: say so
+            raise ServiceError(f"template: the PDF could not be made: {job_error(made_by)}", field="template",
+                               code="conflict")
+        response["Location"] = f"{BILL_BASE}/{invoice.pk}/pdf?job={made_by.pk}"
+        response["Retry-After"] = "2"
+        return Status(202, made_by)
+    with default_storage.open(name, "rb") as handle:
+        data = handle.read()
+    pdf = HttpResponse(data, content_type="application/pdf")
+    pdf["Content-Disposition"] = f'inline; filename="{file_name(invoice.document)}"'
+    return pdf
 
 
 def _tax_rates(lines) -> dict:

@@ -1,26 +1,27 @@
 """Invoices: the list with its search (number, account, customer, status, run, period), an
-invoice's page (sections, lines, totals, tax table) and its PDF, streamed after a rights check and
-rendered on demand when it is not stored yet."""
+invoice's page (sections, lines, totals, tax table) and its PDF, streamed after a rights check; when
+it is not stored yet a job makes it (never the web request): the page waits a few seconds for it,
+then shows its progress and opens the PDF when it is there."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.core.files.storage import default_storage
 from django.db.models import Q
-from django.http import FileResponse, HttpResponseRedirect
+from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.generic import View
+from django.views.generic import TemplateView
 
 from telora.billing.documents.contract import file_name
-from telora.billing.documents.pdf import InvoiceTemplateError
 from telora.billing.forms import InvoiceFilterForm
 from telora.billing.models import Invoice
 from telora.billing.services import pdfs
 from telora.billing.views.common import AREA, INVOICE_COLOURS
 from telora.core import clock
-from telora.ui.views.generic import ScopedDetailView, ScopedListView, ScopedObjectMixin
+from telora.core.models import Job
+from telora.ui.views.generic import ScopedDetailView, ScopedListView, ScopedObjectMixin, is_htmx
 
 
 class InvoiceListView(ScopedListView):
@@ -76,18 +77,40 @@ class InvoiceDetailView(ScopedDetailView):
         return context
 
 
-class InvoicePdfView(ScopedObjectMixin, View):
-    """The invoice's PDF as a download; rendered and stored first when it is not there yet."""
+class InvoicePdfView(ScopedObjectMixin, TemplateView):
+    """The invoice's PDF as a download. Not stored yet: a job makes it (`pdfs.request_pdf`); the
+    request waits briefly, else answers 202 with a page that follows the job and then opens the PDF."""
 
     model = Invoice
     area = AREA
+    template_name = "billing/invoices/pdf_wait.html"
+    poll_seconds = 2
 
     def get(self, request, *args, **kwargs):
         invoice = self.object
-        try:
-            name = pdfs.stored_pdf(invoice) or pdfs.store_pdf(invoice, actor=self.actor(), at=clock.now())
-        except InvoiceTemplateError as exc:  # the brand's template is at fault: say so on the invoice's page
-            messages.error(request, _("The PDF could not be made: %(error)s") % {"error": exc})
-            return HttpResponseRedirect(reverse("billing:invoice_detail", args=[invoice.pk]))
-        return FileResponse(default_storage.open(name, "rb"), as_attachment=True,
-                            filename=file_name(invoice.document), content_type="application/pdf")
+        polling = is_htmx(request)
+        followed = request.GET.get("job", "")
+        name, job = pdfs.request_pdf(invoice, actor=self.actor(), at=clock.now(), wait=0 if polling else None,
+                                     job_id=int(followed) if followed.isdigit() else None)
+        detail = reverse("billing:invoice_detail", args=[invoice.pk])
+        if job is not None and job.status == Job.Status.FAILED:  # the brand's template is at fault: say so
+            messages.error(request, _("The PDF could not be made: %(error)s") % {"error": pdfs.job_error(job)})
+            return self._go(detail, polling)
+        if name is not None:
+            if polling:
+                return self._go(reverse("billing:invoice_pdf", args=[invoice.pk]), polling)
+            return FileResponse(default_storage.open(name, "rb"), as_attachment=True,
+                                filename=file_name(invoice.document), content_type="application/pdf")
+        if polling:
+            self.template_name = "billing/invoices/_pdf_wait.html"
+        context = self.get_context_data(job=job, title=_("PDF of %(invoice)s") % {"invoice": invoice},
+                                        poll_seconds=self.poll_seconds, detail_url=detail)
+        return self.render_to_response(context, status=202)
+
+    @staticmethod
+    def _go(url: str, polling: bool):
+        if not polling:
+            return HttpResponseRedirect(url)
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url  # HTMX leaves the waiting page for the PDF (or the invoice)
+        return response

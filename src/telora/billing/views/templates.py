@@ -146,7 +146,12 @@ class DefaultPreviewView(AreaMixin, View):
     def get(self, request, *args, **kwargs):
         if self.brand is None:
             raise PermissionDenied
-        return _pdf(service.preview_pdf(self.brand, service.default_source()), "invoice-template-default.pdf")
+        try:
+            data = service.preview_pdf(self.brand, service.default_source())
+        except ServiceError as exc:  # a render stopped by a limit (an overloaded machine): say so
+            messages.error(request, exc.message)
+            return HttpResponseRedirect(reverse("billing:template_list"))
+        return _pdf(data, "invoice-template-default.pdf")
 
 
 class TemplateActivateView(ServiceActionView):

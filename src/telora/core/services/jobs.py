@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -92,6 +93,20 @@ def start_job(kind: str, *, actor: Actor, at: dt.datetime, brand: Brand | None =
     record_event(actor=actor, at=at, action="start", obj=job, brand=brand, new={"kind": kind, "params": job.params})
     transaction.on_commit(lambda: _defer(job.pk))
     return job
+
+
+def wait_for(job: Job, seconds: float) -> Job:
+    """The job, re-read until it has finished or `seconds` have passed (a web request that waits
+    briefly for a short job before answering 202 with it)."""
+    deadline = time.monotonic() + max(0.0, seconds)
+    pause = 0.05
+    while True:
+        job.refresh_from_db()
+        left = deadline - time.monotonic()
+        if job.is_finished or left <= 0:
+            return job
+        time.sleep(min(pause, left))
+        pause = min(pause * 2, 0.5)
 
 
 def _defer(job_id: int) -> None:
