@@ -9,14 +9,13 @@ from decimal import Decimal
 
 import pytest
 from django.test import Client
+from privacy_helpers import make_customer, usage
 from stdnum import luhn
 
-from telora.catalog.models import BillCycle
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
 from telora.core.services.users import create_api_key
-from telora.customers import services as s
 from telora.customers.demo import CATALOG
 from telora.inventory.services import create_number, create_sim
 
@@ -53,36 +52,6 @@ def other_shop(brand_b, system):
     return brand_b
 
 
-def _usage(subscription, when, b_number, record_id, charge="0.50"):
-    from telora.rating.models import RatedUsage
-    from telora.rating.services.storage import ensure_partitions
-
-    ensure_partitions([when])
-    return RatedUsage.objects.create(
-        brand=subscription.brand, source="test", record_id=record_id, subscription=subscription, service="voice",
-        a_number=subscription.identifier, b_number=b_number, start_time=when, usage=60, quantity=60, zone="NL",
-        discount=Decimal(0), charge=Decimal(charge), currency="EUR", file_id=0, batch_id=0)
-
-
-def make_customer(brand, system, *, first, last, email, phone, street, number=None):
-    """A customer with an address, a contact, an account and (with `number`) an active line."""
-    customer = s.create_customer(brand, actor=system, at=clock.now(), kind="private", first_name=first,
-                                 last_name=last, email=email, phone=phone, id_type="passport",
-                                 id_number=f"NP{abs(hash(last)) % 10**7:07d}", birth_date=dt.date(1980, 5, 17),
-                                 notes=f"{first} prefers calls after six")
-    s.add_address(customer, actor=system, at=clock.now(), street1=street, postcode="1011 AB", city="Amsterdam",
-                  roles=["legal", "billing", "installation"])
-    s.add_contact(customer, actor=system, at=clock.now(), first_name=f"{first}-partner", last_name=last,
-                  email=f"partner.{email}", phone="")
-    cycle = BillCycle.objects.filter(brand=brand).order_by("code").first()
-    s.create_billing_account(customer, actor=system, at=clock.now(), bill_cycle=cycle,
-                             invoice_email=f"invoices.{email}")
-    if number:
-        s.create_subscription(customer, actor=system, at=clock.now(), billing_account=customer.accounts.get(),
-                              service_type="mobile_postpaid", plan="MOB_POST_BASIC")
-    return customer
-
-
 @pytest.fixture
 def ann(shop, system):
     from telora.billing.models import ARLedgerEntry, BillRun, Invoice
@@ -94,7 +63,7 @@ def ann(shop, system):
                              phone="06 1234 5678", street="Prinsengracht 263", number=True)
     line = customer.subscriptions.get()
     now = clock.now()
-    _usage(line, now - dt.timedelta(days=2), "31207654321", "ann-1")
+    usage(line, now - dt.timedelta(days=2), "31207654321", "ann-1")
     FailedRecord.objects.create(brand=shop, source="test", record_id="ann-f1", reason="no_rate", detail="no rate",
                                 original={"a_number": line.identifier, "b_number": "31201112223",
                                           "start_time": now.isoformat()},
@@ -122,7 +91,7 @@ def ann(shop, system):
 def bob(shop, system):
     customer = make_customer(shop, system, first="Bartholomew", last="Jansen", email="bartholomew@example.com",
                              phone="06 8765 4321", street="Keizersgracht 99", number=True)
-    _usage(customer.subscriptions.get(), clock.now() - dt.timedelta(days=1), "31309998887", "bob-1")
+    usage(customer.subscriptions.get(), clock.now() - dt.timedelta(days=1), "31309998887", "bob-1")
     return customer
 
 
