@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from gui_helpers import login
 
+from gui_helpers import login
 from telora.core import clock
 from telora.core.models import AuditEvent
 from telora.core.services.actors import ServiceError
