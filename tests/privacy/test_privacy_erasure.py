@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Sum
 from privacy_helpers import terminate_all
 
+from gui_helpers import login
 from telora.billing.models import ARLedgerEntry, Invoice
 from telora.core import clock
 from telora.core.models import AuditEvent, Job
@@ -126,3 +127,21 @@ def django_capture_on_commit():
     from django.test import TestCase
 
     return TestCase.captureOnCommitCallbacks(execute=True)
+
+
+def test_the_customer_page_erases_after_the_number_is_typed(ann, other_shop, make_user, system):
+    officer = make_user("dpo", {ann.brand: ["customers.view", "privacy.erase", "jobs.view"]})
+    client = login(officer, ann.brand)
+    page = client.get(f"/customers/{ann.pk}/").content.decode()
+    assert 'data-testid="privacy-blockers"' in page and "not terminated" in page
+    terminate_all(ann, system)
+    assert client.post(f"/privacy/customers/{ann.pk}/erase/", {"confirm": "wrong"}).status_code == 302
+    assert not Job.objects.filter(kind="privacy.erase").exists()
+    started = client.post(f"/privacy/customers/{ann.pk}/erase/", {"confirm": ann.number})
+    job = Job.objects.get(kind="privacy.erase")
+    assert started["Location"] == f"/jobs/{job.pk}/" and execute(job.pk).status == Job.Status.SUCCEEDED
+    page = client.get(f"/customers/{ann.pk}/").content.decode()
+    assert 'data-testid="privacy-erased"' in page and "Annabel" not in page
+    stranger = make_user("stranger", {other_shop: ["customers.view", "privacy.erase"]})
+    assert login(stranger, other_shop).post(f"/privacy/customers/{ann.pk}/erase/",
+                                            {"confirm": ann.number}).status_code == 404

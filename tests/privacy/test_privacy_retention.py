@@ -4,9 +4,11 @@ customers anonymised; applied by the daily task in chunks, audited with counts; 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
+from django.core.management import CommandError, call_command
 from privacy_helpers import make_customer, terminate_all, usage
 
 from gui_helpers import login
@@ -98,6 +100,16 @@ def test_the_brand_admin_edits_the_rules_on_screen(shop, other_shop, make_user):
     assert page.context["active_brand"] == other_shop and page.context["policy"] is None
     assert login(outsider, other_shop).post("/privacy/", {"usage_detail_months": "4"}).status_code == 302
     assert RetentionPolicy.objects.get(brand=shop).usage_detail_months == 9
+
+
+def test_the_cli_applies_the_rules_now(ann, system):
+    set_retention(ann.brand, actor=system, at=clock.now(), failed_record_days=7)
+    FailedRecord.objects.filter(record_id="ann-f1").update(created_at=clock.now() - dt.timedelta(days=8))
+    out = io.StringIO()
+    call_command("privacy", "retention", "--brand", ann.brand.code, stdout=out)
+    assert f"{ann.brand.code}: rated_usage_deleted 0, failed_records_deleted 1" in out.getvalue()
+    with pytest.raises(CommandError, match="--brand: 'nobody' has no retention rules"):
+        call_command("privacy", "retention", "--brand", "nobody")
 
 
 def test_the_retention_task_runs_daily():

@@ -9,7 +9,7 @@ from telora.billing.models import Adjustment, ARLedgerEntry, Invoice
 from telora.core import rights
 from telora.core.models import AuditEvent
 from telora.core.services.audit import _plain
-from telora.customers.models import Customer, CustomerFile, NumberAssignment, Subscription
+from telora.customers.models import Customer, CustomerFile, NumberAssignment, ProductInstance, Subscription
 from telora.privacy.models import Consent, Erasure
 from telora.rating.models import BalanceEvent, FailedRecord, PrepaidBalance, PrepaidBalanceEntry, RatedUsage
 
@@ -54,13 +54,18 @@ def numbers_of(customer: Customer) -> list[str]:
 
 def audit_events_about(customer: Customer) -> QuerySet[AuditEvent]:
     """Audit events whose object is the customer or one of its parts (contacts, addresses, accounts,
-    subscriptions, files, consents)."""
+    subscriptions with their products and numbers, files, consents)."""
+    sub_ids = list(Subscription.objects.filter(customer=customer).values_list("pk", flat=True))
     parts = {
         "customers.customer": [customer.pk],
         "customers.contact": list(customer.contacts.values_list("pk", flat=True)),
         "customers.address": list(customer.addresses.values_list("pk", flat=True)),
         "customers.billingaccount": list(customer.accounts.values_list("pk", flat=True)),
-        "customers.subscription": list(Subscription.objects.filter(customer=customer).values_list("pk", flat=True)),
+        "customers.subscription": sub_ids,
+        "customers.productinstance": list(ProductInstance.objects.filter(subscription_id__in=sub_ids)
+                                          .values_list("pk", flat=True)),
+        "customers.numberassignment": list(NumberAssignment.objects.filter(subscription_id__in=sub_ids)
+                                           .values_list("pk", flat=True)),
         "customers.customerfile": list(CustomerFile.objects.filter(customer=customer).values_list("pk", flat=True)),
         "privacy.consent": list(Consent.objects.filter(customer=customer).values_list("pk", flat=True)),
     }

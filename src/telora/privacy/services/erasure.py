@@ -87,10 +87,8 @@ def _scrub_text(text: str, strings: list[str]) -> str:
     return text
 
 
-def _scrub_value(value, strings):
-    if value is None or value == "" or value == []:
-        return value
-    return ERASED
+def _scrub_value(value):
+    return value if value in (None, "", []) else ERASED
 
 
 def scrub_audit(customer: Customer, strings: list[str]) -> int:
@@ -98,7 +96,7 @@ def scrub_audit(customer: Customer, strings: list[str]) -> int:
     names, actions, times and actors stay (who changed what when remains answerable)."""
     changed = []
     for event in audit_events_about(customer).iterator(chunk_size=2000):
-        changes = {key: ([_scrub_value(v, strings) for v in pair] if key in AUDIT_PERSONAL and isinstance(pair, list)
+        changes = {key: ([_scrub_value(v) for v in pair] if key in AUDIT_PERSONAL and isinstance(pair, list)
                          else pair) for key, pair in (event.changes or {}).items()}
         repr_, message = _scrub_text(event.object_repr, strings), _scrub_text(event.message, strings)
         if (changes, repr_, message) != (event.changes, event.object_repr, event.message):
@@ -169,6 +167,7 @@ def erase_customer(customer: Customer, *, actor: Actor, at: dt.datetime, reason:
         storage, path = row.file.storage, row.file.name
         transaction.on_commit(lambda storage=storage, path=path: storage.delete(path))
     counts["files"] = CustomerFile.objects.filter(customer=customer).delete()[0]
+    Subscription.objects.filter(customer=customer).exclude(status_reason="").update(status_reason="")
     counts["rated_usage_masked"], counts["failed_records_masked"] = _mask_usage(customer)
     Consent.objects.filter(customer=customer).exclude(source="").update(source="")
 
