@@ -19,6 +19,7 @@ from telora.core.models import AuditEvent, Job
 from telora.core.services import Actor
 from telora.core.services.actors import PermissionDeniedError
 from telora.core.services.jobs import execute
+from telora.customers.models import Customer
 from telora.privacy.services import start_export
 
 
@@ -56,11 +57,14 @@ def test_the_export_holds_the_customers_data_and_nothing_of_another(ann, bob, sy
 
 
 def test_the_pdf_reads_as_the_customers_data(ann, system):
+    """Readable, and autoescaped: a note typed as markup shows as the text it is."""
     from pypdf import PdfReader
 
+    Customer.objects.filter(pk=ann.pk).update(notes="<b>bold</b> & more")
     archive = _zip(execute(start_export(ann, actor=system, at=clock.now()).pk))
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(archive.read("export.pdf"))).pages)
     assert "Personal data export" in text and "annabel@example.com" in text and "Prinsengracht 263" in text
+    assert "<b>bold</b> & more" in text and "MOB_POST_BASIC" in text
 
 
 def test_a_failed_record_of_the_number_after_the_customer_left_is_not_theirs(ann, system):

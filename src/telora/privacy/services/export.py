@@ -24,11 +24,26 @@ def start_export(customer: Customer, *, actor: Actor, at: dt.datetime):
                      title=f"Personal data export of customer {customer.number}")
 
 
+PDF_ROWS = 2000  # per section; export.json holds them all
+
+
+def _cell(value) -> str:
+    """A value as a person reads it: nested parts (products, numbers, changes) as compact JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return str(value)
+
+
 def export_pdf(data: dict, *, brand, at: dt.datetime) -> bytes:
     """The export as a readable PDF (a fixed Django template, autoescaped: not user-editable)."""
     from telora.billing.documents.pdf import html_to_pdf
 
-    html = render_to_string("privacy/export_pdf.html", {"data": data, "brand": brand, "at": at})
+    sections = [(key, [{name: _cell(value) for name, value in row.items()} for row in rows[:PDF_ROWS]], len(rows))
+                for key, rows in data.items() if isinstance(rows, list)]
+    html = render_to_string("privacy/export_pdf.html", {"data": data, "sections": sections, "brand": brand, "at": at,
+                                                        "pdf_rows": PDF_ROWS})
     return html_to_pdf(html)
 
 
