@@ -31,6 +31,7 @@ TELORA_COMMANDS = {
     "billrun": "run billing for a cycle's period (--test drafts or --production invoices)",
     "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
+    "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}

@@ -5,6 +5,7 @@ from telora.billing.tmf import bill_api
 from telora.catalog.tmf import catalog_api
 from telora.core.modules import app_installed
 from telora.customers.tmf import account_api, customer_api, product_api
+from telora.privacy.tmf import privacy_api
 from telora.rating.tmf import balance_api, usage_api
 
 # The TM Forum APIs of a module the installation does not run (TELORA_MODULES) are not mounted.
@@ -16,6 +17,7 @@ TMF_APIS = [
     ("tmf-api/usageManagement/v4/", "telora.rating", usage_api.urls),
     ("tmf-api/prepayBalanceManagement/v4/", "telora.rating", balance_api.urls),
     ("tmf-api/customerBillManagement/v4/", "telora.billing", bill_api.urls),
+    ("tmf-api/privacyManagement/v4/", "telora.privacy", privacy_api.urls),
 ]
 
 urlpatterns = [
@@ -28,6 +30,7 @@ urlpatterns = [
     path("customers/", include("telora.customers.urls")),
     path("rating/", include("telora.rating.urls")),
     path("billing/", include("telora.billing.urls")),
+    path("privacy/", include("telora.privacy.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

@@ -50,6 +50,7 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/api-keys", "telora.api.apikeys.router"),
     ("/v1/audit-events", "telora.api.audit.router"),
     ("/v1/customers", "telora.customers.api.customers.router"),
+    ("/v1/customers", "telora.privacy.api.router"),
     ("/v1/subscriptions", "telora.customers.api.subscriptions.router"),
     ("/v1/jobs", "telora.api.jobs.router"),
     ("/v1/config", "telora.catalog.api.config.router"),

@@ -15,6 +15,7 @@ from telora.customers import services
 from telora.customers.constants import LIVE_STATUSES
 from telora.customers.forms.customers import CustomerCreateForm, CustomerEditForm, CustomerFilterForm
 from telora.customers.models import Customer, ProductInstance, Subscription
+from telora.customers.panels import panels_for
 from telora.customers.selectors import customers_for_user
 from telora.customers.validation import normalise_text, query_digits
 from telora.customers.views.common import AREA, CustomerObjectMixin, customer_url, fields_as, history_feed
@@ -255,7 +256,7 @@ class CustomerDetailView(CustomerObjectMixin, ScopedDetailView):
         counts = tab_counts(customer)
         context.update(
             title=customer.name, tabs=TABS, counts=counts, can_change=can_change, live_lines=counts["subscriptions"],
-            children=customer.children.order_by("number")[:20],
+            children=customer.children.order_by("number")[:20], panels=panels_for(self.request, customer),
             primary_contact=customer.contacts.order_by("role", "id").first(),
             legal_address=next((a for a in customer.addresses.order_by("id") if "legal" in a.roles), None),
         )

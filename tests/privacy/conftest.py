@@ -1,0 +1,122 @@
+"""Privacy fixtures: a brand with the demo catalogue, a customer (ann) with everything a customer can
+have (contact, addresses, account, a line, a file, usage, a failed record, an invoice with its ledger,
+a consent) and a second customer (bob) of the same brand whose data must never leak into ann's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from privacy_helpers import make_customer, usage
+from stdnum import luhn
+
+from telora.catalog.services.apply import apply_catalog
+from telora.catalog.yamlio import load
+from telora.core import clock
+from telora.core.services.users import create_api_key
+from telora.customers.demo import CATALOG
+from telora.inventory.services import create_number, create_sim
+
+PDF = b"%PDF-1.4\n% a scanned passport\n%%EOF\n"
+
+
+def _catalogue(brand, actor):
+    data = load(CATALOG.read_text())
+    data["brand"] = {"code": brand.code, "name": brand.name, "currency": brand.currency, "timezone": brand.timezone,
+                     "country": brand.country, "language": brand.language}
+    apply_catalog(data, actor=actor, at=clock.now(), effective_from=dt.date(2024, 1, 1))
+
+
+def _stock(brand, actor, numbers, offset):
+    for number in numbers:
+        create_number(brand, number, actor=actor, at=clock.now())
+    for n in range(offset, offset + len(numbers)):
+        body = f"8931440400{n:08d}"
+        create_sim(brand, actor=actor, at=clock.now(), iccid=body + luhn.calc_check_digit(body),
+                   imsi=f"20408{n:010d}", sim_type="usim-4g")
+
+
+@pytest.fixture
+def shop(brand_a, system, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    _catalogue(brand_a, system)
+    _stock(brand_a, system, ("+31 6 10000001", "+31 6 10000002"), 0)
+    return brand_a
+
+
+@pytest.fixture
+def other_shop(brand_b, system):
+    _catalogue(brand_b, system)
+    return brand_b
+
+
+@pytest.fixture
+def ann(shop, system):
+    from telora.billing.models import ARLedgerEntry, BillRun, Invoice
+    from telora.customers.services.files import upload_customer_file
+    from telora.privacy.services import record_consent
+    from telora.rating.models import FailedRecord
+
+    customer = make_customer(shop, system, first="Annabel", last="Vermeulen", email="annabel@example.com",
+                             phone="06 1234 5678", street="Prinsengracht 263", number=True)
+    line = customer.subscriptions.get()
+    now = clock.now()
+    usage(line, now - dt.timedelta(days=2), "31207654321", "ann-1")
+    FailedRecord.objects.create(brand=shop, source="test", record_id="ann-f1", reason="no_rate", detail="no rate",
+                                original={"a_number": line.identifier, "b_number": "31201112223",
+                                          "start_time": now.isoformat()},
+                                created_at=now)
+    upload_customer_file(customer, PDF, actor=system, at=now, name="annabel-passport.pdf",
+                         content_type="application/pdf")
+    account = customer.accounts.get()
+    run = BillRun.objects.create(brand=shop, kind="production", status="done", cycle=account.bill_cycle,
+                                 period_start=dt.date(2026, 10, 1), period_end=dt.date(2026, 10, 31), created_at=now)
+    invoice = Invoice.objects.create(
+        brand=shop, run=run, account=account, number="INV-2026-0001", status="final", period_start=run.period_start,
+        period_end=run.period_end, issue_date=dt.date(2026, 11, 1), due_date=dt.date(2026, 11, 15), currency="EUR",
+        net=Decimal("10.00"), tax=Decimal("2.10"), total=Decimal("12.10"),
+        document={"customer": {"name": "Annabel Vermeulen", "address": ["Prinsengracht 263"]}}, created_at=now)
+    ARLedgerEntry.objects.create(brand=shop, account=account, amount=Decimal("12.10"), currency="EUR",
+                                 cause="invoice", invoice=invoice, at=now)
+    ARLedgerEntry.objects.create(brand=shop, account=account, amount=Decimal("-12.10"), currency="EUR",
+                                 cause="payment", reference="bank 2026-11-10", at=now)
+    record_consent(customer, actor=system, at=now, purpose="marketing_email", granted=True, channel="shop",
+                   source="signed form 17")
+    return customer
+
+
+@pytest.fixture
+def bob(shop, system):
+    customer = make_customer(shop, system, first="Bartholomew", last="Jansen", email="bartholomew@example.com",
+                             phone="06 8765 4321", street="Keizersgracht 99", number=True)
+    usage(customer.subscriptions.get(), clock.now() - dt.timedelta(days=1), "31309998887", "bob-1")
+    return customer
+
+
+class ApiClient:
+    def __init__(self, token):
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def get(self, path, **params):
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path, data=None):
+        return self.client.post(path, data, content_type="application/json", headers=self.headers)
+
+
+@pytest.fixture
+def api_for(make_user, system):
+    counter = {"n": 0}
+
+    def make(grants):
+        counter["n"] += 1
+        user = make_user(f"api-user-{counter['n']}", grants)
+        perms = sorted({p for ps in grants.values() for p in ps})
+        _key, token = create_api_key(actor=system, at=clock.now(), user=user, name="test", brands=list(grants),
+                                     permissions=perms)
+        return ApiClient(token)
+
+    return make
