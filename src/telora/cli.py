@@ -29,6 +29,7 @@ TELORA_COMMANDS = {
     "billrun": "run billing for a cycle's period (--test drafts or --production invoices)",
     "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
+    "migrate import": "move a customer base in from another BSS (DIR|FILE... --brand CODE [--dry-run])",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}
@@ -36,7 +37,7 @@ NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemig
 
 def _usage() -> str:
     lines = ["usage: telora COMMAND [options]", "", "Commands:"]
-    lines += [f"  {name:<11} {text}" for name, text in TELORA_COMMANDS.items()]
+    lines += [f"  {name:<14} {text}" for name, text in TELORA_COMMANDS.items()]
     lines += ["", "Every Django management command works too (telora shell, telora dbshell, ...).",
               "`telora COMMAND --help` describes a command's options."]
     return "\n".join(lines)
@@ -73,6 +74,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print(__version__)
         return
+    if argv[1:3] == ["migrate", "import"]:  # not Django's migrate: the migration import
+        argv[1] = "migration"
     command = argv[1]
     if command == "db":
         from telora.core.dbcommand import main as db_main

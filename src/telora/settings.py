@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "telora.customers",
     "telora.rating",
     "telora.billing",
+    "telora.migration",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,42 @@
+"""Bulk inserts with COPY, for the paths that write thousands of rows in one transaction
+(bill runs, the migration import). The rows are checked by the caller; the database's
+constraints still hold as for any insert."""
+
+from __future__ import annotations
+
+import json
+
+from django.db import connection
+
+_JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+
+
+def assign_ids(model, objects: list) -> None:
+    """Take ids for `objects` from the table's sequence and set them (before rows refer to each other)."""
+    if not objects:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                       [model._meta.db_table, len(objects)])
+        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
+            obj.pk = pk
+
+
+def copy_objects(model, objects: list, *, with_ids: bool = False, ids_given: bool = False) -> None:
+    """Insert model rows with COPY (quicker than bulk_create's arrays for long texts and JSON);
+    `with_ids`: their ids are taken from the table's sequence first and set on the objects;
+    `ids_given`: the objects have theirs already (from `assign_ids`)."""
+    if not objects:
+        return
+    table = model._meta.db_table
+    if with_ids:
+        assign_ids(model, objects)
+    fields = [f for f in model._meta.concrete_fields if with_ids or ids_given or not f.primary_key]
+    with connection.cursor() as cursor:
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        getters = [(f.attname, f.get_internal_type() == "JSONField") for f in fields]
+        dumps = _JSON.encode
+        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in objects:
+                values = obj.__dict__
+                copy.write_row([dumps(values[name]) if is_json else values[name] for name, is_json in getters])
