@@ -48,6 +48,10 @@ class Bad(Exception):
         return cls(name, message)
 
 
+class Skip(Exception):  # noqa: N818  (not an error: the row waits on a refused one)
+    """A row that refers to a row refused in this (dry) run: not checked further, not listed."""
+
+
 @dataclass(frozen=True)
 class RowError:
     file: str
@@ -131,7 +135,8 @@ def _read_jsonl(name: str, text: str, digest: str) -> list[Source]:
             entity = "customer" if "__json__" in record else entity
         source = by_entity.get(entity)
         if source is None:
-            source = by_entity[entity] = Source(name=name, entity=entity, sha256=f"{digest}:{entity}", columns=[])
+            source = by_entity[entity] = Source(name=name, entity=entity, columns=[],
+                                                       sha256=hashlib.sha256(f"{digest}:{entity}".encode()).hexdigest())
         row = {str(k).lower(): "" if v is None else str(v) for k, v in record.items()}
         if entity not in ORDER:
             row["__entity__"] = entity
@@ -216,6 +221,7 @@ class Context:
         self.dry_run = dry_run
         self.run = run
         self.refs: dict[str, dict[str, Ref]] = {entity: {} for entity in ORDER}
+        self.refused: dict[str, set[str]] = {entity: set() for entity in ORDER}
         self.cache: dict = {}
 
     def ref(self, entity: str, row: dict, column: str, *, required: bool = True) -> Ref | None:
@@ -223,6 +229,8 @@ class Context:
         if not source_id:
             return None
         found = self.refs[entity].get(source_id)
+        if found is None and source_id in self.refused[entity]:
+            raise Skip(f"{column}: {entity} {source_id} was refused")
         if found is None:
             raise Bad(column, f"no {entity} {source_id!r} in this import or an earlier one from "
                               f"{self.source_system}")

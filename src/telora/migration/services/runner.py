@@ -19,7 +19,7 @@ from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 from telora.customers.services.common import require
 from telora.migration.models import FileCheckpoint, SourceMapping
-from telora.migration.services.base import MAX_ERRORS, ORDER, Bad, Context, RowError, Source, read, text
+from telora.migration.services.base import MAX_ERRORS, ORDER, Bad, Context, RowError, Skip, Source, read, text
 from telora.migration.services.kinds import Kind
 from telora.migration.services.lines import ProductKind, SubscriptionKind
 from telora.migration.services.money import BalanceKind, ReceivableKind, UsageKind
@@ -39,6 +39,7 @@ class FileReport:
     imported: int = 0
     already: int = 0
     bad: int = 0
+    skipped: int = 0  # dry run: rows referring to a refused row, not checked further
     status: str = "pending"  # checked, imported, already imported, refused, failed, not run
     resumed_after: int | None = None
 
@@ -183,6 +184,11 @@ def _import_file(ctx: Context, source: Source, file_report: FileReport, report: 
             obj, ref = kind.check(ctx, row)
         except Bad as exc:
             errors.append(RowError(source.name, line, exc.field, exc.reason))
+            ctx.refused[kind.entity].add(row["source_id"].strip())
+            continue
+        except Skip:
+            file_report.skipped += 1
+            ctx.refused[kind.entity].add(row["source_id"].strip())
             continue
         ctx.refs[kind.entity][row["source_id"].strip()] = ref
         planned.append((line, row["source_id"].strip(), obj, ref))
@@ -191,6 +197,7 @@ def _import_file(ctx: Context, source: Source, file_report: FileReport, report: 
     file_report.bad = len(errors)
     if errors:
         file_report.status = "refused"
+        file_report.imported = len(planned) if ctx.dry_run else 0
         return
     if ctx.dry_run:
         file_report.imported = len(planned)
