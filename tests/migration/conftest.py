@@ -40,3 +40,9 @@ def sample_dir(tmp_path):
     target = tmp_path / "base"
     shutil.copytree(SAMPLE, target)
     return target
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    """Uploaded files go to a folder of the test."""
+    settings.MEDIA_ROOT = tmp_path / "media"
