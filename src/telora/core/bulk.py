@@ -7,8 +7,29 @@ from __future__ import annotations
 import json
 
 from django.db import connection
+from django.db.models.base import ModelState
 
 _JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
+_DEFAULTS: dict = {}
+
+
+def new_object(model, **values):
+    """An unsaved model instance from attribute names (`brand_id`, not `brand`), made without
+    Model.__init__ (a tenth of its cost, which counts at tens of thousands of rows): the fields'
+    defaults, then `values`. Meant for rows written with `copy_objects`."""
+    defaults = _DEFAULTS.get(model)
+    if defaults is None:
+        defaults = _DEFAULTS[model] = []
+        for f in model._meta.concrete_fields:
+            call = f.has_default() and callable(f.default)
+            defaults.append((f.attname, f.default if call else f.get_default(), call))
+    obj = model.__new__(model)
+    state = obj.__dict__
+    for name, default, call in defaults:
+        state[name] = default() if call else default
+    state.update(values)
+    obj._state = ModelState()
+    return obj
 
 
 def assign_ids(model, objects: list) -> None:

@@ -15,7 +15,7 @@ from telora.billing.models import ARLedgerEntry, Invoice
 from telora.billperiods import bill_period
 from telora.catalog.models import Bundle, ProductBundle
 from telora.catalog.selectors import catalogue_owners
-from telora.core.bulk import copy_objects
+from telora.core.bulk import copy_objects, new_object
 from telora.customers.models import BillingAccount
 from telora.migration.models import OpeningReceivable
 from telora.migration.services.base import Bad, Context, Ref, amount, day, moment, text
@@ -50,7 +50,7 @@ class BalanceKind(Kind):
         if currency != ctx.brand.currency:
             raise Bad("currency", f"{currency} is not the brand's currency {ctx.brand.currency}")
         at = moment(row, "at", ctx.brand) or ctx.at
-        entry = PrepaidBalanceEntry(amount=value, balance_after=value, cause="adjustment",
+        entry = new_object(PrepaidBalanceEntry, amount=value, balance_after=value, cause="adjustment",
                                     reference=f"opening balance from {ctx.source_system} {row['source_id']}"[:200],
                                     at=at)
         return entry, Ref(id=None, subscription=sub)
@@ -152,7 +152,7 @@ class UsageKind(Kind):
             raise Bad("bundle", f"{row['subscription_id']} has a {bundle_code} {service} counter for this period "
                                 "already")
         seen.add(key)
-        counter = BundleCounter(code=bundle_code, allowance=allowance[0], period_start=start, period_end=end,
+        counter = new_object(BundleCounter, code=bundle_code, allowance=allowance[0], period_start=start, period_end=end,
                                 amount=allowance[2], used=used)
         return counter, Ref(id=None, subscription=sub, instance=held)
 
@@ -198,9 +198,9 @@ class ReceivableKind(Kind):
         if issued is not None and due < issued:
             raise Bad("due_date", "is before issue_date")
         at = (dt.datetime.combine(issued, dt.time(), tzinfo=ZoneInfo(ctx.brand.timezone)) if issued else ctx.at)
-        entry = ARLedgerEntry(brand=ctx.brand, amount=value, currency=currency, cause="invoice",
+        entry = new_object(ARLedgerEntry, brand_id=ctx.brand.pk, amount=value, currency=currency, cause="invoice",
                               reference=f"opening invoice {number} due {due}"[:200], at=min(at, ctx.at))
-        receivable = OpeningReceivable(brand=ctx.brand, number=number, issue_date=issued, due_date=due,
+        receivable = new_object(OpeningReceivable, brand_id=ctx.brand.pk, number=number, issue_date=issued, due_date=due,
                                        amount=value, currency=currency, created_at=ctx.at)
         return (entry, receivable), Ref(id=None, account=account)
 

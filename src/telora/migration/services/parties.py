@@ -7,7 +7,7 @@ from django.db.models import Count
 
 from telora.catalog.models import BillCycle, BillingGroup, CustomerGroup, in_effect
 from telora.catalog.selectors import catalogue_owners
-from telora.core.bulk import assign_ids, copy_objects
+from telora.core.bulk import assign_ids, copy_objects, new_object
 from telora.core.models import Sequence
 from telora.core.services.actors import ServiceError
 from telora.core.services.sequences import next_numbers
@@ -59,14 +59,15 @@ class CustomerKind(Kind):
         values = {name: row.get(name) or "" for name in CUSTOMER_TEXTS}
         values["birth_date"] = day(row, "birth_date")
         created = moment(row, "created_at", ctx.brand) or ctx.at
-        customer = Customer(brand=ctx.brand, kind=kind, created_at=created, updated_at=ctx.at)
+        customer = new_object(Customer, brand_id=ctx.brand.pk, kind=kind, created_at=created, updated_at=ctx.at)
         try:
             apply_customer(customer, {"kind": kind, **values}, ctx.brand, ctx.at)
         except ServiceError as exc:
             raise Bad.of(exc) from None
         if customer.status == "closed":
             raise Bad("status", "closed customers are not migrated (import them active and close them after)")
-        customer.customer_group = catalogue_row(ctx, CustomerGroup, row, "customer_group")
+        group = catalogue_row(ctx, CustomerGroup, row, "customer_group")
+        customer.customer_group_id = group.pk if group is not None else None
         parent = ctx.ref("customer", row, "parent_id", required=False)
         if parent is not None and parent.kind != "business":
             raise Bad("parent_id", f"{row['parent_id']} is a private customer; only business customers have children")
@@ -106,7 +107,7 @@ class AddressKind(Kind):
     def check(self, ctx, row):
         customer = ctx.ref("customer", row, "customer_id")
         roles = [r for r in text(row, "roles", 100).replace(";", " ").replace("|", " ").replace(",", " ").split() if r]
-        address = Address(brand=ctx.brand, created_at=ctx.at, updated_at=ctx.at)
+        address = new_object(Address, brand_id=ctx.brand.pk, created_at=ctx.at, updated_at=ctx.at)
         values = {name: row.get(name) or "" for name in ("street1", "street2", "postcode", "city", "state", "country")}
         try:
             apply_address(address, {**values, "roles": roles or ["legal"]}, ctx.brand)
@@ -137,7 +138,7 @@ class ContactKind(Kind):
 
     def check(self, ctx, row):
         customer = ctx.ref("customer", row, "customer_id")
-        contact = Contact(brand=ctx.brand, created_at=ctx.at, updated_at=ctx.at, role="primary")
+        contact = new_object(Contact, brand_id=ctx.brand.pk, created_at=ctx.at, updated_at=ctx.at, role="primary")
         values = {name: row.get(name) or "" for name in ("role", "first_name", "last_name", "email", "phone")}
         try:
             apply_contact(contact, values, ctx.brand)
@@ -205,9 +206,9 @@ class AccountKind(Kind):
         if limit < 0:
             raise Bad("credit_limit", "must be zero or more")
         created = moment(row, "created_at", ctx.brand) or ctx.at
-        account = BillingAccount(
-            brand=ctx.brand, name=text(row, "name", 200) or customer.name, status="active", bill_cycle=cycle,
-            billing_group=group, invoice_delivery=delivery, invoice_email=email, currency=ctx.brand.currency,
+        account = new_object(
+            BillingAccount, brand_id=ctx.brand.pk, name=text(row, "name", 200) or customer.name, status="active",
+            bill_cycle_id=cycle.pk if cycle else None, billing_group_id=group.pk if group else None, invoice_delivery=delivery, invoice_email=email, currency=ctx.brand.currency,
             credit_limit=limit, payment_method=choice(row, "payment_method", PAYMENT_METHODS, "invoice"),
             payment_method_ref=reference, created_at=created, updated_at=ctx.at)
         ref = Ref(id=None, customer=customer, address=address, anchor_day=cycle.anchor_day if cycle else 1,

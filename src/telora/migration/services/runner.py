@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import DatabaseError, transaction
 
-from telora.core.bulk import copy_objects
+from telora.core.bulk import copy_objects, new_object
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
@@ -227,8 +227,9 @@ def _write(ctx: Context, kind: Kind, source: Source, planned: list, file_report:
         with transaction.atomic():
             kind.write(ctx, [(obj, ref) for _line, _sid, obj, ref in chunk])
             copy_objects(SourceMapping, [
-                SourceMapping(brand=ctx.brand, entity=kind.entity, source_system=ctx.source_system, source_id=sid,
-                              object_id=ref.id, run=ctx.run, created_at=ctx.at) for _line, sid, _obj, ref in chunk])
+                new_object(SourceMapping, brand_id=ctx.brand.pk, entity=kind.entity, source_system=ctx.source_system,
+                           source_id=sid, object_id=ref.id, run_id=ctx.run.pk if ctx.run else None,
+                           created_at=ctx.at) for _line, sid, _obj, ref in chunk])
             last = start + len(chunk) == len(planned)
             checkpoint, _made = FileCheckpoint.objects.update_or_create(
                 brand=ctx.brand, source_system=ctx.source_system, sha256=source.sha256,
