@@ -79,7 +79,7 @@ class SubscriptionKind(Kind):
     def prepare(self, ctx, rows):
         """The inventory and number history of every number and SIM the file names, in four queries."""
         numbers, iccids, imsis = set(), set(), set()
-        cleaned = ctx.cache.setdefault("clean_numbers", {})  # raw → digits, read again by check()
+        cleaned = ctx.cache.setdefault("cleaned", {})  # (column, raw) → clean value, read again by check()
         for _line, row in rows:
             for target, column, func in ((numbers, "number", lambda v: clean_number(v, ctx.brand.country)),
                                          (iccids, "iccid", clean_iccid), (imsis, "imsi", clean_imsi)):
@@ -90,8 +90,7 @@ class SubscriptionKind(Kind):
                     except InvalidValue:
                         continue
                     target.add(clean)
-                    if column == "number":
-                        cleaned[value] = clean
+                    cleaned[column, value] = clean
         brand = ctx.brand
         # = ANY(array): one parameter, however many numbers (an IN list of thousands is slow to send)
         found = _ids("SELECT id FROM inventory_phonenumber WHERE brand_id = %s AND number = ANY(%s)", brand, numbers)
@@ -147,7 +146,7 @@ class SubscriptionKind(Kind):
         new_number = new_sim = None
         if service_type in NUMBER_TYPES:
             raw = text(row, "number", 32, required=True)
-            digits = ctx.cache["clean_numbers"].get(raw) or _clean("number", clean_number, raw, brand.country)
+            digits = ctx.cache["cleaned"].get(("number", raw)) or _clean("number", clean_number, raw, brand.country)
             sub.identifier = digits
             for start, end in ctx.cache["spans"][digits]:
                 if (end is None or end > activated) and (terminated is None or terminated > start):
@@ -205,7 +204,8 @@ class SubscriptionKind(Kind):
         return item, False
 
     def _sim(self, ctx, row):
-        iccid = _clean("iccid", clean_iccid, text(row, "iccid", 32, required=True))
+        raw = text(row, "iccid", 32, required=True)
+        iccid = ctx.cache["cleaned"].get(("iccid", raw)) or _clean("iccid", clean_iccid, raw)
         if iccid in ctx.cache["taken"]:
             raise Bad("iccid", f"{iccid} is given to two subscriptions in this import")
         item = ctx.cache["stock_sims"].get(iccid)
@@ -217,7 +217,7 @@ class SubscriptionKind(Kind):
         imsi = text(row, "imsi", 20)
         if not imsi:
             raise Bad("imsi", f"is required: the inventory has no SIM card {iccid}, so the import creates it")
-        imsi = _clean("imsi", clean_imsi, imsi)
+        imsi = ctx.cache["cleaned"].get(("imsi", imsi)) or _clean("imsi", clean_imsi, imsi)
         if imsi in ctx.cache["stock_imsis"]:
             raise Bad("imsi", f"{imsi} belongs to another SIM card")
         ctx.cache["stock_imsis"].add(imsi)
