@@ -1,6 +1,7 @@
 """/api/v1/migrations: an upload becomes a job; its report names every bad row; brands are apart."""
 
 import pytest
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
@@ -49,7 +50,11 @@ def test_an_upload_is_a_job_whose_report_the_run_gives(nordlink, system, make_us
     assert (body["status"], body["brand"], body["source_system"], body["dry_run"]) == ("queued", "nordlink",
                                                                                        "oldbss", False)
     assert Job.objects.get(pk=body["job"].rsplit("/", 1)[1]).kind == "migration_import"
+    kept = MigrationRun.objects.get(pk=body["id"]).files
+    assert [f["name"] for f in kept] == [name for name, _data in sample_files()]
+    assert all(default_storage.exists(f["path"]) for f in kept)
     run_job(body)
+    assert not any(default_storage.exists(f["path"]) for f in kept)  # personal data is not kept after the run
     done = api.get(body["href"]).json()
     assert done["status"] == "done" and done["report"]["ok"] is True
     assert {f["entity"]: f["imported"] for f in done["report"]["files"]}["subscription"] == 14

@@ -174,3 +174,19 @@ def test_chunks_commit_with_a_checkpoint_and_json_lines(nordlink, system):
     checkpoint = FileCheckpoint.objects.get(entity="customer")
     assert (checkpoint.lines_done, checkpoint.done) == (3, True)
     assert AuditEvent.objects.filter(action="migration_import", changes__entity__1="customer").count() == 2
+
+
+@pytest.mark.django_db
+def test_a_file_the_database_refuses_is_rolled_back_whole(nordlink, system):
+    # a customer entered outside the sequence holds the number the import's second customer would get
+    Customer.objects.create(brand=nordlink, number="C0000002", kind="private", name="Outside", last_name="Outside",
+                            language="da", created_at=clock.now(), updated_at=clock.now())
+    files = [("customers.csv", b"source_id,kind,last_name\nN1,private,Holm\nN2,private,Lund\nN3,private,Dam\n"),
+             ("accounts.csv", b"source_id,customer_id,invoice_delivery\nNB1,N1,print\n")]
+    report = run_import(nordlink, files, actor=system, at=clock.now())
+    assert not report.ok
+    assert [(e.file, e.field) for e in report.errors] == [("customers.csv", "file")]
+    assert "the database refused it" in report.errors[0].reason
+    assert [f.status for f in report.files] == ["failed", "not run"]
+    assert Customer.objects.count() == 1 and SourceMapping.objects.count() == 0
+    assert not AuditEvent.objects.filter(action="migration_import").exists()

@@ -8,7 +8,8 @@ from telora.core.services.jobs import JobContext, job_kind
 
 @job_kind("migration_import", title="Migration import", permission="migration.import")
 def run_migration(ctx: JobContext, *, run_id: int) -> dict:
-    """Import the files kept for run `run_id`; the person who started it is the actor."""
+    """Import the files kept for run `run_id` and delete them; the person who started it is the actor.
+    To run it again, upload the files again (what was imported is skipped by source id)."""
     from telora.migration.models import MigrationRun
     from telora.migration.services.runs import execute_run
 
@@ -19,7 +20,11 @@ def run_migration(ctx: JobContext, *, run_id: int) -> dict:
     for kept in run.files:
         with default_storage.open(kept["path"], "rb") as fh:
             files.append((kept["name"], fh.read()))
-    report = execute_run(run, files, actor=actor, progress=ctx)
+    try:
+        report = execute_run(run, files, actor=actor, progress=ctx)
+    finally:  # the files hold personal data: kept only until they have been read once
+        for kept in run.files:
+            default_storage.delete(kept["path"])
     ctx.log(report.summary())
     for error in report.errors[:200]:
         ctx.log(str(error))

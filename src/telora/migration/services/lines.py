@@ -303,6 +303,8 @@ class ProductKind(Kind):
             raise Bad("start_at", f"{start:%Y-%m-%d %H:%M} is in the future")
         if end is not None and end < start:
             raise Bad("end_at", "is before start_at")
+        if sub.terminated is not None and start > sub.terminated:
+            raise Bad("start_at", "is after the subscription was terminated")
         reason = "removed" if end is not None else ""
         if product.kind in ("one_time", "device"):
             end, reason = start, "once"
