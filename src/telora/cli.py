@@ -29,7 +29,8 @@ TELORA_COMMANDS = {
     "billrun": "run billing for a cycle's period (--test drafts or --production invoices)",
     "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
-    "migrate import": "move a customer base in from another BSS (DIR|FILE... --brand CODE [--dry-run])",
+    "migration": "move a customer base in: migration import DIR|FILE... --brand CODE [--dry-run] "
+                 "(or telora migrate import ...)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}
@@ -37,7 +38,7 @@ NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemig
 
 def _usage() -> str:
     lines = ["usage: telora COMMAND [options]", "", "Commands:"]
-    lines += [f"  {name:<14} {text}" for name, text in TELORA_COMMANDS.items()]
+    lines += [f"  {name:<11} {text}" for name, text in TELORA_COMMANDS.items()]
     lines += ["", "Every Django management command works too (telora shell, telora dbshell, ...).",
               "`telora COMMAND --help` describes a command's options."]
     return "\n".join(lines)

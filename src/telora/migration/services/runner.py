@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+import psycopg
 from django.db import DatabaseError, transaction
 
 from telora.core.bulk import copy_objects, new_object
@@ -208,7 +209,7 @@ def _import_file(ctx: Context, source: Source, file_report: FileReport, report: 
         return
     try:
         _write(ctx, kind, source, planned, file_report, chunk_rows or len(planned))
-    except DatabaseError as exc:
+    except (DatabaseError, psycopg.Error) as exc:  # COPY speaks psycopg directly, unwrapped by Django
         report.add(RowError(source.name, file_report.resumed_after or 0, "file",
                             f"the database refused it, nothing of it (after the last checkpoint) was written: "
                             f"{str(exc).strip().splitlines()[0]}"))
