@@ -190,3 +190,22 @@ def test_a_file_the_database_refuses_is_rolled_back_whole(nordlink, system):
     assert [f.status for f in report.files] == ["failed", "not run"]
     assert Customer.objects.count() == 1 and SourceMapping.objects.count() == 0
     assert not AuditEvent.objects.filter(action="migration_import").exists()
+
+
+@pytest.mark.django_db
+def test_stock_the_inventory_holds_is_allocated_not_duplicated(nordlink, system):
+    from telora.inventory.services import create_sim, import_numbers
+
+    import_numbers(nordlink, b"number,status\n+45 20 12 34 01,allocated\n+45 20 12 34 02,\n", actor=system,
+                   at=clock.now(), file_name="numbers.csv")
+    create_sim(nordlink, actor=system, at=clock.now(), iccid="8945010000000000014", imsi="238010000000001",
+               pin1="1234", puk1="12345678")
+    numbers = {p.number: p.pk for p in PhoneNumber.objects.all()}
+    report = run_import(nordlink, sample_files(), actor=system, at=clock.now())
+    assert report.ok, [str(e) for e in report.errors]
+    first = Subscription.objects.get(pk=mapped("subscription", "OLD-S-5001"))
+    second = Subscription.objects.get(pk=mapped("subscription", "OLD-S-5002"))
+    assert first.phone_number_id == numbers["4520123401"] and second.phone_number_id == numbers["4520123402"]
+    assert PhoneNumber.objects.get(pk=numbers["4520123402"]).status == "allocated"
+    assert first.sim.iccid == "8945010000000000014" and SimCard.objects.filter(iccid=first.sim.iccid).count() == 1
+    assert first.sim.sealed_secrets  # the PIN and PUK imported beforehand stay with the card

@@ -199,7 +199,10 @@ class SubscriptionKind(Kind):
         if item is None:
             return new_object(PhoneNumber, brand_id=ctx.brand.pk, number=digits, status="allocated", created_at=ctx.at,
                                updated_at=ctx.at), True
-        if not is_free(item, ctx.at):
+        # allocated by an inventory import for the migration (status allocated) but held by no live
+        # subscription: the line takes it (one held by a live subscription is refused below)
+        taken_for_migration = item.status == "allocated" and digits not in ctx.cache["live_identifiers"]
+        if not is_free(item, ctx.at) and not taken_for_migration:
             raise Bad("number", f"+{digits} is {item.status} in the inventory")
         return item, False
 
