@@ -209,3 +209,19 @@ def test_stock_the_inventory_holds_is_allocated_not_duplicated(nordlink, system)
     assert PhoneNumber.objects.get(pk=numbers["4520123402"]).status == "allocated"
     assert first.sim.iccid == "8945010000000000014" and SimCard.objects.filter(iccid=first.sim.iccid).count() == 1
     assert first.sim.sealed_secrets  # the PIN and PUK imported beforehand stay with the card
+
+
+@pytest.mark.django_db
+def test_one_import_at_a_time_per_brand(nordlink, system):
+    import psycopg
+    from django.db import connection
+
+    from telora.core.services import ServiceError
+
+    s = connection.settings_dict
+    with psycopg.connect(f"postgresql://{s['USER']}@{s['HOST']}:{s['PORT']}/{s['NAME']}", autocommit=True) as other:
+        other.execute("SELECT pg_advisory_lock(hashtext(%s))", [f"telora.migration:{nordlink.pk}"])
+        with pytest.raises(ServiceError, match="another migration import into nordlink is running"):
+            run_import(nordlink, sample_files(), actor=system, at=clock.now(), dry_run=True)
+        other.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"telora.migration:{nordlink.pk}"])
+    assert run_import(nordlink, sample_files(), actor=system, at=clock.now(), dry_run=True).ok

@@ -11,6 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.db import connection
+
 from telora.billing.models import ARLedgerEntry, Invoice
 from telora.billperiods import bill_period
 from telora.catalog.models import Bundle, ProductBundle
@@ -21,6 +23,17 @@ from telora.migration.models import OpeningReceivable
 from telora.migration.services.base import Bad, Context, Ref, amount, day, moment, text
 from telora.migration.services.kinds import Kind
 from telora.rating.models import BundleCounter, PrepaidBalance, PrepaidBalanceEntry
+from telora.rating.services.intake import partition_of
+
+
+def lock_partitions(ctx: Context, subscription_ids: list[int]) -> None:
+    """Rating's advisory locks of the partitions of these lines' numbers, in order, until the
+    transaction ends: balances and counters of lines imported earlier may be rated meanwhile."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT DISTINCT number FROM customers_numberassignment WHERE subscription_id = ANY(%s)",
+                       [subscription_ids])
+        for partition in sorted({partition_of(number) for (number,) in cursor.fetchall()}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s::int, %s::int)", [ctx.brand.pk, partition])
 
 
 class BalanceKind(Kind):
@@ -59,6 +72,8 @@ class BalanceKind(Kind):
         balances = []
         for entry, ref in planned:
             entry.subscription_id = ref.subscription.id
+        lock_partitions(ctx, [e.subscription_id for e, _ref in planned])
+        for entry, _ref in planned:
             balances.append(PrepaidBalance(subscription_id=entry.subscription_id, balance=entry.amount,
                                            updated_at=entry.at))
         PrepaidBalance.objects.bulk_create(balances, batch_size=2000)
@@ -160,6 +175,7 @@ class UsageKind(Kind):
         for counter, ref in planned:
             counter.subscription_id = ref.subscription.id
             counter.bundle = f"{ref.instance.id}:{counter.code}"
+        lock_partitions(ctx, [c.subscription_id for c, _ref in planned])
         copy_objects(BundleCounter, [c for c, _ref in planned], with_ids=True)
         for counter, ref in planned:
             ref.id = counter.pk

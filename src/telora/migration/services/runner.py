@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 import psycopg
-from django.db import DatabaseError, transaction
+from django.db import DatabaseError, connection, transaction
 
 from telora.core.bulk import copy_objects, new_object
 from telora.core.models import Brand
@@ -101,6 +101,22 @@ def run_import(brand: Brand, files: list[tuple[str, bytes]], *, actor: Actor, at
     source_system = check_source_system(source_system)
     if chunk_rows is not None and chunk_rows < 1:
         raise ServiceError("chunk_rows: must be 1 or more", field="chunk_rows")
+    key = f"telora.migration:{brand.pk}"
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext(%s))", [key])
+        if not cursor.fetchone()[0]:
+            raise ServiceError(f"brand: another migration import into {brand.code} is running; wait for it to end",
+                               field="brand", code="conflict")
+    try:
+        return _run(brand, files, actor=actor, at=at, source_system=source_system, dry_run=dry_run,
+                    chunk_rows=chunk_rows, progress=progress, run=run)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
+
+
+def _run(brand, files, *, actor, at, source_system, dry_run, chunk_rows, progress, run) -> Report:
+    """One import at a time per brand (run_import holds the brand's advisory lock)."""
     sources: list[Source] = []
     for name, data in files:
         sources += read(name, data)
