@@ -225,3 +225,21 @@ def test_one_import_at_a_time_per_brand(nordlink, system):
             run_import(nordlink, sample_files(), actor=system, at=clock.now(), dry_run=True)
         other.execute("SELECT pg_advisory_unlock(hashtext(%s))", [f"telora.migration:{nordlink.pk}"])
     assert run_import(nordlink, sample_files(), actor=system, at=clock.now(), dry_run=True).ok
+
+
+@pytest.mark.django_db
+def test_a_chunked_file_keeps_its_committed_chunks_and_resumes_after_them(nordlink, system):
+    blocker = Customer.objects.create(brand=nordlink, number="C0000003", kind="private", name="Outside",
+                                      last_name="Outside", language="da", created_at=clock.now(),
+                                      updated_at=clock.now())
+    files = [("customers.csv", b"source_id,kind,last_name\nK1,private,Holm\nK2,private,Lund\nK3,private,Dam\n"
+                               b"K4,private,Berg\n")]
+    first = run_import(nordlink, files, actor=system, at=clock.now(), chunk_rows=2)
+    assert [f.status for f in first.files] == ["failed"] and first.files[0].imported == 2
+    assert set(SourceMapping.objects.values_list("source_id", flat=True)) == {"K1", "K2"}
+    blocker.delete()
+    again = run_import(nordlink, files, actor=system, at=clock.now(), chunk_rows=2)
+    assert again.ok
+    (report,) = again.files
+    assert (report.already, report.imported, report.resumed_after) == (2, 2, 3)
+    assert sorted(Customer.objects.values_list("number", flat=True)) == [f"C000000{n}" for n in range(1, 5)]
