@@ -32,6 +32,8 @@ TELORA_COMMANDS = {
     "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
     "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",
+    "migration": "move a customer base in: migration import DIR|FILE... --brand CODE [--dry-run] "
+                 "(or telora migrate import ...)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
                "collectstatic"}
@@ -76,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
 
         print(__version__)
         return
+    if argv[1:3] == ["migrate", "import"]:  # not Django's migrate: the migration import
+        argv[1] = "migration"
     command = argv[1]
     if command == "db":
         from telora.core.dbcommand import main as db_main

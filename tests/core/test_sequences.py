@@ -7,7 +7,7 @@ from django.db import connection, transaction
 
 from telora.core import clock
 from telora.core.services import ServiceError
-from telora.core.services.sequences import configure_sequence, next_number
+from telora.core.services.sequences import configure_sequence, next_number, next_numbers
 
 
 def allocate(brand, code="customer"):
@@ -28,6 +28,17 @@ def test_a_rolled_back_allocation_gives_its_number_back(brand_a):
             next_number(brand_a, "customer", at=clock.now())
             raise RuntimeError("the order failed")
     assert allocate(brand_a) == "C0000002"
+
+
+def test_numbers_in_bulk_follow_on_and_a_rollback_gives_them_all_back(brand_a):
+    assert allocate(brand_a) == "C0000001"
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            assert next_numbers(brand_a, "customer", 3, at=clock.now()) == ["C0000002", "C0000003", "C0000004"]
+            raise RuntimeError("the import failed")
+    with transaction.atomic():
+        assert next_numbers(brand_a, "customer", 2, at=clock.now()) == ["C0000002", "C0000003"]
+    assert allocate(brand_a) == "C0000004"
 
 
 @pytest.mark.django_db(transaction=True)

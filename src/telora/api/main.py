@@ -61,6 +61,7 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/usage/failed", "telora.rating.api.failed.router"),
     ("/v1/billruns", "telora.billing.api.runs.router"),
     ("/v1/billing/adjustments", "telora.billing.api.adjustments.router"),
+    ("/v1/migrations", "telora.migration.api.router"),
 ]
 
 

@@ -40,11 +40,11 @@ from telora.billing.services import document
 from telora.billing.services.snapshot import Account, Loader, moment, period_of
 from telora.catalog.models import BillCycle, BillingGroup
 from telora.core import clock, rights
-from telora.core.models import Sequence
+from telora.core.bulk import copy_objects as _copy
 from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.core.services.audit import record_event
-from telora.core.services.sequences import format_number, next_number
+from telora.core.services.sequences import next_numbers
 from telora.customers.models import BillingAccount, Subscription
 
 logger = logging.getLogger(__name__)
@@ -345,41 +345,8 @@ def bill_accounts(run: BillRun, accounts: list[Account], loader: Loader, setting
     return [b.invoice for b in billed]
 
 
-def _copy(model, objects: list, *, with_ids: bool = False) -> None:
-    """Insert model rows with COPY (quicker than bulk_create's arrays for long texts and JSON);
-    `with_ids`: their ids are taken from the table's sequence first and set on the objects. The
-    unique constraints hold as for any insert."""
-    if not objects:
-        return
-    table = model._meta.db_table
-    fields = [f for f in model._meta.concrete_fields if with_ids or not f.primary_key]
-    with connection.cursor() as cursor:
-        if with_ids:
-            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                           [table, len(objects)])
-            for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-                obj.pk = pk
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        getters = [(f.attname, f.get_internal_type() == "JSONField") for f in fields]
-        dumps = _JSON.encode
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objects:
-                values = obj.__dict__
-                copy.write_row([dumps(values[name]) if is_json else values[name] for name, is_json in getters])
-
-
 def _numbers(brand, count: int, at: dt.datetime) -> list[str]:
-    """`count` consecutive invoice numbers, taken in the caller's transaction (gap-free: a rollback
-    gives them all back). The first comes from next_number, which creates the sequence and starts a
-    new year; the rest follow it under the same row lock."""
-    first = next_number(brand, "invoice", at=at)
-    if count == 1:
-        return [first]
-    seq = Sequence.objects.select_for_update().get(brand=brand, code="invoice")
-    start = seq.next_value
-    seq.next_value = start + count - 1
-    seq.save(update_fields=["next_value"])
-    return [first] + [format_number(seq.format, number=n, brand=brand, at=at) for n in range(start, start + count - 1)]
+    return next_numbers(brand, "invoice", count, at=at)
 
 
 # the documents are stored as jsonb, which keeps no spacing: the compact form is shorter to send

@@ -1,5 +1,6 @@
 """Brands (tenants) and the base every brand-owned model builds on."""
 
+import functools
 import re
 import zoneinfo
 
@@ -30,9 +31,14 @@ def validate_country(value: str) -> None:
         raise ValidationError(_("%(value)s is not an ISO 3166 country code"), params={"value": value})
 
 
+@functools.lru_cache(maxsize=512)
+def _locale(value: str) -> Locale:
+    return Locale.parse(value)  # a few codes, checked once each (bulk imports check every row)
+
+
 def validate_language(value: str) -> None:
     try:
-        Locale.parse(value)
+        _locale(value)
     except (UnknownLocaleError, ValueError):
         raise ValidationError(_("%(value)s is not a language code"), params={"value": value}) from None
 

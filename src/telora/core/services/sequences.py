@@ -59,6 +59,22 @@ def next_number(brand: Brand, code: str, *, at: dt.datetime) -> str:
     return format_number(seq.format, number=number, brand=brand, at=at)
 
 
+def next_numbers(brand: Brand, code: str, count: int, *, at: dt.datetime) -> list[str]:
+    """`count` consecutive numbers, taken in the caller's transaction (gap-free: a rollback gives
+    them all back). The first comes from next_number, which creates the sequence and starts a new
+    year; the rest follow it under the same row lock."""
+    if count <= 0:
+        return []
+    first = next_number(brand, code, at=at)
+    if count == 1:
+        return [first]
+    seq = Sequence.objects.select_for_update().get(brand=brand, code=code)
+    start = seq.next_value
+    seq.next_value = start + count - 1
+    seq.save(update_fields=["next_value"])
+    return [first] + [format_number(seq.format, number=n, brand=brand, at=at) for n in range(start, start + count - 1)]
+
+
 @transaction.atomic
 def configure_sequence(brand: Brand, code: str, *, actor: Actor, at: dt.datetime, format: str,
                        per_year: bool = False, next_value: int | None = None) -> Sequence:

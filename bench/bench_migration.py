@@ -1,0 +1,111 @@
+"""Migration import: customers with an address, a billing account and two mobile lines each (numbers and SIMs created), per second.
+
+TELORA_BENCH_MIGRATION_CUSTOMERS sets the size (default 20,000). The baseline is a bare COPY of
+the same CSV rows into text tables: the import's time over it is the price of checking, numbering,
+inventory, history and mappings.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import time
+
+from run import Timer
+
+CUSTOMERS = int(os.environ.get("TELORA_BENCH_MIGRATION_CUSTOMERS", "20000"))
+FILES = {
+    "customers.csv": ["source_id", "kind", "first_name", "last_name", "email", "phone", "created_at"],
+    "addresses.csv": ["source_id", "customer_id", "roles", "street1", "postcode", "city"],
+    "accounts.csv": ["source_id", "customer_id", "billing_group", "payment_method", "payment_method_ref"],
+    "subscriptions.csv": ["source_id", "customer_id", "account_id", "service_type", "plan", "activated_at", "number",
+                          "iccid", "imsi", "sim_type"],
+}
+
+
+def _files(n: int) -> dict[str, bytes]:
+    from stdnum import luhn
+
+    rows: dict[str, list] = {name: [] for name in FILES}
+    for c in range(n):
+        rows["customers.csv"].append([f"C{c}", "private", "Mette", f"Jensen {c}", f"c{c}@example.dk",
+                                      f"+4526{c:06d}", "2022-03-01"])
+        rows["addresses.csv"].append([f"A{c}", f"C{c}", "legal billing", f"Vestergade {c % 200 + 1}", "8000",
+                                      "Aarhus C"])
+        rows["accounts.csv"].append([f"B{c}", f"C{c}", "CONSUMER", "direct_debit", f"BS-{c:08d}"])
+        for line in range(2):
+            s = 2 * c + line
+            body = f"894501{s:012d}"
+            rows["subscriptions.csv"].append([
+                f"S{s}", f"C{c}", f"B{c}", "mobile_postpaid", "MOB_POST_10GB" if line else "MOB_POST_BASIC",
+                "2023-05-01T10:00:00", f"+452{7 + line}{c:06d}", body + luhn.calc_check_digit(body), f"23801{s:010d}",
+                "usim-4g"])
+    out = {}
+    for name, header in FILES.items():
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows[name])
+        out[name] = buffer.getvalue().encode()
+    return out
+
+
+def _bare_copy(files: dict[str, bytes]) -> None:
+    """The same rows COPYed as text into temporary tables, in one transaction: the floor."""
+    from django.db import connection, transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        for name, data in files.items():
+            table = "bare_" + name.split(".")[0]
+            columns = FILES[name]
+            cursor.execute(f"CREATE TEMP TABLE {table} ({', '.join(c + ' text' for c in columns)}) ON COMMIT DROP")
+            with cursor.cursor.copy(f"COPY {table} FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+                copy.write(data)
+
+
+def run(report) -> None:
+    from telora.catalog.services.apply import apply_catalog
+    from telora.catalog.yamlio import load
+    from telora.core import clock
+    from telora.core.services import Actor
+    from telora.core.services.brands import create_brand
+    from telora.customers.demo import CATALOG
+    from telora.customers.models import Subscription
+    from telora.migration.services import run_import
+
+    system = Actor.system("bench")
+    brand = create_brand(actor=system, at=clock.now(), code="nordlink", name="Nordlink", currency="DKK",
+                         timezone="Europe/Copenhagen", country="DK", language="da")
+    data = load(CATALOG.read_text())
+    data["brand"] = {"code": brand.code, "name": brand.name, "currency": brand.currency,
+                     "timezone": brand.timezone, "country": brand.country, "language": brand.language}
+    apply_catalog(data, actor=system, at=clock.now(), effective_from=dt.date(2020, 1, 1))
+
+    files = _files(CUSTOMERS)
+    megabytes = sum(len(d) for d in files.values()) / 1e6
+    size = f"{CUSTOMERS:,} customers, {2 * CUSTOMERS:,} lines, {megabytes:.1f} MB CSV"
+    with Timer() as bare:
+        _bare_copy(files)
+    report.figure("bare COPY of the same rows (baseline)", CUSTOMERS / bare.seconds, "customers/s", size)
+    with Timer() as dry:
+        checked = run_import(brand, list(files.items()), actor=system, at=clock.now(), dry_run=True)
+    assert checked.ok, checked.errors[:5]
+    report.figure("dry run (every row checked)", CUSTOMERS / dry.seconds, "customers/s", size)
+    cpu = time.process_time()
+    with Timer() as real:
+        done = run_import(brand, list(files.items()), actor=system, at=clock.now())
+    cpu = time.process_time() - cpu
+    assert done.ok, done.errors[:5]
+    assert Subscription.objects.filter(brand=brand).count() == 2 * CUSTOMERS
+    report.figure("imported (checked, COPY, mapped, audited)", CUSTOMERS / real.seconds, "customers/s", size)
+    report.figure("  import time over bare COPY", real.seconds / bare.seconds, "x", size)
+    # On a shared machine the wall clock counts other processes' turns; this is the import's own
+    # Python time (the database server's work is not in it).
+    report.figure("  import, this process's CPU only", CUSTOMERS / cpu, "customers/s", size)
+    report.figure("  machine load average while importing", os.getloadavg()[0], "", size)
+    with Timer() as again:
+        repeat = run_import(brand, list(files.items()), actor=system, at=clock.now())
+    assert repeat.ok and not sum(f.imported for f in repeat.files)
+    report.figure("second run (all already imported)", CUSTOMERS / again.seconds, "customers/s", size)

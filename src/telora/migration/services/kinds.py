@@ -1,0 +1,33 @@
+"""The shape every entity of the import has (see parties.py, lines.py, money.py)."""
+
+from __future__ import annotations
+
+from telora.migration.services.base import Context, Ref
+
+
+def same(a: Ref, b: Ref) -> bool:
+    """The same object, whether both are planned in this run or one was loaded from an earlier one."""
+    return a is b or (a.id is not None and a.id == b.id)
+
+
+class Kind:
+    """One entity: its columns, the entities its columns refer to, and how its rows are checked,
+    written (in bulk, inside the file's transaction) and loaded back from an earlier run."""
+
+    entity: str = ""
+    model = None
+    required: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    refs: dict[str, str] = {}  # column → entity whose source id it holds
+
+    def prepare(self, ctx: Context, rows: list[tuple[int, dict]]) -> None:
+        """Load in bulk what checking the rows needs (inventory, existing counters...)."""
+
+    def check(self, ctx: Context, row: dict) -> tuple[object, Ref]:
+        raise NotImplementedError
+
+    def write(self, ctx: Context, planned: list[tuple[object, Ref]]) -> None:
+        raise NotImplementedError
+
+    def load(self, ctx: Context, ids: list[int]) -> dict[int, Ref]:
+        raise NotImplementedError
