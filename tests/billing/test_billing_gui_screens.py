@@ -234,7 +234,7 @@ def test_the_pdf_job_renders_and_stores_a_runs_invoices(nord, three, make_user, 
     assert 'data-stored="0"' in page and polled in page and 'data-testid="render-pdfs"' not in page
     job = execute(job.pk)
     assert (job.status, job.result, job.progress_total, job.progress_done) == (
-        "succeeded", {"rendered": 3, "failed": 0}, 3, 3)
+        "succeeded", {"rendered": 3, "failed": 0, "stored_before": 0, "invoices": 3}, 3, 3)
     invoice = Invoice.objects.get(run=run, account=three[0])
     assert invoice.pdf == f"invoices/NORD/run-{run.pk}/draft-{three[0].number}-2026-03-01.pdf"
     assert (tmp_path / invoice.pdf).read_bytes().startswith(b"%PDF")

@@ -86,7 +86,7 @@ def test_the_runs_pdf_job_prints_with_the_active_template(nord, invoice, system,
     tpl.save_template(nord, MOBILEPAY, actor=system, at=clock.now())
     job = start_job("billing.pdfs", actor=system, at=clock.now(), brand=nord,
                     params={"run_id": invoice.run_id, "workers": 1}, title="PDFs")
-    assert execute(job.pk).result == {"rendered": 1, "failed": 0}
+    assert execute(job.pk).result == {"rendered": 1, "failed": 0, "stored_before": 0, "invoices": 1}
     invoice.refresh_from_db()
     assert "MobilePay box 4455" in pdf_text((tmp_path / invoice.pdf).read_bytes())
 

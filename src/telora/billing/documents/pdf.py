@@ -177,7 +177,8 @@ def _render_one(document: dict) -> str:
 
 def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, template: str | None = None,
                 brand_assets: dict | None = None, progress: Callable[[int, int | None], None] | None = None,
-                skip_existing: bool = False, limits: Limits | None = None) -> ManyResult:
+                skip_existing: bool = False, limits: Limits | None = None,
+                on_written: Callable[[int, Path], None] | None = None) -> ManyResult:
     """Render each document to `out_dir/<file_name>` in `workers` bounded processes.
 
     `progress(done, total)` is called in this process after each document (total is None when
@@ -186,6 +187,8 @@ def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, templat
     the TELORA_TEMPLATE_* settings) is listed with the limit, its worker replaced. With
     `skip_existing`, a document whose file is there already is not rendered again (a PDF job that
     was stopped picks up where it was); its file is listed in `written` and counted in the progress.
+    `on_written(index, path)` is called in this process as each document's file is ready (before its
+    progress tick), so a caller can keep it at once instead of after the last one.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -224,6 +227,8 @@ def render_many(documents: Iterable[dict], out_dir, workers: int = 2, *, templat
             index = index_of[outcome.index]
             if outcome.error is None:
                 done_paths[index] = Path(outcome.value)
+                if on_written:
+                    on_written(index, done_paths[index])
             else:  # the document's own failure, or a limit its render breached; the rest go on
                 error = outcome.error
                 result.failed.append((index, names[index], f"{type(error).__name__}: {error}"))

@@ -129,29 +129,33 @@ def job_error(job: Job) -> str:
 
 @job_kind("billing.pdfs", title="Invoice PDFs of a bill run", permission="billing.change")
 def render_run_pdfs(ctx, *, run_id: int, workers: int = 2) -> dict:
-    """Every invoice of the run without a stored PDF, rendered in `workers` processes into the storage."""
+    """Every invoice of the run gets its PDF: those without one are rendered in `workers` processes
+    and each is kept as soon as it is ready, so the job's progress (all the run's invoices, those
+    stored before counted done) and the run page's "PDFs stored" move together and end equal."""
     run = BillRun.objects.select_related("brand").get(pk=run_id)
-    invoices = [i for i in Invoice.objects.filter(run=run).select_related("brand").order_by("id")
-                if not stored_pdf(i)]
+    invoices = list(Invoice.objects.filter(run=run).select_related("brand").order_by("id"))
+    todo = [i for i in invoices if not stored_pdf(i)]
     ctx.set_total(len(invoices))
-    if not invoices:
-        return {"rendered": 0, "failed": 0}
-    with tempfile.TemporaryDirectory() as tmp:
-        result = render_many([i.document for i in invoices], tmp, workers=workers,
-                             template=active_template(run.brand), brand_assets=brand_assets(run.brand),
-                             progress=lambda done, total: ctx.advance(1))
-        written = {p.name: p for p in result.written}
-        stored = 0
-        for invoice in invoices:
-            path = written.get(file_name(invoice.document))
-            if path is None:
-                continue
-            name = pdf_path(invoice)
-            if default_storage.exists(name):
-                default_storage.delete(name)
-            name = default_storage.save(name, ContentFile(Path(path).read_bytes()))
-            Invoice.objects.filter(pk=invoice.pk).update(pdf=name)
-            stored += 1
-    for _index, name, error in result.failed:
+    ctx.advance(len(invoices) - len(todo))
+    stored = []
+
+    def keep(index: int, path: Path) -> None:
+        invoice = todo[index]
+        name = pdf_path(invoice)
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        name = default_storage.save(name, ContentFile(path.read_bytes()))
+        Invoice.objects.filter(pk=invoice.pk).update(pdf=name)
+        stored.append(invoice.pk)
+
+    failed = []
+    if todo:
+        with tempfile.TemporaryDirectory() as tmp:
+            result = render_many([i.document for i in todo], tmp, workers=workers,
+                                 template=active_template(run.brand), brand_assets=brand_assets(run.brand),
+                                 progress=lambda done, total: ctx.advance(1), on_written=keep)
+        failed = result.failed
+    for _index, name, error in failed:
         ctx.log(f"{name}: {error}")
-    return {"rendered": stored, "failed": len(result.failed)}
+    return {"rendered": len(stored), "failed": len(failed), "stored_before": len(invoices) - len(todo),
+            "invoices": len(invoices)}

@@ -109,9 +109,12 @@ class RunDetailView(ScopedDetailView):
         run_job = run.job or Job.objects.filter(kind="billing.run", params__run_id=run.pk).order_by("-id").first()
         job_failed = run_job is not None and run_job.status == Job.Status.FAILED and run.status != "done"
         stalled = run.status in ("queued", "running") and not job_failed and not alive(run)
+        pdfs_stored = Invoice.objects.filter(run=run).exclude(pdf="").count()
         context.update(
-            run_job=run_job, job_failed=job_failed, stalled=stalled, pdf_job=pdf_job,
-            pdfs_stored=Invoice.objects.filter(run=run).exclude(pdf="").count(),
+            run_job=run_job, job_failed=job_failed, stalled=stalled, pdf_job=pdf_job, pdfs_stored=pdfs_stored,
+            # once the PDF job ended, the invoices it could not make (its log says why)
+            pdfs_missing=(max(0, (summary.get("invoices") or 0) - pdfs_stored)
+                          if pdf_job is not None and pdf_job.is_finished else 0),
             can_render=run.status == "done" and may(user, run, "change")
             and (pdf_job is None or pdf_job.is_finished),
             title=_("Bill run %(pk)s") % {"pk": run.pk}, progress=run_progress(run), colours=RUN_COLOURS,
