@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "telora.core.middleware.RequestContextMiddleware",
+    "telora.api.guard.ApiGuardMiddleware",
 ]
 
 ROOT_URLCONF = "telora.urls"

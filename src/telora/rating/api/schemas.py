@@ -39,7 +39,7 @@ class _ExactBodyModel(BodyModel):
             return None
         try:
             data = json.loads(body, parse_float=Decimal)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             message = "Cannot parse request body" + (f" ({exc})" if settings.DEBUG else "")
             raise HttpError(400, message) from exc
         varname = getattr(cls, "__read_from_single_attr__", None)
