@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Status
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, TimePeriod, TmfSchema
+from telora.api.tmf import TMF, TimePeriod, TmfSchema, key
 from telora.core import clock, rights
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
@@ -148,7 +148,7 @@ def _parent(request, parties: list[Ref]) -> dict:
     parents = [p for p in parties if (p.role or "").lower() == "parent"]
     if not parents:
         return {"parent": None} if parties == [] else {}
-    found = customers_for_user(principal(request)).filter(pk=int(parents[0].id) if parents[0].id.isdigit() else 0)
+    found = customers_for_user(principal(request)).filter(pk=key(parents[0].id))
     if not found.exists():
         raise ServiceError(f"relatedParty: no customer {parents[0].id} to be the parent", field="relatedParty")
     return {"parent": found.first()}
@@ -197,7 +197,7 @@ def list_customer(request, response: HttpResponse, paging: Query[Paging], filter
 @router.get("/customer/{id}", response={200: CustomerOut, **ERRORS}, **TMF)
 def retrieve_customer(request, id: str):
     require_perm(request, "customers.view")
-    return render(get_object_or_404(_customers(request), pk=int(id) if id.isdigit() else 0))
+    return render(get_object_or_404(_customers(request), pk=key(id)))
 
 
 @router.post("/customer", response={201: CustomerOut, **ERRORS}, **TMF)
@@ -237,7 +237,7 @@ def patch_customer(request, id: str, payload: CustomerPatch):
     Postal addresses are changed at /api/v1/customers/{id}/addresses.
     """
     require_perm(request, "customers.change")
-    customer = get_object_or_404(_customers(request), pk=int(id) if id.isdigit() else 0)
+    customer = get_object_or_404(_customers(request), pk=key(id))
     values = characteristic_values(payload.characteristic, CHARACTERISTICS, "characteristic")
     if "brand" in values:
         raise ServiceError("characteristic brand: a customer cannot move to another brand", field="characteristic")

@@ -17,7 +17,7 @@ from ninja import Field, Query, Router
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, TimePeriod, TmfSchema
+from telora.api.tmf import TMF, TimePeriod, TmfSchema, key
 from telora.catalog.tmf.common import offering_ref
 from telora.core import clock
 from telora.customers.models import ProductInstance, Subscription
@@ -160,7 +160,7 @@ def list_product(request, response: HttpResponse, paging: Query[Paging], filters
     rows = _subscriptions(request)
     customer = filters.relatedParty_id or filters.customer
     if customer is not None:
-        rows = rows.filter(customer_id=int(customer) if customer.isdigit() else 0)
+        rows = rows.filter(customer_id=key(customer))
     if filters.status:
         wanted = [ours for ours, theirs in STATUS.items() if theirs == filters.status]
         rows = rows.filter(status__in=wanted)
@@ -174,4 +174,4 @@ def list_product(request, response: HttpResponse, paging: Query[Paging], filters
 @router.get("/product/{id}", response={200: ProductOut, **ERRORS}, **TMF)
 def retrieve_product(request, id: str):
     require_perm(request, "customers.view")
-    return render(get_object_or_404(_subscriptions(request), pk=int(id) if id.isdigit() else 0))
+    return render(get_object_or_404(_subscriptions(request), pk=key(id)))

@@ -28,7 +28,7 @@ from ninja import Field, Query, Router, Status
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, ExactNumber, Ref, TmfSchema, select_fields, selectable, wanted_fields
+from telora.api.tmf import TMF, ExactNumber, Ref, TmfSchema, key, select_fields, selectable, wanted_fields
 from telora.core import clock, rights
 from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, ServiceError
@@ -171,7 +171,7 @@ def _visible_subscriptions(request):
 
 
 def _key(value: str | None) -> int:
-    return int(value) if value and value.strip().isdigit() else 0
+    return key(value)
 
 
 def _bucket_ref(sub: Subscription) -> dict:
