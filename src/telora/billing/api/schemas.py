@@ -5,15 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator
 
+from telora.api.guard import plain_decimal
+from telora.billing.models import AMOUNT
 from telora.core import rights
 from telora.core.models import Brand
 from telora.core.money import minor_unit
 from telora.core.services.actors import PermissionDeniedError, ServiceError
 
+ADJUSTMENT_REASON_MAX = 300  # Adjustment.reason's length
 RUNS_BASE = "/api/v1/billruns"
 ADJUSTMENTS_BASE = "/api/v1/billing/adjustments"
 
@@ -116,12 +120,15 @@ class CompareOut(Schema):
 
 
 class AdjustmentIn(Schema):
-    account: str = Field(description="Billing account number")
-    amount: Decimal = Field(description="Net amount in the account's currency: negative credits the customer, "
-                                        "positive debits; at most the currency's minor-unit decimals")
-    reason: str
+    account: str = Field(max_length=40, description="Billing account number")
+    amount: Annotated[Decimal, BeforeValidator(plain_decimal)] = Field(
+        max_digits=AMOUNT["max_digits"], decimal_places=AMOUNT["decimal_places"],
+        description="Net amount in the account's currency: negative credits the customer, positive debits; at "
+                    f"most {AMOUNT['max_digits'] - AMOUNT['decimal_places']} digits before the point and the "
+                    "currency's minor-unit decimals after it; written with its digits (no exponent)")
+    reason: str = Field(max_length=ADJUSTMENT_REASON_MAX, description="Why (shown on the invoice and audited)")
     subscription: int | None = Field(None, description="A subscription billed on the account")
-    tax_code: str = Field("", description="Tax code; empty: the subscription's or the default")
+    tax_code: str = Field("", max_length=40, description="Tax code; empty: the subscription's or the default")
 
 
 class AdjustmentOut(Schema):
