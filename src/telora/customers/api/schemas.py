@@ -6,6 +6,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from telora.api.guard import ObjectIn
 from telora.customers.models import Address, Contact, CustomerFile, ProductInstance, Subscription
 
 
@@ -122,17 +123,17 @@ class ProductIn(Schema):
     product: str
 
 
-class ReasonIn(Schema):
+class ReasonIn(ObjectIn):
     reason: str = Field("", max_length=200)
 
 
-class SwapSimIn(Schema):
+class SwapSimIn(ObjectIn):
     sim: str | None = None
     sim_type: str | None = None
     reason: str = Field("", max_length=200)
 
 
-class SubscriptionPatch(Schema):
+class SubscriptionPatch(ObjectIn):
     billing_account: int = None
     billing_address: int | None = None
     shipping_address: int | None = None
@@ -164,7 +165,7 @@ class AddressIn(Schema):
     country: str = Field("", description="ISO 3166 code; default: the brand's")
 
 
-class AddressPatch(Schema):
+class AddressPatch(ObjectIn):
     roles: list[str] = None
     street1: str = None
     street2: str = None
@@ -195,7 +196,7 @@ class ContactIn(Schema):
     phone: str = ""
 
 
-class ContactPatch(Schema):
+class ContactPatch(ObjectIn):
     role: str = None
     first_name: str = None
     last_name: str = None
