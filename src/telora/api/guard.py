@@ -26,8 +26,8 @@ from django.core.exceptions import RequestDataTooBig
 from django.http import JsonResponse
 from django.utils.http import parse_header_parameters
 from ninja import Schema
-from ninja.schema import DjangoGetter
 from ninja.parser import Parser
+from ninja.schema import DjangoGetter
 from pydantic import model_validator
 
 from telora.api.errors import error_body

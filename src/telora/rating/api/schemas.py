@@ -168,8 +168,9 @@ class RecordIn(Schema):
 
 
 class RecordBatchIn(Schema):
-    brand: str | None = Field(None, description="Brand code; may be left out when you may import into one brand")
-    source: str = Field(description="Who sent the records; a record id is charged once per source")
+    brand: str | None = Field(None, max_length=40, description="Brand code; may be left out when you may import "
+                                                               "into one brand")
+    source: str = Field(max_length=64, description="Who sent the records; a record id is charged once per source")
     records: list[RecordIn]
 
 
