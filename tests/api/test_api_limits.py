@@ -124,3 +124,14 @@ def test_a_sim_status_change_refuses_a_body_its_schema_does_not_declare(client, 
     response = client.generic("POST", f"/api/v1/inventory/numbers/{seeded['number']}/release", body,
                               content_type="application/json")
     assert response.status_code == 400, response.content
+
+
+@pytest.mark.parametrize("path,body,field", [
+    ("/tmf-api/customerManagement/v4/customer", {"name": "n" * 251}, "name"),
+    ("/tmf-api/accountManagement/v4/billingAccount", {"name": "n" * 201, "relatedParty": []}, "name"),
+    ("/tmf-api/prepayBalanceManagement/v4/adjustBalance",
+     {"amount": {"amount": 1}, "bucket": {"id": "1"}, "adjustType": "x" * 61 + "Credit"}, "adjustType"),
+])
+def test_tmf_bodies_bound_their_own_text(client, path, body, field):
+    response = client.post(path, body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["field"] == field, response.content

@@ -76,7 +76,7 @@ class BillingAccountOut(TmfSchema):
 
 
 class BillingAccountCreate(TmfSchema):
-    name: str = ""
+    name: str = Field("", max_length=200)
     relatedParty: list[Ref] = Field(description='role "customer" (or @referredType "Customer"): the owner')
     creditLimit: Money | None = None
     defaultPaymentMethod: Ref | None = Field(None, description="name: invoice, direct_debit, card, bank_transfer, "

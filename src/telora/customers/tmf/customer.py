@@ -68,19 +68,19 @@ class CustomerOut(TmfSchema):
 
 
 class CustomerCreate(TmfSchema):
-    name: str = Field(description="Person's full name, or the company name")
+    name: str = Field(max_length=250, description="Person's full name, or the company name")
     engagedParty: Ref | None = Field(None, description='@referredType "Individual" (default) or "Organization"')
-    status: str | None = None
-    statusReason: str | None = None
+    status: str | None = Field(None, max_length=20)
+    statusReason: str | None = Field(None, max_length=200)
     contactMedium: list[ContactMedium] = []
     characteristic: list[Characteristic] = Field([], description=f"names: {', '.join(CHARACTERISTICS)}")
     relatedParty: list[Ref] = Field([], description='role "parent": the business customer above this one')
 
 
 class CustomerPatch(TmfSchema):
-    name: str | None = None
-    status: str | None = None
-    statusReason: str | None = None
+    name: str | None = Field(None, max_length=250)
+    status: str | None = Field(None, max_length=20)
+    statusReason: str | None = Field(None, max_length=200)
     contactMedium: list[ContactMedium] | None = None
     characteristic: list[Characteristic] | None = None
     relatedParty: list[Ref] | None = None

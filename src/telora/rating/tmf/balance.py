@@ -144,7 +144,7 @@ class ActionFilter(TmfSchema):
 
 
 class IdRef(TmfSchema):
-    id: str
+    id: str = Field(max_length=20)
 
 
 class BalanceActionIn(TmfSchema):
@@ -156,7 +156,7 @@ class BalanceActionIn(TmfSchema):
 
 
 class AdjustIn(BalanceActionIn):
-    adjustType: str = Field(description="Ending in Credit (goodWillCredit...) adds the amount, ending in Debit "
+    adjustType: str = Field(max_length=60, description="Ending in Credit (goodWillCredit...) adds the amount, ending in Debit "
                                         "(generalDebit...) takes it off")
 
 
