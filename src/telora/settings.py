@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "telora.core.middleware.RequestContextMiddleware",
     "telora.core.modules.ModulesMiddleware",
+    "telora.api.guard.ApiGuardMiddleware",
 ]
 
 ROOT_URLCONF = "telora.urls"

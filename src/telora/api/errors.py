@@ -19,6 +19,8 @@ Handlers never build error responses themselves; they raise and `install()` maps
 | Http404, Model.DoesNotExist                      | 404 |
 | ServiceError(code="conflict"), IntegrityError    | 409 |
 | ninja HttpError(status, message)                 | status |
+| a multipart body that cannot be read, too many form fields | 400 |
+| a body over DATA_UPLOAD_MAX_MEMORY_SIZE          | 413 |
 | anything else                                    | 500 (logged; the body names the request id) |
 
 A service that wants another status raises `ServiceError(..., code=...)` with a code from
@@ -30,10 +32,12 @@ from __future__ import annotations
 import logging
 from http import HTTPStatus
 
-from django.core.exceptions import ObjectDoesNotExist
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist, RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import Field, Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -170,6 +174,12 @@ def install(api) -> None:
             api, r, 401, "Give a valid API key (Authorization: Bearer <token> or X-API-Key) or log in."),
         HttpError: lambda r, e: error_response(api, r, e.status_code, e.message),
         Throttled: lambda r, e: error_response(api, r, 429, e.message),
+        MultiPartParserError: lambda r, e: invalid_response(
+            api, r, [{"field": "body", "message": f"the multipart form cannot be read ({e})"}]),
+        SuspiciousOperation: lambda r, e: invalid_response(api, r, [{"field": "body", "message": str(e)}]),
+        RequestDataTooBig: lambda r, e: error_response(
+            api, r, 413, f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes; send it in "
+                         "smaller parts or upload it as a file."),
         Http404: lambda r, e: error_response(api, r, 404, str(e) or "Not found."),
         ObjectDoesNotExist: lambda r, e: error_response(api, r, 404, str(e) or "Not found."),
         IntegrityError: lambda r, e: error_response(

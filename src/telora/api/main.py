@@ -40,6 +40,7 @@ from telora import __version__
 from telora.api import errors
 from telora.api.auth import AUTH
 from telora.api.docs import OfflineSwagger, asset_urls
+from telora.api.guard import GuardedParser
 from telora.core import modules
 
 # (prefix, router import path): Telora's own operations, one line per app.
@@ -78,11 +79,14 @@ class TeloraAPI(NinjaAPI):
         patterns = [p for p in patterns if p.name != "api-root"]
         # Unknown paths under the API answer in the API's error shape, not with an HTML page.
         not_found = csrf_exempt(lambda request, **kw: errors.error_response(self, request, 404, "No such endpoint."))
-        return patterns + asset_urls() + [re_path(r"^(?!$).*$", not_found, name="not-found")] + root, app_name, namespace
+        # Any non-empty rest, newlines included (`…/content%0A` must not fall through to Django's HTML 404).
+        anything = re_path(r"^[\s\S]+$", not_found, name="not-found")
+        return patterns + asset_urls() + [anything] + root, app_name, namespace
 
 
 def make_api(*, title: str, version: str, urls_namespace: str, description: str = "", **options) -> TeloraAPI:
     options.setdefault("auth", AUTH)
+    options.setdefault("parser", GuardedParser())
     options.setdefault("docs", OfflineSwagger())
     return TeloraAPI(title=title, version=version, urls_namespace=urls_namespace, description=description, **options)
 

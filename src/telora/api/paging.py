@@ -18,10 +18,11 @@ from ninja import Field, Schema
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**53 - 1  # the largest whole number every JSON client reads exactly; PostgreSQL takes it
 
 
 class Paging(Schema):
-    offset: int = Field(0, ge=0, description="Index of the first item to return")
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Index of the first item to return")
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description=f"Items to return (at most {MAX_LIMIT})")
 
 

@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 from ninja import Field, Schema
 from ninja.renderers import JSONRenderer
 from ninja.schema import DjangoGetter
-from pydantic import ConfigDict, WithJsonSchema, model_validator
+from pydantic import AfterValidator, ConfigDict, WithJsonSchema, model_validator
 
 from telora.core.services.actors import ServiceError
 
@@ -38,6 +38,47 @@ ALWAYS_SELECTED = ("id", "href", "@type")
 
 ExactNumber = Annotated[Decimal, WithJsonSchema({"type": "number", "description": "An exact decimal, written "
                                                  "with its digits (no float rounding)"})]
+
+
+MAX_ID = 2**63 - 1  # PostgreSQL bigint
+# Time-zone offsets in use on Earth run from -12:00 to +14:00; PostgreSQL refuses beyond ±15:59.
+MIN_OFFSET, MAX_OFFSET = dt.timedelta(hours=-12), dt.timedelta(hours=14)
+EARLIEST, LATEST = dt.datetime(1900, 1, 1, tzinfo=dt.UTC), dt.datetime(9999, 1, 1, tzinfo=dt.UTC)
+
+
+def key(value: str | None) -> int:
+    """A TMF id (path or filter) as a primary key: ASCII digits within bigint, else 0, which
+    matches nothing (so `٣`, `²` or `99999999999999999999` are a 404, never a server error)."""
+    value = (value or "").strip()
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return 0
+    number = int(value)
+    return number if number <= MAX_ID else 0
+
+
+def id_or_error(value: str, field: str) -> int:
+    """A TMF id filter that must be an id: its key, or a 400 naming `field`."""
+    number = key(value)
+    if not number and value.strip() != "0":
+        raise ServiceError(f"{field}: {value!r} is not an id", field=field)
+    return number
+
+
+def _moment_in_range(value: dt.datetime) -> dt.datetime:
+    offset = value.utcoffset()
+    if offset is not None and not MIN_OFFSET <= offset <= MAX_OFFSET:
+        raise ValueError("the time-zone offset must be between -12:00 and +14:00")
+    try:
+        utc = value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise ValueError("must be between 1900-01-01 and 9999-01-01")
+    return value
+
+
+# A date-time filter (`usageDate.gte`): offsets from -12:00 to +14:00, years 1900 to 9998.
+FilterDateTime = Annotated[dt.datetime, AfterValidator(_moment_in_range)]
 
 
 class TmfSchema(Schema):

@@ -78,8 +78,8 @@ class UserFilter(Schema):
 
 
 class GrantIn(Schema):
-    brand: str = Field(description="Brand code")
-    role: str = Field(description="Role name: the brand's own role, else a platform role")
+    brand: str = Field(max_length=40, description="Brand code")
+    role: str = Field(max_length=100, description="Role name: the brand's own role, else a platform role")
 
 
 class UserCreate(Schema):
@@ -87,7 +87,7 @@ class UserCreate(Schema):
     email: Email = ""
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
-    password: str | None = Field(None, description="Leave out for a user who logs in some other way")
+    password: str | None = Field(None, max_length=256, description="Leave out for a user who logs in some other way")
     language: str = Field("", max_length=8)
     is_system_admin: bool = False
     grants: list[GrantIn] = Field(default_factory=list)

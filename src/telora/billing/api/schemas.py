@@ -5,15 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
+from pydantic import BeforeValidator, StringConstraints, WithJsonSchema
 
+from telora.api.guard import plain_decimal
+from telora.billing.models import AMOUNT
 from telora.core import rights
 from telora.core.models import Brand
 from telora.core.money import minor_unit
 from telora.core.services.actors import PermissionDeniedError, ServiceError
 
+ADJUSTMENT_REASON_MAX = 300  # Adjustment.reason's length
+_WHOLE = AMOUNT["max_digits"] - AMOUNT["decimal_places"]
+AMOUNT_JSON = {"anyOf": [{"type": "number"}, {"type": "string", "maxLength": AMOUNT["max_digits"] + 2,
+                                              "pattern": rf"^[+-]?\d{{1,{_WHOLE}}}(\.\d{{1,{AMOUNT['decimal_places']}}})?$"}]}
 RUNS_BASE = "/api/v1/billruns"
 ADJUSTMENTS_BASE = "/api/v1/billing/adjustments"
 
@@ -35,10 +42,13 @@ def brand_for(who, code: str | None, perm: str) -> Brand:
 
 
 class RunIn(Schema):
-    brand: str | None = Field(None, description="Brand code (may be left out when you reach one brand only)")
-    cycle: str = Field(description="Bill cycle code, e.g. M01")
-    period: str = Field(description="The period's month, YYYY-MM (the period of the cycle starting in it)")
-    groups: list[str] = Field(default_factory=list, description="Billing group codes; none: every account")
+    brand: str | None = Field(None, max_length=40, description="Brand code (may be left out when you reach one "
+                                                               "brand only)")
+    cycle: str = Field(max_length=40, description="Bill cycle code, e.g. M01")
+    period: str = Field(max_length=7, description="The period's month, YYYY-MM (the period of the cycle starting "
+                                                  "in it)")
+    groups: list[Annotated[str, StringConstraints(max_length=40)]] = Field(
+        default_factory=list, max_length=1000, description="Billing group codes; none: every account")
     kind: Literal["test", "production"] = Field("test", description="test (billing.change) or production "
                                                 "(billing.approve; only after the period ended)")
 
@@ -119,12 +129,15 @@ class CompareOut(Schema):
 
 
 class AdjustmentIn(Schema):
-    account: str = Field(description="Billing account number")
-    amount: Decimal = Field(description="Net amount in the account's currency: negative credits the customer, "
-                                        "positive debits; at most the currency's minor-unit decimals")
-    reason: str
+    account: str = Field(max_length=40, description="Billing account number")
+    amount: Annotated[Decimal, BeforeValidator(plain_decimal), WithJsonSchema(AMOUNT_JSON)] = Field(
+        max_digits=AMOUNT["max_digits"], decimal_places=AMOUNT["decimal_places"],
+        description="Net amount in the account's currency: negative credits the customer, positive debits; at "
+                    f"most {AMOUNT['max_digits'] - AMOUNT['decimal_places']} digits before the point and the "
+                    "currency's minor-unit decimals after it; written with its digits (no exponent)")
+    reason: str = Field(max_length=ADJUSTMENT_REASON_MAX, description="Why (shown on the invoice and audited)")
     subscription: int | None = Field(None, description="A subscription billed on the account")
-    tax_code: str = Field("", description="Tax code; empty: the subscription's or the default")
+    tax_code: str = Field("", max_length=40, description="Tax code; empty: the subscription's or the default")
 
 
 class AdjustmentOut(Schema):

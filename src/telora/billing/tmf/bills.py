@@ -40,6 +40,8 @@ from telora.api.tmf import (
     TimePeriod,
     TmfSchema,
     day_period,
+    id_or_error,
+    key,
     select_fields,
     selectable,
     split_values,
@@ -158,9 +160,7 @@ class RateFilter(TmfSchema):
 
 
 def _id(value: str, field: str) -> int:
-    if not value.strip().isdigit():
-        raise ServiceError(f"{field}: {value!r} is not an id", field=field)
-    return int(value)
+    return id_or_error(value, field)
 
 
 def _money(value, currency: str, places: int | None = None) -> dict:
@@ -262,7 +262,7 @@ def _lines(request):
 
 
 def _get_invoice(request, id: str) -> Invoice:
-    invoice = _invoices(request).filter(pk=int(id) if id.isdigit() else 0).first()
+    invoice = _invoices(request).filter(pk=key(id)).first()
     if invoice is None:
         raise Http404(f"No customer bill {id}.")
     return invoice
@@ -359,7 +359,7 @@ def list_applied_rates(request, response: HttpResponse, paging: Query[Paging], f
 @router.get("/appliedCustomerBillingRate/{id}", response={200: AppliedRateOut, **ERRORS}, **TMF)
 def retrieve_applied_rate(request, id: str, fields: str | None = None):
     wanted = wanted_fields(fields, RATE_FIELDS)
-    line = _lines(request).filter(pk=int(id) if id.isdigit() else 0).first()
+    line = _lines(request).filter(pk=key(id)).first()
     if line is None:
         raise Http404(f"No applied customer billing rate {id}.")
     return _render_rates([line], wanted)[0]

@@ -42,8 +42,10 @@ APPLY_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
         "file": {"type": "string", "format": "binary", "description": "The catalogue YAML file"}}}},
 }}}
-EXPORT_RESPONSE = {"responses": {200: {"description": "The catalogue as YAML", "content": {
-    "application/yaml": {"schema": {"type": "string"}}}}}}
+# The answer is a YAML document whose top level is a mapping (docs/catalog-yaml.md): an object.
+EXPORT_RESPONSE = {"responses": {"200": {"description": "The catalogue as YAML (docs/catalog-yaml.md)", "content": {
+    "application/yaml": {"schema": {"type": "object", "required": ["brand"], "additionalProperties": True,
+                                    "description": "The catalogue file: brand, products, rate plans, …"}}}}}}
 
 
 class ChangeOut(Schema):

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
+from telora.api.tmf import key as tmf_key
 from telora.api.tmf import split_values
 from telora.core import clock
 from telora.core.models import Brand
@@ -34,7 +35,7 @@ NOTHING = Q(pk__in=[])
 
 def key(value: str) -> int:
     """A TMF id in the path as a primary key (0, which matches nothing, if it is not one)."""
-    return int(value) if value.isdigit() and len(value) < 19 else 0
+    return tmf_key(value)
 
 
 def lifecycle(valid_from: dt.date, valid_to: dt.date | None, day: dt.date, sellable: bool = True) -> str:

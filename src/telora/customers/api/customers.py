@@ -5,7 +5,9 @@ Reads need customers.view, writes customers.change; another brand's customer is 
 
 from __future__ import annotations
 
-from django.http import FileResponse
+import logging
+
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Status
 from ninja.files import UploadedFile
@@ -33,6 +35,7 @@ from telora.customers.selectors import (
 )
 
 router = Router(tags=["customers"])
+logger = logging.getLogger("telora.api")
 
 
 def _customer(request, customer_id: int, perm: str = "customers.view"):
@@ -106,5 +109,9 @@ def post_file(request, customer_id: int, file: File[UploadedFile], description: 
 def get_file_content(request, customer_id: int, file_id: int):
     """The document's bytes, with its content type, as an attachment."""
     row = get_object_or_404(_customer(request, customer_id).files, pk=file_id)
-    return FileResponse(open_customer_file(principal(request), row), as_attachment=True, filename=row.name,
-                        content_type=row.content_type)
+    try:
+        content = open_customer_file(principal(request), row)
+    except FileNotFoundError:
+        logger.warning("The content of customer file %s (%s) is missing from storage", row.pk, row.file.name)
+        raise Http404(f"The content of file {row.pk} is missing from storage.") from None
+    return FileResponse(content, as_attachment=True, filename=row.name, content_type=row.content_type)

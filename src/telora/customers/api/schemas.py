@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import StringConstraints
 
+from telora.api.guard import ObjectIn
 from telora.customers.models import Address, Contact, CustomerFile, ProductInstance, Subscription
+
+CODE = 40  # product, group and type codes
+Code = Annotated[str, StringConstraints(max_length=CODE)]
+Role = Annotated[str, StringConstraints(max_length=20)]
 
 
 class Ref(Schema):
@@ -99,15 +106,16 @@ class SubscriptionOut(Schema):
 class SubscriptionCreate(Schema):
     customer: int
     billing_account: int
-    service_type: str = Field(description="mobile_postpaid, mobile_prepaid, fixed_line, voip, broadband, fiber, tv…")
-    plan: str = Field(description="The plan's product code")
-    addons: list[str] = Field(default_factory=list, description="Add-on product codes")
-    one_time: list[str] = Field(default_factory=list, description="One-time product or device codes")
-    number: str | None = Field(None, description="A chosen number; mobile: else the next free one")
-    number_group: str | None = Field(None, description="Next free number of this number group")
-    sim: str | None = Field(None, description="A chosen ICCID; mobile: else the next free card")
-    sim_type: str | None = None
-    identifier: str = Field("", description="Circuit id (broadband, fiber)")
+    service_type: str = Field(max_length=40, description="mobile_postpaid, mobile_prepaid, fixed_line, voip, "
+                                                         "broadband, fiber, tv…")
+    plan: str = Field(max_length=CODE, description="The plan's product code")
+    addons: list[Code] = Field(default_factory=list, max_length=50, description="Add-on product codes")
+    one_time: list[Code] = Field(default_factory=list, max_length=50, description="One-time product or device codes")
+    number: str | None = Field(None, max_length=40, description="A chosen number; mobile: else the next free one")
+    number_group: str | None = Field(None, max_length=CODE, description="Next free number of this number group")
+    sim: str | None = Field(None, max_length=40, description="A chosen ICCID; mobile: else the next free card")
+    sim_type: str | None = Field(None, max_length=CODE)
+    identifier: str = Field("", max_length=64, description="Circuit id (broadband, fiber)")
     billing_address: int | None = None
     shipping_address: int | None = None
     installation_address: int | None = None
@@ -115,7 +123,7 @@ class SubscriptionCreate(Schema):
                                              "in the past needs customers.backdate")
     channel: str | None = Field(None, max_length=40, description="Sales channel code (default: the channel "
                                                                   "whose default_for includes api)")
-    reference: str | None = Field(None, description="Reservation reference of a reserved SIM or number "
+    reference: str | None = Field(None, max_length=120, description="Reservation reference of a reserved SIM or number "
                                                     "(default: 'customer <number>')")
     activate: bool = True
 
@@ -129,7 +137,7 @@ class SubscriptionFilter(Schema):
 
 
 class PlanIn(Schema):
-    plan: str
+    plan: str = Field(max_length=CODE)
     channel: str | None = Field(None, max_length=40, description="Sales channel code (default: the channel "
                                                                   "whose default_for includes api)")
     effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
@@ -137,14 +145,14 @@ class PlanIn(Schema):
 
 
 class ProductIn(Schema):
-    product: str
+    product: str = Field(max_length=CODE)
     channel: str | None = Field(None, max_length=40, description="Sales channel code (default: the channel "
                                                                   "whose default_for includes api)")
     effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
                                              "in the past needs customers.backdate")
 
 
-class ReasonIn(Schema):
+class ReasonIn(ObjectIn):
     reason: str = Field("", max_length=200)
     effective_at: dt.datetime | None = Field(None, description="When the change takes effect (default now); "
                                              "in the past needs customers.backdate")
@@ -155,13 +163,13 @@ class EffectiveAt(Schema):
                                              "in the past needs customers.backdate")
 
 
-class SwapSimIn(Schema):
-    sim: str | None = None
-    sim_type: str | None = None
+class SwapSimIn(ObjectIn):
+    sim: str | None = Field(None, max_length=40)
+    sim_type: str | None = Field(None, max_length=CODE)
     reason: str = Field("", max_length=200)
 
 
-class SubscriptionPatch(Schema):
+class SubscriptionPatch(ObjectIn):
     billing_account: int = None
     billing_address: int | None = None
     shipping_address: int | None = None
@@ -184,23 +192,24 @@ class AddressOut(Schema):
 
 
 class AddressIn(Schema):
-    roles: list[str] = Field(default_factory=lambda: ["legal"], description="legal, billing, shipping, installation")
-    street1: str
-    street2: str = ""
-    postcode: str
-    city: str
-    state: str = ""
-    country: str = Field("", description="ISO 3166 code; default: the brand's")
+    roles: list[Role] = Field(default_factory=lambda: ["legal"], max_length=4,
+                              description="legal, billing, shipping, installation")
+    street1: str = Field(max_length=200)
+    street2: str = Field("", max_length=200)
+    postcode: str = Field(max_length=20)
+    city: str = Field(max_length=100)
+    state: str = Field("", max_length=100)
+    country: str = Field("", max_length=2, description="ISO 3166 code; default: the brand's")
 
 
-class AddressPatch(Schema):
-    roles: list[str] = None
-    street1: str = None
-    street2: str = None
-    postcode: str = None
-    city: str = None
-    state: str = None
-    country: str = None
+class AddressPatch(ObjectIn):
+    roles: list[Role] = Field(None, max_length=4)
+    street1: str = Field(None, max_length=200)
+    street2: str = Field(None, max_length=200)
+    postcode: str = Field(None, max_length=20)
+    city: str = Field(None, max_length=100)
+    state: str = Field(None, max_length=100)
+    country: str = Field(None, max_length=2)
 
 
 class ContactOut(Schema):
@@ -217,19 +226,19 @@ class ContactOut(Schema):
 
 
 class ContactIn(Schema):
-    role: str = "primary"
-    first_name: str = ""
-    last_name: str
-    email: str = ""
-    phone: str = ""
+    role: str = Field("primary", max_length=12)
+    first_name: str = Field("", max_length=100)
+    last_name: str = Field(max_length=150)
+    email: str = Field("", max_length=254)
+    phone: str = Field("", max_length=40, description="Any spelling; stored as E.164 digits")
 
 
-class ContactPatch(Schema):
-    role: str = None
-    first_name: str = None
-    last_name: str = None
-    email: str = None
-    phone: str = None
+class ContactPatch(ObjectIn):
+    role: str = Field(None, max_length=12)
+    first_name: str = Field(None, max_length=100)
+    last_name: str = Field(None, max_length=150)
+    email: str = Field(None, max_length=254)
+    phone: str = Field(None, max_length=40)
 
 
 class FileOut(Schema):

@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Status
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, ExactNumber, TimePeriod, TmfSchema
+from telora.api.tmf import TMF, ExactNumber, TimePeriod, TmfSchema, key
 from telora.core import clock
 from telora.core.services.actors import Actor, ServiceError
 from telora.customers import services
@@ -76,7 +76,7 @@ class BillingAccountOut(TmfSchema):
 
 
 class BillingAccountCreate(TmfSchema):
-    name: str = ""
+    name: str = Field("", max_length=200)
     relatedParty: list[Ref] = Field(description='role "customer" (or @referredType "Customer"): the owner')
     creditLimit: Money | None = None
     defaultPaymentMethod: Ref | None = Field(None, description="name: invoice, direct_debit, card, bank_transfer, "
@@ -130,7 +130,7 @@ def list_billing_account(request, response: HttpResponse, paging: Query[Paging],
     if filters.state:
         rows = rows.filter(status=filters.state)
     if filters.relatedParty_id:
-        rows = rows.filter(customer_id=int(filters.relatedParty_id) if filters.relatedParty_id.isdigit() else 0)
+        rows = rows.filter(customer_id=key(filters.relatedParty_id))
     if filters.accountNumber:
         rows = rows.filter(number=filters.accountNumber)
     return [render(a) for a in page(rows.order_by("id"), paging, response)]
@@ -139,15 +139,14 @@ def list_billing_account(request, response: HttpResponse, paging: Query[Paging],
 @router.get("/billingAccount/{id}", response={200: BillingAccountOut, **ERRORS}, **TMF)
 def retrieve_billing_account(request, id: str):
     require_perm(request, "customers.view")
-    return render(get_object_or_404(_accounts(request), pk=int(id) if id.isdigit() else 0))
+    return render(get_object_or_404(_accounts(request), pk=key(id)))
 
 
 def _owner(request, parties: list[Ref]):
     owners = [p for p in parties if (p.role or "").lower() == "customer" or p.referredType == "Customer"]
     if len(owners) != 1:
         raise ServiceError("relatedParty: name exactly one customer (role \"customer\")", field="relatedParty")
-    key = owners[0].id
-    return get_object_or_404(customers_for_user(principal(request)), pk=int(key) if key.isdigit() else 0)
+    return get_object_or_404(customers_for_user(principal(request)), pk=key(owners[0].id))
 
 
 @router.post("/billingAccount", response={201: BillingAccountOut, **ERRORS}, **TMF)

@@ -18,7 +18,7 @@ from ninja import Field, Query, Router, Status
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, TimePeriod, TmfSchema
+from telora.api.tmf import TMF, TimePeriod, TmfSchema, key
 from telora.core import clock, rights
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
@@ -68,19 +68,19 @@ class CustomerOut(TmfSchema):
 
 
 class CustomerCreate(TmfSchema):
-    name: str = Field(description="Person's full name, or the company name")
+    name: str = Field(max_length=250, description="Person's full name, or the company name")
     engagedParty: Ref | None = Field(None, description='@referredType "Individual" (default) or "Organization"')
-    status: str | None = None
-    statusReason: str | None = None
+    status: str | None = Field(None, max_length=20)
+    statusReason: str | None = Field(None, max_length=200)
     contactMedium: list[ContactMedium] = []
     characteristic: list[Characteristic] = Field([], description=f"names: {', '.join(CHARACTERISTICS)}")
     relatedParty: list[Ref] = Field([], description='role "parent": the business customer above this one')
 
 
 class CustomerPatch(TmfSchema):
-    name: str | None = None
-    status: str | None = None
-    statusReason: str | None = None
+    name: str | None = Field(None, max_length=250)
+    status: str | None = Field(None, max_length=20)
+    statusReason: str | None = Field(None, max_length=200)
     contactMedium: list[ContactMedium] | None = None
     characteristic: list[Characteristic] | None = None
     relatedParty: list[Ref] | None = None
@@ -148,7 +148,7 @@ def _parent(request, parties: list[Ref]) -> dict:
     parents = [p for p in parties if (p.role or "").lower() == "parent"]
     if not parents:
         return {"parent": None} if parties == [] else {}
-    found = customers_for_user(principal(request)).filter(pk=int(parents[0].id) if parents[0].id.isdigit() else 0)
+    found = customers_for_user(principal(request)).filter(pk=key(parents[0].id))
     if not found.exists():
         raise ServiceError(f"relatedParty: no customer {parents[0].id} to be the parent", field="relatedParty")
     return {"parent": found.first()}
@@ -198,7 +198,7 @@ def list_customer(request, response: HttpResponse, paging: Query[Paging], filter
 @router.get("/customer/{id}", response={200: CustomerOut, **ERRORS}, **TMF)
 def retrieve_customer(request, id: str):
     brands = require_perm(request, "customers.view")
-    found = documents.customers(brands, [int(id) if id.isdigit() else 0])
+    found = documents.customers(brands, [key(id)])
     if not found:
         raise Http404("No such customer.")
     return render(found[0])
@@ -241,7 +241,7 @@ def patch_customer(request, id: str, payload: CustomerPatch):
     Postal addresses are changed at /api/v1/customers/{id}/addresses.
     """
     require_perm(request, "customers.change")
-    customer = get_object_or_404(_customers(request), pk=int(id) if id.isdigit() else 0)
+    customer = get_object_or_404(_customers(request), pk=key(id))
     values = characteristic_values(payload.characteristic, CHARACTERISTICS, "characteristic")
     if "brand" in values:
         raise ServiceError("characteristic brand: a customer cannot move to another brand", field="characteristic")

@@ -15,7 +15,7 @@ from ninja import Field, Query, Router
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, TimePeriod, TmfSchema
+from telora.api.tmf import TMF, TimePeriod, TmfSchema, key
 from telora.catalog.tmf.common import offering_ref
 from telora.core import clock
 from telora.customers import documents
@@ -152,7 +152,7 @@ def list_product(request, response: HttpResponse, paging: Query[Paging], filters
     rows = subscriptions_for_user(principal(request))
     customer = filters.relatedParty_id or filters.customer
     if customer is not None:
-        rows = rows.filter(customer_id=int(customer) if customer.isdigit() else 0)
+        rows = rows.filter(customer_id=key(customer))
     if filters.status:
         wanted = [ours for ours, theirs in STATUS.items() if theirs == filters.status]
         rows = rows.filter(status__in=wanted)
@@ -167,7 +167,7 @@ def list_product(request, response: HttpResponse, paging: Query[Paging], filters
 @router.get("/product/{id}", response={200: ProductOut, **ERRORS}, **TMF)
 def retrieve_product(request, id: str):
     brands = require_perm(request, "customers.view")
-    found = documents.subscriptions(brands, [int(id) if id.isdigit() else 0])
+    found = documents.subscriptions(brands, [key(id)])
     if not found:
         raise Http404("No such product.")
     return render(found[0])

@@ -8,6 +8,7 @@ import re
 
 from ninja import Field, Schema
 
+from telora.api.guard import ObjectIn
 from telora.catalog.export import format_amount
 from telora.core.money import minor_unit
 from telora.inventory.models import ImportBatch, NumberGroup, NumberStatus, PhoneNumber, SimCard, SimStatus
@@ -49,7 +50,7 @@ class SimSecretsOut(Schema):
     puk2: str
 
 
-class ReasonIn(Schema):
+class ReasonIn(ObjectIn):
     reason: str = Field("", max_length=500, description="Why (kept in the audit trail)")
 
 
@@ -83,14 +84,14 @@ class NumberOut(Schema):
         return number.import_batch_id
 
 
-class ReserveIn(Schema):
+class ReserveIn(ObjectIn):
     reference: str = Field("", max_length=120, description="What the reservation is for (an order reference); "
                                                            "reserving again with the same reference extends it")
     ttl_minutes: int | None = Field(None, ge=1, le=60 * 24 * 30,
                                     description="How long it holds (default: the brand's reservation minutes)")
 
 
-class ReleaseIn(Schema):
+class ReleaseIn(ObjectIn):
     reference: str = Field("", max_length=120, description="If given, the reservation must be for this reference")
 
 

@@ -99,6 +99,10 @@ def _parse(content: bytes, columns: tuple[str, ...], required: tuple[str, ...]) 
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ServiceError(f"file: is not UTF-8 text (byte {exc.start})", field="file") from None
+    nul = text.find("\x00")
+    if nul >= 0:
+        raise ServiceError(f"file: line {text.count(chr(10), 0, nul) + 1} holds a NUL character; send a CSV text file",
+                           field="file")
     first = text.split("\n", 1)[0]
     delimiter = ";" if ";" in first and "," not in first else ","
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -106,6 +110,8 @@ def _parse(content: bytes, columns: tuple[str, ...], required: tuple[str, ...]) 
         header = [name.strip().lower() for name in next(reader)]
     except StopIteration:
         raise ServiceError("file: is empty; the first line must name the columns", field="file") from None
+    except csv.Error as exc:
+        raise ServiceError(f"file: line 1 cannot be read: {exc}", field="file") from None
     unknown = [name for name in header if name not in columns]
     if unknown:
         raise ServiceError(f"header: unknown column {unknown[0]!r}; the columns are {', '.join(columns)}",
@@ -117,7 +123,13 @@ def _parse(content: bytes, columns: tuple[str, ...], required: tuple[str, ...]) 
     if len(set(header)) != len(header):
         raise ServiceError("header: a column is named twice", field="file")
     rows, last = [], reader.line_num
-    for cells in reader:
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a cell over csv.field_size_limit(), an unclosed quote at the end
+            raise ServiceError(f"file: line {last + 1} cannot be read: {exc}", field="file") from None
         line, last = last + 1, reader.line_num
         if not any(cell.strip() for cell in cells):
             continue

@@ -39,7 +39,7 @@ class _ExactBodyModel(BodyModel):
             return None
         try:
             data = json.loads(body, parse_float=Decimal)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             message = "Cannot parse request body" + (f" ({exc})" if settings.DEBUG else "")
             raise HttpError(400, message) from exc
         varname = getattr(cls, "__read_from_single_attr__", None)
@@ -168,8 +168,9 @@ class RecordIn(Schema):
 
 
 class RecordBatchIn(Schema):
-    brand: str | None = Field(None, description="Brand code; may be left out when you may import into one brand")
-    source: str = Field(description="Who sent the records; a record id is charged once per source")
+    brand: str | None = Field(None, max_length=40, description="Brand code; may be left out when you may import "
+                                                               "into one brand")
+    source: str = Field(max_length=64, description="Who sent the records; a record id is charged once per source")
     records: list[RecordIn]
 
 

@@ -66,6 +66,21 @@ def _sha256(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+def _nul_line(data: bytes | Path) -> int | None:
+    """The line of the first NUL byte in a text file, or None (PostgreSQL text cannot hold NUL)."""
+    if isinstance(data, bytes):
+        at = data.find(b"\x00")
+        return None if at < 0 else data.count(b"\n", 0, at) + 1
+    lines = 1
+    with data.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            at = chunk.find(b"\x00")
+            if at >= 0:
+                return lines + chunk.count(b"\n", 0, at)
+            lines += chunk.count(b"\n")
+    return None
+
+
 def import_usage_file(brand, data: str | Path | bytes, *, format: str, source: str, actor: Actor,
                       at: dt.datetime, name: str | None = None, defer: bool = True) -> UsageFile:
     """Take in one usage file: refuse it if this source sent the same content before, else stage
@@ -88,6 +103,9 @@ def import_usage_file(brand, data: str | Path | bytes, *, format: str, source: s
             raise ServiceError(f"file: {path} does not exist or is not a file", field="file")
         sha, size = _sha256(path)
         name = name or path.name
+    nul = None if fmt.binary else _nul_line(data if isinstance(data, bytes) else path)
+    if nul is not None:
+        raise ServiceError(f"file: line {nul} holds a NUL character; a {format} file is text", field="file")
     if UsageFile.objects.filter(brand=brand, source=source, sha256=sha).exists():
         raise ServiceError(f"file: {name} was already imported from {source} (same content)", field="file",
                            code="duplicate")

@@ -28,7 +28,7 @@ from ninja import Field, Query, Router, Status
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, ExactNumber, Ref, TmfSchema, select_fields, selectable, wanted_fields
+from telora.api.tmf import TMF, ExactNumber, Ref, TmfSchema, key, select_fields, selectable, wanted_fields
 from telora.core import clock, rights
 from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, ServiceError
@@ -144,7 +144,7 @@ class ActionFilter(TmfSchema):
 
 
 class IdRef(TmfSchema):
-    id: str
+    id: str = Field(max_length=20)
 
 
 class BalanceActionIn(TmfSchema):
@@ -156,7 +156,7 @@ class BalanceActionIn(TmfSchema):
 
 
 class AdjustIn(BalanceActionIn):
-    adjustType: str = Field(description="Ending in Credit (goodWillCredit...) adds the amount, ending in Debit "
+    adjustType: str = Field(max_length=60, description="Ending in Credit (goodWillCredit...) adds the amount, ending in Debit "
                                         "(generalDebit...) takes it off")
 
 
@@ -171,7 +171,7 @@ def _visible_subscriptions(request):
 
 
 def _key(value: str | None) -> int:
-    return int(value) if value and value.strip().isdigit() else 0
+    return key(value)
 
 
 def _bucket_ref(sub: Subscription) -> dict:

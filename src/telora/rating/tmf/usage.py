@@ -28,9 +28,20 @@ from ninja import Field, Query, Router
 from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, Money, Ref, TmfSchema, select_fields, selectable, split_values, wanted_fields
+from telora.api.tmf import (
+    TMF,
+    FilterDateTime,
+    Money,
+    Ref,
+    TmfSchema,
+    id_or_error,
+    key,
+    select_fields,
+    selectable,
+    split_values,
+    wanted_fields,
+)
 from telora.core import clock, rights
-from telora.core.services.actors import ServiceError
 from telora.customers.models import Subscription
 from telora.customers.tmf.common import PRODUCT_BASE, customer_ref
 from telora.rating.models import RatedUsage, RatingBatch
@@ -79,10 +90,10 @@ class UsageFilter(TmfSchema):
     product_id: str | None = Field(None, alias="product.id", description="The subscription's id (TMF637 product)")
     subscription: str | None = Field(None, description="Same as product.id")
     relatedParty_id: str | None = Field(None, alias="relatedParty.id", description="The customer's id")
-    usageDate_gt: dt.datetime | None = Field(None, alias="usageDate.gt", description="Usage from (exclusive)")
-    usageDate_gte: dt.datetime | None = Field(None, alias="usageDate.gte", description="Usage from (inclusive)")
-    usageDate_lt: dt.datetime | None = Field(None, alias="usageDate.lt", description="Usage before (exclusive)")
-    usageDate_lte: dt.datetime | None = Field(None, alias="usageDate.lte", description="Usage until (inclusive)")
+    usageDate_gt: FilterDateTime | None = Field(None, alias="usageDate.gt", description="Usage from (exclusive)")
+    usageDate_gte: FilterDateTime | None = Field(None, alias="usageDate.gte", description="Usage from (inclusive)")
+    usageDate_lt: FilterDateTime | None = Field(None, alias="usageDate.lt", description="Usage before (exclusive)")
+    usageDate_lte: FilterDateTime | None = Field(None, alias="usageDate.lte", description="Usage until (inclusive)")
     usageType: str | None = Field(None, description="voice, sms, mms, data, content (comma-separated: any)")
     status: str | None = Field(None, description="rated (the only status of rated usage)")
     fields: str | None = Field(None, description="Attributes to return, comma-separated")
@@ -155,9 +166,7 @@ def _usage(request):
 
 
 def _id(value: str, field: str) -> int:
-    if not value.strip().isdigit():
-        raise ServiceError(f"{field}: {value!r} is not an id", field=field)
-    return int(value)
+    return id_or_error(value, field)
 
 
 @router.get("/usage", response={200: list[UsageOut], **ERRORS}, **TMF)
@@ -198,7 +207,7 @@ def list_usage(request, response: HttpResponse, paging: Query[Paging], filters: 
 @router.get("/usage/{id}", response={200: UsageOut, **ERRORS}, **TMF)
 def retrieve_usage(request, id: str, fields: str | None = None):
     wanted = wanted_fields(fields, FIELDS)
-    row = _usage(request).filter(pk=int(id) if id.isdigit() else 0).first()
+    row = _usage(request).filter(pk=key(id)).first()
     if row is None:
         raise Http404(f"No usage {id}.")
     return _render_all([row], wanted)[0]
