@@ -9,11 +9,13 @@ rest: a key acting through this API manages only keys no wider than itself, and 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
+from pydantic import StringConstraints
 
 from telora.api.auth import principal
 from telora.api.errors import ERRORS
@@ -24,6 +26,8 @@ from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.users import MAX_ROTATION_OVERLAP, create_api_key, revoke_api_key, rotate_api_key
 
 router = Router(tags=["api-keys"])
+BrandCode = Annotated[str, StringConstraints(max_length=32)]
+Permission = Annotated[str, StringConstraints(max_length=64)]
 
 
 class ApiKeyOut(Schema):
@@ -63,8 +67,8 @@ class ApiKeyFilter(Schema):
 class ApiKeyCreate(Schema):
     name: str = Field(min_length=1, max_length=80)
     user: str | None = Field(None, max_length=150, description="Owner's user name; the caller when left out")
-    brands: list[str] = Field(min_length=1, max_length=200, description="Brand codes the key reaches")
-    permissions: list[str] = Field(min_length=1, max_length=500, description="Permissions, e.g. customers.view")
+    brands: list[BrandCode] = Field(min_length=1, max_length=200, description="Brand codes the key reaches")
+    permissions: list[Permission] = Field(min_length=1, max_length=500, description="Permissions, e.g. customers.view")
     expires_at: dt.datetime | None = Field(None, description="When the key stops working; never when left out")
 
 

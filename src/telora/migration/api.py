@@ -28,14 +28,14 @@ from telora.migration.services import start_migration
 router = Router(tags=["migration"])
 
 
-class RowErrorOut(Schema):
+class MigrationRowErrorOut(Schema):
     file: str
     line: int
     field: str
     reason: str
 
 
-class FileOut(Schema):
+class MigrationFileOut(Schema):
     name: str
     entity: str
     rows: int
@@ -49,8 +49,8 @@ class FileOut(Schema):
 class ReportOut(Schema):
     ok: bool = False
     summary: str = ""
-    files: list[FileOut] = []
-    errors: list[RowErrorOut] = []
+    files: list[MigrationFileOut] = []
+    errors: list[MigrationRowErrorOut] = []
     errors_not_listed: int = 0
 
 
