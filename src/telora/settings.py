@@ -99,6 +99,23 @@ EMBEDDED_PG_PORT = int(os.environ.get("TELORA_PG_PORT", "55432"))
 # Rating: forget record keys (the guard against charging a record twice) after this many days;
 # unset keeps them forever. See docs/rating.md, "Files and duplicates".
 TELORA_USAGE_KEY_DAYS = int(os.environ["TELORA_USAGE_KEY_DAYS"]) if os.environ.get("TELORA_USAGE_KEY_DAYS") else None
+# Rating: the bounds a usage record must keep, the failed lines one file may make (telora.rating.services.limits).
+TELORA_USAGE_PAST_DAYS = int(os.environ.get("TELORA_USAGE_PAST_DAYS", "730"))
+TELORA_USAGE_FUTURE_DAYS = int(os.environ.get("TELORA_USAGE_FUTURE_DAYS", "2"))
+TELORA_USAGE_MAX_DURATION = int(os.environ.get("TELORA_USAGE_MAX_DURATION", str(7 * 86400)))
+TELORA_USAGE_MAX_VOLUME = int(os.environ.get("TELORA_USAGE_MAX_VOLUME", str(10 * 2**40)))
+TELORA_USAGE_MAX_QUANTITY = int(os.environ.get("TELORA_USAGE_MAX_QUANTITY", "1000000"))
+TELORA_USAGE_MAX_CHARGE = os.environ.get("TELORA_USAGE_MAX_CHARGE", "10000")
+TELORA_USAGE_MAX_FAILED = int(os.environ.get("TELORA_USAGE_MAX_FAILED", "10000"))
+# Bill runs: the periods a run may be for, in months before and after the current one.
+TELORA_BILLRUN_PAST_MONTHS = int(os.environ.get("TELORA_BILLRUN_PAST_MONTHS", "120"))
+TELORA_BILLRUN_FUTURE_MONTHS = int(os.environ.get("TELORA_BILLRUN_FUTURE_MONTHS", "12"))
+# Uploads: a request body over TELORA_UPLOAD_MAX_BYTES is refused (413) before it is read; usage
+# files over TELORA_UPLOAD_SYNC_BYTES are kept and taken in by a background job (202).
+TELORA_UPLOAD_MAX_BYTES = int(os.environ.get("TELORA_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))
+TELORA_UPLOAD_SYNC_BYTES = int(os.environ.get("TELORA_UPLOAD_SYNC_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # non-file bodies (a JSON batch of 10,000 records fits)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploaded files go to a temporary file, not memory
 EMBEDDED_PG_DIR = VAR_DIR / "pgdata"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}

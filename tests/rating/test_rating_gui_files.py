@@ -50,8 +50,8 @@ def test_upload_takes_the_file_in_and_its_page_follows_the_rating(make_user, nor
 
     page = client.get(response["Location"])
     html = page.content.decode()
-    assert page.context["row"]["progress"] == {"done": 0, "read": 12, "percent": 0, "finished": False,
-                                               "colour": "blue"}  # the workers read the lines
+    assert page.context["row"]["progress"] == {"done": 1, "read": 12, "percent": 8, "finished": False,
+                                               "colour": "blue"}  # an upload is read at intake: 1 unreadable
     assert page.context["pending"] == 2
     assert 'hx-trigger="every 2s"' in html and reverse("rating:file_progress", args=[usage_file.pk]) in html
     assert usage_file.sha256 in html
