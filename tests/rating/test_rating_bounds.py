@@ -10,10 +10,11 @@ from django.db import connection
 from rating_api_helpers import RATER, client_for
 
 from telora.core import clock
+from telora.core.services.actors import ServiceError
 from telora.rating.engine.tables import Tables
 from telora.rating.models import FailedRecord, RatedUsage, RatingBatch, UsageFile, UsageKey, UsageSource
 from telora.rating.services import import_usage_file, rate_pending
-from telora.rating.services.collector import create_source
+from telora.rating.services.collector import create_source, update_source
 from telora.rating.services.storage import ensure_partitions
 
 D = Decimal
@@ -85,8 +86,9 @@ def test_a_year_9999_record_and_a_huge_duration_fail_alone_and_the_rest_is_rated
 
 
 def test_negative_and_too_large_charges_in_a_file_go_to_the_failed_records(nord, lines, system, tmp_path):
-    create_source(nord, actor=system, at=clock.now(), code="content-partner", format="csv", inbox="/tmp/cp/inbox")
-    UsageSource.objects.filter(code="content-partner").update(max_charge=D("50"))
+    source = create_source(nord, actor=system, at=clock.now(), code="content-partner", format="csv",
+                           inbox="/tmp/cp/inbox")
+    update_source(source, actor=system, at=clock.now(), max_charge="50")
     path = csv_file(
         tmp_path,
         f"c-1,content,4520000001,1999,{recent()},,,1,DK,-600000.00",
@@ -175,3 +177,15 @@ def test_an_unreadable_line_with_a_rated_id_leaves_that_key_alone(nord, lines, s
                  system)
     assert {f.reason for f in FailedRecord.objects.filter(file=again)} == {"PARSE_ERROR", "OUT_OF_RANGE"}
     assert UsageKey.objects.filter(record_id="k-1").exists()  # k-1 stays charged once
+
+
+def test_a_source_s_largest_charge_is_an_amount_not_below_zero(nord, system):
+    with pytest.raises(ServiceError, match="max_charge: an amount from 0") as refused:
+        create_source(nord, actor=system, at=clock.now(), code="cp", format="csv", inbox="/tmp/cp/inbox",
+                      max_charge="-1")
+    assert refused.value.field == "max_charge"
+    source = create_source(nord, actor=system, at=clock.now(), code="cp", format="csv", inbox="/tmp/cp/inbox",
+                           max_charge="25.5")
+    assert UsageSource.objects.get(pk=source.pk).max_charge == D("25.5")
+    update_source(source, actor=system, at=clock.now(), max_charge="")
+    assert UsageSource.objects.get(pk=source.pk).max_charge is None
