@@ -67,7 +67,8 @@ def test_every_upload_endpoint_has_the_cap(nord, rater, settings, path):
 def test_a_large_usage_file_is_kept_and_taken_in_by_a_job(nord, lines, rater, settings, tmp_path):
     settings.TELORA_UPLOAD_SYNC_BYTES = 500
     settings.MEDIA_ROOT = str(tmp_path)
-    response = send(rater, (HEADER + good_lines(30)).encode())
+    content = (HEADER + good_lines(30)).encode()
+    response = send(rater, content)
     assert response.status_code == 202, response.content
     body = response.json()
     assert body["status"] == "received" and body["read"] == 0 and body["job"]
@@ -79,12 +80,13 @@ def test_a_large_usage_file_is_kept_and_taken_in_by_a_job(nord, lines, rater, se
     assert (usage_file.status, usage_file.read) == ("staged", 30)
     rate_pending(nord)
     assert RatedUsage.objects.filter(file_id=usage_file.pk).count() == 30
-    assert send(rater, (HEADER + good_lines(30)).encode()).status_code == 409  # the same content again
+    assert send(rater, content).status_code == 409  # the same content again
 
 
 def test_a_file_with_more_bad_lines_than_the_cap_is_refused_whole(nord, lines, rater, settings):
     settings.TELORA_USAGE_MAX_FAILED = 5
-    response = send(rater, (HEADER + good_lines(3) + bad_lines(6) + good_lines(3, "h")).encode())
+    content = (HEADER + good_lines(3) + bad_lines(6) + good_lines(3, "h")).encode()
+    response = send(rater, content)
     assert response.status_code == 400
     assert response.json()["field"] == "file"
     usage_file = UsageFile.objects.get()
@@ -93,7 +95,7 @@ def test_a_file_with_more_bad_lines_than_the_cap_is_refused_whole(nord, lines, r
                                        "(TELORA_USAGE_MAX_FAILED); nothing of the file was taken in. First: line 5:")
     assert not FailedRecord.objects.exists() and not RatingBatch.objects.exists()  # nothing half-taken
     assert rater.get(f"{FILES}/{usage_file.pk}").json()["error"] == usage_file.error
-    again = send(rater, (HEADER + good_lines(3) + bad_lines(6) + good_lines(3, "h")).encode())
+    again = send(rater, content)
     assert again.status_code == 409 and "was refused before" in again.json()["message"]
 
 
