@@ -66,6 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "telora.core.security.SecurityHeadersMiddleware",  # CSP, Permissions-Policy: on every answer, errors too
+    "telora.core.uploads.UploadLimitMiddleware",  # 413 for a body over TELORA_UPLOAD_MAX_BYTES, before it is read
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -118,6 +119,23 @@ TELORA_TEMPLATE_MAX_LOOP_ITERATIONS = int(os.environ.get("TELORA_TEMPLATE_MAX_LO
 TELORA_TEMPLATE_MAX_OUTPUT = int(os.environ.get("TELORA_TEMPLATE_MAX_OUTPUT", "20000000"))  # characters
 # How long a request for an invoice PDF waits for its job before answering 202 with the job.
 TELORA_PDF_WAIT_SECONDS = float(os.environ.get("TELORA_PDF_WAIT_SECONDS", "5"))
+# Rating: the bounds a usage record must keep, the failed lines one file may make (telora.rating.services.limits).
+TELORA_USAGE_PAST_DAYS = int(os.environ.get("TELORA_USAGE_PAST_DAYS", "730"))
+TELORA_USAGE_FUTURE_DAYS = int(os.environ.get("TELORA_USAGE_FUTURE_DAYS", "2"))
+TELORA_USAGE_MAX_DURATION = int(os.environ.get("TELORA_USAGE_MAX_DURATION", str(7 * 86400)))
+TELORA_USAGE_MAX_VOLUME = int(os.environ.get("TELORA_USAGE_MAX_VOLUME", str(10 * 2**40)))
+TELORA_USAGE_MAX_QUANTITY = int(os.environ.get("TELORA_USAGE_MAX_QUANTITY", "1000000"))
+TELORA_USAGE_MAX_CHARGE = os.environ.get("TELORA_USAGE_MAX_CHARGE", "10000")
+TELORA_USAGE_MAX_FAILED = int(os.environ.get("TELORA_USAGE_MAX_FAILED", "10000"))
+# Bill runs: the periods a run may be for, in months before and after the current one.
+TELORA_BILLRUN_PAST_MONTHS = int(os.environ.get("TELORA_BILLRUN_PAST_MONTHS", "120"))
+TELORA_BILLRUN_FUTURE_MONTHS = int(os.environ.get("TELORA_BILLRUN_FUTURE_MONTHS", "12"))
+# Uploads: a request body over TELORA_UPLOAD_MAX_BYTES is refused (413) before it is read; usage
+# files over TELORA_UPLOAD_SYNC_BYTES are kept and taken in by a background job (202).
+TELORA_UPLOAD_MAX_BYTES = int(os.environ.get("TELORA_UPLOAD_MAX_BYTES", str(100 * 1024 * 1024)))
+TELORA_UPLOAD_SYNC_BYTES = int(os.environ.get("TELORA_UPLOAD_SYNC_BYTES", str(1024 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024  # non-file bodies (a JSON batch of 10,000 records fits)
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440  # larger uploaded files go to a temporary file, not memory
 EMBEDDED_PG_DIR = VAR_DIR / "pgdata"
 if os.environ.get("DATABASE_URL"):
     DATABASES = {"default": dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60)}

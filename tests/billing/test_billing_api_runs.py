@@ -167,3 +167,21 @@ def test_brand_b_sees_nothing_of_brand_a(frozen, nord, basis, api_for, make_bran
     assert (denied.status_code, denied.json()["field"]) == (400, "brand")
     assert insider.post(RUNS, {"cycle": "M01", "period": "2026-03"}).status_code == 403
     assert Client().get(RUNS).status_code == 401
+
+
+@pytest.mark.parametrize("period", ["0001-01", "9999-12", "2099-01", "1990-01"])
+def test_a_period_outside_the_sane_window_is_refused_naming_period(frozen, nord, basis, api_for, period):
+    clerk = api_for("clerk", {nord: CLERK})
+    bad = start(clerk, period=period)
+    assert (bad.status_code, bad.json()["field"]) == (400, "period")
+    assert f"period: {period} is outside the periods a bill run may be for (2016-04 to 2027-04)" \
+        in bad.json()["message"]
+    assert BillRun.objects.count() == 0
+
+
+def test_the_command_refuses_a_far_period_in_one_line(frozen, nord, basis):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="period: 9999-12 is outside the periods a bill run may be for"):
+        call_command("billrun", brand="NORD", cycle="M01", period="9999-12", test=True)
+    assert BillRun.objects.count() == 0

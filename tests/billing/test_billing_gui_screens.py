@@ -258,3 +258,12 @@ def test_a_failed_run_job_is_shown_and_polling_stops(nord, three, make_user, mon
     assert execute(Job.objects.get(kind="billing.run").pk).status == "failed"
     html = client.get(reverse("billing:run_progress", args=[run.pk])).content.decode()
     assert 'data-testid="run-job-failed"' in html and "database went away" in html and "hx-get" not in html
+
+
+@pytest.mark.parametrize("period", ["0001-01", "9999-12"])
+def test_a_run_for_a_far_period_is_a_form_error_on_period(nord, three, make_user, period):
+    client = login(make_user("finn", {nord: RUNNER}), nord)
+    response = client.post(reverse("billing:run_start"), {"cycle": "M01", "period": period})
+    assert response.status_code == 200
+    assert "outside the periods a bill run may be for" in " ".join(form_errors(response)["period"])
+    assert not BillRun.objects.exists()

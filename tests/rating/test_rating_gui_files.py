@@ -50,8 +50,8 @@ def test_upload_takes_the_file_in_and_its_page_follows_the_rating(make_user, nor
 
     page = client.get(response["Location"])
     html = page.content.decode()
-    assert page.context["row"]["progress"] == {"done": 0, "read": 12, "percent": 0, "finished": False,
-                                               "colour": "blue"}  # the workers read the lines
+    assert page.context["row"]["progress"] == {"done": 1, "read": 12, "percent": 8, "finished": False,
+                                               "colour": "blue"}  # an upload is read at intake: 1 unreadable
     assert page.context["pending"] == 2
     assert 'hx-trigger="every 2s"' in html and reverse("rating:file_progress", args=[usage_file.pk]) in html
     assert usage_file.sha256 in html
@@ -176,3 +176,38 @@ def test_a_large_upload_is_read_from_its_temporary_file(make_user, nord, lines, 
     assert upload(client, CDRS.read_bytes(), name="big.csv").status_code == 302
     usage_file = UsageFile.objects.get()
     assert (usage_file.name, usage_file.read, usage_file.size) == ("big.csv", 12, len(CDRS.read_bytes()))
+
+
+def test_an_upload_with_too_many_bad_lines_is_refused_whole_and_its_page_says_why(make_user, nord, lines,
+                                                                                 settings):
+    from telora.rating.models import FailedRecord
+
+    settings.TELORA_USAGE_MAX_FAILED = 1
+    client = login(make_user("rita", {nord: CHANGE}), nord)
+    bad = (b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
+           b"x-1,sms,4520000001,4533123456,nope,,,1,DK,\nx-2,sms,4520000001,4533123456,nope,,,1,DK,\n")
+    response = upload(client, bad, name="bad.csv")
+    assert response.status_code == 200
+    assert "was refused: more than 1 lines could not be read" in " ".join(form_errors(response)["file"])
+    refused = UsageFile.objects.get()
+    assert refused.status == "failed" and not FailedRecord.objects.exists() and not RatingBatch.objects.exists()
+    page = client.get(reverse("rating:file_detail", args=[refused.pk])).content.decode()
+    assert 'data-testid="file-error"' in page and "TELORA_USAGE_MAX_FAILED" in page
+
+
+def test_a_large_upload_is_taken_in_by_a_job(make_user, nord, lines, settings, tmp_path):
+    from telora.core.models import Job
+    from telora.core.services.jobs import execute
+
+    settings.TELORA_UPLOAD_SYNC_BYTES = 100
+    settings.MEDIA_ROOT = str(tmp_path)
+    client = login(make_user("rita", {nord: CHANGE}), nord)
+    response = upload(client, CDRS.read_bytes())
+    usage_file = UsageFile.objects.get()
+    assert response.status_code == 302 and usage_file.status == "received" and not RatingBatch.objects.exists()
+    page = client.get(response["Location"])
+    assert page.context["polling"]
+    job = Job.objects.get(kind="usage_intake")
+    assert execute(job.pk).status == Job.Status.SUCCEEDED
+    usage_file.refresh_from_db()
+    assert (usage_file.status, usage_file.read, usage_file.failed) == ("staged", 12, 1)

@@ -11,6 +11,7 @@ from procrastinate import sql
 from procrastinate.contrib.django import app
 
 from telora.core import clock
+from telora.core.services.jobs import JobContext, job_kind
 
 logger = logging.getLogger(__name__)
 TASK = "telora.rating.rate_batch"
@@ -95,3 +96,20 @@ def forget_keys_task(timestamp: int) -> None:
     forgotten = forget_keys()
     if forgotten:
         logger.info("rating: %s usage keys older than %s days forgotten", forgotten, settings.TELORA_USAGE_KEY_DAYS)
+
+
+@job_kind("usage_intake", title="Usage file intake", permission="rating.change")
+def take_in_usage_file(ctx: JobContext, *, usage_file_id: int) -> dict:
+    """Take in an upload kept by `receive_usage_file` (too large to read in the request); the
+    person who sent it is the actor. A refused file keeps its reason on the file and fails the job."""
+    from telora.core.services import Actor
+    from telora.rating.models import UsageFile
+    from telora.rating.services.intake import take_in_received
+
+    usage_file = UsageFile.objects.select_related("brand").get(pk=usage_file_id)
+    creator = ctx.job.created_by
+    actor = Actor(user=creator, job="usage_intake") if creator else Actor.system("usage_intake")
+    usage_file = take_in_received(usage_file, actor=actor, at=clock.now())
+    ctx.log(f"{usage_file.name}: read {usage_file.read}, failed {usage_file.failed}, status {usage_file.status}")
+    return {"usage_file": usage_file.pk, "read": usage_file.read, "failed": usage_file.failed,
+            "status": usage_file.status}

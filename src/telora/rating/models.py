@@ -2,6 +2,8 @@
 month, written with COPY), the key table that makes "never charged twice" a database guarantee,
 failed records, bundle counters, and the prepaid ledger with its cached balance and events."""
 
+import datetime as dt
+
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -33,6 +35,8 @@ class UsageSource(BrandOwned):
     settle_seconds = models.PositiveIntegerField(_("settle seconds"), default=10)
     pattern = models.CharField(_("file pattern"), max_length=100, default="*")
     enabled = models.BooleanField(_("enabled"), default=True)
+    # The largest charge a pre-priced record of this source may carry; None: TELORA_USAGE_MAX_CHARGE.
+    max_charge = models.DecimalField(_("largest charge"), max_digits=18, decimal_places=6, null=True, blank=True)
     last_scan_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
 
@@ -65,6 +69,8 @@ class UsageFile(BrandOwned):
     created_at = models.DateTimeField(_("received"))
     staged_at = models.DateTimeField(null=True, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(_("refused because"), max_length=1000, blank=True)  # status "failed": why
+    stored = models.CharField(max_length=500, blank=True)  # an upload kept for the background intake
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "source", "sha256"], name="rating_file_once")]
@@ -186,6 +192,18 @@ class FailedRecord(BrandOwned):
         return cls(brand_id=brand_id, file_id=file_id, source=source, record_id=failure.record_id[:128],
                    line=failure.line, reason=PARSE_ERROR, detail=(failure.reason or "")[:500],
                    original={"text": failure.text}, created_at=at)
+
+    @classmethod
+    def of_record(cls, record, reason: str, detail: str, *, brand_id: int, file_id: int | None, source: str,
+                  at) -> "FailedRecord":
+        """The row of a record that was read but not rated, its fields kept as JSON (times as ISO
+        text in UTC, amounts as text) so that it can be rated again."""
+        original = {name: (value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else
+                           str(value) if value is not None and not isinstance(value, (int, str)) else value)
+                    for name, value in record._asdict().items()} if hasattr(record, "_asdict") else {}
+        return cls(brand_id=brand_id, file_id=file_id, source=source, record_id=record.record_id[:128],
+                   line=getattr(record, "line", 0), reason=reason, detail=(detail or "")[:500], original=original,
+                   created_at=at)
 
 
 class BundleCounter(models.Model):

@@ -78,6 +78,7 @@ def start_run(brand, cycle, period: str | tuple[dt.date, dt.date], groups=(), ki
         if found is None:
             raise ServiceError(f"cycle: no bill cycle {cycle!r}", field="cycle")
         cycle = found
+    period_window(period if isinstance(period, str) else period[0], at, brand)
     start, end = period_of(cycle, period) if isinstance(period, str) else period
     groups = sorted(set(groups or ()))
     known = set(BillingGroup.objects.filter(brand_id__in=_owners(brand), code__in=groups).values_list("code",
@@ -95,6 +96,33 @@ def start_run(brand, cycle, period: str | tuple[dt.date, dt.date], groups=(), ki
         record_event(actor=actor, at=at, action="billrun_start", obj=run, brand=brand,
                      new={"kind": kind, "cycle": cycle.code, "period_start": start, "groups": groups})
     return run
+
+
+def _month(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def period_window(period: str | dt.date, at: dt.datetime, brand) -> None:
+    """A run's period must start within TELORA_BILLRUN_PAST_MONTHS before and
+    TELORA_BILLRUN_FUTURE_MONTHS after the brand's current month: 0001-01 or 9999-12 is a typing
+    slip (or a probe), refused naming `period` before any date of it is computed."""
+    from django.conf import settings
+
+    if isinstance(period, str):
+        try:
+            year, month = (int(part) for part in period.split("-"))
+            first_day = dt.date(year, month, 1)
+        except (ValueError, TypeError):
+            raise ServiceError(f"period: {period!r} is not YYYY-MM", field="period") from None
+    else:
+        first_day = period.replace(day=1)
+    today = clock.localtime(at, brand).date()
+    earliest = _month(today, -int(getattr(settings, "TELORA_BILLRUN_PAST_MONTHS", 120)))
+    latest = _month(today, int(getattr(settings, "TELORA_BILLRUN_FUTURE_MONTHS", 12)))
+    if not earliest <= first_day <= latest:
+        raise ServiceError(f"period: {first_day.year:04d}-{first_day.month:02d} is outside the periods a bill run "
+                           f"may be for ({earliest:%Y-%m} to {latest:%Y-%m})", field="period")
 
 
 def _owners(brand) -> list[int]:

@@ -91,7 +91,10 @@ class UsageFileOut(Schema):
     name: str
     source: str
     format: str = Field(description="csv, asterisk, freeswitch, ber; records for a JSON batch")
-    status: str = Field(description=f"{', '.join(FILE_STATUSES)}: staged until its last batch is rated")
+    status: str = Field(description=f"{', '.join(FILE_STATUSES)}: received until a background intake reads it, "
+                                    "staged until its last batch is rated, failed when refused")
+    error: str = Field("", description="Why the file was refused (status failed), e.g. too many bad lines")
+    job: int | None = Field(None, description="The background job taking a large upload in (/api/v1/jobs/{id})")
     size: int
     read: int = Field(description="Records read (rated, failed, duplicate, ignored and those still pending)")
     rated: int
@@ -113,6 +116,10 @@ class UsageFileOut(Schema):
     @staticmethod
     def resolve_received_at(usage_file) -> dt.datetime:
         return usage_file.created_at
+
+    @staticmethod
+    def resolve_job(usage_file) -> int | None:
+        return getattr(usage_file, "job_id", None)
 
 
 class BatchesOut(Schema):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from decimal import InvalidOperation
 
+from django.conf import settings
 from django.db.models import Count, Sum
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
@@ -42,7 +43,8 @@ from telora.rating.api.schemas import (
 from telora.rating.engine import UsageRecord
 from telora.rating.formats import canonical
 from telora.rating.models import RatingBatch, UsageFile
-from telora.rating.services import import_usage_file, import_usage_records
+from telora.rating.services import import_usage_file, import_usage_records, receive_usage_file
+from telora.rating.services.limits import usage_bounds
 
 router = Router(tags=["usage"])
 
@@ -67,9 +69,11 @@ def brand_for(request, code: str | None, perm: str) -> Brand:
     return Brand.objects.get(pk=reach[0])
 
 
-def _accepted(response: HttpResponse, usage_file: UsageFile):
+def _accepted(response: HttpResponse, usage_file: UsageFile, job_id: int | None = None):
     response["Location"] = f"{USAGE_BASE}/files/{usage_file.pk}"
-    return Status(202, UsageFile.objects.select_related("brand").get(pk=usage_file.pk))
+    found = UsageFile.objects.select_related("brand").get(pk=usage_file.pk)
+    found.job_id = job_id
+    return Status(202, found)
 
 
 @router.post("/files", response=ACCEPTED, summary="Upload a usage file")
@@ -86,10 +90,16 @@ def upload_file(request, response: HttpResponse, file: File[UploadedFile], form:
     if not values["source"]:
         raise ServiceError("source: give the source the file comes from", field="source")
     brand = brand_for(request, values["brand"], "rating.change")
-    data = file.temporary_file_path() if hasattr(file, "temporary_file_path") else file.read()
+    fmt, source, actor, at = values["format"].strip(), values["source"].strip(), Actor.from_request(request), clock.now()
     try:
-        usage_file = import_usage_file(brand, data, format=values["format"].strip(), source=values["source"].strip(),
-                                       name=file.name, actor=Actor.from_request(request), at=clock.now())
+        if (file.size or 0) > settings.TELORA_UPLOAD_SYNC_BYTES:  # kept, and read by a job: not in the request
+            usage_file, job = receive_usage_file(brand, file, format=fmt, source=source, name=file.name, actor=actor,
+                                                 at=at)
+            response["X-Job"] = f"/api/v1/jobs/{job.pk}"
+            return _accepted(response, usage_file, job_id=job.pk)
+        data = file.temporary_file_path() if hasattr(file, "temporary_file_path") else file.read()
+        usage_file = import_usage_file(brand, data, format=fmt, source=source, name=file.name, actor=actor, at=at,
+                                       split=False)
     except ServiceError as exc:
         if exc.code == "duplicate":
             raise ServiceError(exc.message, field="file", code="conflict") from None
@@ -97,21 +107,28 @@ def upload_file(request, response: HttpResponse, file: File[UploadedFile], form:
     return _accepted(response, usage_file)
 
 
-def _checked(records: list[RecordIn]) -> list[UsageRecord]:
-    """The records read by the canonical CSV parser's own rules; every problem of every bad
-    record is listed (`records[3].start_time: ...`) and none is taken."""
+def _checked(records: list[RecordIn], bounds) -> list[UsageRecord]:
+    """The records read by the canonical CSV parser's own rules and inside the usage bounds (the
+    window, the largest usage, no negative charge, the source's largest charge); every problem of
+    every bad record is listed (`records[3].start_time: ...`) and none is taken."""
     good: list[UsageRecord] = []
     problems: list[tuple[str, str]] = []
     for index, record in enumerate(records):
         fields = (record.record_id, record.service, record.a_number, record.b_number, record.start_time,
                   record.duration, record.volume, record.quantity, record.location, record.charge)
         try:
-            good.append(canonical._fast(fields, index + 1))
-        except (ValueError, InvalidOperation):
-            for problem in canonical._explain(fields).split("; "):
-                name, sep, message = problem.partition(": ")
-                path = f"records[{index}].{name}" if sep else f"records[{index}]"
-                problems.append((path, message if sep else problem))
+            read = canonical._fast(fields, index + 1)
+            text = bounds.problems(read)
+        except (ValueError, InvalidOperation, OverflowError):
+            text = canonical._explain(fields)
+        else:
+            if not text:
+                good.append(read)
+                continue
+        for problem in text.split("; "):
+            name, sep, message = problem.partition(": ")
+            path = f"records[{index}].{name}" if sep else f"records[{index}]"
+            problems.append((path, message if sep else problem))
     if problems:
         bad = len({path.split("]")[0] for path, _m in problems})
         error = ServiceError(f"records: {bad} bad record(s); nothing was taken", field=problems[0][0])
@@ -132,9 +149,10 @@ def post_records(request, response: HttpResponse, payload: ExactBody[RecordBatch
         raise ServiceError(f"records: at most {MAX_RECORDS} records in one batch ({len(payload.records)} sent); "
                            "send several batches or upload a file", field="records")
     brand = brand_for(request, payload.brand, "rating.change")
-    records = _checked(payload.records)
-    usage_file = import_usage_records(brand, records, source=payload.source.strip(), name="api batch",
-                                      actor=Actor.from_request(request), at=clock.now())
+    source, at = payload.source.strip(), clock.now()
+    records = _checked(payload.records, usage_bounds(brand.pk, source, at))
+    usage_file = import_usage_records(brand, records, source=source, name="api batch",
+                                      actor=Actor.from_request(request), at=at)
     return _accepted(response, usage_file)
 
 

@@ -22,6 +22,7 @@ from telora.rating.engine.results import (
     LOW_BALANCE,
     NO_RATE,
     PARSE_ERROR,
+    RATING_ERROR,
     ZERO_BALANCE,
     BalanceEvent,
     BatchResult,
@@ -136,79 +137,84 @@ class Rater:
         new = _new
         destination = DESTINATION_SERVICES
         for record, ts in zip(records, stamps, strict=True):
-            rid, service, a_number, b_number, start_time, duration, volume, quantity, location, charge_given, \
-                direction, _line = record
-            held = by_number_get(a_number)
-            if held is not None and ts < held[0]:  # records come in time order: ts is past its start
-                state = held[1]
-            else:
-                ctx, reason, _held_from, held_to = lookup(a_number, ts)
-                if ctx is None:
-                    failed_append(FailedRecord(record, reason, f"no active subscription holds {a_number} "
-                                                               f"at {start_time.isoformat()}"))
-                    continue
-                state = states_get(ctx.subscription_id)
-                if state is None:
-                    state = self._state(ctx, states)
-                by_number[a_number] = (held_to, state)
-            plan = state.plan
-            slot = slots_get(ts // 60)
-            if slot is None:
-                slot = local_slot(ts)
-            if plan is None:
-                band, caches = None, None
-            else:
-                band, caches = plan.by_slot[slot[0]]
-            usage = duration if service == "voice" else volume if service == "data" else quantity
-
-            if direction == "in" or (charge_given is not None and service == "content"):
-                self._unrated(record, state, band, usage, result)
-                continue
-            if caches is None:
-                entry = None
-            elif service in destination:
-                entry = caches[service].get(b_number[:max_prefix], MISSING)
-                if entry is MISSING:
-                    entry = destination_rate(plan, service, band, b_number)
-            else:
-                entry = data_rate(plan, band, location)
-            if entry is None:
-                if usage <= 0:  # nothing used costs nothing, even where nothing is priced
-                    self._append(record, state, None, band, None, usage, 0, NO_BUNDLES, 0, result)
-                    continue
-                failed_append(FailedRecord(record, NO_RATE, self._no_rate(state, service, band, record)))
-                continue
-
-            if usage <= 0:
-                rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
-                                               entry.rate, usage, 0, NO_BUNDLES, NO_DISCOUNTS, 0, 0, state.balance)))
-                continue
-            first = entry.first
-            over = usage - first
-            q = first if over <= 0 else first - (-over // entry.next) * entry.next
-            if state.plain:
-                if entry.negative:
-                    charge = entry.setup + div_half_up(entry.num * q, entry.den)
+            try:  # one record that raises fails alone (RATING_ERROR); a try costs nothing until it does
+                rid, service, a_number, b_number, start_time, duration, volume, quantity, location, charge_given, \
+                    direction, _line = record
+                held = by_number_get(a_number)
+                if held is not None and ts < held[0]:  # records come in time order: ts is past its start
+                    state = held[1]
                 else:
-                    charge = entry.setup + (entry.num2 * q + entry.den) // entry.den2
-                if charge < entry.minimum:
-                    charge = entry.minimum
-                rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
-                                               entry.rate, usage, q, NO_BUNDLES, NO_DISCOUNTS, 0, charge, None)))
-                continue
-            if state.holdings:
-                covered, bundle_use = self._draw(state, service, entry.zone, q, ts, slot[1])
-            else:
-                covered, bundle_use = 0, NO_BUNDLES
-            if covered == 0:
-                charge = entry.setup + div_half_up(entry.num * q, entry.den)
-                if charge < entry.minimum:
-                    charge = entry.minimum
-            elif covered < q:  # the rest pays the price alone: no setup, no minimum
-                charge = div_half_up(entry.num * (q - covered), entry.den)
-            else:
-                charge = 0
-            self._append(record, state, entry.rate, band, entry.zone, usage, q, bundle_use, charge, result)
+                    ctx, reason, _held_from, held_to = lookup(a_number, ts)
+                    if ctx is None:
+                        failed_append(FailedRecord(record, reason, f"no active subscription holds {a_number} "
+                                                                   f"at {start_time.isoformat()}"))
+                        continue
+                    state = states_get(ctx.subscription_id)
+                    if state is None:
+                        state = self._state(ctx, states)
+                    by_number[a_number] = (held_to, state)
+                plan = state.plan
+                slot = slots_get(ts // 60)
+                if slot is None:
+                    slot = local_slot(ts)
+                if plan is None:
+                    band, caches = None, None
+                else:
+                    band, caches = plan.by_slot[slot[0]]
+                usage = duration if service == "voice" else volume if service == "data" else quantity
+
+                if direction == "in" or (charge_given is not None and service == "content"):
+                    self._unrated(record, state, band, usage, result)
+                    continue
+                if caches is None:
+                    entry = None
+                elif service in destination:
+                    entry = caches[service].get(b_number[:max_prefix], MISSING)
+                    if entry is MISSING:
+                        entry = destination_rate(plan, service, band, b_number)
+                else:
+                    entry = data_rate(plan, band, location)
+                if entry is None:
+                    if usage <= 0:  # nothing used costs nothing, even where nothing is priced
+                        self._append(record, state, None, band, None, usage, 0, NO_BUNDLES, 0, result)
+                        continue
+                    failed_append(FailedRecord(record, NO_RATE, self._no_rate(state, service, band, record)))
+                    continue
+
+                if usage <= 0:
+                    rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone,
+                                                   band, entry.rate, usage, 0, NO_BUNDLES, NO_DISCOUNTS, 0, 0,
+                                                   state.balance)))
+                    continue
+                first = entry.first
+                over = usage - first
+                q = first if over <= 0 else first - (-over // entry.next) * entry.next
+                if state.plain:
+                    if entry.negative:
+                        charge = entry.setup + div_half_up(entry.num * q, entry.den)
+                    else:
+                        charge = entry.setup + (entry.num2 * q + entry.den) // entry.den2
+                    if charge < entry.minimum:
+                        charge = entry.minimum
+                    rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
+                                                   entry.rate, usage, q, NO_BUNDLES, NO_DISCOUNTS, 0, charge, None)))
+                    continue
+                if state.holdings:
+                    covered, bundle_use = self._draw(state, service, entry.zone, q, ts, slot[1])
+                else:
+                    covered, bundle_use = 0, NO_BUNDLES
+                if covered == 0:
+                    charge = entry.setup + div_half_up(entry.num * q, entry.den)
+                    if charge < entry.minimum:
+                        charge = entry.minimum
+                elif covered < q:  # the rest pays the price alone: no setup, no minimum
+                    charge = div_half_up(entry.num * (q - covered), entry.den)
+                else:
+                    charge = 0
+                self._append(record, state, entry.rate, band, entry.zone, usage, q, bundle_use, charge, result)
+            except Exception as exc:  # noqa: BLE001 - whatever it is, it is this record's alone
+                failed_append(FailedRecord(record, RATING_ERROR, f"rating this record failed: "
+                                                                 f"{type(exc).__name__}: {exc}"))
 
     def _unrated(self, record, state, band, usage, result) -> None:
         """Content priced by its source, and incoming usage (no charge: the catalogue has no

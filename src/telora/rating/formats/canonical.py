@@ -28,6 +28,7 @@ _SERVICES = frozenset(SERVICES)
 _fromisoformat = dt.datetime.fromisoformat
 _new = tuple.__new__
 _UTC = dt.UTC
+MAX_DIGITS = 18  # a whole number must fit a bigint; the configured bounds (engine.bounds) are far lower
 
 
 def _fast(fields, line: int) -> UsageRecord:
@@ -49,19 +50,19 @@ def _fast(fields, line: int) -> UsageRecord:
         raise ValueError
     # whole numbers: ASCII digits only (int() would also take '+5', ' 5' and '5_0')
     if duration:
-        if not (duration.isdigit() and duration.isascii()):
+        if not (duration.isdigit() and duration.isascii()) or len(duration) > MAX_DIGITS:
             raise ValueError
         duration = int(duration)
     else:
         duration = 0
     if volume:
-        if not (volume.isdigit() and volume.isascii()):
+        if not (volume.isdigit() and volume.isascii()) or len(volume) > MAX_DIGITS:
             raise ValueError
         volume = int(volume)
     else:
         volume = 0
     if quantity:
-        if not (quantity.isdigit() and quantity.isascii()):
+        if not (quantity.isdigit() and quantity.isascii()) or len(quantity) > MAX_DIGITS:
             raise ValueError
         quantity = int(quantity)
     else:
@@ -96,10 +97,15 @@ def _explain(fields) -> str:
     except ValueError as exc:
         problems.append(f"b_number: {exc}")
     try:
-        if _fromisoformat(start).tzinfo is None:
+        moment = _fromisoformat(start)
+        if moment.tzinfo is None:
             problems.append(f"start_time: {start!r} has no offset (write e.g. 2026-10-05T09:15:00+02:00)")
+        else:
+            moment.astimezone(_UTC)
     except ValueError:
         problems.append(f"start_time: {start!r} is not ISO 8601 with an offset")
+    except OverflowError:
+        problems.append(f"start_time: {start!r} is out of range")
     for name, text in (("duration", duration), ("volume", volume), ("quantity", quantity)):
         try:
             whole(text, name)
@@ -110,7 +116,7 @@ def _explain(fields) -> str:
     if charge:
         try:
             _charge(charge)
-        except (ValueError, InvalidOperation):
+        except (ValueError, InvalidOperation, ArithmeticError):
             problems.append(f"charge: {charge!r} is not an amount")
     return "; ".join(problems) or "unreadable line"
 
@@ -160,7 +166,7 @@ def _records(rows, names: list[str], line_of) -> Iterator[UsageRecord | ParseFai
             continue
         try:
             record = _fast(row if in_order else pick(row), line)
-        except (ValueError, InvalidOperation):
+        except (ValueError, InvalidOperation, OverflowError):  # a time that is no UTC moment overflows
             yield ParseFailure(line, _explain(pick(row)), csv_line(row), row[0])
             continue
         yield record
@@ -289,7 +295,7 @@ def parse_split(names: list[str], raws: list[bytes], lines: list[int]) -> Iterat
             continue
         try:
             record = _fast(row if in_order else pick(row), line)
-        except (ValueError, InvalidOperation):
+        except (ValueError, InvalidOperation, OverflowError):  # a time that is no UTC moment overflows
             yield ParseFailure(line, _explain(pick(row)), csv_line(row), row[0])
             continue
         yield record

@@ -34,6 +34,8 @@ def whole(text: str, what: str) -> int:
         return 0
     if not (text.isascii() and text.isdigit()):
         raise ValueError(f"{what}: {text!r} is not a whole number")
+    if len(text) > 18:
+        raise ValueError(f"{what}: {text} is too large")
     return int(text)
 
 

@@ -20,8 +20,9 @@ from django.db.models import F
 
 from telora.core import clock
 from telora.rating.engine import DUPLICATE, ParseFailure
+from telora.rating.engine.bounds import CHARGE_MICRO_MAX
 from telora.rating.engine.memory import collector_paused
-from telora.rating.engine.results import PARSE_ERROR
+from telora.rating.engine.results import OUT_OF_RANGE, PARSE_ERROR
 from telora.rating.engine.results import FailedRecord as EngineFailure
 from telora.rating.models import (
     BalanceEvent,
@@ -30,6 +31,7 @@ from telora.rating.models import (
     UsageFile,
 )
 from telora.rating.services.context import load_contexts, rater_for, tariff_changes
+from telora.rating.services.limits import usage_bounds
 from telora.rating.services.staging import read_payload, unpack_all
 from telora.rating.services.storage import (
     claim_keys,
@@ -42,6 +44,7 @@ from telora.rating.services.storage import (
 
 logger = logging.getLogger(__name__)
 _RECORD_ID, _A_NUMBER, _START_TIME = itemgetter(0), itemgetter(2), itemgetter(4)  # UsageRecord fields
+_CHARGE_MICRO = itemgetter(11)  # RatedRecord.charge_micro
 
 
 def rate_pending(brand=None, *, limit: int | None = None) -> int:
@@ -89,13 +92,19 @@ def _rate_batch(batch_id: int) -> RatingBatch:
             # rated, and jobs.requeue_orphans rates it again. Saves a flush of megabytes per batch.
             cursor.execute("SET LOCAL synchronous_commit = off")
         records, unreadable = unpack_all(read_payload(batch_id))
-        ids = set(map(_RECORD_ID, records))
-        taken = ids - claim_keys(batch, ids)  # rated before: duplicates
         now = clock.now()
+        # Out of the window or bounds: failed alone (OUT_OF_RANGE), before any key is claimed.
+        records, outside = usage_bounds(batch.brand_id, usage_file.source, now).split(records)
+        ids = set(map(_RECORD_ID, records))
+        claimed = claim_keys(batch, ids)
+        taken = ids - claimed  # rated before: duplicates
         result = _rate(batch, records, set(taken), now)  # the engine adds the batch's ids to its set
         result.failed += [EngineFailure(f, PARSE_ERROR, f.reason) for f in unreadable]
+        result.failed += [EngineFailure(r, OUT_OF_RANGE, detail) for r, detail in outside]
         rated_at = time.perf_counter()
-        unrated = {f.record_id for f in result.failed if f.reason != DUPLICATE} - taken
+        # Only keys this batch claimed are given back: an unreadable or out-of-range line may carry
+        # the id of a record rated before, whose key must stay.
+        unrated = {f.record_id for f in result.failed if f.reason != DUPLICATE} & claimed
         if unrated:
             release_keys(batch, unrated - {r.record.record_id for r in result.rated})
         copy_rated(batch, result.rated, batch.brand.currency, result.span)
@@ -137,11 +146,25 @@ def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime) -
         if start != first:
             contexts, _prepaid_ids, _changes = load_contexts(batch.brand, {r.a_number for r in part}, start)
         result = rater_for(batch.brand, start).rate(part, contexts, seen=seen)
+        if result.rated and max(map(_CHARGE_MICRO, result.rated)) > CHARGE_MICRO_MAX:
+            _overflowing(result)
         upsert_counters(result.counters)
         _prepaid(batch, result, now)
         rated += result.rated
         failed += result.failed
     return SimpleNamespace(rated=rated, failed=failed, span=(first, last))
+
+
+def _overflowing(result) -> None:
+    """Rated charges no NUMERIC(18,6) column holds (a price far beyond sense) fail alone."""
+    fine = []
+    for rated in result.rated:
+        if rated.charge_micro > CHARGE_MICRO_MAX:
+            result.failed.append(EngineFailure(rated.record, OUT_OF_RANGE,
+                                               f"charge: {rated.charge} is more than rated usage can hold"))
+        else:
+            fine.append(rated)
+    result.rated = fine
 
 
 def _cut(records: list, cuts: list[dt.datetime]) -> list[tuple[dt.datetime, list]]:
@@ -167,13 +190,9 @@ def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
         if type(record) is ParseFailure:
             yield FailedRecord.unreadable(record, brand_id=batch.brand_id, file_id=batch.file_id,
                                           source=batch.file.source, at=now)
-            continue
-        original = {name: (value.astimezone(dt.UTC).isoformat() if isinstance(value, dt.datetime) else
-                           str(value) if value is not None and not isinstance(value, (int, str)) else value)
-                    for name, value in record._asdict().items()} if hasattr(record, "_asdict") else {}
-        yield FailedRecord(brand_id=batch.brand_id, file_id=batch.file_id, source=batch.file.source,
-                           record_id=f.record_id[:128], line=getattr(record, "line", 0), reason=f.reason,
-                           detail=(f.detail or "")[:500], original=original, created_at=now)
+        else:
+            yield FailedRecord.of_record(record, f.reason, f.detail, brand_id=batch.brand_id, file_id=batch.file_id,
+                                         source=batch.file.source, at=now)
 
 
 def _prepaid(batch: RatingBatch, result, now: dt.datetime) -> None:

@@ -37,6 +37,7 @@ import re
 import shutil
 import time
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
@@ -53,7 +54,7 @@ logger = logging.getLogger(__name__)
 PROCESSING = ".processing"
 SKIPPED_SUFFIXES = (".tmp", ".part", ".filepart")
 ERROR_NOTE = ".error.txt"
-SOURCE_FIELDS = ("code", "format", "inbox", "archive", "errors", "settle_seconds", "pattern", "enabled")
+SOURCE_FIELDS = ("code", "format", "inbox", "archive", "errors", "settle_seconds", "pattern", "enabled", "max_charge")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -151,16 +152,33 @@ def _clean(values: dict) -> dict:
     if len(pattern) > 100 or "/" in pattern:
         raise ServiceError("pattern: a file name glob (no '/', at most 100 characters)", field="pattern")
     return {"code": code, "format": fmt, "inbox": inbox, "archive": archive, "errors": errors,
-            "settle_seconds": settle, "pattern": pattern, "enabled": bool(values.get("enabled", True))}
+            "settle_seconds": settle, "pattern": pattern, "enabled": bool(values.get("enabled", True)),
+            "max_charge": _max_charge(values.get("max_charge"))}
+
+
+def _max_charge(value) -> Decimal | None:
+    """The largest charge a record of the source may carry; empty: the platform's default
+    (TELORA_USAGE_MAX_CHARGE). Never below zero: credits are not taken from usage records."""
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        raise ServiceError(f"max_charge: {value!r} is not an amount", field="max_charge") from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 12 or amount != round(amount, 6):
+        raise ServiceError("max_charge: an amount from 0 to 999999999999.999999 (at most 6 decimals)",
+                           field="max_charge")
+    return amount
 
 
 def create_source(brand: Brand, *, actor: Actor, at: dt.datetime, code: str, format: str, inbox: str,
                   archive: str = "", errors: str = "", settle_seconds: int = 10, pattern: str = "*",
-                  enabled: bool = True) -> UsageSource:
+                  enabled: bool = True, max_charge=None) -> UsageSource:
     """A new pull source of the brand; archive and errors default to siblings of the inbox."""
     _may_change(actor, brand)
     values = _clean({"code": code, "format": format, "inbox": inbox, "archive": archive, "errors": errors,
-                     "settle_seconds": settle_seconds, "pattern": pattern, "enabled": enabled})
+                     "settle_seconds": settle_seconds, "pattern": pattern, "enabled": enabled,
+                     "max_charge": max_charge})
     if UsageSource.objects.filter(brand=brand, code__iexact=values["code"]).exists():
         raise ServiceError(f"code: {brand.code} already has a source {values['code']!r}", field="code")
     try:
@@ -175,7 +193,7 @@ def create_source(brand: Brand, *, actor: Actor, at: dt.datetime, code: str, for
 
 def update_source(source: UsageSource, *, actor: Actor, at: dt.datetime, **changes) -> UsageSource:
     """Change a source's fields (any of code, format, inbox, archive, errors, settle_seconds,
-    pattern, enabled); an archive or error folder given empty goes back to the default."""
+    pattern, enabled, max_charge); an archive or error folder given empty goes back to the default."""
     unknown = set(changes) - set(SOURCE_FIELDS)
     if unknown:
         raise ServiceError(f"{sorted(unknown)[0]}: not a field of a source", field=sorted(unknown)[0])

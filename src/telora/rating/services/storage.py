@@ -15,6 +15,7 @@ from psycopg.pq import Format
 
 from telora.core import clock
 from telora.rating.engine.money import from_micro
+from telora.rating.services.limits import window
 
 RATED_COLUMNS = ("brand_id", "source", "record_id", "subscription_id", "service", "a_number", "b_number",
                  "start_time", "usage", "quantity", "zone", "band", "rate_plan", "rate_key", "bundle_use",
@@ -101,11 +102,24 @@ def _months(first: dt.datetime, last: dt.datetime) -> list[dt.date]:
     return months
 
 
+def _inside_window(first: dt.datetime, last: dt.datetime) -> None:
+    """Partitions are made only for months the usage window reaches: a record of year 9999 is
+    refused before it gets here (engine.bounds); this is the last guard, so no statement ever
+    makes thousands of partitions for one stray date."""
+    earliest, latest = window(clock.now())
+    if first < earliest.replace(day=1, hour=0, minute=0, second=0, microsecond=0) or last > latest:
+        raise ValueError(f"rated usage: no partition for {first:%Y-%m} to {last:%Y-%m}: outside the usage window "
+                         f"{earliest:%Y-%m-%d} – {latest:%Y-%m-%d} (TELORA_USAGE_PAST_DAYS, TELORA_USAGE_FUTURE_DAYS)")
+
+
 def ensure_partitions(moments) -> None:
     """The monthly partitions from the earliest to the latest moment (UTC months), made if missing."""
     moments = list(moments)
-    months = _months(min(moments), max(moments)) if moments else []
-    missing = [m for m in months if partition_name(m) not in _known_partitions]
+    if not moments:
+        return
+    first, last = min(moments), max(moments)
+    _inside_window(first, last)
+    missing = [m for m in _months(first, last) if partition_name(m) not in _known_partitions]
     if not missing:
         return
     with connection.cursor() as cursor:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.urls import reverse
@@ -120,12 +121,17 @@ class UploadView(AreaMixin, FormView):
 
     def form_valid(self, form):
         upload = form.cleaned_data["file"]
-        # A large upload already sits in a temporary file: hand its path over instead of its bytes.
-        data = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+        take = {"format": form.cleaned_data["format"], "source": form.cleaned_data["source"], "name": upload.name,
+                "actor": self.actor(), "at": clock.now()}
         try:
-            usage_file = services.import_usage_file(
-                self.brand, data, format=form.cleaned_data["format"], source=form.cleaned_data["source"],
-                name=upload.name, actor=self.actor(), at=clock.now(), defer=True)
+            if (upload.size or 0) > settings.TELORA_UPLOAD_SYNC_BYTES:  # kept and read by a job, not in the request
+                usage_file, _job = services.receive_usage_file(self.brand, upload, **take)
+                messages.success(self.request, _("%(name)s was received; it is being read in the background. "
+                                                 "This page follows it.") % {"name": usage_file.name})
+                return HttpResponseRedirect(reverse("rating:file_detail", args=[usage_file.pk]))
+            # A middling upload already sits in a temporary file: hand its path over instead of its bytes.
+            data = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload.read()
+            usage_file = services.import_usage_file(self.brand, data, defer=True, split=False, **take)
         except ServiceError as exc:
             message = exc.message.split(": ", 1)[1] if exc.field and exc.message.startswith(f"{exc.field}: ") \
                 else exc.message

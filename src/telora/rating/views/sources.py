@@ -50,6 +50,11 @@ class SourceForm(forms.Form):
                               help_text=gettext_lazy("A glob such as *.csv; hidden, *.tmp, *.part and *.filepart "
                                                      "files are never taken."))
     enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False, initial=True)
+    max_charge = forms.DecimalField(label=gettext_lazy("Largest charge"), required=False, min_value=0,
+                                    max_digits=18, decimal_places=6, help_text=gettext_lazy(
+                                        "The most a pre-priced record (content) of this source may cost; larger "
+                                        "and negative charges go to the failed records. Empty: the platform's "
+                                        "default (TELORA_USAGE_MAX_CHARGE)."))
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

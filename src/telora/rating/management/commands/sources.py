@@ -27,6 +27,8 @@ class Command(BaseCommand):
         add.add_argument("--settle", type=int, default=10, metavar="N",
                          help="seconds a file must be left unchanged before it is taken (default 10)")
         add.add_argument("--pattern", default="*", metavar="GLOB", help="file names to take (default *)")
+        add.add_argument("--max-charge", default=None, metavar="AMOUNT",
+                         help="the most a pre-priced record may cost (default TELORA_USAGE_MAX_CHARGE)")
         listing = sub.add_parser("list", help="list the sources")
         listing.add_argument("--brand", help="brand code")
         for name, text in (("enable", "let the collector take the source's files"),
@@ -43,7 +45,7 @@ class Command(BaseCommand):
                 source = create_source(brand, actor=actor, at=clock.now(), code=options["code"],
                                        format=options["format"], inbox=options["inbox"], archive=options["archive"],
                                        errors=options["errors"], settle_seconds=options["settle"],
-                                       pattern=options["pattern"])
+                                       pattern=options["pattern"], max_charge=options["max_charge"])
                 self.stdout.write(f"{brand.code}/{source.code}: {source.format} from {source.inbox} "
                                   f"(archive {source.archive}, errors {source.errors})")
             elif action == "list":
