@@ -1,0 +1,232 @@
+"""SFTP pull sources against a real SFTP server process (asyncssh, tests/rating/sftp_server.py):
+a remote file fetched, taken in and rated once, then moved, deleted or kept; nothing fetched
+twice (a re-listing, a renamed copy); a link cut mid-transfer leaves nothing imported; a changed
+host key refused; a wrong password a clear error on the source; the credentials sealed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from rating_helpers import CDRS
+from sftp_helpers import PASSWORD, USER, SftpServer
+
+from telora.core.models import AuditEvent
+from telora.core.services.actors import ServiceError
+from telora.rating.models import RatedUsage, RemoteFile, UsageFile, UsageSource
+from telora.rating.services import rate_pending
+from telora.rating.services.collector import collect_all, collect_source, create_source, update_source
+from telora.rating.services.pull import preview, trust_host_key
+from telora.rating.services.sealing import unseal
+
+pytestmark = pytest.mark.django_db
+AT = dt.datetime(2026, 10, 6, 8, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def server(tmp_path):
+    running = SftpServer(tmp_path / "sftp").start()
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def make_source(nord, system, server, tmp_path):
+    def make(after="move", code="msc", trust=True, **values):
+        fields = {"sftp_host": "127.0.0.1", "sftp_port": server.port, "sftp_user": USER, "sftp_path": "/out",
+                  "pattern": "*.csv", "sftp_after": after, "sftp_after_folder": "/done" if after == "move" else "",
+                  "password": PASSWORD} | values
+        source = create_source(nord, actor=system, at=AT, code=code, format="csv",
+                               inbox=str(tmp_path / "local" / code / "inbox"), **fields)
+        if trust:
+            trust_host_key(source, actor=system, at=AT)
+        return source
+    return make
+
+
+@pytest.fixture
+def lines(line_for):
+    return line_for("4520000001"), line_for("4520000002")
+
+
+def pull(source, system, at=AT):
+    return collect_source(source, actor=system, at=at, pull=True)
+
+
+@pytest.mark.parametrize("after", ["move", "delete", "keep"])
+def test_a_remote_file_is_fetched_rated_once_then_moved_deleted_or_kept(after, make_source, server, lines, nord,
+                                                                         system, tmp_path):
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    server.put("/out/notes.txt", b"not usage")
+    source = make_source(after)
+    report = pull(source, system)
+    assert report.error == ""
+    assert [(t.name, t.outcome, t.read) for t in report.taken] == [("cdrs.csv", "archived", 12)]
+    usage_file = UsageFile.objects.get()
+    assert (usage_file.source, usage_file.name, usage_file.size) == ("msc", "cdrs.csv", CDRS.stat().st_size)
+    rate_pending(nord)
+    assert RatedUsage.objects.filter(file_id=usage_file.pk).count() == 9
+    archived = tmp_path / "local" / "msc" / "archive" / "2026" / "10" / "06" / "cdrs.csv"
+    assert archived.read_bytes() == CDRS.read_bytes()
+    row = RemoteFile.objects.get()
+    assert (row.name, row.size, row.status, row.file_id, row.duplicate) == (
+        "cdrs.csv", CDRS.stat().st_size, "done", usage_file.pk, False)
+    expected = {"move": (["notes.txt"], ["cdrs.csv"]), "delete": (["notes.txt"], []),
+                "keep": (["cdrs.csv", "notes.txt"], [])}[after]
+    assert (server.files("/out"), server.files("/done")) == expected
+    again = pull(source, system, AT + dt.timedelta(minutes=5))
+    assert (again.error, again.taken) == ("", [])
+    assert UsageFile.objects.count() == 1 and RemoteFile.objects.count() == 1
+    assert not list((tmp_path / "local" / "msc" / "inbox" / ".download").iterdir())
+
+
+def test_a_renamed_copy_with_the_same_bytes_is_not_imported_twice(make_source, server, system):
+    source = make_source("keep")
+    server.put("/out/a.csv", CDRS.read_bytes())
+    assert [t.read for t in pull(source, system).taken] == [12]
+    server.put("/out/a-resent.csv", CDRS.read_bytes())
+    report = pull(source, system, AT + dt.timedelta(minutes=1))
+    assert [(t.name, t.outcome, t.file_id) for t in report.taken] == [("a-resent.csv", "archived", None)]
+    assert "already taken in" in report.taken[0].line(source)
+    assert UsageFile.objects.count() == 1
+    assert sorted(RemoteFile.objects.values_list("name", "duplicate")) == [("a-resent.csv", True), ("a.csv", False)]
+    assert pull(source, system, AT + dt.timedelta(minutes=2)).taken == []
+
+
+def test_a_link_cut_mid_transfer_leaves_nothing_imported_and_the_next_pull_succeeds(make_source, server, system,
+                                                                                     tmp_path):
+    big = CDRS.read_bytes() * 4000  # over a megabyte: several reads
+    server.put("/out/big.csv", big)
+    source = make_source("delete")
+    server.faults(drop_after=300_000)
+    report = pull(source, system)
+    assert report.error.startswith("sftp_host: cannot download /out/big.csv: the connection failed")
+    assert report.taken == []
+    assert not UsageFile.objects.exists() and not RemoteFile.objects.exists()
+    local = tmp_path / "local" / "msc" / "inbox"
+    assert list((local / ".download").iterdir()) == [] and list((local / ".processing").iterdir()) == []
+    source.refresh_from_db()
+    assert "pull failed: sftp_host: cannot download /out/big.csv" in source.last_error
+    assert server.files("/out") == ["big.csv"]
+    server.faults()
+    report = pull(source, system, AT + dt.timedelta(minutes=1))
+    assert (report.error, [t.outcome for t in report.taken]) == ("", ["archived"])
+    assert UsageFile.objects.get().size == len(big)
+    assert server.files("/out") == []
+
+
+def test_a_crash_after_the_commit_is_repaired_by_the_next_pull(make_source, server, system):
+    source = make_source("move")
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    pull(source, system)
+    # As if the collector had stopped after the commit, before the remote move:
+    server.put("/out/cdrs.csv", (server.root / "done" / "cdrs.csv").read_bytes())
+    (server.root / "done" / "cdrs.csv").unlink()
+    RemoteFile.objects.update(status="pending", done_at=None)
+    report = pull(source, system, AT + dt.timedelta(minutes=1))
+    assert (report.error, report.taken) == ("", [])
+    assert RemoteFile.objects.get().status == "done"
+    assert (server.files("/out"), server.files("/done")) == ([], ["cdrs.csv"])
+    assert UsageFile.objects.count() == 1
+
+
+def test_a_changed_host_key_is_refused(make_source, server, system):
+    source = make_source("delete")
+    pinned = source.sftp_host_key
+    assert pinned == server.fingerprint
+    server.restart_with_new_host_key()
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    report = pull(source, system)
+    assert report.error == (f"sftp_host_key: 127.0.0.1:{server.port} presented host key {server.fingerprint}, not the "
+                            f"trusted {pinned}: refused (if the server's key was changed on purpose, check it and run "
+                            f"`telora sources trust`)")
+    assert not UsageFile.objects.exists() and server.files("/out") == ["cdrs.csv"]
+    with pytest.raises(ServiceError, match="not trusted"):
+        trust_host_key(source, actor=system, at=AT, fingerprint=pinned)
+    assert trust_host_key(source, actor=system, at=AT, fingerprint=server.fingerprint) == server.fingerprint
+    assert pull(source, system, AT + dt.timedelta(minutes=1)).error == ""
+    assert UsageFile.objects.count() == 1
+
+
+def test_no_pinned_key_no_pull(make_source, server, system):
+    source = make_source("keep", trust=False)
+    report = pull(source, system)
+    assert report.error.startswith("sftp_host_key: no host key is trusted for 127.0.0.1:")
+
+
+def test_a_wrong_password_is_a_clear_error_on_the_source(make_source, server, system):
+    source = make_source("keep", password="not-the-password")
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    reports = collect_all(actor=system, at=AT)
+    assert [r.error for r in reports] == [
+        f"credentials: 127.0.0.1:{server.port} refused the log-in of 'mediation' (wrong password or key)"]
+    source.refresh_from_db()
+    assert source.last_error == (f"2026-10-06 08:00:00 pull failed: credentials: 127.0.0.1:{server.port} refused the "
+                                 f"log-in of 'mediation' (wrong password or key)")
+    assert not UsageFile.objects.exists()
+
+
+def test_a_private_key_logs_in(make_source, server, system):
+    source = make_source("keep", password="", private_key=server.client_key)
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    assert [(e.name, state) for e, state in preview(source)] == [("cdrs.csv", "fetch")]
+    assert pull(source, system).error == ""
+    assert [(e.name, state) for e, state in preview(source)] == [("cdrs.csv", "seen")]
+
+
+def test_the_schedule_pulls_every_n_minutes(make_source, server, system):
+    make_source("keep", every_minutes=15)
+    server.put("/out/a.csv", CDRS.read_bytes())
+    assert [r.archived for r in collect_all(actor=system, at=AT)] == [1]
+    server.put("/out/b.csv", CDRS.read_bytes().replace(b"nord-", b"nord-b-"))
+    assert [r.archived for r in collect_all(actor=system, at=AT + dt.timedelta(minutes=14))] == [0]
+    assert [r.archived for r in collect_all(actor=system, at=AT + dt.timedelta(minutes=15))] == [1]
+
+
+def test_the_credentials_are_sealed_and_never_audited(make_source, server, system, nord):
+    from django.db import connection
+
+    source = make_source("keep", password=PASSWORD, private_key=server.client_key)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t::text, sftp_secret FROM rating_usagesource t WHERE id = %s", [source.pk])
+        text, blob = cursor.fetchone()
+    assert PASSWORD not in text and PASSWORD.encode() not in bytes(blob)
+    assert "PRIVATE KEY" not in text and b"PRIVATE KEY" not in bytes(blob)
+    assert unseal(blob, brand_id=nord.pk, source_id=source.pk) == (PASSWORD, server.client_key.strip() + "\n")
+    update_source(source, actor=system, at=AT, password="pw-new-7781")
+    update_source(source, actor=system, at=AT, pattern="*.cdr")  # credentials stay
+    assert unseal(UsageSource.objects.get().sftp_secret, brand_id=nord.pk, source_id=source.pk) == ("pw-new-7781", "")
+    events = list(AuditEvent.objects.filter(object_type="rating.usagesource").order_by("pk").values_list(
+        "changes", flat=True))
+    dumped = repr(events)
+    assert len(events) == 4 and PASSWORD not in dumped and "pw-new-7781" not in dumped and "PRIVATE" not in dumped
+    assert [e.get("credentials") for e in events] == [[None, "set"], None, ["set", "changed"], None]
+    assert events[1] == {"sftp_host_key": ["", source.sftp_host_key]} and events[3] == {"pattern": ["*.csv", "*.cdr"]}
+    other = UsageSource.objects.create(brand=nord, code="copy", format="csv", inbox="/x/in", archive="/x/a",
+                                       errors="/x/e", sftp_host="h", sftp_secret=bytes(blob))
+    with pytest.raises(Exception, match="do not open"):
+        unseal(other.sftp_secret, brand_id=nord.pk, source_id=other.pk)
+
+
+@pytest.mark.parametrize(("values", "message"), [
+    ({"sftp_user": ""}, "sftp_user: is required for an SFTP source"),
+    ({"sftp_path": "out"}, "sftp_path: an absolute remote path"),
+    ({"sftp_port": 70000}, "sftp_port: between 1 and 65535"),
+    ({"sftp_after": "move", "sftp_after_folder": ""}, "sftp_after_folder: an absolute remote path"),
+    ({"sftp_after": "shred"}, "sftp_after: one of keep, move, delete"),
+    ({"sftp_host_key": "md5:aa"}, "sftp_host_key: a SHA-256 fingerprint"),
+    ({"every_minutes": 0}, "every_minutes: between 1 and 1440"),
+    ({"private_key": "not a key"}, "private_key: not an unencrypted OpenSSH or PEM private key"),
+])
+def test_sftp_settings_are_checked_naming_the_field(nord, system, tmp_path, values, message):
+    fields = {"sftp_host": "127.0.0.1", "sftp_user": USER, "sftp_path": "/out", "password": "x"} | values
+    with pytest.raises(ServiceError, match=message) as caught:
+        create_source(nord, actor=system, at=AT, code="msc", format="csv", inbox=str(tmp_path / "in"), **fields)
+    assert caught.value.field == message.split(":")[0]
+
+
+def test_a_folder_source_is_not_pulled(nord, system, tmp_path):
+    source = create_source(nord, actor=system, at=AT, code="msc", format="csv", inbox=str(tmp_path / "in"))
+    assert not source.is_sftp and collect_source(source, actor=system, at=AT).error == ""
+    assert Path(source.inbox).exists() and not (Path(source.inbox) / ".download").exists()
