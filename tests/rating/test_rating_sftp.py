@@ -6,12 +6,18 @@ host key refused; a wrong password a clear error on the source; the credentials 
 from __future__ import annotations
 
 import datetime as dt
+import io
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import connection
+from django.urls import reverse
 from rating_helpers import CDRS
 from sftp_helpers import PASSWORD, USER, SftpServer
 
+from gui_helpers import form_errors, login
 from telora.core.models import AuditEvent
 from telora.core.services.actors import ServiceError
 from telora.rating.models import RatedUsage, RemoteFile, UsageFile, UsageSource
@@ -110,10 +116,11 @@ def test_a_link_cut_mid_transfer_leaves_nothing_imported_and_the_next_pull_succe
     assert "pull failed: sftp_host: cannot download /out/big.csv" in source.last_error
     assert server.files("/out") == ["big.csv"]
     server.faults()
+    (local / ".download" / ".left-by-a-killed-pull.part").write_bytes(b"half")
     report = pull(source, system, AT + dt.timedelta(minutes=1))
     assert (report.error, [t.outcome for t in report.taken]) == ("", ["archived"])
     assert UsageFile.objects.get().size == len(big)
-    assert server.files("/out") == []
+    assert server.files("/out") == [] and list((local / ".download").iterdir()) == []
 
 
 def test_a_crash_after_the_commit_is_repaired_by_the_next_pull(make_source, server, system):
@@ -185,8 +192,6 @@ def test_the_schedule_pulls_every_n_minutes(make_source, server, system):
 
 
 def test_the_credentials_are_sealed_and_never_audited(make_source, server, system, nord):
-    from django.db import connection
-
     source = make_source("keep", password=PASSWORD, private_key=server.client_key)
     with connection.cursor() as cursor:
         cursor.execute("SELECT t::text, sftp_secret FROM rating_usagesource t WHERE id = %s", [source.pk])
@@ -230,3 +235,82 @@ def test_a_folder_source_is_not_pulled(nord, system, tmp_path):
     source = create_source(nord, actor=system, at=AT, code="msc", format="csv", inbox=str(tmp_path / "in"))
     assert not source.is_sftp and collect_source(source, actor=system, at=AT).error == ""
     assert Path(source.inbox).exists() and not (Path(source.inbox) / ".download").exists()
+
+
+# ---- the command line -------------------------------------------------------------------------
+
+def test_sources_add_test_list_and_collect_from_the_command_line(nord, server, tmp_path, capsys, monkeypatch,
+                                                                  line_for):
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    call_command("sources", "add", "--brand", "NORD", "--code", "msc", "--format", "csv", "--inbox",
+                 str(tmp_path / "in"), "--pattern", "*.csv", "--sftp", f"127.0.0.1:{server.port}", "--user", USER,
+                 "--path", "/out", "--password-stdin", "--after", "move:/done", "--every", "5", "--trust-host-key")
+    out = capsys.readouterr().out
+    assert f"pulled every 5 min from sftp://mediation@127.0.0.1:{server.port}/out, then moved to /done" in out
+    assert f"host key trusted: {server.fingerprint}" in out and PASSWORD not in out
+    source = UsageSource.objects.get()
+    assert (source.sftp_after, source.sftp_after_folder, source.every_minutes) == ("move", "/done", 5)
+    call_command("sources", "test", "--brand", "NORD", "--code", "msc")
+    out = capsys.readouterr().out
+    assert "/out: 1 file(s) matching *.csv" in out
+    assert f"  cdrs.csv  {CDRS.stat().st_size} bytes  would be fetched" in out
+    call_command("collect", "--once", "--brand", "NORD")
+    assert "NORD/msc: cdrs.csv taken in (file" in capsys.readouterr().out
+    assert server.files("/done") == ["cdrs.csv"]
+    call_command("sources", "list", "--brand", "NORD")
+    out = capsys.readouterr().out
+    assert f"sftp://mediation@127.0.0.1:{server.port}/out every 5 min, then moved to /done; {server.fingerprint}" in out
+
+
+def test_sources_add_sftp_refusals_are_one_line(nord, tmp_path):
+    base = ["sources", "add", "--brand", "NORD", "--code", "msc", "--format", "csv", "--inbox", str(tmp_path / "in")]
+    with pytest.raises(CommandError, match="--sftp needs --password-stdin or --key-file"):
+        call_command(*base, "--sftp", "h", "--user", "u", "--path", "/out")
+    with pytest.raises(CommandError, match="--user, --path, --password-stdin and --key-file need --sftp"):
+        call_command(*base, "--user", "u")
+    with pytest.raises(CommandError, match="--key-file: No such file or directory"):
+        call_command(*base, "--sftp", "h", "--user", "u", "--path", "/out", "--key-file", str(tmp_path / "none"))
+    assert not UsageSource.objects.exists()
+
+
+# ---- the screens ------------------------------------------------------------------------------
+
+def test_the_screens_create_and_edit_an_sftp_source_with_a_write_only_password(make_user, nord, server, tmp_path):
+    client = login(make_user("otto", {nord: ["rating.view", "rating.change"]}), nord)
+    data = {"code": "msc", "format": "csv", "inbox": str(tmp_path / "in"), "settle_seconds": "10", "pattern": "*.csv",
+            "enabled": "on", "sftp_host": "127.0.0.1", "sftp_port": str(server.port), "sftp_user": USER,
+            "password": PASSWORD, "sftp_path": "/out", "sftp_host_key": server.fingerprint, "sftp_after": "move",
+            "sftp_after_folder": "", "every_minutes": "10"}
+    response = client.post(reverse("rating:source_create"), data)
+    assert form_errors(response) == {"sftp_after_folder": ["an absolute remote path such as /out (at most 500 characters)"]}
+    assert PASSWORD not in response.content.decode()  # not even sent back on an error
+    response = client.post(reverse("rating:source_create"), data | {"sftp_after_folder": "/done"})
+    assert response.status_code == 302
+    source = UsageSource.objects.get()
+    assert (source.sftp_host_key, source.every_minutes, source.sftp_after_folder) == (server.fingerprint, 10, "/done")
+    html = client.get(reverse("rating:source_list")).content.decode()
+    assert f"sftp://mediation@127.0.0.1:{server.port}/out" in html and server.fingerprint in html
+    edit = reverse("rating:source_edit", args=[source.pk])
+    page = client.get(edit).content.decode()
+    assert PASSWORD not in page and "leave both empty to keep them" in page
+    response = client.post(edit, data | {"sftp_after_folder": "/done", "password": "", "every_minutes": "3"})
+    assert response.status_code == 302
+    source.refresh_from_db()
+    assert source.every_minutes == 3 and unseal(source.sftp_secret, brand_id=nord.pk, source_id=source.pk)[0] == PASSWORD
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    response = client.post(reverse("rating:source_scan", args=[source.pk]))
+    assert response.status_code == 302 and server.files("/done") == ["cdrs.csv"]
+
+
+def test_another_brands_sftp_source_is_a_404(make_user, make_source, brand_b, server, system):
+    source = make_source("delete")
+    server.put("/out/cdrs.csv", CDRS.read_bytes())
+    client = login(make_user("bob", {brand_b: ["rating.view", "rating.change"]}), brand_b)
+    assert client.get(reverse("rating:source_list")).context["rows"] == []
+    assert client.get(reverse("rating:source_edit", args=[source.pk])).status_code == 404
+    assert client.post(reverse("rating:source_edit", args=[source.pk]), {"sftp_host": "evil.example"}).status_code == 404
+    assert client.post(reverse("rating:source_scan", args=[source.pk])).status_code == 404
+    assert server.files("/out") == ["cdrs.csv"] and not UsageFile.objects.exists()
+    source.refresh_from_db()
+    assert source.sftp_host == "127.0.0.1"

@@ -154,6 +154,14 @@ def _fetch_one(sftp: Session, source: UsageSource, entry: RemoteEntry, *, actor:
     _finish(sftp, source, RemoteFile.objects.get(source=source, name=entry.name, size=size, sha256=sha), at)
 
 
+def _sweep(download: Path) -> None:
+    """Partial downloads of a pull that was killed: removed (the pull holds the source's lock, so
+    no other pull is writing them)."""
+    if download.is_dir():
+        for part in download.glob(".*.part"):
+            part.unlink(missing_ok=True)
+
+
 def pull_source(source: UsageSource, *, actor: Actor, at: dt.datetime, report: collector.CollectReport) -> None:
     """One pull of an SFTP source into `report` (see the module's description). A failure (server
     out of reach, refused key or log-in, link cut) ends the pull and is set as `report.error`:
@@ -161,6 +169,7 @@ def pull_source(source: UsageSource, *, actor: Actor, at: dt.datetime, report: c
     with _pull_lock(source) as held:
         if not held:
             return  # another collector is pulling this source now
+        _sweep(Path(source.inbox) / DOWNLOAD)
         try:
             with session(source) as sftp:
                 for row in RemoteFile.objects.filter(source=source, status="pending").order_by("pk"):
