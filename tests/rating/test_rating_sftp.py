@@ -87,6 +87,21 @@ def test_a_remote_file_is_fetched_rated_once_then_moved_deleted_or_kept(after, m
     assert not list((tmp_path / "local" / "msc" / "inbox" / ".download").iterdir())
 
 
+def test_a_refused_file_goes_to_the_error_folder_and_stays_on_the_remote(make_source, server, system, tmp_path):
+    source = make_source("delete")
+    server.put("/out/bad.csv", b"not,a\nusage file\n")
+    report = pull(source, system)
+    assert [(t.name, t.outcome) for t in report.taken] == [("bad.csv", "error")]
+    errors = tmp_path / "local" / "msc" / "errors"
+    assert sorted(p.name for p in errors.iterdir()) == ["bad.csv", "bad.csv.error.txt"]
+    assert "sftp:/out/bad.csv" in (errors / "bad.csv.error.txt").read_text()
+    assert server.files("/out") == ["bad.csv"] and not UsageFile.objects.exists()
+    assert RemoteFile.objects.get().status == "refused"
+    source.refresh_from_db()
+    assert "bad.csv to errors: file: " in source.last_error
+    assert pull(source, system, AT + dt.timedelta(minutes=1)).taken == []  # not fetched again
+
+
 def test_a_renamed_copy_with_the_same_bytes_is_not_imported_twice(make_source, server, system):
     source = make_source("keep")
     server.put("/out/a.csv", CDRS.read_bytes())

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
+import logging
 import os
 import posixpath
 import stat
@@ -28,6 +29,9 @@ from telora.core.services.actors import ServiceError
 
 CHUNK = 256 * 1024
 TIMEOUT = 20  # seconds to connect and log in
+KEEPALIVE = 15  # seconds between keepalives; 4 unanswered end the connection (a hung server fails the pull)
+IO_TIMEOUT = 120  # seconds one remote call (a listing, a read of CHUNK bytes, a rename) may take
+logging.getLogger("asyncssh").setLevel(logging.WARNING)  # one INFO line per packet phase is noise in the job log
 
 
 class SftpError(ServiceError):
@@ -113,7 +117,8 @@ class Session:
             self._conn = await asyncio.wait_for(asyncssh.connect(
                 self.host, self.port, username=self.user, password=self.password or None, client_keys=keys,
                 known_hosts=([], [], []), server_host_key_algs="default", client_factory=lambda: client,
-                agent_path=None, config=None, preferred_auth="publickey,password"), TIMEOUT)
+                agent_path=None, config=None, preferred_auth="publickey,password", keepalive_interval=KEEPALIVE,
+                keepalive_count_max=4), TIMEOUT)
         except asyncssh.HostKeyNotVerifiable:
             raise SftpError(f"sftp_host_key: {self.host}:{self.port} presented host key {client.seen or '?'}, "
                             f"not the trusted {self.pinned}: refused (if the server's key was changed on purpose, "
@@ -142,9 +147,9 @@ class Session:
             self._runner = None
             self._conn = self._sftp = None
 
-    def _call(self, coro, what: str, field: str = "sftp_path"):
+    def _call(self, coro, what: str, field: str = "sftp_path", timeout: float | None = IO_TIMEOUT):
         try:
-            return self._runner.run(coro)
+            return self._runner.run(asyncio.wait_for(coro, timeout))
         except asyncssh.SFTPError as exc:
             raise SftpError(f"{field}: {what}: {exc.reason}", field=field) from None
         except (TimeoutError, OSError, asyncssh.Error) as exc:
@@ -172,7 +177,7 @@ class Session:
             digest, size = hashlib.sha256(), 0
             async with self._sftp.open(self.remote(name), "rb") as remote:
                 with local.open("wb") as out:
-                    while chunk := await remote.read(CHUNK):
+                    while chunk := await asyncio.wait_for(remote.read(CHUNK), IO_TIMEOUT):
                         digest.update(chunk)
                         out.write(chunk)
                         size += len(chunk)
@@ -180,7 +185,7 @@ class Session:
                     os.fsync(out.fileno())
             return digest.hexdigest(), size
 
-        return self._call(download(), f"cannot download {self.remote(name)}")
+        return self._call(download(), f"cannot download {self.remote(name)}", timeout=None)
 
     def exists(self, path: str) -> bool:
         return self._call(self._sftp.exists(path), f"cannot look at {path}")
