@@ -22,6 +22,10 @@ A scan of one source (`collect_source`):
 
 A name already taken in the archive or error folder gets a number (`cdrs.1.csv`): no file is
 ever lost or overwritten.
+
+An SFTP source (`sftp_host` set) is then pulled when due (`services.pull`): its new remote files
+are downloaded and taken in through the same intake, archive and error folders. Managing sources
+(create, update, delete) is in `services.sources`.
 """
 
 from __future__ import annotations
