@@ -177,6 +177,15 @@ def test_no_pinned_key_no_pull(make_source, server, system):
     assert report.error.startswith("sftp_host_key: no host key is trusted for 127.0.0.1:")
 
 
+def test_a_server_out_of_reach_is_a_clear_error(make_source, server, system):
+    source = make_source("keep")
+    server.stop()
+    report = pull(source, system)
+    assert report.error.startswith(f"sftp_host: cannot connect to 127.0.0.1:{server.port}: ")
+    with pytest.raises(ServiceError, match=f"sftp_host: cannot reach 127.0.0.1:{server.port}"):
+        trust_host_key(source, actor=system, at=AT)
+
+
 def test_a_wrong_password_is_a_clear_error_on_the_source(make_source, server, system):
     source = make_source("keep", password="not-the-password")
     server.put("/out/cdrs.csv", CDRS.read_bytes())

@@ -30,7 +30,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
@@ -183,6 +183,13 @@ def pull_source(source: UsageSource, *, actor: Actor, at: dt.datetime, report: c
             logger.warning("pull %s/%s: %s", source.brand.code, source.code, exc.message)
         except OSError as exc:
             report.error = f"{exc.strerror or exc}: {exc.filename or ''}".strip(": ")
+            report.stage = "pull"
+        except (OperationalError, InterfaceError) as exc:
+            report.error = f"database: {exc}".strip()[:400]
+            report.stage = "pull"
+        except Exception as exc:  # one source's unexpected failure is its error, not the other sources'
+            logger.exception("pull %s/%s", source.brand.code, source.code)
+            report.error = f"{type(exc).__name__}: {exc}"[:400]
             report.stage = "pull"
     UsageSource.objects.filter(pk=source.pk).update(last_pull_at=at)
     source.last_pull_at = at

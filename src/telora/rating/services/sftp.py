@@ -112,7 +112,11 @@ class Session:
 
     async def _open(self) -> None:
         client = _Pinned(self.pinned)
-        keys = [asyncssh.import_private_key(self.private_key)] if self.private_key else []
+        try:
+            keys = [asyncssh.import_private_key(self.private_key)] if self.private_key else []
+        except (asyncssh.KeyImportError, ValueError):
+            raise SftpError("credentials: the stored private key cannot be read; enter it again",
+                            field="credentials") from None
         try:
             self._conn = await asyncio.wait_for(asyncssh.connect(
                 self.host, self.port, username=self.user, password=self.password or None, client_keys=keys,
