@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -42,7 +44,7 @@ def make_source(nord, system, server, tmp_path):
     def make(after="move", code="msc", trust=True, **values):
         fields = {"sftp_host": "127.0.0.1", "sftp_port": server.port, "sftp_user": USER, "sftp_path": "/out",
                   "pattern": "*.csv", "sftp_after": after, "sftp_after_folder": "/done" if after == "move" else "",
-                  "password": PASSWORD} | values
+                  "password": PASSWORD, "settle_seconds": 0} | values
         source = create_source(nord, actor=system, at=AT, code=code, format="csv",
                                inbox=str(tmp_path / "local" / code / "inbox"), **fields)
         if trust:
@@ -100,6 +102,19 @@ def test_a_refused_file_goes_to_the_error_folder_and_stays_on_the_remote(make_so
     source.refresh_from_db()
     assert "bad.csv to errors: file: " in source.last_error
     assert pull(source, system, AT + dt.timedelta(minutes=1)).taken == []  # not fetched again
+
+
+def test_a_remote_file_still_settling_waits_for_a_later_pull(make_source, server, system):
+    source = make_source("delete", settle_seconds=600)
+    path = server.put("/out/cdrs.csv", CDRS.read_bytes())  # modified just now: perhaps still being written
+    report = pull(source, system)
+    assert (report.taken, report.waiting) == ([], 1)
+    assert [(e.name, state) for e, state in preview(source)] == [("cdrs.csv", "settling")]
+    stamp = time.time() - 601
+    os.utime(path, (stamp, stamp))
+    report = pull(source, system, AT + dt.timedelta(minutes=1))
+    assert ([t.outcome for t in report.taken], report.waiting) == (["archived"], 0)
+    assert server.files("/out") == []
 
 
 def test_a_renamed_copy_with_the_same_bytes_is_not_imported_twice(make_source, server, system):
@@ -268,7 +283,7 @@ def test_sources_add_test_list_and_collect_from_the_command_line(nord, server, t
     server.put("/out/cdrs.csv", CDRS.read_bytes())
     monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
     call_command("sources", "add", "--brand", "NORD", "--code", "msc", "--format", "csv", "--inbox",
-                 str(tmp_path / "in"), "--pattern", "*.csv", "--sftp", f"127.0.0.1:{server.port}", "--user", USER,
+                 str(tmp_path / "in"), "--pattern", "*.csv", "--settle", "0", "--sftp", f"127.0.0.1:{server.port}", "--user", USER,
                  "--path", "/out", "--password-stdin", "--after", "move:/done", "--every", "5", "--trust-host-key")
     out = capsys.readouterr().out
     assert f"pulled every 5 min from sftp://mediation@127.0.0.1:{server.port}/out, then moved to /done" in out
@@ -302,7 +317,7 @@ def test_sources_add_sftp_refusals_are_one_line(nord, tmp_path):
 
 def test_the_screens_create_and_edit_an_sftp_source_with_a_write_only_password(make_user, nord, server, tmp_path):
     client = login(make_user("otto", {nord: ["rating.view", "rating.change"]}), nord)
-    data = {"code": "msc", "format": "csv", "inbox": str(tmp_path / "in"), "settle_seconds": "10", "pattern": "*.csv",
+    data = {"code": "msc", "format": "csv", "inbox": str(tmp_path / "in"), "settle_seconds": "0", "pattern": "*.csv",
             "enabled": "on", "sftp_host": "127.0.0.1", "sftp_port": str(server.port), "sftp_user": USER,
             "password": PASSWORD, "sftp_path": "/out", "sftp_host_key": server.fingerprint, "sftp_after": "move",
             "sftp_after_folder": "", "every_minutes": "10"}

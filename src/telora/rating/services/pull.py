@@ -7,7 +7,9 @@ unique. A file listed again with the same name, size and modification time is no
 again; a file whose content the source has taken in before (a renamed copy, a re-upload) is
 downloaded, hashed, recognised and not imported again (`duplicate`).
 
-Never half a file. A file is downloaded to `<inbox>/.download/` and hashed; only a complete
+Never half a file. A remote file modified less than the source's `settle_seconds` ago is left
+for a later pull (it may still be written), as are hidden, `*.tmp`, `*.part` and `*.filepart`
+names. A file is downloaded to `<inbox>/.download/` and hashed; only a complete
 download is moved into `<inbox>/.processing/` and imported. A link cut mid-transfer leaves
 nothing imported (the partial file is removed) and the next pull starts again.
 
@@ -28,6 +30,7 @@ import datetime as dt
 import logging
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
@@ -74,10 +77,22 @@ def _known(source: UsageSource) -> set[tuple[str, int, int]]:
 
 
 def wanted(source: UsageSource, entries: list[RemoteEntry]) -> list[tuple[RemoteEntry, str]]:
-    """Each remote file matching the pattern with what a pull would do: "fetch" or "seen"."""
+    """Each remote file matching the pattern with what a pull would do: "fetch", "seen" (fetched
+    before) or "settling" (modified less than `settle_seconds` ago: perhaps still being written;
+    by the server's time stamp against this machine's clock, as for inbox files)."""
     known = _known(source)
-    return [(e, "seen" if (e.name, e.size, e.mtime) in known else "fetch") for e in entries
-            if collector.is_candidate(e.name, source.pattern)]
+    now_ts = time.time()
+    found = []
+    for entry in entries:
+        if not collector.is_candidate(entry.name, source.pattern):
+            continue
+        if (entry.name, entry.size, entry.mtime) in known:
+            found.append((entry, "seen"))
+        elif now_ts - entry.mtime < source.settle_seconds:
+            found.append((entry, "settling"))
+        else:
+            found.append((entry, "fetch"))
+    return found
 
 
 def _finish(sftp: Session, source: UsageSource, row: RemoteFile, at: dt.datetime) -> None:
@@ -177,6 +192,8 @@ def pull_source(source: UsageSource, *, actor: Actor, at: dt.datetime, report: c
                 for entry, state in wanted(source, sftp.listdir()):
                     if state == "fetch":
                         _fetch_one(sftp, source, entry, actor=actor, at=at, report=report)
+                    elif state == "settling":
+                        report.waiting += 1
         except SftpError as exc:
             report.error = exc.message
             report.stage = "pull"

@@ -137,7 +137,7 @@ class Command(BaseCommand):
                           f"(host key {source.sftp_host_key}), {source.sftp_path}: {len(entries)} file(s) "
                           f"matching {source.pattern}")
         for entry, state in entries:
-            what = "would be fetched" if state == "fetch" else "fetched before"
+            what = {"fetch": "would be fetched", "seen": "fetched before"}.get(state, "still settling")
             self.stdout.write(f"  {entry.name}  {entry.size} bytes  {what}")
 
     def _brand(self, code: str) -> Brand:
