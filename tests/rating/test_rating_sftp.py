@@ -353,3 +353,41 @@ def test_another_brands_sftp_source_is_a_404(make_user, make_source, brand_b, se
     assert server.files("/out") == ["cdrs.csv"] and not UsageFile.objects.exists()
     source.refresh_from_db()
     assert source.sftp_host == "127.0.0.1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_three_pulls_at_once_fetch_each_file_once(make_brand, system, server, tmp_path):
+    import threading
+
+    brand = make_brand("alpha")
+    source = create_source(brand, actor=system, at=AT, code="msc", format="csv", inbox=str(tmp_path / "in"),
+                           settle_seconds=0, sftp_host="127.0.0.1", sftp_port=server.port, sftp_user=USER,
+                           sftp_path="/out", sftp_after="delete", password=PASSWORD)
+    trust_host_key(source, actor=system, at=AT)
+    header = CDRS.read_text().splitlines()[0]
+    for n in range(12):
+        server.put(f"/out/f{n:02d}.csv", f"{header}\nt-{n},voice,4520000001,4533123456,2026-10-05T09:15:00+02:00,"
+                                         f"60,,,DK,\n".encode())
+    start = threading.Barrier(3)
+    reports, failures = [], []
+
+    def run():
+        try:
+            start.wait()
+            for minute in range(2):
+                reports.append(pull(UsageSource.objects.get(pk=source.pk), system, AT + dt.timedelta(minutes=minute)))
+        except Exception as exc:  # pragma: no cover - shown by the assertion below
+            failures.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and [r.error for r in reports if r.error] == []
+    taken = sorted(t.name for r in reports for t in r.taken)
+    assert taken == [f"f{n:02d}.csv" for n in range(12)]
+    assert UsageFile.objects.count() == 12 and RemoteFile.objects.filter(status="done").count() == 12
+    assert server.files("/out") == []
