@@ -39,12 +39,59 @@ class UsageSource(BrandOwned):
     max_charge = models.DecimalField(_("largest charge"), max_digits=18, decimal_places=6, null=True, blank=True)
     last_scan_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True)
+    # SFTP pull (empty host: a folder source). Files are downloaded into the inbox's .download
+    # folder and taken in from there; `sftp_secret` holds the password and private key sealed
+    # (services.sealing), never shown back.
+    sftp_host = models.CharField(_("SFTP host"), max_length=255, blank=True)
+    sftp_port = models.PositiveIntegerField(_("SFTP port"), default=22)
+    sftp_user = models.CharField(_("SFTP user"), max_length=100, blank=True)
+    sftp_path = models.CharField(_("remote folder"), max_length=500, blank=True)
+    sftp_secret = models.BinaryField(null=True, blank=True, editable=False)
+    sftp_host_key = models.CharField(_("host key fingerprint"), max_length=100, blank=True)
+    sftp_after = models.CharField(_("after import"), max_length=10, default="keep")
+    sftp_after_folder = models.CharField(_("remote move folder"), max_length=500, blank=True)
+    every_minutes = models.PositiveIntegerField(_("every (minutes)"), default=1)
+    last_pull_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "code"], name="rating_source_once")]
 
     def __str__(self):
         return self.code
+
+    @property
+    def is_sftp(self) -> bool:
+        return bool(self.sftp_host)
+
+
+class RemoteFile(BrandOwned):
+    """A file seen on an SFTP source, remembered by (source, name, size, sha256): fetched once.
+    `status` is "pending" while the import is committed but the remote move or delete is not
+    done yet (a crash there is repaired by the next pull), then "done"; "refused" when the
+    intake refused it (left on the remote); `duplicate` when its content had been taken in
+    before (a renamed copy)."""
+
+    rights_area = "rating"
+
+    source = models.ForeignKey(UsageSource, on_delete=models.CASCADE, related_name="remote_files")
+    name = models.CharField(max_length=300)
+    size = models.BigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    mtime = models.BigIntegerField(default=0)
+    status = models.CharField(max_length=10, default="pending")
+    duplicate = models.BooleanField(default=False)
+    file = models.ForeignKey("UsageFile", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    reason = models.CharField(max_length=500, blank=True)
+    fetched_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "name", "size", "sha256"],
+                                               name="rating_remote_file_once")]
+        indexes = [models.Index(fields=["source", "sha256"], name="rating_remote_sha")]
+
+    def __str__(self):
+        return f"{self.source_id}/{self.name}"
 
 
 class UsageFile(BrandOwned):

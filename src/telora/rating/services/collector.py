@@ -22,6 +22,10 @@ A scan of one source (`collect_source`):
 
 A name already taken in the archive or error folder gets a number (`cdrs.1.csv`): no file is
 ever lost or overwritten.
+
+An SFTP source (`sftp_host` set) is then pulled when due (`services.pull`): its new remote files
+are downloaded and taken in through the same intake, archive and error folders. Managing sources
+(create, update, delete) is in `services.sources`.
 """
 
 from __future__ import annotations
@@ -33,29 +37,33 @@ import fnmatch
 import hashlib
 import logging
 import os
-import re
 import shutil
 import time
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 
-from telora.core import clock, rights
+from telora.core import clock
 from telora.core.models import Brand
-from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
-from telora.core.services.audit import record_event, snapshot
-from telora.rating import formats
+from telora.core.services.actors import Actor, ServiceError
 from telora.rating.models import FailedRecord, UsageFile, UsageSource
+from telora.rating.services.sources import (  # noqa: F401 - the sources' services, named here too
+    SECRET_FIELDS,
+    SFTP_FIELDS,
+    SOURCE_FIELDS,
+    _may_change,
+    create_source,
+    default_folders,
+    delete_source,
+    update_source,
+)
 
 logger = logging.getLogger(__name__)
 
 PROCESSING = ".processing"
 SKIPPED_SUFFIXES = (".tmp", ".part", ".filepart")
 ERROR_NOTE = ".error.txt"
-SOURCE_FIELDS = ("code", "format", "inbox", "archive", "errors", "settle_seconds", "pattern", "enabled", "max_charge")
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 @dataclass
@@ -87,7 +95,8 @@ class CollectReport:
     source: UsageSource
     taken: list[Taken] = field(default_factory=list)
     waiting: int = 0  # files still settling (or claimed by another collector)
-    error: str = ""  # the scan itself failed (a folder cannot be made or read)
+    error: str = ""  # the scan itself failed (a folder cannot be made or read), or the SFTP pull
+    stage: str = "scan"  # "pull" when the SFTP pull failed
 
     @property
     def archived(self) -> int:
@@ -96,128 +105,6 @@ class CollectReport:
     @property
     def refused(self) -> int:
         return sum(1 for t in self.taken if t.outcome == "error")
-
-
-# ---- managing sources -------------------------------------------------------------------------
-
-def _may_change(actor: Actor, brand: Brand) -> None:
-    """People and API keys need rating.change in the brand; platform jobs (no principal) may."""
-    if actor.principal is None and actor.job:
-        return
-    if actor.principal is None or not rights.has_perm(actor.principal, brand, "rating.change"):
-        raise PermissionDeniedError(f"You lack rating.change in {brand.code}.")
-
-
-def _folder(value, name: str) -> str:
-    text = str(value or "").strip()
-    if not text:
-        raise ServiceError(f"{name}: is required", field=name)
-    if not os.path.isabs(text):
-        raise ServiceError(f"{name}: {text!r} is not an absolute path", field=name)
-    if len(text) > 500:
-        raise ServiceError(f"{name}: at most 500 characters", field=name)
-    return os.path.normpath(text)
-
-
-def default_folders(inbox: str) -> tuple[str, str]:
-    """Archive and error folders next to the inbox: /data/msc/inbox -> /data/msc/archive, /data/msc/errors."""
-    parent = os.path.dirname(os.path.normpath(inbox))
-    return os.path.join(parent, "archive"), os.path.join(parent, "errors")
-
-
-def _clean(values: dict) -> dict:
-    """Validated source fields (errors name the field)."""
-    code = str(values.get("code") or "").strip()
-    if not CODE_RE.match(code):
-        raise ServiceError("code: letters, digits, '.', '_' or '-' (at most 64), starting with a letter or digit",
-                           field="code")
-    fmt = str(values.get("format") or "").strip()
-    if fmt not in formats.names():
-        raise ServiceError(f"format: unknown format {fmt!r} (known: {', '.join(formats.names())})", field="format")
-    inbox = _folder(values.get("inbox"), "inbox")
-    archive_default, errors_default = default_folders(inbox)
-    archive = _folder(values.get("archive") or archive_default, "archive")
-    errors = _folder(values.get("errors") or errors_default, "errors")
-    if archive == inbox:
-        raise ServiceError("archive: must not be the inbox", field="archive")
-    if errors in (inbox, archive):
-        raise ServiceError("errors: must differ from the inbox and the archive", field="errors")
-    try:
-        settle = int(values.get("settle_seconds", 10))
-    except (TypeError, ValueError):
-        raise ServiceError("settle_seconds: a whole number of seconds", field="settle_seconds") from None
-    if settle < 0 or settle > 86400:
-        raise ServiceError("settle_seconds: between 0 and 86400", field="settle_seconds")
-    pattern = str(values.get("pattern") or "*").strip()
-    if len(pattern) > 100 or "/" in pattern:
-        raise ServiceError("pattern: a file name glob (no '/', at most 100 characters)", field="pattern")
-    return {"code": code, "format": fmt, "inbox": inbox, "archive": archive, "errors": errors,
-            "settle_seconds": settle, "pattern": pattern, "enabled": bool(values.get("enabled", True)),
-            "max_charge": _max_charge(values.get("max_charge"))}
-
-
-def _max_charge(value) -> Decimal | None:
-    """The largest charge a record of the source may carry; empty: the platform's default
-    (TELORA_USAGE_MAX_CHARGE). Never below zero: credits are not taken from usage records."""
-    if value is None or str(value).strip() == "":
-        return None
-    try:
-        amount = Decimal(str(value).strip())
-    except InvalidOperation:
-        raise ServiceError(f"max_charge: {value!r} is not an amount", field="max_charge") from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal(10) ** 12 or amount != round(amount, 6):
-        raise ServiceError("max_charge: an amount from 0 to 999999999999.999999 (at most 6 decimals)",
-                           field="max_charge")
-    return amount
-
-
-def create_source(brand: Brand, *, actor: Actor, at: dt.datetime, code: str, format: str, inbox: str,
-                  archive: str = "", errors: str = "", settle_seconds: int = 10, pattern: str = "*",
-                  enabled: bool = True, max_charge=None) -> UsageSource:
-    """A new pull source of the brand; archive and errors default to siblings of the inbox."""
-    _may_change(actor, brand)
-    values = _clean({"code": code, "format": format, "inbox": inbox, "archive": archive, "errors": errors,
-                     "settle_seconds": settle_seconds, "pattern": pattern, "enabled": enabled,
-                     "max_charge": max_charge})
-    if UsageSource.objects.filter(brand=brand, code__iexact=values["code"]).exists():
-        raise ServiceError(f"code: {brand.code} already has a source {values['code']!r}", field="code")
-    try:
-        with transaction.atomic():
-            source = UsageSource.objects.create(brand=brand, **values)
-            record_event(actor=actor, at=at, action="create", obj=source, brand=brand,
-                         new=snapshot(source, SOURCE_FIELDS))
-    except IntegrityError:
-        raise ServiceError(f"code: {brand.code} already has a source {values['code']!r}", field="code") from None
-    return source
-
-
-def update_source(source: UsageSource, *, actor: Actor, at: dt.datetime, **changes) -> UsageSource:
-    """Change a source's fields (any of code, format, inbox, archive, errors, settle_seconds,
-    pattern, enabled, max_charge); an archive or error folder given empty goes back to the default."""
-    unknown = set(changes) - set(SOURCE_FIELDS)
-    if unknown:
-        raise ServiceError(f"{sorted(unknown)[0]}: not a field of a source", field=sorted(unknown)[0])
-    _may_change(actor, source.brand)
-    old = snapshot(source, SOURCE_FIELDS)
-    values = _clean({**old, **changes})
-    if UsageSource.objects.filter(brand=source.brand, code__iexact=values["code"]).exclude(pk=source.pk).exists():
-        raise ServiceError(f"code: {source.brand.code} already has a source {values['code']!r}", field="code")
-    with transaction.atomic():
-        for name, value in values.items():
-            setattr(source, name, value)
-        source.save()
-        record_event(actor=actor, at=at, action="update", obj=source, brand=source.brand, old=old,
-                     new=snapshot(source, SOURCE_FIELDS))
-    return source
-
-
-def delete_source(source: UsageSource, *, actor: Actor, at: dt.datetime) -> None:
-    """Remove a source; its folders and files stay where they are, files taken in stay taken in."""
-    _may_change(actor, source.brand)
-    with transaction.atomic():
-        record_event(actor=actor, at=at, action="delete", obj=source, brand=source.brand,
-                     old=snapshot(source, SOURCE_FIELDS))
-        source.delete()
 
 
 # ---- collecting -------------------------------------------------------------------------------
@@ -422,9 +309,18 @@ def _settled(entry: os.DirEntry, pattern: str, settle: int, now_ts: float) -> bo
     return now_ts - mtime >= settle
 
 
-def collect_source(source: UsageSource, *, actor: Actor, at: dt.datetime) -> CollectReport:
-    """One scan of one source's inbox (see the module's description); records last_scan_at and,
-    when a file is refused or the scan fails, last_error on the source."""
+def is_due(source: UsageSource, at: dt.datetime) -> bool:
+    """An SFTP source is pulled every `every_minutes` (half a minute of slack: the periodic task
+    fires on the minute, a little late or early)."""
+    if source.last_pull_at is None:
+        return True
+    return at >= source.last_pull_at + dt.timedelta(minutes=source.every_minutes) - dt.timedelta(seconds=30)
+
+
+def collect_source(source: UsageSource, *, actor: Actor, at: dt.datetime, pull: bool | None = None) -> CollectReport:
+    """One scan of one source's inbox (see the module's description), then, for an SFTP source,
+    a pull (`services.pull`) when it is due (`pull=None`), always (`True`) or never (`False`);
+    records last_scan_at and, when a file is refused or the scan or pull fails, last_error."""
     _may_change(actor, source.brand)
     if not source.enabled:
         raise ServiceError(f"enabled: the source {source.code} is disabled", field="enabled")
@@ -458,10 +354,14 @@ def collect_source(source: UsageSource, *, actor: Actor, at: dt.datetime) -> Col
         report.error = f"database: {exc}".strip()[:400]
         logger.warning("collector %s/%s: %s", source.brand.code, source.code, report.error)
         return report
+    if source.is_sftp and not report.error and (pull or (pull is None and is_due(source, at))):
+        from telora.rating.services.pull import pull_source
+
+        pull_source(source, actor=actor, at=at, report=report)
     updates = {"last_scan_at": at}
     refused = [t for t in report.taken if t.outcome == "error"]
     if report.error:
-        updates["last_error"] = f"{at:%Y-%m-%d %H:%M:%S} scan failed: {report.error}"[:500]
+        updates["last_error"] = f"{at:%Y-%m-%d %H:%M:%S} {report.stage} failed: {report.error}"[:500]
     elif refused:
         last = refused[-1]
         more = f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""

@@ -55,10 +55,38 @@ class SourceForm(forms.Form):
                                         "The most a pre-priced record (content) of this source may cost; larger "
                                         "and negative charges go to the failed records. Empty: the platform's "
                                         "default (TELORA_USAGE_MAX_CHARGE)."))
+    # SFTP pull: empty host, a folder source
+    sftp_host = forms.CharField(label=gettext_lazy("SFTP host"), max_length=255, required=False, help_text=gettext_lazy(
+        "Empty: files are put in the inbox by others. Set: they are pulled from this SFTP server into the inbox."))
+    sftp_port = forms.IntegerField(label=gettext_lazy("SFTP port"), min_value=1, max_value=65535, initial=22,
+                                   required=False)
+    sftp_user = forms.CharField(label=gettext_lazy("SFTP user"), max_length=100, required=False)
+    password = forms.CharField(label=gettext_lazy("Password"), max_length=500, required=False, strip=False,
+                               widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+                               help_text=gettext_lazy("Write-only: stored encrypted, never shown."))
+    private_key = forms.CharField(label=gettext_lazy("Private key"), required=False,
+                                  widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+                                  help_text=gettext_lazy("An unencrypted OpenSSH or PEM key. Write-only: stored "
+                                                         "encrypted, never shown."))
+    sftp_path = forms.CharField(label=gettext_lazy("Remote folder"), max_length=500, required=False,
+                                help_text=gettext_lazy("Absolute, such as /out; the file pattern above applies."))
+    sftp_host_key = forms.CharField(label=gettext_lazy("Host key fingerprint"), max_length=100, required=False,
+                                    help_text=gettext_lazy("SHA256:… from the server's administrator (or `telora "
+                                                           "sources trust`). A server presenting another key is refused."))
+    sftp_after = forms.ChoiceField(label=gettext_lazy("After import"), initial="keep", required=False, choices=[
+        ("keep", gettext_lazy("keep the remote file")), ("move", gettext_lazy("move it to the folder below")),
+        ("delete", gettext_lazy("delete it"))])
+    sftp_after_folder = forms.CharField(label=gettext_lazy("Move to remote folder"), max_length=500, required=False)
+    every_minutes = forms.IntegerField(label=gettext_lazy("Pull every (minutes)"), min_value=1, max_value=1440,
+                                       initial=1, required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, credentials_set: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["format"].choices = [(name, f"{name} — {formats.get(name).title}") for name in formats.names()]
+        if credentials_set:
+            keep = _("Stored encrypted; leave both empty to keep them, or enter new ones (they replace both).")
+            self.fields["password"].help_text = keep
+            self.fields["private_key"].help_text = keep
 
 
 def waiting(source: UsageSource) -> int | None:
@@ -120,6 +148,9 @@ class SourceEditView(SourceFormMixin, ScopedObjectMixin, ServiceFormView):
     def get_initial(self):
         return {name: getattr(self.object, name) for name in SOURCE_FIELDS}
 
+    def get_form_kwargs(self):
+        return super().get_form_kwargs() | {"credentials_set": bool(self.object.sftp_secret)}
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context["title"] = _("Edit source %(code)s") % {"code": self.object.code}
@@ -133,7 +164,8 @@ class SourceEditView(SourceFormMixin, ScopedObjectMixin, ServiceFormView):
 
 
 class SourceScanView(ServiceActionView):
-    """Scan now: one collector pass over the source's inbox, in the request."""
+    """Scan now: one collector pass over the source's inbox (and a pull of an SFTP source), in the
+    request."""
 
     model = UsageSource
     area = AREA
@@ -145,13 +177,13 @@ class SourceScanView(ServiceActionView):
     def post(self, request, *args, **kwargs):
         source = self.object
         try:
-            report = collect_source(source, actor=self.actor(), at=clock.now())
+            report = collect_source(source, actor=self.actor(), at=clock.now(), pull=True)
         except ServiceError as exc:
             messages.error(request, exc.message)
             return HttpResponseRedirect(self.get_success_url())
         if report.error:
-            messages.error(request, _("%(code)s: the scan failed: %(error)s") % {"code": source.code,
-                                                                                 "error": report.error})
+            messages.error(request, _("%(code)s: the %(stage)s failed: %(error)s") % {
+                "code": source.code, "stage": report.stage, "error": report.error})
         text = _("%(code)s: %(archived)s taken in, %(refused)s refused, %(waiting)s waiting.") % {
             "code": source.code, "archived": report.archived, "refused": report.refused, "waiting": report.waiting}
         (messages.warning if report.refused else messages.success)(request, text)
