@@ -6,6 +6,7 @@ import os
 import pytest
 
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS
+from db_helpers import forget_queued_jobs
 from telora.core import clock
 from telora.core.services import Actor
 
@@ -20,6 +21,16 @@ def pytest_configure(config):
         from telora.core.embedded_db import ensure_running
 
         ensure_running(settings.EMBEDDED_PG_DIR, settings.EMBEDDED_PG_PORT)
+
+
+@pytest.fixture(autouse=True)
+def _no_jobs_left_by_transactional_tests(request):
+    yield
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
+        marker is not None and marker.kwargs.get("transaction"))
+    if transactional:
+        forget_queued_jobs()
 
 
 @pytest.fixture

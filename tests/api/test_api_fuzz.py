@@ -24,6 +24,7 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.generation.meta import TestPhase
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from db_helpers import forget_queued_jobs
 from telora.api.main import api
 from telora.billing.tmf import bill_api
 from telora.catalog.tmf import catalog_api
@@ -64,6 +65,7 @@ def seeded(django_db_setup, django_db_blocker, tmp_path_factory):
     yield data
     with django_db_blocker.unblock():
         call_command("flush", interactive=False, verbosity=0)
+        forget_queued_jobs()
     request_started.connect(close_old_connections)
     request_finished.connect(close_old_connections)
     django_settings.MEDIA_ROOT = media
