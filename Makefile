@@ -41,8 +41,11 @@ serve: install
 worker: install
 	$(BIN)/telora worker
 
+# Two test processes (pytest-xdist), one per core, each with its own test database.
+TEST_WORKERS ?= 2
+
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH)

@@ -24,13 +24,14 @@ def pytest_configure(config):
 
 
 @pytest.fixture(autouse=True)
-def _no_jobs_left_by_transactional_tests(request):
+def _no_jobs_left_by_transactional_tests(request, django_db_blocker):
     yield
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
         marker is not None and marker.kwargs.get("transaction"))
     if transactional:
-        forget_queued_jobs()
+        with django_db_blocker.unblock():
+            forget_queued_jobs()
 
 
 @pytest.fixture
