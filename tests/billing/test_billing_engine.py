@@ -138,7 +138,17 @@ def test_prepaid_and_postpaid_on_one_account():
     draft = generate(account(prepaid, postpaid))
     assert [s.subscription_id for s in draft.sections] == [2]
     assert amounts(draft) == [("recurring", D("49.00")), ("usage", D("1.00"))]
-    assert [(d.subscription_id, d.amount, d.period_start) for d in draft.prepaid] == [(1, D("99.00"), N[0])]
+    # the prepaid line's fees are its renewals' (services.renewals): no line, mark or credit here
+    assert {m.subscription_id for m in draft.marks} == {2}
+
+
+def test_a_prepaid_renewal_fee_is_prorated_by_days():
+    from telora.billing.engine import renewal_fee
+
+    assert renewal_fee(D("20.00"), dt.date(2026, 1, 1), None, P, 2) == (P[0], P[1], D("20.00"))
+    # from the 11th of March: 21 of 31 days, 13.548... -> 13.55
+    assert renewal_fee(D("20.00"), dt.date(2026, 3, 11), None, P, 2) == (dt.date(2026, 3, 11), P[1], D("13.55"))
+    assert renewal_fee(D("20.00"), dt.date(2026, 1, 1), dt.date(2026, 3, 1), P, 2) is None
 
 
 def test_nothing_to_bill_is_no_invoice():

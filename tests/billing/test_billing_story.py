@@ -92,7 +92,7 @@ def test_the_billing_story(nord, system, account_for, subscribe, rated):
     assert diff["changed"] == [{"account": mobile.number, "total_a": "62.800000", "total_b": "65.300000",
                                 "only_a": [], "only_b": [[None, "adjustment", "Paper invoice", "", "", "2.000000"]]}]
 
-    # approved: final invoices with the next numbers, ledger entries, marks, prepaid fees taken
+    # approved: final invoices with the next numbers, ledger entries, marks
     with time_machine.travel(cph("2026-04-02T09:00"), tick=False):
         prod = execute_run(approve(test2, actor=system, at=cph("2026-04-02T09:00")), at=cph("2026-04-02T09:00"))
     final = {i.account_id: i for i in Invoice.objects.filter(run=prod)}
@@ -101,8 +101,8 @@ def test_the_billing_story(nord, system, account_for, subscribe, rated):
     assert prod.approved_from == test2 and {i.status for i in final.values()} == {"final"}
     assert list(ARLedgerEntry.objects.filter(invoice__run=prod).order_by("id").values_list("cause", "amount")) == [
         ("credit_note", D("-21.74")), ("invoice", D("65.30")), ("invoice", D("937.23"))]
-    # the prepaid plan's March (from the 1st: full) and April fees, 20.00 each, from the balance
-    assert balances.balance_of(pre) == D("60")
+    # the prepaid plan's fees are not the run's: its renewals take them (test_billing_renewals)
+    assert balances.balance_of(pre) == D("100")
     assert set(Adjustment.objects.values_list("invoice", flat=True)) == {final[mobile.pk].pk}
     summary = prod.summary
     assert (summary["invoices"], summary["credit_notes"], summary["total"]) == (3, 1, "980.79")
@@ -116,4 +116,4 @@ def test_the_billing_story(nord, system, account_for, subscribe, rated):
     # the period billed again: nothing new
     again = run(nord, system, "2026-03", "production", "2026-04-03T06:00")
     assert again.summary["invoices"] == 0 and Invoice.objects.filter(run=again).count() == 0
-    assert balances.balance_of(pre) == D("60")
+    assert balances.balance_of(pre) == D("100")

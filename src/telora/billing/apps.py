@@ -20,6 +20,11 @@ class BillingConfig(AppConfig):
 
         register_billed_check(billed_check)
 
+        from telora.billing.services.renewals import retry_after_topup
+        from telora.rating.services.balances import register_topup_hook
+
+        register_topup_hook(retry_after_topup)
+
         from telora.billing import demo
 
         demo.register()

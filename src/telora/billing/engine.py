@@ -13,7 +13,9 @@ For the run of period P (and the next period N):
 - one-time charges and adjustments handed in are billed; usage of postpaid subscriptions is
   billed in arrears, one line per service and zone;
 - each line is rounded half-up to the minor unit once; tax per tax code on the sum of its lines;
-- prepaid subscriptions get no usage lines; their recurring fees come back as prepaid debits;
+- prepaid subscriptions get no usage and no recurring lines, marks or credits: their recurring fees
+  are taken from the balance on each period's first day by renewals (`renewal_fee` below,
+  services.renewals), not by a bill run after the period;
 - late usage (rated after an earlier period was billed) is billed by difference, one line per
   period, service and zone: `round(rated now) - round(billed before)`, so that all the lines of a
   period, service and zone always add up to its rated usage rounded once.
@@ -170,16 +172,6 @@ class Section:
 
 
 @dataclass(frozen=True)
-class PrepaidDebit:
-    subscription_id: int
-    instance_id: int
-    period_start: dt.date
-    period_end: dt.date
-    amount: Decimal  # positive: taken from the balance
-    description: str
-
-
-@dataclass(frozen=True)
 class RecurringMark:
     """A recurring period billed (the charge-mark the pipeline writes)."""
 
@@ -202,7 +194,6 @@ class Draft:
     net: Decimal
     tax: Decimal
     total: Decimal
-    prepaid: list[PrepaidDebit]
     marks: list[RecurringMark]
 
     @property
@@ -260,7 +251,6 @@ class _Builder:
         self.snap = snap
         self.places = snap.minor_unit
         self.sections: dict[int | None, Section] = {}
-        self.prepaid: list[PrepaidDebit] = []
         self.marks: list[RecurringMark] = []
 
     def section(self, sub: SubscriptionSnapshot | None) -> Section:
@@ -287,11 +277,6 @@ class _Builder:
         amount = _prorated(inst.price, days, days_in)
         self.marks.append(RecurringMark(sub.id, inst.id, "recurring", period[0], period[1], inst.price,
                                         end if end < period[1] else None))
-        if sub.prepaid:
-            if amount:
-                self.prepaid.append(PrepaidDebit(sub.id, inst.id, start, end,
-                                                 round_minor(amount, self.places), inst.name))
-            return
         section = self.section(sub)
         name = inst.name if full else f"{inst.name}, {days} of {days_in} days"
         self.add(section, Line("recurring" if full else "proration", name, amount, inst.tax_code or
@@ -318,10 +303,6 @@ class _Builder:
             days_in = (billed.end - billed.start).days
             self.marks.append(RecurringMark(sub.id, inst.id, "credit", billed.start, billed.end, billed.price))
             amount = -_prorated(billed.price, unused, days_in)
-            if sub.prepaid:
-                self.prepaid.append(PrepaidDebit(sub.id, inst.id, unused_from, covered_to,
-                                                 round_minor(amount, self.places), f"{inst.name} (credit)"))
-                continue
             section = self.section(sub)
             tax_code = inst.tax_code or self.snap.default_tax
             self.add(section, Line("credit", f"{inst.name}, credit for {unused} of {days_in} days", amount, tax_code,
@@ -337,6 +318,8 @@ class _Builder:
                                            inst.id))
 
     def recurring(self, sub: SubscriptionSnapshot) -> None:
+        if sub.prepaid:
+            return  # renewals take a prepaid line's fees from its balance
         period, nxt = self.snap.period, self.snap.next_period
         for inst in sub.instances:
             if inst.price is None:
@@ -422,5 +405,19 @@ def generate(snap: AccountSnapshot) -> Draft:
                       "tax": round_minor(per_code[code] * rate / HUNDRED, snap.minor_unit)})
     net = sum((t["net"] for t in taxes), ZERO)
     tax = sum((t["tax"] for t in taxes), ZERO)
-    return Draft(snap.id, snap.currency, snap.period, sections, taxes, net, tax, net + tax, builder.prepaid,
-                 builder.marks)
+    return Draft(snap.id, snap.currency, snap.period, sections, taxes, net, tax, net + tax, builder.marks)
+
+
+def renewal_fee(price: Decimal, start: dt.date, end: dt.date | None, period: tuple[dt.date, dt.date],
+                places: int) -> tuple[dt.date, dt.date, Decimal] | None:
+    """What a prepaid renewal of a product on [start, end) takes for `period`: the days it covers
+    (first, end) and the fee, the full price for a whole period and `price * days / days_in_period`
+    for a part (a line activated or ending inside it), rounded half-up once; None when the product is
+    not on in the period."""
+    days = _overlap((start, end), period)
+    if days <= 0:
+        return None
+    first = max(start, period[0])
+    last = min(end, period[1]) if end else period[1]
+    amount = price if days == _days(period) else _prorated(price, days, _days(period))
+    return first, last, round_minor(amount, places)

@@ -1,6 +1,7 @@
 """The bill run as a job kind: `start_job("billing.run", params={"run_id": ...})` runs it on a worker,
 holding the run's lock (services.resume) while it works; a periodic sweep resumes the production
-runs whose worker died (killed, crashed) before they finished."""
+runs whose worker died (killed, crashed) before they finished; an hourly task takes the prepaid
+renewals due (services.renewals)."""
 
 import logging
 
@@ -41,3 +42,26 @@ def resume_stalled_task(timestamp: int) -> None:
 
     for run in resume_stalled():
         logger.warning("billrun %s resumed by the sweep (job %s)", run.pk, run.job_id)
+
+
+@app.periodic(cron="5 * * * *", periodic_id="billing-renewals")
+@app.task(name="telora.billing.renew_prepaid", queueing_lock="billing-renewals", pass_context=False)
+def renew_prepaid_task(timestamp: int) -> None:
+    """Every hour: the prepaid renewals due today in each brand running billing and rating (its
+    local day; a renewal is taken once, so the hours after the first only catch lines activated or
+    topped up meanwhile). One brand's failure is logged; the others go on."""
+    from telora.billing.services.renewals import renew_due
+    from telora.core import clock
+    from telora.core.models import Brand
+    from telora.core.modules import running
+    from telora.core.services.actors import Actor
+
+    for brand in running("rating", running("billing", Brand.objects.filter(is_active=True))).order_by("pk"):
+        try:
+            counts = renew_due(brand, None, actor=Actor.system("renewals"), at=clock.now())
+        except Exception:
+            logger.exception("prepaid renewals of %s failed", brand.code)
+            continue
+        if any(counts[k] for k in ("paid", "negative", "skipped", "late")):
+            logger.info("prepaid renewals of %s: %s", brand.code, counts)
+

@@ -15,6 +15,7 @@ INVOICE_STATUSES = ("draft", "final")
 LINE_KINDS = ("recurring", "proration", "credit", "discount", "one_time", "adjustment", "usage")
 MARK_KINDS = ("recurring", "credit", "one_time", "usage", "adjustment")
 AR_CAUSES = ("invoice", "credit_note", "payment", "adjustment")
+RENEWAL_POLICIES = ("skip_bundles", "go_negative")
 
 
 def _choices(values):
@@ -22,8 +23,9 @@ def _choices(values):
 
 
 class BillingSettings(BrandOwned):
-    """A brand's payment terms and bank account on invoices, and the amount above which an
-    adjustment needs billing.adjust_large."""
+    """A brand's payment terms and bank account on invoices, the amount above which an
+    adjustment needs billing.adjust_large, late usage lookback, and what a prepaid renewal does
+    when the balance cannot pay (services.renewals)."""
 
     rights_area = "billing"
 
@@ -36,9 +38,19 @@ class BillingSettings(BrandOwned):
     late_usage_periods = models.PositiveSmallIntegerField(_("late usage: periods billed back"), default=3)
     late_usage_report_periods = models.PositiveSmallIntegerField(_("late usage: periods reported beyond"),
                                                                  default=3)
+    # Prepaid renewals: skip_bundles renews only what the balance pays; go_negative renews anyway
+    # while the balance stays at or above -grace (beyond it: skipped as well).
+    prepaid_renewal_policy = models.CharField(_("prepaid renewal when the balance cannot pay"), max_length=16,
+                                              choices=[("skip_bundles", _("do not renew the bundles; notify")),
+                                                       ("go_negative", _("renew; the balance may go negative"))],
+                                              default="skip_bundles")
+    prepaid_renewal_grace = models.DecimalField(_("negative balance grace"), max_digits=18, decimal_places=2,
+                                                default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["brand"], name="billing_settings_once")]
+        constraints = [models.UniqueConstraint(fields=["brand"], name="billing_settings_once"),
+                       models.CheckConstraint(condition=Q(prepaid_renewal_grace__gte=0),
+                                              name="billing_renewal_grace_positive")]
 
 
 class BillRun(BrandOwned):

@@ -14,7 +14,8 @@ from telora.rating.engine.results import PARSE_ERROR
 FILE_STATUSES = ("received", "staged", "rated", "failed")
 BATCH_STATUSES = ("pending", "done")
 FAILED_STATUSES = ("open", "rerated", "deleted")
-LEDGER_CAUSES = ("usage", "topup", "adjustment", "rerate")
+LEDGER_CAUSES = ("usage", "topup", "adjustment", "rerate", "renewal")
+RENEWAL_STATUSES = ("paid", "negative", "skipped")  # negative: paid into the brand's grace
 
 
 def _choices(values):
@@ -306,7 +307,9 @@ class PrepaidBalanceEntry(models.Model):
 
 
 class BalanceEvent(models.Model):
-    """The balance crossed the low threshold or reached zero (consumed by letters and provisioning)."""
+    """The balance crossed the low threshold or reached zero, or a renewal could not be paid
+    (kind renewal_skipped, record_id "renewal:<id>", threshold: the fee); consumed by letters and
+    provisioning."""
 
     subscription = models.ForeignKey("customers.Subscription", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=16)
@@ -318,3 +321,39 @@ class BalanceEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.subscription_id} at {self.record_id}"
+
+
+class PrepaidRenewal(BrandOwned):
+    """A prepaid line's recurring fee of one product instance for one bill period, taken from the
+    balance on the period's first day (see billing.services.renewals). Unique per instance and
+    period: a repeated or crashed run never takes a fee twice.
+
+    Rating grants the instance's bundles in the period except over [starts_at, granted_from) when
+    the renewal was paid late, and not at all while it is skipped (granted_from None).
+    """
+
+    rights_area = "rating"
+
+    subscription = models.ForeignKey("customers.Subscription", on_delete=models.PROTECT, related_name="+")
+    instance = models.ForeignKey("customers.ProductInstance", on_delete=models.PROTECT, related_name="+")
+    period_start = models.DateField(_("period start"))
+    period_end = models.DateField(_("period end"))
+    starts_at = models.DateTimeField(_("covers from"))  # the period's (or the instance's) first moment
+    ends_at = models.DateTimeField(_("covers until"))
+    amount = models.DecimalField(_("fee"), max_digits=18, decimal_places=6)
+    status = models.CharField(_("status"), max_length=10, choices=_choices(RENEWAL_STATUSES))
+    entry = models.OneToOneField(PrepaidBalanceEntry, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="+")
+    granted_from = models.DateTimeField(_("bundles from"), null=True, blank=True)
+    created_at = models.DateTimeField(_("first tried"))
+    paid_at = models.DateTimeField(_("paid"), null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["instance", "period_start"], name="rating_renewal_once")]
+        indexes = [models.Index(fields=["subscription", "period_start"], name="rating_renewal_sub"),
+                   models.Index(fields=["brand", "status", "period_end"], name="rating_renewal_open")]
+        ordering = ["-period_start", "id"]
+
+    def __str__(self):
+        return f"renewal {self.instance_id} {self.period_start}: {self.status}"

@@ -2,11 +2,13 @@
 approve a test run into a production run, and the run's summary.
 
 A test run writes draft invoices without numbers and nothing else: no charge marks, no ledger
-entries, no prepaid debits, adjustments left pending. A production run writes, per account and
-in one transaction: the charge marks (the unique constraint refuses a charge billed twice), the
-invoice with its gap-free number, its lines, the receivable entry, the adjustments it billed, and
-the prepaid debits. A run stopped half-way is executed again: accounts with an invoice in the run
-are skipped and the marks leave nothing to bill twice; a finished period run again bills nothing.
+entries, adjustments left pending. A production run writes, per account and in one transaction:
+the charge marks (the unique constraint refuses a charge billed twice), the invoice with its
+gap-free number, its lines, the receivable entry and the adjustments it billed. Prepaid lines'
+recurring fees are not a bill run's: renewals take them from the balance on each period's first
+day (services.renewals). A run stopped half-way is executed again: accounts with an invoice in
+the run are skipped and the marks leave nothing to bill twice; a finished period run again bills
+nothing.
 
 Late usage: a production run also bills, by difference, the usage of the brand's
 `late_usage_periods` billed periods before its own that was rated after they were billed, and
@@ -45,7 +47,7 @@ from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.core.services.audit import record_event
 from telora.core.services.sequences import next_numbers
-from telora.customers.models import BillingAccount, Subscription
+from telora.customers.models import BillingAccount
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -368,8 +370,6 @@ def bill_accounts(run: BillRun, accounts: list[Account], loader: Loader, setting
             (at, None, None, label, run.brand_id, "billing.invoice", str(b.invoice.pk), b.invoice.number,
              "invoice_issue", dumps({"number": [None, b.invoice.number], "total": [None, str(b.draft.total)],
                                      "run": [None, run.pk]}), "", "", None) for b in billed])
-        for bill in bills:
-            _prepaid(run, bill.draft, bill.subs, actor=actor, at=at)
     return [b.invoice for b in billed]
 
 
@@ -432,17 +432,6 @@ def _copy_rows(table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
-
-
-def _prepaid(run: BillRun, draft: engine.Draft, subs: dict, *, actor: Actor, at: dt.datetime) -> None:
-    from telora.rating.services import balances
-
-    for debit in draft.prepaid:
-        if not debit.amount or subs[debit.subscription_id].status == "terminated":
-            continue  # a terminated line's balance is closed: nothing to take or give back
-        sub = Subscription.objects.select_related("brand").get(pk=debit.subscription_id)  # the loader's is a row
-        balances.adjust(sub, -debit.amount, actor=actor, at=at,
-                        reference=f"{debit.description} {debit.period_start}–{debit.period_end} (bill run {run.pk})")
 
 
 # ---- the summary ------------------------------------------------------------------------------

@@ -308,6 +308,13 @@ class Loader:
                         one_time_done.add(key)
                     elif start == self.period[0]:
                         usage_done.add(key)
+                # a period a prepaid renewal took (or tried) is not billed again should the line turn
+                # postpaid, nor credited: the renewal is the prepaid balance's
+                cursor.execute("SELECT instance_id, period_start, period_end, amount FROM rating_prepaidrenewal "
+                               "WHERE subscription_id = ANY(%s)", [sub_ids])
+                for instance_id, start, end, amount in cursor.fetchall():
+                    billed[str(instance_id)].append(engine.Billed(start, end, amount))
+                    credited[str(instance_id)].add(start)
             usage = defaultdict(list)
             if sub_ids and self._usage_table:
                 cursor.execute(f"SELECT subscription_id, service, zone, n, q, amount FROM {self._usage_table} "

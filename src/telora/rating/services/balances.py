@@ -6,11 +6,19 @@ changes balances while it holds the advisory lock of the (brand, partition) of t
 number (see services.batches); a top-up takes the same lock for every number the subscription
 has held, inside its transaction, so a top-up and a rating batch of that partition never
 interleave: each reads the balance the other left.
+
+A prepaid line's recurring fees are taken by renewals (billing.services.renewals) through
+`charge_renewal`, which decides under the same locks whether the balance may pay. Billing
+registers a hook with `register_topup_hook(fn)`: after a top-up, `fn(subscription, actor=, at=)`
+retries the line's renewals the balance could not pay (a hook that fails is logged and rolled back
+alone; the top-up stands).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
 from django.db import connection, transaction
@@ -22,6 +30,7 @@ from telora.customers.models import NumberAssignment, ProductInstance, Subscript
 from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry
 from telora.rating.services.intake import partition_of, require
 
+logger = logging.getLogger(__name__)
 DECIMALS = 6
 MAX_AMOUNT = Decimal("999999999999")  # NUMERIC(18, 6) holds 12 whole digits
 
@@ -94,7 +103,9 @@ def _lock_partitions(subscription: Subscription) -> None:
 
 
 def _change(subscription: Subscription, value: Decimal, *, cause: str, actor: Actor, at: dt.datetime,
-            reference: str, action: str) -> PrepaidBalanceEntry:
+            reference: str, action: str, floor: Decimal | None = None) -> PrepaidBalanceEntry | None:
+    """Add `value` to the balance with a ledger entry; with a `floor`, only when the balance after it
+    stays at or above the floor (None returned otherwise, nothing written)."""
     if subscription.status == "terminated":
         raise ServiceError(f"subscription: {subscription} is terminated", field="subscription")
     if not is_prepaid(subscription, at):
@@ -105,6 +116,8 @@ def _change(subscription: Subscription, value: Decimal, *, cause: str, actor: Ac
         balance, _made = PrepaidBalance.objects.select_for_update().get_or_create(
             subscription=subscription, defaults={"balance": Decimal(0), "updated_at": at})
         before = balance.balance
+        if floor is not None and before + value < floor:
+            return None
         balance.balance = before + value
         balance.updated_at = at
         balance.save(update_fields=["balance", "updated_at"])
@@ -129,8 +142,51 @@ def top_up(subscription: Subscription, amount: Decimal, *, actor: Actor, at: dt.
     value = _amount(amount)
     if value <= 0:
         raise ServiceError("amount: must be more than 0", field="amount")
-    return _change(subscription, value, cause=cause, actor=actor, at=at, reference=reference,
-                   action="prepaid_topup" if cause == "topup" else "prepaid_adjust")
+    entry = _change(subscription, value, cause=cause, actor=actor, at=at, reference=reference,
+                    action="prepaid_topup" if cause == "topup" else "prepaid_adjust")
+    _after_topup(subscription, actor=actor, at=at)
+    return entry
+
+
+TopupHook = Callable[..., object]
+_topup_hooks: list[TopupHook] = []
+
+
+def register_topup_hook(fn: TopupHook) -> TopupHook:
+    """Call `fn(subscription, actor=, at=)` after every top-up (usable as a decorator)."""
+    if fn not in _topup_hooks:
+        _topup_hooks.append(fn)
+    return fn
+
+
+def _after_topup(subscription: Subscription, *, actor: Actor, at: dt.datetime) -> None:
+    for hook in list(_topup_hooks):
+        try:
+            with transaction.atomic():
+                hook(subscription, actor=actor, at=at)
+        except Exception:  # the top-up is the customer's money: it stands whatever a hook does
+            logger.exception("after the top-up of %s: %s failed", subscription.pk, getattr(hook, "__name__", hook))
+
+
+def charge_renewal(subscription: Subscription, amount: Decimal, *, floor: Decimal, actor: Actor, at: dt.datetime,
+                   reference: str = "") -> PrepaidBalanceEntry | None:
+    """Take a renewal fee `amount` (> 0) from the balance when the balance after it stays at or above
+    `floor` (0, or minus the brand's grace): a ledger entry of cause renewal; None when it may not
+    (nothing written). The caller (billing's renewals) judges the rights."""
+    value = _amount(amount)
+    if value <= 0:
+        raise ServiceError("amount: must be more than 0", field="amount")
+    return _change(subscription, -value, cause="renewal", actor=actor, at=at, reference=reference,
+                   action="prepaid_renewal", floor=floor)
+
+
+def lock_balance(subscription: Subscription) -> Decimal:
+    """Take the subscription's partition locks and its balance row's lock in the caller's
+    transaction (as `_change` does) and return the balance: one renewal of a line at a time."""
+    _lock_partitions(subscription)
+    found = PrepaidBalance.objects.select_for_update().filter(subscription=subscription) \
+        .values_list("balance", flat=True).first()
+    return found if found is not None else Decimal(0)
 
 
 def adjust(subscription: Subscription, amount: Decimal, *, actor: Actor, at: dt.datetime,

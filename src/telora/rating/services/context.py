@@ -85,8 +85,9 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
 
     One context per subscription (the engine's state is per subscription): its plan is the one in
     effect at `first`, the batch's earliest record, or else its latest; add-ons are those ever
-    held, each bundle valid only while its product instance was. Five queries whatever the batch
-    size, each with its ids as one array parameter.
+    held, each bundle valid only while its product instance was and not over a prepaid renewal's
+    unpaid time (one BundleInstance per span held, with the same key and counters). Six queries
+    whatever the batch size, each with its ids as one array parameter.
     """
     spans: dict[int, list[NumberSpan]] = defaultdict(list)
     expression, param = id_list(list(numbers))
@@ -113,6 +114,13 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
             "SELECT subscription_id, bundle, allowance, period_start, used FROM rating_bundlecounter "
             "WHERE subscription_id = ANY(%s)", [ids]):
         counters[(sub_id, key)][(allowance, period_start)] = used
+    # prepaid renewals not paid (skipped) or paid late: the instance's bundles are not held over
+    # [covered from, paid) (services.renewals in billing writes them)
+    unpaid: dict[int, list[tuple]] = defaultdict(list)
+    for instance_id, gap_from, gap_to in _rows(
+            "SELECT instance_id, starts_at, COALESCE(granted_from, ends_at) FROM rating_prepaidrenewal "
+            "WHERE subscription_id = ANY(%s) AND (granted_from IS NULL OR granted_from > starts_at)", [ids]):
+        unpaid[instance_id].append((gap_from, gap_to))
     changes = sorted({p[3] for held in plans.values() for p in held
                       if last is not None and first < p[3] <= last})
     rater = rater_for(brand, first)
@@ -132,13 +140,30 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
         bundles = []
         for row, addon in [(plan, False), *((a, True) for a in sub_addons)]:
             product = products.get(row[5])
+            spans = held_spans(row[3], row[4], unpaid.get(row[1], ()))
             for code in (product.bundles if product is not None else ()):
                 key = f"{row[1]}:{code}"
-                bundles.append(BundleInstance(key=key, code=code, addon=addon, valid_from=row[3], valid_to=row[4],
-                                              used=counters.get((sub_id, key), {})))
+                used = counters.get((sub_id, key), {})
+                bundles.extend(BundleInstance(key=key, code=code, addon=addon, valid_from=start, valid_to=end,
+                                              used=used) for start, end in spans)
         contexts.append(SubscriberContext(
             subscription_id=sub_id, plan=plan[5], numbers=tuple(spans[sub_id]),
             addons=tuple(sorted({a[5] for a in sub_addons})), bundles=tuple(bundles),
             balance=balances.get(sub_id, Decimal(0)) if sub_id in prepaid_ids else None,
             bill_cycle_anchor=anchor or 1, active_from=active_from, terminated_at=terminated_at))
     return contexts, prepaid_ids, changes
+
+
+def held_spans(valid_from: dt.datetime, valid_to: dt.datetime | None,
+               gaps) -> list[tuple[dt.datetime, dt.datetime | None]]:
+    """[valid_from, valid_to) without the `gaps` ([from, to) each): the spans a bundle is held."""
+    spans, start = [], valid_from
+    for gap_from, gap_to in sorted(gaps):
+        if valid_to is not None and gap_from >= valid_to:
+            break
+        if gap_from > start:
+            spans.append((start, gap_from))
+        start = max(start, gap_to)
+    if valid_to is None or start < valid_to:
+        spans.append((start, valid_to))
+    return spans
