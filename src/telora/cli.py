@@ -29,6 +29,7 @@ TELORA_COMMANDS = {
     "sources": "manage the collector's pull sources (sources add|list|enable|disable|remove)",
     "collect": "take usage files from the sources' inboxes until Ctrl-C (--once: one scan)",
     "billrun": "run billing for a cycle's period (--test drafts or --production invoices)",
+    "prepaid": "prepaid renew [--brand B] [--date D]: take the prepaid fees due on a day from the balances",
     "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
     "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",

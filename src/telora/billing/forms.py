@@ -1,5 +1,5 @@
-"""Forms of the billing screens: starting a test run, comparing runs, the invoice search and an
-adjustment."""
+"""Forms of the billing screens: starting a test run, comparing runs, the invoice search, an
+adjustment and the brand's billing settings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import re
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from telora.billing.models import INVOICE_STATUSES, BillRun
+from telora.billing.models import INVOICE_STATUSES, BillingSettings, BillRun
 from telora.catalog.models import BillCycle, BillingGroup
 
 PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -77,3 +77,27 @@ class AdjustmentForm(forms.Form):
                                 help_text=_("Negative credits the customer, positive debits; billed on the next "
                                             "invoice, tax added there."))
     reason = forms.CharField(label=_("Reason"), max_length=300, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class BillingSettingsForm(forms.ModelForm):
+    """The brand's billing settings (services.settings.update_settings judges the values)."""
+
+    class Meta:
+        model = BillingSettings
+        fields = ["payment_terms_days", "iban", "large_adjustment", "late_usage_periods", "late_usage_report_periods",
+                  "prepaid_renewal_policy", "prepaid_renewal_grace"]
+        help_texts = {
+            "prepaid_renewal_policy": _("A prepaid line's plan and add-on fees are taken from its balance on the "
+                                        "first day of each period. When the balance cannot pay: skip the "
+                                        "renewal (the bundles wait until a top-up pays) and notify, or renew "
+                                        "anyway within the grace below."),
+            "prepaid_renewal_grace": _("How far below zero a renewal may take the balance (renew anyway); "
+                                       "beyond it the renewal is skipped."),
+            "large_adjustment": _("Adjustments of this amount or more need the right for large adjustments."),
+        }
+
+    def clean_prepaid_renewal_grace(self):
+        value = self.cleaned_data["prepaid_renewal_grace"]
+        if value is not None and value < 0:
+            raise forms.ValidationError(_("The grace is how far below zero: 0 or more."))
+        return value

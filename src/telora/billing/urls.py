@@ -3,6 +3,7 @@
 from django.urls import path
 
 from telora.billing.views import adjustments, invoices, runs
+from telora.billing.views import settings as billing_settings
 from telora.billing.views import templates as invoice_templates
 from telora.billing.views.resume import RunResumeView
 
@@ -23,6 +24,7 @@ urlpatterns = [
     path("invoices/<int:pk>/pdf/", invoices.InvoicePdfView.as_view(), name="invoice_pdf"),
     path("adjustments/", adjustments.AdjustmentListView.as_view(), name="adjustment_list"),
     path("adjustments/new/", adjustments.AdjustmentCreateView.as_view(), name="adjustment_create"),
+    path("settings/", billing_settings.SettingsView.as_view(), name="settings"),
     path("templates/", invoice_templates.TemplateListView.as_view(), name="template_list"),
     path("templates/edit/", invoice_templates.TemplateEditView.as_view(), name="template_edit"),
     path("templates/default.pdf", invoice_templates.DefaultPreviewView.as_view(),

@@ -27,7 +27,7 @@ from telora.core import clock, rights
 from telora.core.services import ServiceError
 from telora.customers.models import Subscription
 from telora.rating.forms import TopUpForm, UsagePeriodForm
-from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry, RatedUsage
+from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry, PrepaidRenewal, RatedUsage
 from telora.rating.services import balances
 from telora.rating.views.common import AREA, exact, may, usage_text
 from telora.ui.views.generic import ScopedObjectMixin
@@ -110,6 +110,9 @@ class SubscriptionUsageView(SubscriptionRatingMixin, TemplateView):
                                    .order_by("-at", "-id")[:LEDGER_SHOWN]],
                 can_top_up=subscription.is_live and may(user, subscription, "change"),
                 top_up_form=TopUpForm(),
+                renewals=[{"renewal": r, "product": r.instance.product.name, "amount": exact(r.amount)}
+                          for r in PrepaidRenewal.objects.filter(subscription=subscription)
+                          .select_related("instance__product").order_by("-period_start", "id")[:LEDGER_SHOWN]],
             )
         return context
 
