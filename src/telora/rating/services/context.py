@@ -140,12 +140,12 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
         bundles = []
         for row, addon in [(plan, False), *((a, True) for a in sub_addons)]:
             product = products.get(row[5])
-            spans = held_spans(row[3], row[4], unpaid.get(row[1], ()))
+            held_for = held_spans(row[3], row[4], unpaid.get(row[1], ()))
             for code in (product.bundles if product is not None else ()):
                 key = f"{row[1]}:{code}"
                 used = counters.get((sub_id, key), {})
                 bundles.extend(BundleInstance(key=key, code=code, addon=addon, valid_from=start, valid_to=end,
-                                              used=used) for start, end in spans)
+                                              used=used) for start, end in held_for)
         contexts.append(SubscriberContext(
             subscription_id=sub_id, plan=plan[5], numbers=tuple(spans[sub_id]),
             addons=tuple(sorted({a[5] for a in sub_addons})), bundles=tuple(bundles),
