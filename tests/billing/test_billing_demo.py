@@ -14,6 +14,7 @@ from telora.core import demo as core_demo
 from telora.core.models import AuditEvent, Brand
 from telora.customers import demo as customers_demo
 from telora.rating import demo as rating_demo
+from telora.rating.models import PrepaidBalanceEntry, PrepaidRenewal
 
 pytestmark = pytest.mark.django_db
 MOMENT = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
@@ -60,6 +61,13 @@ def test_demo_bill_runs(billing_demo):
         assert ARLedgerEntry.objects.filter(brand=brand).count() == len(final)
         taxed = sum((i.tax for i in final), Decimal(0))
         assert taxed > 0
+        # prepaid fees come from renewals on the 1st (the monthly top-up's), never from a bill run
+        renewals = PrepaidRenewal.objects.filter(brand=brand)
+        assert renewals.filter(status="paid", period_start=D(2026, 11, 1)).exists()
+        assert PrepaidBalanceEntry.objects.filter(subscription__brand=brand, cause="renewal").count() == \
+            renewals.exclude(entry=None).count()
+        assert not ChargeMark.objects.filter(brand=brand, kind="recurring",
+                                             subscription_id__in=renewals.values("subscription_id")).exists()
     counts = (BillRun.objects.count(), Invoice.objects.count(), ChargeMark.objects.count(),
               AuditEvent.objects.count())
     with time_machine.travel(MOMENT + dt.timedelta(minutes=5), tick=True):

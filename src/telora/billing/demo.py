@@ -3,9 +3,10 @@ the current period, per bill cycle of each demo brand.
 
 Appended to `telora.core.demo.DEMO_LOADERS` after the usage loader (so every period is rated
 before it is billed). The runs go through the billing services as `telora billrun` does; a
-production run happens, as it would have, the morning after its period (its issue date, ledger
-entries and prepaid fees are of that day), in date order over the cycles so invoice numbers follow
-the issue dates. A run done before is left as it is (a run stopped half-way is executed again), so
+production run happens, as it would have, the morning after its period (its issue date and ledger
+entries are of that day), in date order over the cycles so invoice numbers follow the issue dates.
+Prepaid lines' fees are not the runs': the usage loader's monthly top-ups on the 1st renew them
+(services.renewals, through the top-up hook), before the month's usage is rated. A run done before is left as it is (a run stopped half-way is executed again), so
 loading twice changes nothing.
 """
 
