@@ -80,7 +80,7 @@ def sms(brand, sub, record_id, at, system):
 
 def test_paid_on_the_renewal_day_from_the_balance(line, nord):
     sub = line("50")
-    assert renew(nord) == {"paid": 1, "negative": 0, "skipped": 0, "late": 0, "before": 0}
+    assert renew(nord) == {"paid": 1, "negative": 0, "skipped": 0, "late": 0, "before": 0, "failed": 0}
     renewal = march(sub)
     assert (renewal.status, renewal.amount, renewal.period_end) == ("paid", D("20"), dt.date(2026, 4, 1))
     assert renewal.granted_from == cph("2026-03-01")  # the bundles from the period's first moment
@@ -92,8 +92,8 @@ def test_paid_on_the_renewal_day_from_the_balance(line, nord):
 def test_a_second_run_takes_nothing_twice(line, nord):
     sub = line("50")
     renew(nord)
-    assert renew(nord, "2026-03-01T05:00") == {"paid": 0, "negative": 0, "skipped": 0, "late": 0, "before": 0}
-    assert renew(nord, "2026-03-17T05:00") == {"paid": 0, "negative": 0, "skipped": 0, "late": 0, "before": 0}
+    assert renew(nord, "2026-03-01T05:00") == {"paid": 0, "negative": 0, "skipped": 0, "late": 0, "before": 0, "failed": 0}
+    assert renew(nord, "2026-03-17T05:00") == {"paid": 0, "negative": 0, "skipped": 0, "late": 0, "before": 0, "failed": 0}
     assert balances.balance_of(sub) == D("30")
     assert PrepaidBalanceEntry.objects.filter(subscription=sub, cause="renewal").count() == 2  # February, March
     # the database refuses a second renewal of the period whatever a caller does
@@ -127,7 +127,7 @@ def test_go_negative_beyond_the_grace_is_skipped(line, nord):
 def test_skip_policy_keeps_the_bundles_back_notifies_and_a_top_up_renews(line, nord, system):
     policy(nord, "skip_bundles")
     sub, paying = line("5"), line("50")
-    assert renew(nord) == {"paid": 1, "negative": 0, "skipped": 1, "late": 0, "before": 0}
+    assert renew(nord) == {"paid": 1, "negative": 0, "skipped": 1, "late": 0, "before": 0, "failed": 0}
     assert march(sub).status == "skipped" and balances.balance_of(sub) == D("5")
     assert BalanceEvent.objects.filter(subscription=sub, kind="renewal_skipped").count() == 1
     # rated usage: the paying line's SMS is free (its bundle), the skipped line's is charged
@@ -145,7 +145,7 @@ def test_skip_policy_keeps_the_bundles_back_notifies_and_a_top_up_renews(line, n
     assert balances.balance_of(sub) == D("5") - D("0.39") + D("30") - D("20")
     assert sms(nord, sub, "s-2", "2026-03-10T11:00", system) == D("0.39")  # before the payment: no bundle
     assert sms(nord, sub, "s-3", "2026-03-11T09:00", system) == D("0")  # after it: the bundle
-    assert renew(nord, "2026-03-12T01:05") == {"paid": 0, "negative": 0, "skipped": 0, "late": 0, "before": 0}
+    assert renew(nord, "2026-03-12T01:05") == {"paid": 0, "negative": 0, "skipped": 0, "late": 0, "before": 0, "failed": 0}
 
 
 def test_a_skipped_period_over_stays_unpaid_and_the_next_one_renews(line, nord, system):

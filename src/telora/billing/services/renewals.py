@@ -54,7 +54,7 @@ from telora.rating.services import balances
 
 logger = logging.getLogger(__name__)
 PAST_DAYS = 62  # how far back a renewal day may be given (a missed job caught up; not history)
-OUTCOMES = ("paid", "negative", "skipped", "late", "before")
+OUTCOMES = ("paid", "negative", "skipped", "late", "before", "failed")
 
 
 @dataclass(frozen=True)
@@ -75,8 +75,9 @@ def renew_due(brand, day: dt.date | None = None, *, actor: Actor, at: dt.datetim
     """Renew every prepaid line's recurring fees due on `day` (the brand's local day; default today):
     each product instance on that day whose period's renewal is not paid yet. Needs billing.change
     (the job and the top-up hook act as the system). Returns how many renewals were paid, went
-    negative, were skipped, were paid late (a skipped one now paid) and were paid before (nothing
-    done). `subscription` narrows to one line."""
+    negative, were skipped, were paid late (a skipped one now paid), were paid before (nothing
+    done) and failed (a line the balance service refused, logged). `subscription` narrows to one
+    line."""
     require(actor, brand, "billing.change")
     today = clock.localtime(at, brand).date()
     day = today if day is None else day
@@ -94,7 +95,11 @@ def renew_due(brand, day: dt.date | None = None, *, actor: Actor, at: dt.datetim
     if progress:
         progress(0, len(due))
     for done, item in enumerate(due, 1):
-        counts[_renew(brand, item, floor, actor=actor, at=at)] += 1
+        try:
+            counts[_renew(brand, item, floor, actor=actor, at=at)] += 1
+        except ServiceError as exc:  # one line at fault (its plan changed meanwhile...): the others go on
+            logger.warning("renewal of instance %s for %s failed: %s", item.instance_id, item.period[0], exc)
+            counts["failed"] += 1
         if progress:
             progress(done, len(due))
     return counts

@@ -49,7 +49,8 @@ class Command(BaseCommand):
                 continue
             self.stdout.write(f"{found.code}: {counts['paid']} paid, {counts['negative']} paid into the grace "
                               f"(negative), {counts['late']} paid late, {counts['skipped']} skipped "
-                              f"(balance too low)")
+                              f"(balance too low)" + (f", {counts['failed']} failed (see the log)" if counts["failed"] else ""))
+            failed = failed or bool(counts["failed"])
         if failed:
             raise SystemExit(1)
 
