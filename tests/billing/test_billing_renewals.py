@@ -246,3 +246,12 @@ def test_the_command(line, nord, capsys):
         with pytest.raises(CommandError, match="brand: no brand 'nope'"):
             call_command("prepaid", "renew", "--brand", "nope")
     assert march(sub).status == "skipped"
+
+
+def test_a_line_migrated_in_mid_period_renews_from_the_next_period(line, nord):
+    sub = line("50")
+    # as the migration import records it: on since long before, recorded in Telora on 10 March
+    sub.products.filter(kind="plan").update(start_at=cph("2025-06-01"), created_at=cph("2026-03-10T09:00"))
+    assert renew(nord, "2026-03-10T10:00")["paid"] == 0  # March was the old system's
+    assert renew(nord, "2026-04-01T00:30")["paid"] == 1
+    assert balances.balance_of(sub) == D("30")

@@ -24,7 +24,9 @@ top-up), prorated from the activation day. Until a renewal is recorded, rating g
 the job's schedule, and periods from before renewals existed keep their bundles).
 
 A period a production bill run already billed for the instance (a charge mark from before
-renewals) is not renewed again.
+renewals) is not renewed again, and neither is a period that began before the instance was
+recorded in Telora while the instance was on since before it (a line migrated in mid-period: the
+old system charged that period); a line sold with a past start date is renewed from its start.
 """
 
 from __future__ import annotations
@@ -133,7 +135,8 @@ def _due(brand, day: dt.date, *, subscription_id: int | None = None) -> list[Due
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT i.id, i.subscription_id, i.product_id, i.channel_id, (i.start_at AT TIME ZONE %(tz)s)::date, "
-            "(i.end_at AT TIME ZONE %(tz)s)::date, COALESCE(c.anchor_day, 1), a.currency, cu.customer_group_id "
+            "(i.end_at AT TIME ZONE %(tz)s)::date, COALESCE(c.anchor_day, 1), a.currency, cu.customer_group_id, "
+            "(i.created_at AT TIME ZONE %(tz)s)::date "
             "FROM customers_productinstance i JOIN customers_subscription s ON s.id = i.subscription_id "
             "JOIN customers_billingaccount a ON a.id = s.billing_account_id "
             "JOIN customers_customer cu ON cu.id = s.customer_id "
@@ -160,13 +163,15 @@ def _due(brand, day: dt.date, *, subscription_id: int | None = None) -> list[Due
                  .values_list("key", "period_start"))
     prices: dict = {}
     due = []
-    for pk, sub_id, product_id, channel_id, start, end, anchor, currency, group_id in rows:
+    for pk, sub_id, product_id, channel_id, start, end, anchor, currency, group_id, created in rows:
         period = bill_period(anchor, day)
         status = renewed.get((pk, period[0]))
         if status in ("paid", "negative") or (str(pk), period[0]) in billed:
             continue
-        product = products[product_id]
         first = max(start, period[0])
+        if first == period[0] < created:
+            continue  # on since before a period that began before Telora knew it (migrated): paid there
+        product = products[product_id]
         key = (product_id, first, channel_id, group_id)
         if key not in prices:
             prices[key] = effective_price(product, "recurring", first, channel=channels.get(channel_id),
