@@ -44,6 +44,7 @@ _new = tuple.__new__  # builds the named tuples without their keyword machinery
 _start_time = itemgetter(4)  # UsageRecord.start_time, read in C
 _timestamp = methodcaller("timestamp")
 BALANCE_LIMIT = Decimal(10**12)  # a NUMERIC(18,6) holds less than this either way
+BALANCE_MICRO_LIMIT = 10**18
 
 
 def charged_quantity(usage: int, first: int, step: int) -> int:
@@ -310,38 +311,53 @@ class Rater:
             result = BatchResult()
             admitted = sorted(self._admit(records, result, set() if seen is None else seen), key=_start_time)
             states: dict = {}
+            by_number: dict[str, tuple[float, SubscriberState]] = {}  # as in `_rate_sorted`
+            failed_append = result.failed.append
             for record in admitted:
-                reason, detail = _given_problem(record)
-                if reason:
-                    result.failed.append(FailedRecord(record, reason, detail))
+                charge = _micro(record.charge)
+                if charge is None or charge < 0:
+                    failed_append(FailedRecord(record, *_given_problem(record)))
                     continue
-                ctx, reason = subscribers.resolve(record.a_number, record.start_time.timestamp())
-                if ctx is None:
-                    result.failed.append(FailedRecord(record, reason, f"no active subscription holds "
-                                                                      f"{record.a_number} at "
-                                                                      f"{record.start_time.isoformat()}"))
-                    continue
-                state = states.get(ctx.subscription_id) or self._state(ctx, states)
-                self._take(record, state, result)
+                balance_after = record.balance_after
+                if balance_after is not None:
+                    balance_after = _micro(balance_after)
+                    if balance_after is None or not -BALANCE_MICRO_LIMIT < balance_after < BALANCE_MICRO_LIMIT:
+                        failed_append(FailedRecord(record, *_given_problem(record)))
+                        continue
+                ts = record.start_time.timestamp()
+                a_number = record.a_number
+                held = by_number.get(a_number)
+                if held is not None and ts < held[0]:
+                    state = held[1]
+                else:
+                    ctx, reason, _held_from, held_to = subscribers.lookup(a_number, ts)
+                    if ctx is None:
+                        failed_append(FailedRecord(record, reason, f"no active subscription holds {a_number} at "
+                                                                   f"{record.start_time.isoformat()}"))
+                        continue
+                    state = states.get(ctx.subscription_id) or self._state(ctx, states)
+                    by_number[a_number] = (held_to, state)
+                self._take(record, ts, charge, balance_after, state, result)
             self._finish(states, result)
             return result
 
-    def _take(self, record: UsageRecord, state: SubscriberState, result: BatchResult) -> None:
+    def _take(self, record: UsageRecord, ts: float, charge: int, balance_after: int | None, state: SubscriberState,
+              result: BatchResult) -> None:
         """One pre-rated record: its zone and band, its charge as given, the prepaid balance it leaves."""
         tables, plan, service = self.tables, state.plan, record.service
-        band = None if plan is None else plan.by_slot[tables.local_slot(record.start_time.timestamp())[0]][0]
+        slot = tables._slots.get(ts // 60) or tables.local_slot(ts)
+        band = None if plan is None else plan.by_slot[slot[0]][0]
         if service in DESTINATION_SERVICES:
             entry = tables.destination_rate(plan, service, band, record.b_number) if plan else None
-            zones = tables.destination_zones(record.b_number) if record.b_number else []
+            zones = () if entry is not None or not record.b_number else tables.destination_zones(record.b_number)
         else:
             entry = tables.data_rate(plan, band, record.location) if plan else None
-            zones = tables.data_zones(record.location)
+            zones = () if entry is not None else tables.data_zones(record.location)
         zone = entry.zone if entry is not None else (zones[0] if zones else None)
         usage = record.usage
-        charge = to_micro(record.charge)
         balance = state.balance
         if balance is not None:
-            after = balance - charge if record.balance_after is None else to_micro(record.balance_after)
+            after = balance - charge if balance_after is None else balance_after
             threshold = state.threshold
             if balance > threshold >= after:
                 result.events.append(BalanceEvent(state.subscription_id, LOW_BALANCE, record.record_id,
@@ -365,18 +381,27 @@ class Rater:
                                                      end, state.used[key], amount))
 
 
-def _given_problem(record: UsageRecord) -> tuple[str | None, str]:
-    """(reason, detail) when a pre-rated record's amounts cannot be kept as they are, else (None, "").
-    Negative and too large charges were refused before, by the usage bounds."""
+def _micro(amount: Decimal | None) -> int | None:
+    """An amount in whole micro-units, or None when it has none or more than 6 decimals (shifting
+    the exponent is exact, unlike a multiplication that rounds)."""
+    if amount is None:
+        return None
+    scaled = amount.scaleb(6)
+    micro = int(scaled)
+    return micro if micro == scaled else None
+
+
+def _given_problem(record: UsageRecord) -> tuple[str, str]:
+    """(reason, detail) of a pre-rated record whose amounts cannot be kept as they are. Negative
+    and too large charges were refused before, by the usage bounds."""
     charge = record.charge
     if charge is None:
         return NO_CHARGE, "charge: required (a record of a pre-rated source carries the charge its OCS rated)"
-    if from_micro(to_micro(charge)) != charge:
+    if _micro(charge) is None:
         return OUT_OF_RANGE, f"charge: {charge} has more than 6 decimals"
+    if charge < 0:
+        return OUT_OF_RANGE, f"charge: {charge} is negative"
     balance = record.balance_after
-    if balance is not None:
-        if abs(balance) >= BALANCE_LIMIT:
-            return OUT_OF_RANGE, f"balance_after: {balance} is beyond what a balance holds (under 10^12)"
-        if from_micro(to_micro(balance)) != balance:
-            return OUT_OF_RANGE, f"balance_after: {balance} has more than 6 decimals"
-    return None, ""
+    if abs(balance) >= BALANCE_LIMIT:
+        return OUT_OF_RANGE, f"balance_after: {balance} is beyond what a balance holds (under 10^12)"
+    return OUT_OF_RANGE, f"balance_after: {balance} has more than 6 decimals"
