@@ -172,3 +172,13 @@ def test_a_json_batch_carries_charge_and_balance_after(nord, line_for, system, o
     rate_pending(nord)
     assert RatedUsage.objects.get(record_id="j-1").balance_after == D("9.60")
     assert PrepaidBalance.objects.get(subscription=sub).balance == D("9.60")
+
+
+def test_only_a_format_carrying_charges_may_be_pre_rated(nord, system, tmp_path):
+    from telora.core.services.actors import ServiceError
+
+    with pytest.raises(ServiceError) as refused:
+        create_source(nord, actor=system, at=clock.now(), code="pbx", format="asterisk",
+                      inbox=str(tmp_path / "pbx"), pre_rated=True)
+    assert refused.value.field == "pre_rated"
+    assert "asterisk files carry no charges; a pre-rated source sends csv" in refused.value.message

@@ -82,9 +82,14 @@ def _clean(values: dict) -> dict:
     pattern = str(values.get("pattern") or "*").strip()
     if len(pattern) > 100 or "/" in pattern:
         raise ServiceError("pattern: a file name glob (no '/', at most 100 characters)", field="pattern")
+    pre_rated = bool(values.get("pre_rated", False))
+    if pre_rated and not formats.get(fmt).charges:
+        carrying = ", ".join(name for name in formats.names() if formats.get(name).charges)
+        raise ServiceError(f"pre_rated: {fmt} files carry no charges; a pre-rated source sends {carrying}",
+                           field="pre_rated")
     return {"code": code, "format": fmt, "inbox": inbox, "archive": archive, "errors": errors,
             "settle_seconds": settle, "pattern": pattern, "enabled": bool(values.get("enabled", True)),
-            "pre_rated": bool(values.get("pre_rated", False)), "max_charge": _max_charge(values.get("max_charge")), **_clean_sftp(values)}
+            "pre_rated": pre_rated, "max_charge": _max_charge(values.get("max_charge")), **_clean_sftp(values)}
 
 
 def _max_charge(value) -> Decimal | None:
