@@ -1,5 +1,7 @@
 """Rating pipeline: 1,000,000 canonical-CSV records for 100,000 postpaid subscriptions, file to committed rated rows;
-then the prepaid path: 200,000 records for 20,000 prepaid subscriptions, a balance and a ledger entry per record."""
+then the prepaid path: 200,000 records for 20,000 prepaid subscriptions, a balance and a ledger entry per record;
+then a pre-rated (OCS) source: 200,000 records carrying their charges for the postpaid subscriptions, kept as
+given (no tariff), against the same records rated by the tariff (another source) in the same run."""
 
 from __future__ import annotations
 
@@ -69,6 +71,8 @@ POSTPAID_KINDS = ("voice,{a},4533{b:06d},{t},{d},,,DK,", "voice,{a},4520{b:06d},
                   "voice,{a},46812{b:05d},{t},{d},,,DK,", "sms,{a},4520{b:06d},{t},,,1,,", "data,{a},,{t},,{v},,,",
                   "data,{a},,{t},,{v},,SE,")
 PREPAID_KINDS = POSTPAID_KINDS[:5]  # the prepaid rate plan has no roaming data
+OCS_KINDS = tuple(kind + "{c}" for kind in POSTPAID_KINDS)  # the last column, charge, given
+OCS_RECORDS = RECORDS // 5
 
 
 def _write_file(path: Path, records: int = RECORDS, subscriptions: int = SUBSCRIPTIONS,
@@ -82,9 +86,11 @@ def _write_file(path: Path, records: int = RECORDS, subscriptions: int = SUBSCRI
         fh.write("record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n")
         for i in range(records):
             moment = start + dt.timedelta(seconds=i * span)
+            micro = rng.randrange(5_000_000)
             fh.write(f"{prefix}{i:08d}," + rng.choice(kinds).format(
                 a=first_number + rng.randrange(subscriptions), b=rng.randrange(1_000_000), t=moment.isoformat(),
-                d=rng.randrange(1, 600), v=rng.randrange(1, 50_000_000)) + "\n")
+                d=rng.randrange(1, 600), v=rng.randrange(1, 50_000_000), c=f"{micro // 10**6}.{micro % 10**6:06d}")
+                     + "\n")
 
 
 def _rate_in_workers(usage_file, workers: int) -> None:
@@ -160,7 +166,7 @@ def _pipeline(report, brand, system, path: Path, records: int, label: str):
     report.figure("  persist, one worker (one transaction/batch)", records / usage_file.persist_seconds,
                   "records/s", f"{usage_file.persist_seconds:.1f} s summed")
     report.figure("  rated / failed", usage_file.rated, "records", f"{usage_file.failed:,} failed")
-    return usage_file
+    return records / total
 
 
 def run(report) -> None:
@@ -173,6 +179,7 @@ def run(report) -> None:
     from telora.core.services import Actor
     from telora.core.services.brands import create_brand
     from telora.rating.models import BalanceEvent, PrepaidBalanceEntry
+    from telora.rating.services.sources import create_source
 
     system = Actor.system("bench")
     brand = create_brand(actor=system, at=clock.now(), code="NORD", name="Nordmobil", currency="DKK",
@@ -189,15 +196,24 @@ def run(report) -> None:
     report.figure("subscriptions generated with COPY", generated.seconds, "s",
                   f"{SUBSCRIPTIONS:,} postpaid, {PREPAID_SUBSCRIPTIONS:,} prepaid")
     folder = Path(tempfile.mkdtemp(prefix="telora-bench-"))
-    postpaid, prepaid = folder / "postpaid.csv", folder / "prepaid.csv"
+    postpaid, prepaid, ocs, same = (folder / "postpaid.csv", folder / "prepaid.csv", folder / "ocs.csv",
+                                    folder / "same.csv")
     with Timer() as written:
         _write_file(postpaid)
         _write_file(prepaid, PREPAID_RECORDS, PREPAID_SUBSCRIPTIONS, PREPAID_FIRST_NUMBER, PREPAID_KINDS, "p")
+        _write_file(ocs, OCS_RECORDS, kinds=OCS_KINDS, prefix="o")
+        _write_file(same, OCS_RECORDS, kinds=POSTPAID_KINDS, prefix="o")  # the same records without charges
     report.figure("usage files written", written.seconds, "s")
     _pipeline(report, brand, system, postpaid, RECORDS, "postpaid")
     _pipeline(report, brand, system, prepaid, PREPAID_RECORDS, "prepaid")
     report.figure("  prepaid ledger entries / balance events", PrepaidBalanceEntry.objects.count(), "entries",
                   f"{BalanceEvent.objects.count():,} events")
-    for path in (postpaid, prepaid):
+    create_source(brand, actor=system, at=clock.now(), code="bench-ocs", format="csv", inbox=str(folder / "ocs-in"),
+                  pre_rated=True)
+    rated = _pipeline(report, brand, system, same, OCS_RECORDS, "rated-same")
+    pre_rated = _pipeline(report, brand, system, ocs, OCS_RECORDS, "ocs")
+    report.figure("  pre-rated / rated, same records (file to rows)", pre_rated / rated, "x",
+                  f"{OCS_RECORDS:,} records each")
+    for path in (postpaid, prepaid, ocs, same):
         os.remove(path)
     folder.rmdir()

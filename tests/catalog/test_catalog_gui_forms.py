@@ -257,3 +257,17 @@ def test_closing_something_in_use_is_refused_with_the_reason(client, nord):
     assert response.status_code == 302
     product.refresh_from_db()
     assert product.valid_to == day
+
+
+def test_a_prepaid_plans_low_balance_threshold_through_the_form(client, nord):
+    response = client.post(reverse("catalog:product_create"), product_data(
+        service_type="mobile_postpaid", low_balance_threshold="2.50"))
+    assert form_errors(response)["low_balance_threshold"] == ["only a prepaid plan has a low-balance threshold"]
+    response = client.post(reverse("catalog:product_create"), product_data(
+        service_type="mobile_prepaid", rate_plan="PRE_STD", low_balance_threshold="2.50"))
+    product = m.Product.objects.get(brand=nord, code="MOB_NEW")
+    assert response.status_code == 302 and product.low_balance_threshold == Decimal("2.50")
+    edit = client.get(reverse("catalog:product_edit", args=[product.pk]))
+    assert edit.context["form"].initial["low_balance_threshold"] == "2.50"
+    detail = client.get(reverse("catalog:product_detail", args=[product.pk])).content.decode()
+    assert 'data-testid="low-balance-threshold">2.5 DKK' in detail

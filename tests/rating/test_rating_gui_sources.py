@@ -123,3 +123,17 @@ def test_another_brands_sources_are_out_of_reach(make_user, brand_a, brand_b, so
     mine = login(make_user("ann", {brand_a: ["rating.view"]}), brand_a)
     assert [row["source"].code for row in mine.get(reverse("rating:source_list")).context["rows"]] == ["msc"]
 
+
+
+def test_a_source_is_marked_pre_rated_and_listed_so(make_user, brand_a, source):
+    client = login(make_user("otto", {brand_a: ["rating.view", "rating.change"]}), brand_a)
+    url = reverse("rating:source_edit", args=[source.pk])
+    assert client.get(url).context["form"].initial["pre_rated"] is False
+    data = {"code": "msc", "format": "csv", "inbox": source.inbox, "archive": source.archive,
+            "errors": source.errors, "settle_seconds": "5", "pattern": "*", "enabled": "on", "pre_rated": "on"}
+    assert client.post(url, data).status_code == 302
+    source.refresh_from_db()
+    assert source.pre_rated
+    event = AuditEvent.objects.filter(action="update", object_type="rating.usagesource").latest("id")
+    assert event.changes["pre_rated"] == [False, True]
+    assert 'data-testid="pre-rated-msc"' in client.get(reverse("rating:source_list")).content.decode()

@@ -60,6 +60,7 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/inventory/uploads", "telora.inventory.api.uploads.router"),
     ("/v1/usage", "telora.rating.api.usage.router"),
     ("/v1/usage/failed", "telora.rating.api.failed.router"),
+    ("/v1/rating/settings", "telora.rating.api.settings.router"),
     ("/v1/billruns", "telora.billing.api.runs.router"),
     ("/v1/billing/adjustments", "telora.billing.api.adjustments.router"),
     ("/v1/migrations", "telora.migration.api.router"),

@@ -103,6 +103,7 @@ class Tree:
                                for c in spec["one_time"]])
         _put(out, "bundles", spec["bundles"])
         _put(out, "commitment_months", spec["commitment_months"], 0)
+        _put(out, "low_balance_threshold", self.amount(spec.get("low_balance_threshold")))
         _put(out, "attributes", {key: spec["attributes"][key] for key in sorted(spec["attributes"])})
         rules = spec["rules"]
         group = {}

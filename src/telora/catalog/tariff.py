@@ -107,6 +107,7 @@ class Product:
     tax: str | None
     sellable: bool
     attributes: dict
+    low_balance_threshold: Decimal | None = None  # a prepaid plan's own; None: the brand's
 
 
 @dataclass(frozen=True)

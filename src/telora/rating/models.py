@@ -3,6 +3,7 @@ month, written with COPY), the key table that makes "never charged twice" a data
 failed records, bundle counters, and the prepaid ledger with its cached balance and events."""
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib.postgres.indexes import BrinIndex
 from django.db import models
@@ -14,7 +15,7 @@ from telora.rating.engine.results import PARSE_ERROR
 FILE_STATUSES = ("received", "staged", "rated", "failed")
 BATCH_STATUSES = ("pending", "done")
 FAILED_STATUSES = ("open", "rerated", "deleted")
-LEDGER_CAUSES = ("usage", "topup", "adjustment", "rerate", "renewal")
+LEDGER_CAUSES = ("usage", "topup", "adjustment", "rerate", "renewal", "ocs")  # ocs: a pre-rated source's balance
 RENEWAL_STATUSES = ("paid", "negative", "skipped")  # negative: paid into the brand's grace
 
 
@@ -36,6 +37,9 @@ class UsageSource(BrandOwned):
     settle_seconds = models.PositiveIntegerField(_("settle seconds"), default=10)
     pattern = models.CharField(_("file pattern"), max_length=100, default="*")
     enabled = models.BooleanField(_("enabled"), default=True)
+    # An OCS source: its records carry their charge (and the prepaid balance after them), kept as
+    # given instead of rated by the tariff (engine Rater.take_rated).
+    pre_rated = models.BooleanField(_("pre-rated (OCS)"), default=False)
     # The largest charge a pre-priced record of this source may carry; None: TELORA_USAGE_MAX_CHARGE.
     max_charge = models.DecimalField(_("largest charge"), max_digits=18, decimal_places=6, null=True, blank=True)
     last_scan_at = models.DateTimeField(null=True, blank=True)
@@ -63,6 +67,22 @@ class UsageSource(BrandOwned):
     @property
     def is_sftp(self) -> bool:
         return bool(self.sftp_host)
+
+
+class RatingSettings(BrandOwned):
+    """A brand's rating settings: the prepaid balance at or under which a low-balance event fires
+    (in the brand's currency; a plan product's own threshold wins). No row: the defaults."""
+
+    rights_area = "rating"
+
+    low_balance_threshold = models.DecimalField(_("low-balance threshold"), max_digits=18, decimal_places=6,
+                                                default=Decimal(5))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand"], name="rating_settings_once")]
+
+    def __str__(self):
+        return f"rating settings of {self.brand_id}"
 
 
 class RemoteFile(BrandOwned):

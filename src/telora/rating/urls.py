@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telora.rating.views import batches, failed, files, sources, usage
+from telora.rating.views import batches, failed, files, settings, sources, usage
 
 app_name = "rating"
 urlpatterns = [
@@ -20,4 +20,5 @@ urlpatterns = [
     path("sources/new/", sources.SourceCreateView.as_view(), name="source_create"),
     path("sources/<int:pk>/edit/", sources.SourceEditView.as_view(), name="source_edit"),
     path("sources/<int:pk>/scan/", sources.SourceScanView.as_view(), name="source_scan"),
+    path("settings/", settings.RatingSettingsView.as_view(), name="settings"),
 ]

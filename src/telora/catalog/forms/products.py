@@ -83,6 +83,9 @@ class ProductForm(NamedForm):
                             help_text=_("Plans and add-ons. Net of tax, in the brand's currency."))
     price = AmountField(label=_("Price"), required=False, help_text=_("One-time products and devices."))
     commitment_months = WholeField(label=_("Commitment (months)"), required=False)
+    low_balance_threshold = AmountField(label=_("Low-balance threshold"), required=False, help_text=_(
+        "Prepaid plans: the balance at or under which the subscriber is warned. Empty: the brand's (rating "
+        "settings)."))
     bundles = CodesField(label=_("Bundles"))
     requires_any = CodesField(label=_("Requires one of"), help_text=_("Sold only with one of these products."))
     excludes = CodesField(label=_("Cannot be combined with"))
@@ -126,7 +129,8 @@ class ProductForm(NamedForm):
 
     def to_item(self) -> dict:
         item = super().to_item()
-        for key in ("kind", "service_type", "rate_plan", "tax", "recurring", "price", "commitment_months"):
+        for key in ("kind", "service_type", "rate_plan", "tax", "recurring", "price", "commitment_months",
+                    "low_balance_threshold"):
             put(item, key, self.value(key))
         item["sellable"] = bool(self.value("sellable"))
         item["one_time"] = self.row_items("one_time")

@@ -16,6 +16,8 @@ class Product(CatalogEntity):
     commitment_months = models.PositiveSmallIntegerField(default=0)
     attributes = models.JSONField(default=dict, blank=True)
     sellable = models.BooleanField(default=True)  # False: kept for existing subscriptions, not sold
+    # A prepaid plan's low-balance threshold; None: the brand's (rating settings)
+    low_balance_threshold = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     bundles = models.ManyToManyField(Bundle, through="ProductBundle", related_name="+", blank=True)
 
 

@@ -20,7 +20,7 @@ from telora.catalog.schema.errors import Errors, join
 from telora.catalog.schema.values import Reader, as_choice, type_name
 
 PRODUCT_FIELDS = ("code", "name", "kind", "service_type", "sellable", "rate_plan", "tax", "recurring", "price",
-                  "one_time", "bundles", "commitment_months", "attributes", "rules")
+                  "one_time", "bundles", "commitment_months", "low_balance_threshold", "attributes", "rules")
 
 
 def _one_time(r: Reader, errors: Errors) -> list[dict]:
@@ -77,6 +77,14 @@ def _rules(r: Reader, code: str | None, ctx: Context, errors: Errors) -> dict:
     return rules
 
 
+def _threshold(r: Reader, kind: str | None, service_type: str | None, errors: Errors) -> Decimal | None:
+    """A prepaid plan's own low-balance threshold (empty: the brand's, from its rating settings)."""
+    threshold = r.decimal("low_balance_threshold", what="threshold", maximum=Decimal("999999999999.999999"))
+    if threshold is not None and kind is not None and (kind != "plan" or not (service_type or "").endswith("prepaid")):
+        errors.add(r.at("low_balance_threshold"), "only a prepaid plan has a low-balance threshold")
+    return threshold
+
+
 def clean_product(data, path: str, ctx: Context, errors: Errors) -> dict:
     r = Reader(data, path, errors, PRODUCT_FIELDS)
     code, kind = r.code(), r.choice("kind", PRODUCT_KINDS, what="kind")
@@ -106,6 +114,7 @@ def clean_product(data, path: str, ctx: Context, errors: Errors) -> dict:
         "one_time": _one_time(r, errors),
         "bundles": ctx.refs("bundles", r.get("bundles", []), r.at("bundles"), errors),
         "commitment_months": r.integer("commitment_months", 0, minimum=0, maximum=120) or 0,
+        "low_balance_threshold": _threshold(r, kind, service_type, errors),
         "attributes": attributes,
         "rules": _rules(r, code, ctx, errors),
     }

@@ -105,7 +105,8 @@ def product_fields(row) -> dict:
         "code": row.code, "name": row.name, "kind": row.kind, "service_type": row.service_type or None,
         "sellable": row.sellable, "rate_plan": _code(row.rate_plan), "tax": _code(row.tax),
         "bundles": _codes(row.bundles.all()), "commitment_months": row.commitment_months,
-        "attributes": row.attributes, "rules": rules_spec(row.rules.all()),
+        "low_balance_threshold": row.low_balance_threshold, "attributes": row.attributes,
+        "rules": rules_spec(row.rules.all()),
     }
 
 

@@ -41,7 +41,8 @@ def compile_tariff(brand, at=None) -> t.Tariff:
         products={code: t.Product(
             code, s["kind"], s["service_type"], s["rate_plan"], tuple(s["bundles"]), s["recurring"], s["price"],
             {c["code"]: c["price"] for c in s["one_time"]}, s["commitment_months"],
-            s["tax"], s["sellable"], dict(s["attributes"])) for code, s in state["products"].items()},
+            s["tax"], s["sellable"], dict(s["attributes"]), s.get("low_balance_threshold"))
+            for code, s in state["products"].items()},
         discounts={code: t.Discount(code, s["applies_to"], s["percent"], frozenset(s["services"]),
                                     frozenset(s["zones"]), frozenset(s["products"]), s["months"])
                    for code, s in state["discounts"].items()},

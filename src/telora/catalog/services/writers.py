@@ -141,7 +141,8 @@ class BundleWriter(Writer):
 
 class ProductWriter(Writer):
     scalars = {"kind": "kind", "service_type": "service_type", "sellable": "sellable",
-               "commitment_months": "commitment_months", "attributes": "attributes"}
+               "commitment_months": "commitment_months", "low_balance_threshold": "low_balance_threshold",
+               "attributes": "attributes"}
     references = {"rate_plan": ("rate_plan", "rate_plans"), "tax": ("tax", "taxes")}
     blank = ("service_type",)
 

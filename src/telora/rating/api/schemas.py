@@ -171,7 +171,10 @@ class RecordIn(Schema):
     volume: Text = Field("", description="Bytes (data): a whole number")
     quantity: Text = Field("", description="Messages or items; 1 when left out")
     location: Text = Field("", description="ISO 3166 alpha-2 country where the subscriber was; empty for home")
-    charge: Text = Field("", description="A pre-priced amount (content): a string or an exact JSON number")
+    charge: Text = Field("", description="A pre-priced amount (content, or every record of a pre-rated OCS "
+                                         "source): a string or an exact JSON number")
+    balance_after: Text = Field("", description="The prepaid balance the OCS reports after this record (pre-rated "
+                                                "sources): a string or an exact JSON number")
 
 
 class RecordBatchIn(Schema):

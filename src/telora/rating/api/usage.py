@@ -117,10 +117,10 @@ def _checked(records: list[RecordIn], bounds) -> list[UsageRecord]:
         fields = (record.record_id, record.service, record.a_number, record.b_number, record.start_time,
                   record.duration, record.volume, record.quantity, record.location, record.charge)
         try:
-            read = canonical._fast(fields, index + 1)
+            read = canonical._with_balance(canonical._fast(fields, index + 1), record.balance_after)
             text = bounds.problems(read)
         except (ValueError, InvalidOperation, OverflowError):
-            text = canonical._explain(fields)
+            text = canonical._explain(fields, record.balance_after)
         else:
             if not text:
                 good.append(read)

@@ -20,6 +20,7 @@ from telora.rating.engine.results import (
     FAILURE_REASONS,
     INACTIVE_SUBSCRIPTION,
     LOW_BALANCE,
+    NO_CHARGE,
     NO_RATE,
     OUT_OF_RANGE,
     PARSE_ERROR,
@@ -41,8 +42,8 @@ from telora.rating.engine.subscribers import (
 )
 
 __all__ = [
-    "DUPLICATE", "FAILURE_REASONS", "INACTIVE_SUBSCRIPTION", "LOW_BALANCE", "NO_RATE", "OUT_OF_RANGE", "PARSE_ERROR",
-    "RATING_ERROR", "SERVICES",
+    "DUPLICATE", "FAILURE_REASONS", "INACTIVE_SUBSCRIPTION", "LOW_BALANCE", "NO_CHARGE", "NO_RATE", "OUT_OF_RANGE",
+    "PARSE_ERROR", "RATING_ERROR", "SERVICES",
     "UNKNOWN_SUBSCRIBER", "ZERO_BALANCE", "BalanceEvent", "BatchResult", "BundleInstance", "BundleUse",
     "CounterUpdate", "FailedRecord", "Ignored", "NumberSpan", "ParseFailure", "RatedRecord", "Rater",
     "SubscriberContext", "SubscriberDirectory", "UsageRecord", "charged_quantity", "div_half_up", "from_micro",

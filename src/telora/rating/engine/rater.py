@@ -20,7 +20,9 @@ from telora.rating.engine.records import DESTINATION_SERVICES, Ignored, ParseFai
 from telora.rating.engine.results import (
     DUPLICATE,
     LOW_BALANCE,
+    NO_CHARGE,
     NO_RATE,
+    OUT_OF_RANGE,
     PARSE_ERROR,
     RATING_ERROR,
     ZERO_BALANCE,
@@ -41,6 +43,8 @@ MISSING = object()
 _new = tuple.__new__  # builds the named tuples without their keyword machinery
 _start_time = itemgetter(4)  # UsageRecord.start_time, read in C
 _timestamp = methodcaller("timestamp")
+BALANCE_LIMIT = Decimal(10**12)  # a NUMERIC(18,6) holds less than this either way
+BALANCE_MICRO_LIMIT = 10**18
 
 
 def charged_quantity(usage: int, first: int, step: int) -> int:
@@ -139,7 +143,7 @@ class Rater:
         for record, ts in zip(records, stamps, strict=True):
             try:  # one record that raises fails alone (RATING_ERROR); a try costs nothing until it does
                 rid, service, a_number, b_number, start_time, duration, volume, quantity, location, charge_given, \
-                    direction, _line = record
+                    direction, _line, _balance = record
                 held = by_number_get(a_number)
                 if held is not None and ts < held[0]:  # records come in time order: ts is past its start
                     state = held[1]
@@ -287,6 +291,87 @@ class Rater:
             where = f"zones {', '.join(zones)}" if zones else f"no zone for country {record.location or 'home'}"
         return f"rate plan {state.rate_plan} has no {service} rate for {where}" + (f" in band {band}" if band else "")
 
+    def take_rated(self, records: Iterable[UsageRecord | ParseFailure | Ignored],
+                   subscribers: SubscriberDirectory | Iterable[SubscriberContext], *,
+                   seen: set[str] | None = None) -> BatchResult:
+        """Records an OCS has rated (a pre-rated source): each keeps the charge it carries, with no
+        rate, bundle or discount applied. They pass the same admission (duplicates by `seen`) and
+        subscriber lookup as `rate`. The zone is the one rating would use (the plan's rate for the
+        B-number or the data country, else the tariff's first zone), the band the plan's at the
+        local start, so bills and consumption group them like rated usage.
+
+        For a prepaid subscription the OCS is authoritative: the balance becomes the record's
+        `balance_after` (the charge taken off when it gives none), and low and zero balance events
+        fire as for rated usage; each change is in `result.ledger`. A record without a charge fails
+        (NO_CHARGE), one whose charge or balance has more than 6 decimals or a balance no column
+        holds fails (OUT_OF_RANGE), each detail naming the field."""
+        if not isinstance(subscribers, SubscriberDirectory):
+            subscribers = SubscriberDirectory(subscribers)
+        with collector_paused():
+            result = BatchResult()
+            admitted = sorted(self._admit(records, result, set() if seen is None else seen), key=_start_time)
+            states: dict = {}
+            by_number: dict[str, tuple[float, SubscriberState]] = {}  # as in `_rate_sorted`
+            failed_append = result.failed.append
+            for record in admitted:
+                charge = _micro(record.charge)
+                if charge is None or charge < 0:
+                    failed_append(FailedRecord(record, *_given_problem(record)))
+                    continue
+                balance_after = record.balance_after
+                if balance_after is not None:
+                    balance_after = _micro(balance_after)
+                    if balance_after is None or not -BALANCE_MICRO_LIMIT < balance_after < BALANCE_MICRO_LIMIT:
+                        failed_append(FailedRecord(record, *_given_problem(record)))
+                        continue
+                ts = record.start_time.timestamp()
+                a_number = record.a_number
+                held = by_number.get(a_number)
+                if held is not None and ts < held[0]:
+                    state = held[1]
+                else:
+                    ctx, reason, _held_from, held_to = subscribers.lookup(a_number, ts)
+                    if ctx is None:
+                        failed_append(FailedRecord(record, reason, f"no active subscription holds {a_number} at "
+                                                                   f"{record.start_time.isoformat()}"))
+                        continue
+                    state = states.get(ctx.subscription_id) or self._state(ctx, states)
+                    by_number[a_number] = (held_to, state)
+                self._take(record, ts, charge, balance_after, state, result)
+            self._finish(states, result)
+            return result
+
+    def _take(self, record: UsageRecord, ts: float, charge: int, balance_after: int | None, state: SubscriberState,
+              result: BatchResult) -> None:
+        """One pre-rated record: its zone and band, its charge as given, the prepaid balance it leaves."""
+        tables, plan, service = self.tables, state.plan, record.service
+        slot = tables._slots.get(ts // 60) or tables.local_slot(ts)
+        band = None if plan is None else plan.by_slot[slot[0]][0]
+        if service in DESTINATION_SERVICES:
+            entry = tables.destination_rate(plan, service, band, record.b_number) if plan else None
+            zones = () if entry is not None or not record.b_number else tables.destination_zones(record.b_number)
+        else:
+            entry = tables.data_rate(plan, band, record.location) if plan else None
+            zones = () if entry is not None else tables.data_zones(record.location)
+        zone = entry.zone if entry is not None else (zones[0] if zones else None)
+        usage = record.usage
+        balance = state.balance
+        if balance is not None:
+            after = balance - charge if balance_after is None else balance_after
+            threshold = state.threshold
+            if balance > threshold >= after:
+                result.events.append(BalanceEvent(state.subscription_id, LOW_BALANCE, record.record_id,
+                                                  record.start_time, from_micro(after), from_micro(threshold)))
+            if balance > 0 >= after:
+                result.events.append(BalanceEvent(state.subscription_id, ZERO_BALANCE, record.record_id,
+                                                  record.start_time, from_micro(after), from_micro(threshold)))
+            if after != balance:
+                result.ledger.append((state.subscription_id, after - balance, after, record))
+            balance = state.balance = after
+        result.rated.append(_new(RatedRecord, (record, state.subscription_id, state.rate_plan, zone, band, None,
+                                               usage, usage if usage > 0 else 0, NO_BUNDLES, NO_DISCOUNTS, 0, charge,
+                                               balance)))
+
     def _finish(self, states: dict, result: BatchResult) -> None:
         for state in states.values():
             if state.balance is not None:
@@ -294,3 +379,29 @@ class Rater:
             for key, (holding, end, amount) in state.touched.items():
                 result.counters.append(CounterUpdate(state.subscription_id, holding.key, holding.code, key[1], key[2],
                                                      end, state.used[key], amount))
+
+
+def _micro(amount: Decimal | None) -> int | None:
+    """An amount in whole micro-units, or None when it has none or more than 6 decimals (shifting
+    the exponent is exact, unlike a multiplication that rounds)."""
+    if amount is None:
+        return None
+    scaled = amount.scaleb(6)
+    micro = int(scaled)
+    return micro if micro == scaled else None
+
+
+def _given_problem(record: UsageRecord) -> tuple[str, str]:
+    """(reason, detail) of a pre-rated record whose amounts cannot be kept as they are. Negative
+    and too large charges were refused before, by the usage bounds."""
+    charge = record.charge
+    if charge is None:
+        return NO_CHARGE, "charge: required (a record of a pre-rated source carries the charge its OCS rated)"
+    if _micro(charge) is None:
+        return OUT_OF_RANGE, f"charge: {charge} has more than 6 decimals"
+    if charge < 0:
+        return OUT_OF_RANGE, f"charge: {charge} is negative"
+    balance = record.balance_after
+    if abs(balance) >= BALANCE_LIMIT:
+        return OUT_OF_RANGE, f"balance_after: {balance} is beyond what a balance holds (under 10^12)"
+    return OUT_OF_RANGE, f"balance_after: {balance} has more than 6 decimals"

@@ -19,6 +19,8 @@ class UsageRecord(NamedTuple):
     `direction` is "out" for usage the subscriber makes, "in" for terminating records (an MSC's
     MTC or MT-SMS record): the catalogue has no incoming rates, so those are kept at no charge.
     `line` is where the parser found it (line number, or record number in a binary file).
+    `charge` is a price the source gives (content, or every record of a pre-rated OCS source) and
+    `balance_after` the prepaid balance an OCS reports after the record (pre-rated sources only).
     A named tuple: immutable, and parsers build a million of them quickly with `make_record`.
     """
 
@@ -34,6 +36,7 @@ class UsageRecord(NamedTuple):
     charge: Decimal | None = None
     direction: str = "out"
     line: int = 0
+    balance_after: Decimal | None = None
 
     @property
     def usage(self) -> int:
@@ -49,10 +52,10 @@ _new_tuple = tuple.__new__
 
 
 def make_record(record_id, service, a_number, b_number, start_time, duration, volume, quantity, location, charge,
-                direction, line) -> UsageRecord:
-    """A UsageRecord from all twelve fields in order, without the keyword machinery (hot paths)."""
+                direction, line, balance_after=None) -> UsageRecord:
+    """A UsageRecord from its fields in order, without the keyword machinery (hot paths)."""
     return _new_tuple(UsageRecord, (record_id, service, a_number, b_number, start_time, duration, volume, quantity,
-                                    location, charge, direction, line))
+                                    location, charge, direction, line, balance_after))
 
 
 class ParseFailure:

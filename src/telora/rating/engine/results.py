@@ -22,8 +22,9 @@ NO_RATE = "NO_RATE"
 DUPLICATE = "DUPLICATE"
 OUT_OF_RANGE = "OUT_OF_RANGE"  # a value outside the usage window or bounds (engine.bounds)
 RATING_ERROR = "RATING_ERROR"  # rating this one record raised; the rest of the batch went on
+NO_CHARGE = "NO_CHARGE"  # a record of a pre-rated (OCS) source without its charge
 FAILURE_REASONS = (PARSE_ERROR, UNKNOWN_SUBSCRIBER, INACTIVE_SUBSCRIPTION, NO_RATE, DUPLICATE, OUT_OF_RANGE,
-                   RATING_ERROR)
+                   RATING_ERROR, NO_CHARGE)
 
 LOW_BALANCE = "LOW_BALANCE"
 ZERO_BALANCE = "ZERO_BALANCE"
@@ -148,6 +149,9 @@ class BatchResult:
     balances: dict[int | str, Decimal] = field(default_factory=dict)  # prepaid subscriptions touched
     events: list[BalanceEvent] = field(default_factory=list)
     ignored: list = field(default_factory=list)  # parser's Ignored records passed through
+    # pre-rated records only: each change of a prepaid balance, (subscription, amount_micro,
+    # balance_after_micro, record); rated records' entries are their charges (RatedRecord)
+    ledger: list[tuple] = field(default_factory=list)
 
     def by_id(self) -> dict[str, RatedRecord]:
         return {r.record.record_id: r for r in self.rated}

@@ -34,6 +34,7 @@ class Format:
     module: str  # the module with `parse(stream, **options)`
     options: tuple[str, ...] = ()
     splits: bool = False  # the module has `split(binary stream)`: raw records routed, read by the worker
+    charges: bool = False  # its records may carry a charge and balance after (what a pre-rated source sends)
 
     @property
     def parser(self) -> Callable[..., Iterator[Outcome]]:
@@ -85,7 +86,7 @@ def parse_bytes(name: str, data: bytes, **options) -> Iterator[Outcome]:
     return fmt.parser(text, **options)
 
 
-register(Format("csv", "Canonical usage CSV", False, "telora.rating.formats.canonical", splits=True))
+register(Format("csv", "Canonical usage CSV", False, "telora.rating.formats.canonical", splits=True, charges=True))
 register(Format("asterisk", "Asterisk cdr_csv Master.csv", False, "telora.rating.formats.asterisk", ("timezone",)))
 register(Format("freeswitch", "FreeSWITCH mod_cdr_csv (default template)", False, "telora.rating.formats.freeswitch",
                 ("timezone",)))

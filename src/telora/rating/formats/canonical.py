@@ -3,9 +3,10 @@ record a line. Columns (any order, extra columns ignored):
 
     record_id, service, a_number, b_number, start_time, duration, volume, quantity, location, charge
 
-start_time is ISO 8601 with an offset; duration in seconds, volume in bytes, quantity (messages or
-items) 1 when empty; location an ISO 3166 alpha-2 country, empty for home; charge a pre-priced
-amount for content. See docs/rating.md.
+and optionally `balance_after`. start_time is ISO 8601 with an offset; duration in seconds, volume
+in bytes, quantity (messages or items) 1 when empty; location an ISO 3166 alpha-2 country, empty
+for home; charge a pre-priced amount (content, or every record of a pre-rated OCS source);
+balance_after the prepaid balance the OCS reports after the record. See docs/rating.md.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from telora.rating.formats.common import Split, csv_line, normalise_number, numb
 
 COLUMNS = ("record_id", "service", "a_number", "b_number", "start_time", "duration", "volume", "quantity",
            "location", "charge")
+BALANCE_AFTER = "balance_after"  # optional: the balance an OCS reports after a pre-rated record
 NEEDS_B_NUMBER = frozenset({"voice", "sms", "mms", "content"})
 _SERVICES = frozenset(SERVICES)
 _fromisoformat = dt.datetime.fromisoformat
@@ -68,7 +70,7 @@ def _fast(fields, line: int) -> UsageRecord:
     else:
         quantity = 1
     return _new(UsageRecord, (record_id, service, a_number, b_number, moment, duration, volume, quantity,
-                              location.upper(), _charge(charge) if charge else None, "out", line))
+                              location.upper(), _charge(charge) if charge else None, "out", line, None))
 
 
 def _charge(text: str) -> Decimal:
@@ -78,7 +80,12 @@ def _charge(text: str) -> Decimal:
     return value
 
 
-def _explain(fields) -> str:
+def _with_balance(record: UsageRecord, text: str) -> UsageRecord:
+    """The record with the balance its OCS reports after it (an optional column)."""
+    return record._replace(balance_after=_charge(text)) if text else record
+
+
+def _explain(fields, balance_after: str = "") -> str:
     """Every problem of a line that failed, so one look is enough to fix it."""
     record_id, service, a_number, b_number, start, duration, volume, quantity, location, charge = fields
     problems = []
@@ -118,13 +125,29 @@ def _explain(fields) -> str:
             _charge(charge)
         except (ValueError, InvalidOperation, ArithmeticError):
             problems.append(f"charge: {charge!r} is not an amount")
+    if balance_after:
+        try:
+            _charge(balance_after)
+        except (ValueError, InvalidOperation, ArithmeticError):
+            problems.append(f"balance_after: {balance_after!r} is not an amount")
     return "; ".join(problems) or "unreadable line"
 
 
 def _columns(names: list[str]):
-    """How to take the canonical columns from a row under this header: (in order, picker)."""
+    """How to take the canonical columns from a row under this header: (in order, picker, the
+    index of the optional balance_after column or None)."""
     in_order = names[:len(COLUMNS)] == list(COLUMNS) and len(names) == len(COLUMNS)
-    return in_order, itemgetter(*(names.index(column) for column in COLUMNS))
+    balance_at = names.index(BALANCE_AFTER) if BALANCE_AFTER in names else None
+    return in_order, itemgetter(*(names.index(column) for column in COLUMNS)), balance_at
+
+
+def _read_row(row: list[str], line: int, in_order: bool, pick, balance_at: int | None) -> UsageRecord | ParseFailure:
+    try:
+        record = _fast(row if in_order else pick(row), line)
+        return record if balance_at is None else _with_balance(record, row[balance_at])
+    except (ValueError, InvalidOperation, OverflowError):  # a time that is no UTC moment overflows
+        return ParseFailure(line, _explain(pick(row), "" if balance_at is None else row[balance_at]), csv_line(row),
+                            row[0])
 
 
 def _header_names(header: list[str]) -> list[str]:
@@ -156,7 +179,7 @@ def _records(rows, names: list[str], line_of) -> Iterator[UsageRecord | ParseFai
     """The records of CSV rows under a header that names every column; `line_of()` is the line
     number of the row just read."""
     width = len(names)
-    in_order, pick = _columns(names)
+    in_order, pick, balance_at = _columns(names)
     for row in rows:
         if not row:
             continue  # a blank line is not a record
@@ -164,12 +187,7 @@ def _records(rows, names: list[str], line_of) -> Iterator[UsageRecord | ParseFai
         if len(row) != width:
             yield ParseFailure(line, f"{len(row)} fields where the header has {width}", csv_line(row), row[0])
             continue
-        try:
-            record = _fast(row if in_order else pick(row), line)
-        except (ValueError, InvalidOperation, OverflowError):  # a time that is no UTC moment overflows
-            yield ParseFailure(line, _explain(pick(row)), csv_line(row), row[0])
-            continue
-        yield record
+        yield _read_row(row, line, in_order, pick, balance_at)
 
 
 # ---- split at intake, parsed by the rating worker ---------------------------------------------
@@ -275,7 +293,7 @@ def parse_split(names: list[str], raws: list[bytes], lines: list[int]) -> Iterat
     """The records of raw lines cut by `split` (with their header and line numbers): what `parse`
     gives for the same lines, in one loop (this runs once per record in the workers)."""
     width = len(names)
-    in_order, pick = _columns(names)
+    in_order, pick, balance_at = _columns(names)
     joined = b"\n".join(raws)
     if b'"' in joined:  # a quoted field may hold a line feed: each record read on its own
         reader = csv.reader(map(methodcaller("decode", "utf-8", "replace"), raws))
@@ -293,9 +311,4 @@ def parse_split(names: list[str], raws: list[bytes], lines: list[int]) -> Iterat
             yield ParseFailure(line, f"{len(row)} fields where the header has {width}", csv_line(row),
                                row[0] if row else "")
             continue
-        try:
-            record = _fast(row if in_order else pick(row), line)
-        except (ValueError, InvalidOperation, OverflowError):  # a time that is no UTC moment overflows
-            yield ParseFailure(line, _explain(pick(row)), csv_line(row), row[0])
-            continue
-        yield record
+        yield _read_row(row, line, in_order, pick, balance_at)

@@ -29,12 +29,14 @@ from telora.rating.models import (
     FailedRecord,
     RatingBatch,
     UsageFile,
+    UsageSource,
 )
 from telora.rating.services.context import load_contexts, rater_for, tariff_changes
 from telora.rating.services.limits import usage_bounds
 from telora.rating.services.staging import read_payload, unpack_all
 from telora.rating.services.storage import (
     claim_keys,
+    copy_entries,
     copy_ledger,
     copy_rated,
     release_keys,
@@ -98,7 +100,8 @@ def _rate_batch(batch_id: int) -> RatingBatch:
         ids = set(map(_RECORD_ID, records))
         claimed = claim_keys(batch, ids)
         taken = ids - claimed  # rated before: duplicates
-        result = _rate(batch, records, set(taken), now)  # the engine adds the batch's ids to its set
+        pre_rated = UsageSource.objects.filter(brand_id=batch.brand_id, code=usage_file.source, pre_rated=True).exists()
+        result = _rate(batch, records, set(taken), now, pre_rated)  # the engine adds the batch's ids to its set
         result.failed += [EngineFailure(f, PARSE_ERROR, f.reason) for f in unreadable]
         result.failed += [EngineFailure(r, OUT_OF_RANGE, detail) for r, detail in outside]
         rated_at = time.perf_counter()
@@ -127,8 +130,10 @@ def _rate_batch(batch_id: int) -> RatingBatch:
     return locked
 
 
-def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime) -> SimpleNamespace:
-    """Rate the records and write their bundle counters and prepaid balances. A record is rated
+def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime,
+          pre_rated: bool = False) -> SimpleNamespace:
+    """Rate the records and write their bundle counters and prepaid balances. Records of a
+    pre-rated (OCS) source keep the charge they carry (`Rater.take_rated`). A record is rated
     on the plan in effect at its start and on the tariff of its day: the batch is cut where one
     of its subscriptions changes plan or the catalogue changes, and rated part by part in time
     order, each part seeing the counters and balances the one before left (written in between,
@@ -145,11 +150,12 @@ def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime) -
     for start, part in parts:
         if start != first:
             contexts, _prepaid_ids, _changes = load_contexts(batch.brand, {r.a_number for r in part}, start)
-        result = rater_for(batch.brand, start).rate(part, contexts, seen=seen)
+        rater = rater_for(batch.brand, start)
+        result = rater.take_rated(part, contexts, seen=seen) if pre_rated else rater.rate(part, contexts, seen=seen)
         if result.rated and max(map(_CHARGE_MICRO, result.rated)) > CHARGE_MICRO_MAX:
             _overflowing(result)
         upsert_counters(result.counters)
-        _prepaid(batch, result, now)
+        _prepaid(batch, result, now, pre_rated)
         rated += result.rated
         failed += result.failed
     return SimpleNamespace(rated=rated, failed=failed, span=(first, last))
@@ -195,10 +201,15 @@ def _failed_rows(batch: RatingBatch, failed, now: dt.datetime):
                                          source=batch.file.source, at=now)
 
 
-def _prepaid(batch: RatingBatch, result, now: dt.datetime) -> None:
-    """The ledger gets one entry per charged prepaid record (binary COPY); the cached balance the
-    final one (one statement for all the batch's subscriptions); events as they were raised."""
-    copy_ledger(batch.file.source, [r for r in result.rated if r.balance_after_micro is not None and r.charge_micro])
+def _prepaid(batch: RatingBatch, result, now: dt.datetime, pre_rated: bool = False) -> None:
+    """The ledger gets one entry per charged prepaid record (binary COPY), or for pre-rated records
+    one per change the OCS made (cause "ocs"); the cached balance the final one (one statement for
+    all the batch's subscriptions); events as they were raised."""
+    if pre_rated:
+        copy_entries(batch.file.source, result.ledger, "ocs")
+    else:
+        copy_ledger(batch.file.source,
+                    [r for r in result.rated if r.balance_after_micro is not None and r.charge_micro])
     store_balances(result.balances, now)
     BalanceEvent.objects.bulk_create(
         BalanceEvent(subscription_id=e.subscription_id, kind=e.kind, record_id=e.record_id, at=e.at,

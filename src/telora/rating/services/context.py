@@ -69,6 +69,13 @@ def tariff_changes(brand, first: dt.datetime, last: dt.datetime) -> list[dt.date
             if first_day < day <= last_day]
 
 
+def low_balance_threshold(brand) -> Decimal:
+    """The brand's low-balance threshold (its rating settings; 5.00 without a row)."""
+    from telora.rating.services.settings import rating_settings
+
+    return rating_settings(brand).low_balance_threshold
+
+
 def _rows(sql: str, params) -> list[tuple]:
     """Rows in PostgreSQL's binary form: times arrive as datetimes without parsing text (several
     thousand subscriptions' dates per batch)."""
@@ -86,8 +93,9 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
     One context per subscription (the engine's state is per subscription): its plan is the one in
     effect at `first`, the batch's earliest record, or else its latest; add-ons are those ever
     held, each bundle valid only while its product instance was and not over a prepaid renewal's
-    unpaid time (one BundleInstance per span held, with the same key and counters). Six queries
-    whatever the batch size, each with its ids as one array parameter.
+    unpaid time (one BundleInstance per span held, with the same key and counters). A prepaid one
+    gets its plan product's low-balance threshold, else the brand's. Six queries whatever the batch
+    size, each with its ids as one array parameter.
     """
     spans: dict[int, list[NumberSpan]] = defaultdict(list)
     expression, param = id_list(list(numbers))
@@ -133,9 +141,15 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
     prepaid_ids = {sub_id for sub_id, plan in chosen.items() if (plan[6] or "").endswith("prepaid")}
     balances = dict(_rows("SELECT subscription_id, balance FROM rating_prepaidbalance WHERE subscription_id = ANY(%s)",
                           [list(prepaid_ids)])) if prepaid_ids else {}
+    brand_threshold = low_balance_threshold(brand) if prepaid_ids else None
     contexts = []
     for sub_id, plan in chosen.items():
         _id, active_from, terminated_at, anchor = subscriptions[sub_id]
+        plan_product = products.get(plan[5])
+        threshold = None
+        if sub_id in prepaid_ids:
+            threshold = getattr(plan_product, "low_balance_threshold", None)
+            threshold = brand_threshold if threshold is None else threshold
         sub_addons = addons.get(sub_id, ())
         bundles = []
         for row, addon in [(plan, False), *((a, True) for a in sub_addons)]:
@@ -150,6 +164,7 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
             subscription_id=sub_id, plan=plan[5], numbers=tuple(spans[sub_id]),
             addons=tuple(sorted({a[5] for a in sub_addons})), bundles=tuple(bundles),
             balance=balances.get(sub_id, Decimal(0)) if sub_id in prepaid_ids else None,
+            low_balance_threshold=threshold,
             bill_cycle_anchor=anchor or 1, active_from=active_from, terminated_at=terminated_at))
     return contexts, prepaid_ids, changes
 

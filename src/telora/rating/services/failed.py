@@ -63,7 +63,7 @@ def record_from_original(original: dict, source_record_id: str = "") -> UsageRec
         start = dt.datetime.fromisoformat(original["start_time"])
         if start.tzinfo is None or original["service"] not in SERVICES:
             return None
-        charge = original.get("charge")
+        charge, balance = original.get("charge"), original.get("balance_after")
         return UsageRecord(
             record_id=str(original.get("record_id") or source_record_id), service=original["service"],
             a_number=str(original.get("a_number") or ""), b_number=str(original.get("b_number") or ""),
@@ -71,7 +71,8 @@ def record_from_original(original: dict, source_record_id: str = "") -> UsageRec
             quantity=int(original.get("quantity", 1) if original.get("quantity") is not None else 1),
             location=str(original.get("location") or ""),
             charge=None if charge in (None, "") else Decimal(str(charge)),
-            direction=original.get("direction") or "out", line=int(original.get("line") or 0))
+            direction=original.get("direction") or "out", line=int(original.get("line") or 0),
+            balance_after=None if balance in (None, "") else Decimal(str(balance)))
     except (TypeError, ValueError, InvalidOperation):
         return None
 

@@ -1,7 +1,9 @@
 """Re-rating a subscription for a period that is not yet billed: its rated usage in the period is
 reversed exactly (bundle units given back to their counters, prepaid charges back to the
 balance with one ledger entry, the record keys freed, the rows deleted) and the same records are
-taken in again, to be rated on today's catalogue and subscription data.
+taken in again, to be rated on today's catalogue and subscription data. Usage of a pre-rated
+(OCS) source is left as it is: its charges are the OCS's, not the catalogue's, so there is
+nothing to price again (a failed record of such a source taken in again is checked again).
 
 Billing says which periods are billed: it registers a check with `register_billed_check(fn)`,
 `fn(subscription_id, since, until) -> str | None` returning the reason when any of the period
@@ -22,7 +24,14 @@ from django.db.models import Q, Sum
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 from telora.rating.engine import UsageRecord
-from telora.rating.models import BalanceEvent, PrepaidBalance, PrepaidBalanceEntry, RatedUsage, UsageFile
+from telora.rating.models import (
+    BalanceEvent,
+    PrepaidBalance,
+    PrepaidBalanceEntry,
+    RatedUsage,
+    UsageFile,
+    UsageSource,
+)
 from telora.rating.services.failed import rate_files_now
 from telora.rating.services.intake import import_usage_records, partition_of, require
 from telora.rating.services.storage import id_list
@@ -87,10 +96,14 @@ def _lock_partitions(brand_id: int, numbers: set[str]) -> list[int]:
 
 
 def _take_rows(subscription, since: dt.datetime, until: dt.datetime) -> list[dict]:
+    """Delete and return the rated rows of the period, but those of pre-rated sources."""
+    pre_rated = list(UsageSource.objects.filter(brand_id=subscription.brand_id, pre_rated=True)
+                     .values_list("code", flat=True))
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM rating_ratedusage WHERE brand_id = %s AND subscription_id = %s "
-                       f"AND start_time >= %s AND start_time < %s RETURNING {', '.join(_RETURNED)}",
-                       [subscription.brand_id, subscription.pk, since, until])
+                       f"AND start_time >= %s AND start_time < %s AND NOT (source = ANY(%s::varchar[])) "
+                       f"RETURNING {', '.join(_RETURNED)}",
+                       [subscription.brand_id, subscription.pk, since, until, pre_rated])
         rows = [dict(zip(_RETURNED, row, strict=True)) for row in cursor.fetchall()]
     for row in rows:
         if isinstance(row["bundle_use"], str):
@@ -156,8 +169,8 @@ def record_of(row: dict) -> UsageRecord:
 
 def rerate_subscription(subscription, *, since: dt.datetime, until: dt.datetime, actor: Actor, at: dt.datetime,
                         defer: bool = True) -> dict:
-    """Reverse the subscription's rated usage with since <= start_time < until and take the same
-    records in again (one file per source, action "rerate"). Needs rating.rerate (and
+    """Reverse the subscription's rated usage with since <= start_time < until (but that of
+    pre-rated sources, kept as the OCS rated it) and take the same records in again (one file per source, action "rerate"). Needs rating.rerate (and
     rating.change, as every intake). Refused when since >= until or a billed check says the
     period is billed.
 

@@ -23,7 +23,7 @@ from telora.rating.models import UsageSource
 SFTP_FIELDS = ("sftp_host", "sftp_port", "sftp_user", "sftp_path", "sftp_host_key", "sftp_after",
                "sftp_after_folder", "every_minutes")
 SOURCE_FIELDS = ("code", "format", "inbox", "archive", "errors", "settle_seconds", "pattern", "enabled",
-                 "max_charge") + SFTP_FIELDS
+                 "pre_rated", "max_charge") + SFTP_FIELDS
 SECRET_FIELDS = ("password", "private_key")  # write-only: sealed, never read back nor audited
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 HOST_RE = re.compile(r"^[A-Za-z0-9._:-]{1,255}$")
@@ -82,9 +82,14 @@ def _clean(values: dict) -> dict:
     pattern = str(values.get("pattern") or "*").strip()
     if len(pattern) > 100 or "/" in pattern:
         raise ServiceError("pattern: a file name glob (no '/', at most 100 characters)", field="pattern")
+    pre_rated = bool(values.get("pre_rated", False))
+    if pre_rated and not formats.get(fmt).charges:
+        carrying = ", ".join(name for name in formats.names() if formats.get(name).charges)
+        raise ServiceError(f"pre_rated: {fmt} files carry no charges; a pre-rated source sends {carrying}",
+                           field="pre_rated")
     return {"code": code, "format": fmt, "inbox": inbox, "archive": archive, "errors": errors,
             "settle_seconds": settle, "pattern": pattern, "enabled": bool(values.get("enabled", True)),
-            "max_charge": _max_charge(values.get("max_charge")), **_clean_sftp(values)}
+            "pre_rated": pre_rated, "max_charge": _max_charge(values.get("max_charge")), **_clean_sftp(values)}
 
 
 def _max_charge(value) -> Decimal | None:
@@ -185,17 +190,18 @@ def _audited(source: UsageSource, credentials: str = "") -> dict:
 def create_source(brand: Brand, *, actor: Actor, at: dt.datetime, code: str, format: str, inbox: str,
                   archive: str = "", errors: str = "", settle_seconds: int = 10, pattern: str = "*",
                   enabled: bool = True, max_charge=None, password: str = "", private_key: str = "",
-                  **sftp) -> UsageSource:
+                  pre_rated: bool = False, **sftp) -> UsageSource:
     """A new pull source of the brand; archive and errors default to siblings of the inbox. With
     `sftp_host` (and the other SFTP_FIELDS) its files are pulled by SFTP into the inbox first;
-    `password` and `private_key` are sealed, never stored or audited in clear."""
+    `password` and `private_key` are sealed, never stored or audited in clear. A `pre_rated` source
+    is an OCS: its records keep the charge (and prepaid balance) they carry."""
     unknown = set(sftp) - set(SFTP_FIELDS)
     if unknown:
         raise ServiceError(f"{sorted(unknown)[0]}: not a field of a source", field=sorted(unknown)[0])
     _may_change(actor, brand)
     values = _clean({"code": code, "format": format, "inbox": inbox, "archive": archive, "errors": errors,
                      "settle_seconds": settle_seconds, "pattern": pattern, "enabled": enabled,
-                     "max_charge": max_charge, **sftp})
+                     "pre_rated": pre_rated, "max_charge": max_charge, **sftp})
     password, private_key = _credentials({"password": password, "private_key": private_key})
     if UsageSource.objects.filter(brand=brand, code__iexact=values["code"]).exists():
         raise ServiceError(f"code: {brand.code} already has a source {values['code']!r}", field="code")

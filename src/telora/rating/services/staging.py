@@ -1,8 +1,8 @@
 """The packed form of records waiting in a batch (`RatingBatch.payload`).
 
 A payload is a version octet followed by `marshal` data. Version 1 is a list of one tuple per
-record, twelve fields in `UsageRecord` order, the start time as integer microseconds since the epoch (the
-moment is all rating needs: bands use the brand's timezone) and the charge as its exact decimal
+record, the `UsageRecord` fields in order (twelve in payloads written before `balance_after`), the start time as integer microseconds since the epoch (the
+moment is all rating needs: bands use the brand's timezone) and the charge and balance after as their exact decimal
 digits or None. Version 2 holds a canonical CSV file's raw lines as the intake cut them
 (formats.canonical.split): (format, column names, raw lines, line numbers); the worker reads the
 lines, so the intake, which runs on one core, only routes them. marshal builds and reads plain
@@ -24,7 +24,7 @@ EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 VERSION = b"\x01"
 RAW_LINES = b"\x02"
 _MICRO = dt.timedelta(microseconds=1)
-_FIELDS = 12
+_FIELDS = (12, 13)  # a payload staged before balance_after has twelve
 
 
 def micros(moment: dt.datetime) -> int:
@@ -35,10 +35,11 @@ def micros(moment: dt.datetime) -> int:
 
 def row(record: UsageRecord) -> tuple:
     """A record as the tuple a payload holds."""
-    charge = record.charge
+    charge, balance = record.charge, record.balance_after
     return (record.record_id, record.service, record.a_number, record.b_number, micros(record.start_time),
             record.duration, record.volume, record.quantity, record.location,
-            None if charge is None else str(charge), record.direction, record.line)
+            None if charge is None else str(charge), record.direction, record.line,
+            None if balance is None else str(balance))
 
 
 def dump(rows: list[tuple]) -> bytes:
@@ -83,11 +84,13 @@ def unpack(payload: bytes | memoryview) -> list[UsageRecord]:
     records = []
     append = records.append
     for r in rows:
-        if type(r) is not tuple or len(r) != _FIELDS:
-            raise ValueError("payload: a record is not a tuple of twelve fields")
+        if type(r) is not tuple or len(r) not in _FIELDS:
+            raise ValueError("payload: a record is not a tuple of twelve or thirteen fields")
         charge = r[9]
+        balance = r[12] if len(r) == 13 else None
         append(new(cls, (r[0], r[1], r[2], r[3], epoch + r[4] * micro, r[5], r[6], r[7], r[8],
-                         None if charge is None else Decimal(charge), r[10], r[11])))
+                         None if charge is None else Decimal(charge), r[10], r[11],
+                         None if balance is None else Decimal(balance))))
     return records
 
 

@@ -225,7 +225,7 @@ def copy_rated(batch, rated, currency: str, span: tuple[dt.datetime, dt.datetime
             (record, subscription_id, rate_plan, zone, band, rate, usage, quantity, bundle_use, _codes, discount,
              charge, balance) = r
             (record_id, service, a_number, b_number, start_time, _duration, _volume, _quantity, location, given,
-             direction, _line) = record
+             direction, _line, _balance) = record
             key = keys.get(id(rate))
             if key is None:
                 key = keys[id(rate)] = _rate_key(rate)
@@ -239,7 +239,15 @@ def copy_rated(batch, rated, currency: str, span: tuple[dt.datetime, dt.datetime
 
 def copy_ledger(source: str, rated) -> None:
     """One prepaid ledger entry (cause usage) per charged prepaid record, by binary COPY."""
-    if not rated:
+    copy_entries(source, ((r.subscription_id, -r.charge_micro, r.balance_after_micro, r.record) for r in rated),
+                 "usage")
+
+
+def copy_entries(source: str, entries, cause: str) -> None:
+    """Prepaid ledger entries (subscription, amount_micro, balance_after_micro, record) by binary
+    COPY, each referring to its record (`source:record_id`) at the record's start."""
+    entries = list(entries)
+    if not entries:
         return
     with connection.cursor() as cursor, cursor.cursor.copy(
             "COPY rating_prepaidbalanceentry (subscription_id, amount, balance_after, cause, reference, at) "
@@ -247,9 +255,9 @@ def copy_ledger(source: str, rated) -> None:
         _register_dumpers(cursor.cursor)
         amounts = _Amounts(cursor.cursor)
         copy.set_types(("int8", "numeric", "numeric", "varchar", "varchar", "timestamptz"))
-        for r in rated:
-            copy.write_row((r.subscription_id, amounts[-r.charge_micro], amounts[r.balance_after_micro], "usage",
-                            f"{source}:{r.record.record_id}"[:200], r.record.start_time))
+        for subscription_id, amount, after, record in entries:
+            copy.write_row((subscription_id, amounts[amount], amounts[after], cause,
+                            f"{source}:{record.record_id}"[:200], record.start_time))
 
 
 def store_balances(balances: dict, now) -> None:

@@ -50,6 +50,9 @@ class SourceForm(forms.Form):
                               help_text=gettext_lazy("A glob such as *.csv; hidden, *.tmp, *.part and *.filepart "
                                                      "files are never taken."))
     enabled = forms.BooleanField(label=gettext_lazy("Enabled"), required=False, initial=True)
+    pre_rated = forms.BooleanField(label=gettext_lazy("Pre-rated (OCS)"), required=False, help_text=gettext_lazy(
+        "Its records were rated by an online charging system: each carries its charge (and, for a prepaid line, "
+        "the balance after it), kept as given instead of rated by the tariff."))
     max_charge = forms.DecimalField(label=gettext_lazy("Largest charge"), required=False, min_value=0,
                                     max_digits=18, decimal_places=6, help_text=gettext_lazy(
                                         "The most a pre-priced record (content) of this source may cost; larger "

@@ -27,7 +27,7 @@ from telora.core import clock, rights
 from telora.core.services import ServiceError
 from telora.customers.models import Subscription
 from telora.rating.forms import TopUpForm, UsagePeriodForm
-from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry, PrepaidRenewal, RatedUsage
+from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry, PrepaidRenewal, RatedUsage, UsageSource
 from telora.rating.services import balances
 from telora.rating.views.common import AREA, exact, may, usage_text
 from telora.ui.views.generic import ScopedObjectMixin
@@ -94,11 +94,13 @@ class SubscriptionUsageView(SubscriptionRatingMixin, TemplateView):
                                                            quantity=Sum("quantity"), charge=Sum("charge"),
                                                            discount=Sum("discount")).order_by("service")]
         total_charge = rows.aggregate(total=Sum("charge"))["total"] or 0
+        pre_rated = set(UsageSource.objects.filter(brand_id=subscription.brand_id, pre_rated=True)
+                        .values_list("code", flat=True))
         context.update(
             title=_("Usage of %(line)s") % {"line": subscription.identifier or subscription.pk},
             customer=subscription.customer, form=form, start=start, end=end - dt.timedelta(microseconds=1),
             month=month, page_obj=page, paginator=page.paginator, currency=subscription.brand.currency,
-            rows=[self.row(r) for r in page.object_list], totals=totals, total_charge=exact(total_charge),
+            rows=[self.row(r, pre_rated) for r in page.object_list], totals=totals, total_charge=exact(total_charge),
             links=self.month_links(month), prepaid=is_prepaid(subscription),
         )
         if context["prepaid"]:
@@ -117,7 +119,8 @@ class SubscriptionUsageView(SubscriptionRatingMixin, TemplateView):
         return context
 
     @staticmethod
-    def row(usage: RatedUsage) -> dict:
+    def row(usage: RatedUsage, pre_rated: set[str] = frozenset()) -> dict:
+        """One rated record for people; `pre_rated` names the brand's OCS sources (their charge is the OCS's)."""
         bundle_units = sum(int(use[4]) for use in usage.bundle_use or [] if len(use) > 4)
         return {"usage": usage, "used": usage_text(usage.service, usage.usage),
                 "quantity": usage_text(usage.service, usage.quantity),
@@ -125,7 +128,8 @@ class SubscriptionUsageView(SubscriptionRatingMixin, TemplateView):
                 "bundles": ", ".join(sorted({str(use[1]) for use in usage.bundle_use or [] if len(use) > 1})),
                 "discount": exact(usage.discount) if usage.discount else "",
                 "charge": exact(usage.charge),
-                "balance_after": exact(usage.balance_after) if usage.balance_after is not None else ""}
+                "balance_after": exact(usage.balance_after) if usage.balance_after is not None else "",
+                "pre_rated": usage.source in pre_rated}
 
     def month_links(self, month) -> dict:
         if month is None:

@@ -32,6 +32,8 @@ class Command(BaseCommand):
         add.add_argument("--settle", type=int, default=10, metavar="N",
                          help="seconds a file must be left unchanged before it is taken (default 10)")
         add.add_argument("--pattern", default="*", metavar="GLOB", help="file names to take (default *)")
+        add.add_argument("--pre-rated", action="store_true",
+                         help="an OCS source: its records carry their charge (and balance after), kept as given")
         add.add_argument("--max-charge", default=None, metavar="AMOUNT",
                          help="the most a pre-priced record may cost (default TELORA_USAGE_MAX_CHARGE)")
         sftp = add.add_argument_group("SFTP pull (files are downloaded into the inbox, then taken in)")
@@ -73,6 +75,7 @@ class Command(BaseCommand):
                                        format=options["format"], inbox=options["inbox"], archive=options["archive"],
                                        errors=options["errors"], settle_seconds=options["settle"],
                                        pattern=options["pattern"], max_charge=options["max_charge"],
+                                       pre_rated=options["pre_rated"],
                                        **self._sftp(options))
                 self.stdout.write(f"{brand.code}/{source.code}: {source.format} from {source.inbox} "
                                   f"(archive {source.archive}, errors {source.errors})")
@@ -157,7 +160,7 @@ class Command(BaseCommand):
             self.stdout.write("no sources")
             return
         for s in sources:
-            state = "enabled" if s.enabled else "disabled"
+            state = ("enabled" if s.enabled else "disabled") + (", pre-rated" if s.pre_rated else "")
             scanned = f"last scan {s.last_scan_at:%Y-%m-%d %H:%M:%S}" if s.last_scan_at else "never scanned"
             self.stdout.write(f"{s.brand.code}/{s.code}  {s.format}  {state}  {s.inbox}  pattern {s.pattern}  "
                               f"settle {s.settle_seconds}s  {scanned}")
