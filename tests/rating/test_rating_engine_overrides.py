@@ -220,3 +220,38 @@ def test_the_engine_matches_the_reference_with_overrides(customer, group_overrid
         charge, zone, keys = expected
         got = rated[record.record_id]
         assert (got.charge, got.zone, got.override) == (charge, zone, " ".join(keys) or None), record
+
+
+def test_the_shared_examples_with_a_group_and_an_agreement_match_the_reference():
+    """docs/examples/cdrs.csv on the reference catalogue with a customer group written in its YAML
+    (compiled by the test helper, not the catalogue's code) and a customer agreement."""
+    from rating_helpers import CATALOG, CDRS, tariff_from_document
+
+    from telora.catalog.yamlio import load
+    from telora.rating import formats
+
+    doc = load(CATALOG.read_text())
+    doc["customer_groups"] = [{"code": "BIZ", "name": "Business", "rate_overrides": [
+        {"service": "voice", "zone": "DK", "band": "PEAK", "price": "0.12", "unit": 60, "increments": [1, 1]},
+        {"rate_plan": "POST_STD", "service": "voice", "zone": "EU", "discount": "30"},
+        {"service": "data", "zone": "EU_ROAM", "price": "0.02", "unit": 1048576, "increments": [1024, 1024]}]}]
+    tariff = tariff_from_document(doc)
+    mine = (RateOverride("customer:9", "voice", "DK_MOBILE", price=D("0.05"), unit=60, first=1, next=1,
+                         setup=D("0.01")),)
+    contexts = [SubscriberContext(1, "MOB_POST_BASIC", numbers=("4520000001",), customer_group="BIZ", overrides=mine),
+                SubscriberContext(2, "MOB_POST_BASIC", numbers=("4520000002",), customer_group="BIZ")]
+    result = Rater(tariff, home_country="DK").rate(formats.parse_path("csv", CDRS), contexts)
+    plan = tariff.rate_plans["POST_STD"]
+    week = tariff.time_bands[plan.time_bands]
+    checked = 0
+    for rated in result.rated:
+        record = rated.record
+        if record.service == "content":
+            continue
+        local = record.start_time.astimezone(CPH)
+        band = week.band_at(local.weekday(), local.hour * 60 + local.minute)
+        customer = mine if rated.subscription_id == 1 else ()
+        charge, zone, keys = reference_rate(tariff, "MOB_POST_BASIC", record, band, customer=customer, group="BIZ")
+        assert (rated.charge, rated.zone, rated.override) == (charge, zone, " ".join(keys) or None), record
+        checked += 1
+    assert checked >= 7 and sum(1 for r in result.rated if r.override) >= 4
