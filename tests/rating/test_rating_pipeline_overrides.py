@@ -79,3 +79,24 @@ def test_an_agreement_starting_and_ending_mid_batch(nord, line_for, system):
     assert rated["after"][:2] == (D("0.300000"), "")
     during = RatedUsage.objects.get(record_id="during")
     assert during.discount == D("0.030000")
+
+
+def test_the_consumption_page_and_tmf635_name_the_override(nord, line_for, system, make_user):
+    from django.test import Client
+
+    forget_tariffs()
+    line = line_for("4520000001")
+    agreement = add_price_agreement(line.customer, actor=system, at=clock.now(), service="voice", zone="DK",
+                                    price="0.06", unit=60, valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    _take(nord, system, "c1,voice,4520000001,4533123456,2026-10-05T09:15:00+02:00,60,,,,\n")
+    client = Client()
+    client.force_login(make_user("csr", {nord: ["customers.view", "rating.view"]}))
+    page = client.get(f"/rating/subscriptions/{line.pk}/usage/", {"start": "2026-10-01", "end": "2026-10-31"})
+    assert page.status_code == 200
+    assert b'data-testid="override"' in page.content
+    assert f"customer:{agreement.pk}".encode() in page.content
+    from telora.rating.tmf.usage import render
+
+    shown = render(RatedUsage.objects.get(record_id="c1"), line, None)
+    assert {"name": "rateOverride", "value": f"customer:{agreement.pk}", "valueType": "string"} in \
+        shown["usageCharacteristic"]

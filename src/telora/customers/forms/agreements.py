@@ -40,6 +40,8 @@ class PriceAgreementForm(forms.Form):
         for name, field in self.fields.items():
             field.widget.attrs.setdefault("class", "form-select form-select-sm" if name == "service"
                                           else "form-control form-control-sm")
+        self.fields["zone"].widget.attrs["list"] = "agreement-zones"  # the catalogue's codes, offered as typed
+        self.fields["rate_plan"].widget.attrs["list"] = "agreement-rate-plans"
 
     def zones(self):
         return catalogue_rows(Zone, self.brand)

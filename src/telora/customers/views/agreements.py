@@ -32,7 +32,7 @@ def agreements_panel(request, customer: Customer):
         "customer": customer, "agreements": [(a, a.in_effect(now), a.valid_to is None or a.valid_to > now)
                                              for a in agreements],
         "can_change": rights.has_perm(user, customer.brand, RIGHT) and customer.closed_at is None,
-        "form": PriceAgreementForm(),
+        "form": PriceAgreementForm(brand=customer.brand),
     }
 
 
