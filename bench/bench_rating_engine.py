@@ -52,7 +52,7 @@ def _csv_lines(count: int, seed: int = 1):
             yield f"r{i},data,{a_number},,{moment},,{rnd.randrange(1, 10**8)},,{COUNTRIES[i % 7]},\n"
 
 
-def _figure_rate(report, name, rater, records, contexts, size):
+def _figure_rate(report, name, rater, records, contexts, size, baseline=None):
     from telora.rating.engine import SubscriberDirectory
 
     directory = SubscriberDirectory(contexts)
@@ -60,15 +60,16 @@ def _figure_rate(report, name, rater, records, contexts, size):
     gc.collect()
     with Timer() as t:
         result = rater.rate(records, directory)
-    report.figure(name, len(records) / t.seconds, "records/s", size)
-    return result
+    speed = len(records) / t.seconds
+    report.figure(name, speed, "records/s", size if baseline is None else f"{size}; {speed / baseline:.2f} x plain")
+    return result, speed
 
 
 def run(report) -> None:
     from rating_helpers import reference_tariff
 
     from telora.rating import formats
-    from telora.rating.engine import Rater, SubscriberContext
+    from telora.rating.engine import RateOverride, Rater, SubscriberContext
     from telora.rating.formats import ber_write
 
     rater = Rater(reference_tariff(), home_country="DK")
@@ -86,8 +87,17 @@ def run(report) -> None:
 
     subs = f"{RECORDS:,} records, {SUBSCRIPTIONS:,} subscriptions"
     postpaid = [SubscriberContext(i, "MOB_POST_BASIC", numbers=(_subscriber(i),)) for i in range(SUBSCRIPTIONS)]
-    result = _figure_rate(report, "rate postpaid, no bundles (engine)", rater, records, postpaid, subs)
+    result, plain = _figure_rate(report, "rate postpaid, no bundles (engine)", rater, records, postpaid, subs)
     assert len(result.rated) == RECORDS, result.failed[:3]
+    del result
+    # 1 % of the customers hold a price agreement (EU calls, data roaming): the other 99 % must not pay for it
+    agreements = (RateOverride("customer:1", "voice", "EU", price=Decimal("0.50"), unit=60),
+                  RateOverride("customer:1", "data", "EU_ROAM", percent=Decimal("20")))
+    agreed = [SubscriberContext(i, "MOB_POST_BASIC", numbers=(_subscriber(i),),
+                                overrides=agreements if i % 100 == 0 else ()) for i in range(SUBSCRIPTIONS)]
+    result, _speed = _figure_rate(report, "rate postpaid, 1 % with price agreements", rater, records, agreed,
+                                  subs, plain)
+    assert sum(1 for r in result.rated if r.override) > 0
     del result
     bundles = [SubscriberContext(i, "MOB_POST_10GB", numbers=(_subscriber(i),)) for i in range(SUBSCRIPTIONS)]
     _figure_rate(report, "rate postpaid with bundles and discount", rater, records, bundles, subs)

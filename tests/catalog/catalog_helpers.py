@@ -12,7 +12,7 @@ DAY0 = dt.date(2026, 1, 1)  # the reference catalogue starts here in most tests
 
 # Children before parents, so PROTECT references never block.
 WIPE_ORDER = [
-    m.PriceListItem, m.PriceList, m.DiscountProduct, m.DiscountZone, m.Discount, m.ProductRuleTarget,
+    m.RateOverride, m.PriceListItem, m.PriceList, m.DiscountProduct, m.DiscountZone, m.Discount, m.ProductRuleTarget,
     m.ProductRule, m.ProductBundle, m.ProductPrice, m.ProductCharge, m.Product, m.AllowanceZone, m.Allowance,
     m.Bundle, m.Rate, m.RatePlan, m.TimeBand, m.TimeBandSet, m.Zone, m.BillingGroup, m.BillCycle, m.Tax,
     m.SimType, m.CustomerGroup, m.SalesChannel, m.CatalogShare,

@@ -65,7 +65,18 @@ def tariff_from_document(doc: dict, at: dt.date = dt.date(2026, 10, 1)) -> t.Tar
                                          frozenset(d.get("products", ())), d.get("months"))
                    for d in doc.get("discounts", [])},
         taxes={x["code"]: t.Tax(x["code"], Decimal(x["percent"]), bool(x.get("default"))) for x in doc.get("taxes", [])},
+        group_overrides={g["code"]: tuple(_override(g["code"], o) for o in g["rate_overrides"])
+                         for g in doc.get("customer_groups", []) if g.get("rate_overrides")},
     )
+
+
+def _override(group: str, spec: dict) -> t.RateOverride:
+    first, following = spec.get("increments", (1, 1))
+    price = Decimal(spec["price"]) if "price" in spec else None
+    return t.RateOverride(f"group:{group}", spec["service"], spec["zone"], spec.get("rate_plan"), spec.get("band"),
+                          price, spec.get("unit", 1), first, following, Decimal(spec.get("setup", "0")),
+                          Decimal(spec.get("minimum", "0")),
+                          Decimal(spec["discount"]) if "discount" in spec else None)
 
 
 def reference_tariff() -> t.Tariff:

@@ -122,7 +122,22 @@ class Tree:
         out["products"] = spec["products"]
 
     def customer_groups(self, spec, out):
-        pass
+        overrides = []
+        for override in spec.get("rate_overrides", ()):
+            row = Flow()
+            _put(row, "rate_plan", override["rate_plan"])
+            row.update(service=override["service"], zone=override["zone"])
+            _put(row, "band", override["band"])
+            if override["price"] is None:
+                row["discount"] = format_percent(override["percent"])
+            else:
+                row.update(price=self.amount(override["price"]), unit=override["unit"],
+                           increments=list(override["increments"]))
+                for key in ("setup", "minimum"):
+                    if override[key]:
+                        row[key] = self.amount(override[key])
+            overrides.append(row)
+        _put(out, "rate_overrides", overrides)
 
     def sales_channels(self, spec, out):
         _put(out, "default_for", spec["default_for"])

@@ -122,6 +122,26 @@ class Discount:
 
 
 @dataclass(frozen=True)
+class RateOverride:
+    """A customer group's override in effect on the tariff's day, as the engine reads it
+    (`telora.rating.engine.overrides`): `key` names it in rated records ("group:BUSINESS");
+    `price` (with unit and increments) replaces the rate, else `percent` comes off the charge."""
+
+    key: str
+    service: str
+    zone: str
+    rate_plan: str | None = None
+    band: str | None = None
+    price: Decimal | None = None
+    unit: int = 1
+    first: int = 1
+    next: int = 1
+    setup: Decimal = Decimal(0)
+    minimum: Decimal = Decimal(0)
+    percent: Decimal | None = None
+
+
+@dataclass(frozen=True)
 class Tax:
     code: str
     percent: Decimal
@@ -143,6 +163,7 @@ class Tariff:
     products: dict[str, Product] = field(default_factory=dict)
     discounts: dict[str, Discount] = field(default_factory=dict)
     taxes: dict[str, Tax] = field(default_factory=dict)
+    group_overrides: dict[str, tuple[RateOverride, ...]] = field(default_factory=dict)  # customer group -> its own
 
     def destination_zones(self, number: str) -> list[str]:
         """Zones of the prefixes matching an E.164 number (digits only), longest prefix first."""

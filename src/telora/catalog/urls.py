@@ -15,6 +15,8 @@ urlpatterns = [
     path("rate-plans/<int:pk>/rates/", pricing.RateFormView.as_view(), name="rate_form"),
     path("rate-plans/<int:pk>/rates/end/", pricing.RateEndView.as_view(), name="rate_end"),
     path("products/<int:pk>/price/", pricing.PriceChangeView.as_view(), name="price_change"),
+    path("customer-groups/<int:pk>/overrides/", pricing.RateOverrideFormView.as_view(), name="rate_override_form"),
+    path("customer-groups/<int:pk>/overrides/end/", pricing.RateOverrideEndView.as_view(), name="rate_override_end"),
 ]
 for _section in SECTION_LIST:
     urlpatterns += [

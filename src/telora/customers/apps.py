@@ -11,7 +11,7 @@ class CustomersConfig(AppConfig):
         from telora.core.rights import register_area
 
         register_area("customers", _("Customers"), url_name="customers:customer_list", icon="users-group", order=100,
-                      special=("backdate",), module=True)
+                      special=("backdate", "price_agreement"), module=True)
 
         from telora.ui.links import register_object_page
 
@@ -20,6 +20,10 @@ class CustomersConfig(AppConfig):
         register_object_page("customers.billingaccount", "customers:account_detail")
 
         from telora.customers import demo, search, usage
+        from telora.customers.panels import register_panel
+        from telora.customers.views.agreements import agreements_panel
+
+        register_panel("agreements", agreements_panel, order=300)
 
         search.register()
         demo.register()

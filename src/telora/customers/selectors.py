@@ -23,6 +23,7 @@ from telora.customers.models import (
     Customer,
     CustomerFile,
     NumberAssignment,
+    PriceAgreement,
     ProductInstance,
     Subscription,
 )
@@ -49,6 +50,10 @@ def subscriptions_for_user(principal, action: str = "view") -> QuerySet[Subscrip
 
 def addresses_for_user(principal, action: str = "view") -> QuerySet[Address]:
     return Address.objects.for_user(principal, action)
+
+
+def price_agreements_for_user(principal, action: str = "view") -> QuerySet[PriceAgreement]:
+    return PriceAgreement.objects.for_user(principal, action).order_by("-valid_from", "-id")
 
 
 def contacts_for_user(principal, action: str = "view") -> QuerySet[Contact]:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telora.customers.views import customers, parts, subscriptions
+from telora.customers.views import agreements, customers, parts, subscriptions
 
 app_name = "customers"
 urlpatterns = [
@@ -15,6 +15,8 @@ urlpatterns = [
     path("<int:pk>/contacts/new/", parts.ContactCreateView.as_view(), name="contact_create"),
     path("<int:pk>/accounts/new/", parts.AccountCreateView.as_view(), name="account_create"),
     path("<int:pk>/files/new/", parts.FileUploadView.as_view(), name="file_upload"),
+    path("<int:pk>/agreements/new/", agreements.AgreementCreateView.as_view(), name="agreement_create"),
+    path("<int:pk>/agreements/<int:agreement>/end/", agreements.AgreementEndView.as_view(), name="agreement_end"),
     path("<int:pk>/subscriptions/new/", subscriptions.SubscriptionCreateView.as_view(), name="subscription_create"),
     path("addresses/<int:pk>/edit/", parts.AddressEditView.as_view(), name="address_edit"),
     path("addresses/<int:pk>/remove/", parts.AddressRemoveView.as_view(), name="address_remove"),

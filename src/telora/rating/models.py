@@ -216,6 +216,7 @@ class RatedUsage(models.Model):
     band = models.CharField(max_length=40, blank=True)
     rate_plan = models.CharField(max_length=40, blank=True)
     rate_key = models.CharField(max_length=200, blank=True)
+    override = models.CharField(max_length=120, blank=True, default="")  # the rate overrides that priced it
     bundle_use = models.JSONField(default=list)
     discount = models.DecimalField(max_digits=18, decimal_places=6)
     charge = models.DecimalField(max_digits=18, decimal_places=6)

@@ -137,6 +137,57 @@ class RateForm(CatalogForm):
         return item
 
 
+class RateOverrideForm(CatalogForm):
+    """One rate override of a customer group (rate plan, service, zone and band are its key):
+    a replacement rate, or a discount percent off usage, from a date."""
+
+    section = "customer_groups"
+    rate_plan = CodeChoiceField(label=_("Rate plan"), required=False)
+    service = CodeChoiceField(label=_("Service"), choices=with_blank(SERVICE_CHOICES, ""))
+    zone = CodeChoiceField(label=_("Zone"))
+    band = CodeChoiceField(label=_("Band"), required=False)
+    price = AmountField(label=_("Price"), required=False, help_text=_("Per unit, net of tax; replaces the plan's rate."))
+    unit = WholeField(label=_("Unit"), required=False, help_text=_(
+        "Seconds, messages or bytes the price is for: 60 is per minute, 1048576 per MB."))
+    first_increment = WholeField(label=_("First increment"), required=False)
+    next_increment = WholeField(label=_("Next increments"), required=False)
+    setup = AmountField(label=_("Set-up fee"), required=False)
+    minimum = AmountField(label=_("Minimum charge"), required=False)
+    discount = AmountField(label=_("Or: discount %"), required=False, help_text=_(
+        "Percent off the usage charge at the plan's rate, instead of a replacement price."))
+    effective_from = EffectiveFromField()
+
+    field_order = ["rate_plan", "service", "zone", "band", "price", "unit", "first_increment", "next_increment",
+                   "setup", "minimum", "discount", "effective_from"]
+
+    def setup_choices(self):
+        self.fields["rate_plan"].choices = with_blank(self.choices.get("rate_plans", []), _("every rate plan"))
+        self.fields["zone"].choices = with_blank(self.choices.get("zones", []), "")
+        self.fields["band"].choices = with_blank(self.choices.get("bands", []), _("every band"))
+        if self.editing:
+            for name in ("rate_plan", "service", "zone", "band"):
+                self.fields[name].disabled = True
+
+    def initial_from(self, item: dict) -> dict:
+        initial = {key: value for key, value in item.items() if key != "increments"}
+        first, following = (list(item.get("increments") or []) + [None, None])[:2]
+        return {**initial, "first_increment": first, "next_increment": following}
+
+    def route_path(self, parts):
+        if parts and parts[0] == "increments":
+            return ["next_increment" if len(parts) > 1 and parts[1] == 1 else "first_increment"]
+        return parts
+
+    def to_item(self) -> dict:
+        item = {}
+        for key in ("rate_plan", "service", "zone", "band", "price", "unit", "setup", "minimum", "discount"):
+            put(item, key, self.value(key))
+        first, following = self.value("first_increment"), self.value("next_increment")
+        if first is not None or following is not None:
+            item["increments"] = [first, following]
+        return item
+
+
 class AllowanceRow(RowForm):
     service = CodeChoiceField(label=_("Service"), choices=with_blank(SERVICE_CHOICES, ""))
     zones = CodesField(label=_("Zones"), help_text=_("None: every zone."))

@@ -1,6 +1,13 @@
 from telora.catalog.models.base import CatalogEntity, CatalogShare, DatedRow, in_effect
 from telora.catalog.models.config import BillCycle, BillingGroup, CustomerGroup, SalesChannel, SimType, Tax
-from telora.catalog.models.pricing import Discount, DiscountProduct, DiscountZone, PriceList, PriceListItem
+from telora.catalog.models.pricing import (
+    Discount,
+    DiscountProduct,
+    DiscountZone,
+    PriceList,
+    PriceListItem,
+    RateOverride,
+)
 from telora.catalog.models.products import (
     Product,
     ProductBundle,
@@ -24,5 +31,5 @@ __all__ = [
     "Allowance", "AllowanceZone", "BillCycle", "BillingGroup", "Bundle", "CatalogEntity", "CatalogShare",
     "CustomerGroup", "DatedRow", "Discount", "DiscountProduct", "DiscountZone", "PriceList", "PriceListItem",
     "Product", "ProductBundle", "ProductCharge", "ProductPrice", "ProductRule", "ProductRuleTarget", "Rate",
-    "RatePlan", "SalesChannel", "SimType", "Tax", "TimeBand", "TimeBandSet", "Zone", "in_effect",
+    "RateOverride", "RatePlan", "SalesChannel", "SimType", "Tax", "TimeBand", "TimeBandSet", "Zone", "in_effect",
 ]

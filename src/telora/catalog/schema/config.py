@@ -7,6 +7,7 @@ from decimal import Decimal
 from telora.catalog.constants import FORM_FACTORS, SALE_INTERFACES
 from telora.catalog.schema.context import Context
 from telora.catalog.schema.errors import Errors
+from telora.catalog.schema.rating import clean_rate_overrides
 from telora.catalog.schema.values import Reader
 
 
@@ -79,7 +80,7 @@ def check_sales_channels(specs: dict[str, dict], paths: dict[str, str], errors: 
                 seen[interface] = code
 
 
-def clean_named(data, path: str, ctx: Context, errors: Errors) -> dict:
-    """Customer groups: a code and a name."""
-    r = Reader(data, path, errors, ("code", "name"))
-    return {"code": r.code(), "name": r.text()}
+def clean_customer_group(data, path: str, ctx: Context, errors: Errors) -> dict:
+    """A code, a name, and the group's rate overrides (found before the rate plans' own rates)."""
+    r = Reader(data, path, errors, ("code", "name", "rate_overrides"))
+    return {"code": r.code(), "name": r.text(), "rate_overrides": clean_rate_overrides(r, ctx, errors)}

@@ -41,6 +41,8 @@ def info_of(section: str, spec: dict) -> dict:
         charges += [PRICE] if spec.get("price") is not None else []
         charges += [charge["code"] for charge in spec.get("one_time") or []]
         return {"kind": spec.get("kind"), "charges": charges}
+    if section == "rate_plans":
+        return {"time_bands": spec.get("time_bands")}
     if section == "taxes":
         return {"default": bool(spec.get("default"))}
     return {}

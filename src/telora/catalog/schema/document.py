@@ -39,7 +39,7 @@ CLEANERS: dict[str, Callable] = {
     "bundles": rating.clean_bundle,
     "products": products.clean_product,
     "discounts": products.clean_discount,
-    "customer_groups": config.clean_named,
+    "customer_groups": config.clean_customer_group,
     "sales_channels": config.clean_sales_channel,
     "price_lists": products.clean_price_list,
     "sim_types": config.clean_sim_type,

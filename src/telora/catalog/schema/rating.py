@@ -193,3 +193,65 @@ def clean_bundle(data, path: str, ctx: Context, errors: Errors) -> dict:
         errors.add(r.at("allowances"), "give at least one allowance")
     return {"code": r.code(), "name": r.text(), "period": r.choice("period", BUNDLE_PERIODS, what="period"),
             "allowances": allowances}
+
+
+OVERRIDE_FIELDS = ("rate_plan", "service", "zone", "band", "price", "unit", "increments", "setup", "minimum",
+                   "discount")
+
+
+def override_key(override: dict) -> tuple:
+    return (override["rate_plan"] or "", SERVICES.index(override["service"]), override["zone"],
+            override["band"] or "")
+
+
+def clean_rate_override(data, path: str, ctx: Context, errors: Errors) -> dict:
+    """One rate override of a customer group: where (rate plan or every plan, service, zone, band)
+    and what (a replacement rate shaped as a plan rate, or a `discount` percent off usage)."""
+    q = Reader(data, path, errors, OVERRIDE_FIELDS)
+    rate_plan = ctx.ref("rate_plans", q.get("rate_plan"), q.at("rate_plan"), errors)
+    service = q.choice("service", SERVICES, what="service")
+    zone = ctx.ref("zones", q.get("zone", required=True), q.at("zone"), errors)
+    _zone_fits(service, zone, ctx, q.at("zone"), errors)
+    band = q.get("band")
+    if band is not None:
+        band = as_code(band, q.at("band"), errors)
+        if rate_plan is not None:
+            band_set = ctx.info("rate_plans", rate_plan).get("time_bands")
+            known = ctx.info("time_bands", band_set).get("bands", [])
+            if band is not None and band not in known:
+                errors.add(q.at("band"), f"unknown band {band!r}: rate plan {rate_plan} has "
+                                         + (f"bands {', '.join(known)}" if known else "no time bands"))
+        elif band is not None and not any(band in info.get("bands", []) for info in ctx.known["time_bands"].values()):
+            errors.add(q.at("band"), f"unknown band {band!r}: no time band set has it")
+    spec = {"rate_plan": rate_plan, "service": service, "zone": zone, "band": band, "price": None, "unit": None,
+            "increments": None, "setup": Decimal(0), "minimum": Decimal(0), "percent": None}
+    priced = [key for key in ("price", "unit", "increments", "setup", "minimum") if key in q.data]
+    if "discount" in q.data:
+        if priced:
+            errors.add(q.at(priced[0]), "give a replacement rate (price, unit, increments) or a discount, not both")
+        spec["percent"] = q.decimal("discount", what="percent", minimum=Decimal(0), maximum=Decimal(100))
+        return spec
+    if not priced and q.ok:
+        errors.add(path, "give a replacement rate (price, unit, increments) or a discount percent")
+        return spec
+    spec.update(price=q.decimal("price", required=True), unit=q.integer("unit", required=True, minimum=1),
+                increments=_increments(q.get("increments", required=True), q.at("increments"), errors),
+                setup=q.decimal("setup") or Decimal(0), minimum=q.decimal("minimum") or Decimal(0))
+    return spec
+
+
+def clean_rate_overrides(r: Reader, ctx: Context, errors: Errors) -> list[dict]:
+    """A group's overrides, one per (rate plan, service, zone, band), sorted."""
+    found: dict[tuple, dict] = {}
+    for item, at in r.items("rate_overrides"):
+        override = clean_rate_override(item, at, ctx, errors)
+        if override["service"] is None or override["zone"] is None:
+            continue
+        key = override_key(override)
+        if key in found:
+            errors.add(at, f"a second override for {override['service']} in zone {override['zone']}"
+                           + (f" in band {override['band']}" if override["band"] else "")
+                           + (f" on rate plan {override['rate_plan']}" if override["rate_plan"] else " on every plan"))
+            continue
+        found[key] = override
+    return [found[key] for key in sorted(found)]

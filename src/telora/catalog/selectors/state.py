@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Prefetch
 
@@ -14,7 +15,7 @@ from telora.catalog import models as m
 from telora.catalog.constants import PRICE, RECURRING
 from telora.catalog.models import in_effect
 from telora.catalog.schema.context import SECTIONS
-from telora.catalog.schema.rating import rate_key
+from telora.catalog.schema.rating import override_key, rate_key
 
 
 def _code(row) -> str | None:
@@ -136,6 +137,25 @@ def discount_fields(row) -> dict:
     }
 
 
+def override_values(row) -> dict:
+    """What a rate override gives: a replacement rate or a percent (the other parts None/0)."""
+    priced = row.price is not None
+    return {"price": row.price, "unit": row.unit,
+            "increments": [row.first_increment, row.next_increment] if priced else None,
+            "setup": row.setup if priced else Decimal(0), "minimum": row.minimum if priced else Decimal(0),
+            "percent": None if priced else row.percent}
+
+
+def override_spec(row) -> dict:
+    return {"rate_plan": _code(row.rate_plan), "service": row.service, "zone": row.zone.code,
+            "band": row.band or None, **override_values(row)}
+
+
+def customer_group_dated(row, day) -> dict:
+    return {"rate_overrides": sorted((override_spec(o) for o in row.rate_overrides.all() if in_effect(o, day)),
+                                     key=override_key)}
+
+
 def price_list_fields(row) -> dict:
     return {"code": row.code, "name": row.name, "channel": _code(row.channel),
             "customer_group": _code(row.customer_group), "priority": row.priority}
@@ -177,7 +197,8 @@ SHAPES: dict[str, SectionShape] = {
     "products": SectionShape(m.Product, product_fields, product_dated, related=("rate_plan", "tax"),
                              prefetch=("bundles", "rules__targets", "charges__prices")),
     "discounts": SectionShape(m.Discount, discount_fields, prefetch=("zones", "products")),
-    "customer_groups": SectionShape(m.CustomerGroup, named_fields),
+    "customer_groups": SectionShape(m.CustomerGroup, named_fields, customer_group_dated, prefetch=(
+        Prefetch("rate_overrides", m.RateOverride.objects.select_related("zone", "rate_plan")),)),
     "sales_channels": SectionShape(m.SalesChannel, sales_channel_fields),
     "price_lists": SectionShape(m.PriceList, price_list_fields, price_list_dated,
                                 related=("channel", "customer_group"),

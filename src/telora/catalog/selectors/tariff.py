@@ -21,7 +21,7 @@ def compile_tariff(brand, at=None) -> t.Tariff:
     """The brand's own catalogue in effect on `at` (a date, a moment, or None for today)."""
     day = _day(at, brand)
     state = read_state(brand, day, ("taxes", "zones", "time_bands", "rate_plans", "bundles", "products",
-                                    "discounts"))
+                                    "discounts", "customer_groups"))
     zones = {code: t.Zone(code, s["name"], tuple(s["prefixes"]), tuple(s["countries"]))
              for code, s in state["zones"].items()}
     return t.Tariff(
@@ -47,7 +47,17 @@ def compile_tariff(brand, at=None) -> t.Tariff:
                                     frozenset(s["zones"]), frozenset(s["products"]), s["months"])
                    for code, s in state["discounts"].items()},
         taxes={code: t.Tax(code, s["percent"], s["default"]) for code, s in state["taxes"].items()},
+        group_overrides={code: tuple(group_override(code, o) for o in s["rate_overrides"])
+                         for code, s in state["customer_groups"].items() if s["rate_overrides"]},
     )
+
+
+def group_override(group: str, o: dict) -> t.RateOverride:
+    """One of a customer group's overrides as the engine reads it."""
+    first, following = o["increments"] or (1, 1)
+    return t.RateOverride(key=f"group:{group}", service=o["service"], zone=o["zone"], rate_plan=o["rate_plan"],
+                          band=o["band"], price=o["price"], unit=o["unit"] or 1, first=first, next=following,
+                          setup=o["setup"], minimum=o["minimum"], percent=o["percent"])
 
 
 def product_rules(brand, at=None) -> dict[str, ProductRules]:

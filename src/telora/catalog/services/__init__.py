@@ -10,6 +10,7 @@ from telora.catalog.services.common import Change
 from telora.catalog.services.entities import (
     close_entity,
     remove_rate,
+    remove_rate_override,
     save_bill_cycle,
     save_billing_group,
     save_bundle,
@@ -19,6 +20,7 @@ from telora.catalog.services.entities import (
     save_price_list,
     save_product,
     save_rate,
+    save_rate_override,
     save_rate_plan,
     save_sales_channel,
     save_sim_type,
@@ -30,8 +32,9 @@ from telora.catalog.services.entities import (
 )
 
 __all__ = [
-    "ApplyResult", "CatalogError", "Change", "apply_catalog", "close_entity", "remove_rate", "save_bill_cycle",
+    "ApplyResult", "CatalogError", "Change", "apply_catalog", "close_entity", "remove_rate", "remove_rate_override",
+    "save_bill_cycle",
     "save_billing_group", "save_bundle", "save_customer_group", "save_discount", "save_entity", "save_price_list",
-    "save_product", "save_rate", "save_rate_plan", "save_sales_channel", "save_sim_type", "save_tax",
+    "save_product", "save_rate", "save_rate_override", "save_rate_plan", "save_sales_channel", "save_sim_type", "save_tax",
     "save_time_band_set", "save_zone", "set_price", "set_shares",
 ]

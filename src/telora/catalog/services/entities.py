@@ -132,6 +132,43 @@ def remove_rate(brand, rate_plan: str, service: str, zone: str, band: str | None
     return _apply(tree, brand, actor=actor, at=at, day=day, prefix=f"rate_plans[{index}]")
 
 
+def _override_key(item) -> tuple:
+    return (item.get("rate_plan"), item.get("service"), item.get("zone"), item.get("band"))
+
+
+def save_rate_override(brand, customer_group: str, data: dict, *, actor: Actor, at: dt.datetime,
+                       effective_from: dt.date | None = None) -> ApplyResult:
+    """Add or change one rate override of a customer group (matched on rate plan, service, zone
+    and band) from a date; `data` is YAML-shaped (price, unit, increments… or discount)."""
+    day, tree = _start(brand, actor, effective_from)
+    index = _find(tree["customer_groups"], customer_group, "customer_groups")
+    group = dict(tree["customer_groups"][index])
+    overrides = list(group.get("rate_overrides", []))
+    key = _override_key(data) if isinstance(data, dict) else None
+    position = next((i for i, o in enumerate(overrides) if _override_key(o) == key), len(overrides))
+    overrides[position:position + 1] = [data]
+    group["rate_overrides"] = overrides
+    tree["customer_groups"][index] = group
+    return _apply(tree, brand, actor=actor, at=at, day=day,
+                  prefix=f"customer_groups[{index}].rate_overrides[{position}]")
+
+
+def remove_rate_override(brand, customer_group: str, rate_plan: str | None, service: str, zone: str,
+                         band: str | None = None, *, actor: Actor, at: dt.datetime,
+                         effective_from: dt.date | None = None) -> ApplyResult:
+    """End one of a customer group's rate overrides from a date (earlier versions stay)."""
+    day, tree = _start(brand, actor, effective_from)
+    index = _find(tree["customer_groups"], customer_group, "customer_groups")
+    group = dict(tree["customer_groups"][index])
+    overrides = [o for o in group.get("rate_overrides", []) if _override_key(o) != (rate_plan, service, zone, band)]
+    if len(overrides) == len(group.get("rate_overrides", [])):
+        raise ServiceError(f"rate_overrides: {customer_group} has no {service} override for {zone}"
+                           + (f" {band}" if band else "") + (f" on {rate_plan}" if rate_plan else ""))
+    group["rate_overrides"] = overrides
+    tree["customer_groups"][index] = group
+    return _apply(tree, brand, actor=actor, at=at, day=day, prefix=f"customer_groups[{index}]")
+
+
 def set_shares(brand, shared_with: list[str], *, actor: Actor, at: dt.datetime) -> ApplyResult:
     """Share the brand's catalogue with exactly these brands (codes)."""
     day, tree = _start(brand, actor, None)

@@ -14,7 +14,7 @@ from telora.catalog import models as m
 from telora.catalog.constants import PRICE, RECURRING
 from telora.catalog.models import in_effect
 from telora.catalog.schema.context import ENTITIES
-from telora.catalog.selectors.state import SHAPES, rate_values
+from telora.catalog.selectors.state import SHAPES, override_values, rate_values
 from telora.catalog.services.common import Log, Refs, version
 
 
@@ -202,6 +202,40 @@ class DiscountWriter(Writer):
         row.products.set([refs.get("products", code) for code in spec["products"]], through_defaults=brand)
 
 
+class CustomerGroupWriter(Writer):
+    """A group's rate overrides are versioned like rates, keyed by (rate plan, service, zone, band)."""
+
+    def dated(self, row, spec, day, refs, log, *, quiet):
+        existing = defaultdict(list)
+        for override in row.rate_overrides.select_related("zone", "rate_plan"):
+            key = (override.rate_plan.code if override.rate_plan else "", override.service, override.zone.code,
+                   override.band)
+            existing[key].append(override)
+        wanted = {(o["rate_plan"] or "", o["service"], o["zone"], o["band"] or ""):
+                  {k: o[k] for k in ("price", "unit", "increments", "setup", "minimum", "percent")}
+                  for o in spec["rate_overrides"]}
+
+        def assign(override, values):
+            override.price, override.unit, override.setup, override.minimum, override.percent = (
+                values[k] for k in ("price", "unit", "setup", "minimum", "percent"))
+            override.first_increment, override.next_increment = values["increments"] or (None, None)
+
+        def create(key, values, start, end):
+            override = m.RateOverride(brand=row.brand, customer_group=row, service=key[1], band=key[3],
+                                      rate_plan=refs.get("rate_plans", key[0]) if key[0] else None,
+                                      zone=refs.get("zones", key[2]), valid_from=start, valid_to=end)
+            assign(override, values)
+            override.save()
+            return override
+
+        _version_all(existing, wanted, day, values=override_values, assign=assign, create=create,
+                     log=None if quiet else log, entity="rate override",
+                     label=lambda key: " ".join(filter(None, (row.code, *key))))
+
+    def close(self, row, day):
+        _end(row.rate_overrides.all(), day)
+
+
 class PriceListWriter(Writer):
     scalars = {"priority": "priority"}
     references = {"channel": ("channel", "sales_channels"), "customer_group": ("customer_group", "customer_groups")}
@@ -228,7 +262,7 @@ WRITERS: dict[str, Writer] = {
     "taxes": TaxWriter(), "bill_cycles": BillCycleWriter(), "billing_groups": BillingGroupWriter(),
     "zones": ZoneWriter(), "time_bands": TimeBandWriter(), "rate_plans": RatePlanWriter(),
     "bundles": BundleWriter(), "products": ProductWriter(), "discounts": DiscountWriter(),
-    "customer_groups": Writer(), "sales_channels": SalesChannelWriter(), "price_lists": PriceListWriter(),
+    "customer_groups": CustomerGroupWriter(), "sales_channels": SalesChannelWriter(), "price_lists": PriceListWriter(),
     "sim_types": SimTypeWriter(),
 }
 

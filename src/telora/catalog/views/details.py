@@ -120,6 +120,24 @@ def price_list(obj: m.PriceList, day: dt.date, request) -> dict:
     return {"items": rows, "show_ended": show_ended}
 
 
+def customer_group(obj: m.CustomerGroup, day: dt.date, request) -> dict:
+    """The group's rate overrides, as a rate plan's rates: current and future, or every version."""
+    show_ended = request.GET.get("versions") == "all"
+    overrides = sorted(obj.rate_overrides.select_related("zone", "rate_plan"),
+                       key=lambda o: (o.rate_plan.code if o.rate_plan else "", SERVICES.index(o.service),
+                                      o.zone.code, o.band, o.valid_from))
+    currency = obj.brand.currency
+    rows = []
+    for version in _versions(overrides, day, show_ended):
+        row = version["row"]
+        rows.append({**version, "price": show_amount(row.price, currency) if row.price is not None else "",
+                     "unit": unit_label(row.service, row.unit) if row.unit else "",
+                     "setup": show_amount(row.setup, currency) if row.price is not None and row.setup else "",
+                     "minimum": show_amount(row.minimum, currency) if row.price is not None and row.minimum else "",
+                     "percent": format(row.percent.normalize(), "f") if row.percent is not None else ""})
+    return {"overrides": rows, "show_ended": show_ended}
+
+
 def time_band_set(obj: m.TimeBandSet, day: dt.date, request) -> dict:
     bands = []
     for band in obj.bands.all():
@@ -134,7 +152,7 @@ def discount(obj: m.Discount, day: dt.date, request) -> dict:
 
 
 EXTRA = {"products": product, "bundles": bundle, "rate_plans": rate_plan, "price_lists": price_list,
-         "time_bands": time_band_set, "discounts": discount}
+         "time_bands": time_band_set, "discounts": discount, "customer_groups": customer_group}
 
 
 def extra(section: str, obj, day: dt.date, request) -> dict:

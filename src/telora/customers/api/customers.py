@@ -1,6 +1,8 @@
-"""A customer's addresses, contacts and files (the customer itself is TMF629 at /tmf-api/customerManagement/v4).
+"""A customer's addresses, contacts, files and price agreements (the customer itself is TMF629 at
+/tmf-api/customerManagement/v4).
 
-Reads need customers.view, writes customers.change; another brand's customer is a 404.
+Reads need customers.view, writes customers.change (price agreements customers.price_agreement);
+another brand's customer is a 404.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ from telora.customers.api.schemas import (
     ContactOut,
     ContactPatch,
     FileOut,
+    PriceAgreementEnd,
+    PriceAgreementIn,
+    PriceAgreementOut,
 )
 from telora.customers.selectors import (
     addresses_for_user,
@@ -32,6 +37,7 @@ from telora.customers.selectors import (
     customers_for_user,
     files_for_user,
     open_customer_file,
+    price_agreements_for_user,
 )
 
 router = Router(tags=["customers"])
@@ -115,3 +121,22 @@ def get_file_content(request, customer_id: int, file_id: int):
         logger.warning("The content of customer file %s (%s) is missing from storage", row.pk, row.file.name)
         raise Http404(f"The content of file {row.pk} is missing from storage.") from None
     return FileResponse(content, as_attachment=True, filename=row.name, content_type=row.content_type)
+
+
+@router.get("/{int:customer_id}/price-agreements", response={200: list[PriceAgreementOut], **ERRORS})
+def list_price_agreements(request, customer_id: int):
+    """The customer's price agreements, ended ones too, the latest first."""
+    return _of_customer(request, customer_id, price_agreements_for_user(principal(request)))
+
+
+@router.post("/{int:customer_id}/price-agreements", response={201: PriceAgreementOut, **ERRORS})
+def post_price_agreement(request, customer_id: int, payload: PriceAgreementIn):
+    customer = _customer(request, customer_id, "customers.price_agreement")
+    return Status(201, services.add_price_agreement(customer, **_context(request), **payload.model_dump()))
+
+
+@router.post("/{int:customer_id}/price-agreements/{int:agreement_id}/end", response={200: PriceAgreementOut, **ERRORS})
+def end_price_agreement(request, customer_id: int, agreement_id: int, payload: PriceAgreementEnd):
+    customer = _customer(request, customer_id, "customers.price_agreement")
+    agreement = get_object_or_404(customer.price_agreements, pk=agreement_id)
+    return services.end_price_agreement(agreement, **_context(request), end_at=payload.end_at)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, Schema
 from pydantic import StringConstraints
 
 from telora.api.guard import ObjectIn
-from telora.customers.models import Address, Contact, CustomerFile, ProductInstance, Subscription
+from telora.customers.models import (
+    Address,
+    Contact,
+    CustomerFile,
+    PriceAgreement,
+    ProductInstance,
+    Subscription,
+)
 
 CODE = 40  # product, group and type codes
 Code = Annotated[str, StringConstraints(max_length=CODE)]
@@ -254,3 +262,62 @@ class FileOut(Schema):
     @staticmethod
     def resolve_uploaded_by(row: CustomerFile) -> str:
         return row.uploaded_by_label
+
+
+class PriceAgreementOut(Schema):
+    id: int
+    key: str = Field(description="How rated usage names it (its `override`)")
+    rate_plan: str | None
+    service: str
+    zone: str
+    band: str | None
+    price: Decimal | None
+    unit: int | None
+    first_increment: int | None
+    next_increment: int | None
+    setup: Decimal | None
+    minimum: Decimal | None
+    percent: Decimal | None
+    valid_from: dt.datetime
+    valid_to: dt.datetime | None
+    note: str
+
+    @staticmethod
+    def resolve_rate_plan(row: PriceAgreement) -> str | None:
+        return row.rate_plan or None
+
+    @staticmethod
+    def resolve_band(row: PriceAgreement) -> str | None:
+        return row.band or None
+
+    @staticmethod
+    def resolve_setup(row: PriceAgreement) -> Decimal | None:
+        return row.setup if row.price is not None else None
+
+    @staticmethod
+    def resolve_minimum(row: PriceAgreement) -> Decimal | None:
+        return row.minimum if row.price is not None else None
+
+
+class PriceAgreementIn(Schema):
+    """Where (service, zone; optional rate plan and band) and what: `price` per `unit` with
+    increments (setup, minimum optional), or `percent` off. Amounts as strings ("0.30")."""
+
+    service: str = Field(max_length=16)
+    zone: Code
+    rate_plan: Code = ""
+    band: Code = ""
+    price: str | None = Field(None, max_length=30)
+    unit: int | None = Field(None, ge=1, le=10**12)
+    first_increment: int = Field(1, ge=0, le=10**12)
+    next_increment: int = Field(1, ge=1, le=10**12)
+    setup: str = Field("0", max_length=30)
+    minimum: str = Field("0", max_length=30)
+    percent: str | None = Field(None, max_length=30)
+    valid_from: dt.datetime | None = Field(None, description="Default now; earlier needs customers.backdate")
+    valid_to: dt.datetime | None = None
+    note: str = Field("", max_length=200)
+
+
+class PriceAgreementEnd(Schema):
+    end_at: dt.datetime | None = Field(None, description="Default now")

@@ -6,6 +6,7 @@ old and new values. A refusal raises ServiceError naming the field at fault.
 """
 
 from telora.customers.services.accounts import create_billing_account, update_billing_account
+from telora.customers.services.agreements import add_price_agreement, end_price_agreement
 from telora.customers.services.customers import (
     add_address,
     add_contact,
@@ -35,8 +36,9 @@ from telora.customers.services.subscriptions import (
 )
 
 __all__ = [
-    "activate_subscription", "add_addon", "add_address", "add_contact", "add_one_time", "change_plan",
-    "create_billing_account", "create_customer", "create_subscription", "delete_customer_file", "remove_addon",
+    "activate_subscription", "add_addon", "add_address", "add_contact", "add_one_time", "add_price_agreement",
+    "change_plan",
+    "create_billing_account", "create_customer", "create_subscription", "delete_customer_file", "end_price_agreement", "remove_addon",
     "remove_address", "remove_contact", "reservation_reference", "resume_subscription", "suspend_subscription",
     "swap_sim", "terminate_subscription", "update_address", "update_billing_account", "update_contact",
     "update_customer", "update_subscription", "upload_customer_file",

@@ -13,6 +13,7 @@ bundle's bill-cycle period is the same rule billing uses.
 """
 
 from telora.rating.engine.money import div_half_up, from_micro, to_micro
+from telora.rating.engine.overrides import RateOverride
 from telora.rating.engine.rater import Rater, charged_quantity
 from telora.rating.engine.records import SERVICES, Ignored, ParseFailure, UsageRecord
 from telora.rating.engine.results import (
@@ -45,7 +46,7 @@ __all__ = [
     "DUPLICATE", "FAILURE_REASONS", "INACTIVE_SUBSCRIPTION", "LOW_BALANCE", "NO_CHARGE", "NO_RATE", "OUT_OF_RANGE",
     "PARSE_ERROR", "RATING_ERROR", "SERVICES",
     "UNKNOWN_SUBSCRIBER", "ZERO_BALANCE", "BalanceEvent", "BatchResult", "BundleInstance", "BundleUse",
-    "CounterUpdate", "FailedRecord", "Ignored", "NumberSpan", "ParseFailure", "RatedRecord", "Rater",
+    "CounterUpdate", "FailedRecord", "Ignored", "NumberSpan", "ParseFailure", "RateOverride", "RatedRecord", "Rater",
     "SubscriberContext", "SubscriberDirectory", "UsageRecord", "charged_quantity", "div_half_up", "from_micro",
     "to_micro",
 ]

@@ -16,6 +16,7 @@ from operator import itemgetter, le, methodcaller
 
 from telora.rating.engine.memory import collector_paused
 from telora.rating.engine.money import div_half_up, from_micro, to_micro
+from telora.rating.engine.overrides import Overrides
 from telora.rating.engine.records import DESTINATION_SERVICES, Ignored, ParseFailure, UsageRecord
 from telora.rating.engine.results import (
     DUPLICATE,
@@ -66,6 +67,7 @@ class Rater:
         self._profiles: dict[tuple, Profile] = {}
         self._signatures: dict[tuple, int] = {}
         self._draws: dict[tuple, list] = {}
+        self._overrides: dict[tuple, Overrides | None] = {}
 
     def rate(self, records: Iterable[UsageRecord | ParseFailure | Ignored],
              subscribers: SubscriberDirectory | Iterable[SubscriberContext], *,
@@ -119,8 +121,15 @@ class Rater:
         profile = self._profiles.get(key)
         if profile is None:
             profile = self._profiles[key] = Profile(ctx, self.tables)
+        overrides = None
+        group = self.tables.group_overrides.get(ctx.customer_group, ()) if ctx.customer_group else ()
+        if ctx.overrides or group:
+            key = (ctx.overrides, ctx.customer_group, profile.rate_plan)
+            if key not in self._overrides:
+                self._overrides[key] = Overrides(ctx.overrides, group, profile.rate_plan) or None
+            overrides = self._overrides[key]
         state = states[ctx.subscription_id] = SubscriberState(ctx, self.tables, profile, self.low_balance_threshold,
-                                                              self._signatures)
+                                                              self._signatures, overrides)
         return state
 
     def _rate_sorted(self, records, stamps, directory, states, result) -> None:
@@ -178,6 +187,10 @@ class Rater:
                         entry = destination_rate(plan, service, band, b_number)
                 else:
                     entry = data_rate(plan, band, location)
+                if state.overrides is not None:  # a price agreement or a group override may come first
+                    entry, overridden = self._overridden(state, service, band, b_number, location, ts, entry)
+                else:
+                    overridden = None
                 if entry is None:
                     if usage <= 0:  # nothing used costs nothing, even where nothing is priced
                         self._append(record, state, None, band, None, usage, 0, NO_BUNDLES, 0, result)
@@ -188,7 +201,7 @@ class Rater:
                 if usage <= 0:
                     rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone,
                                                    band, entry.rate, usage, 0, NO_BUNDLES, NO_DISCOUNTS, 0, 0,
-                                                   state.balance)))
+                                                   state.balance, overridden and overridden[1])))
                     continue
                 first = entry.first
                 over = usage - first
@@ -201,7 +214,8 @@ class Rater:
                     if charge < entry.minimum:
                         charge = entry.minimum
                     rated_append(new(RatedRecord, (record, state.subscription_id, state.rate_plan, entry.zone, band,
-                                                   entry.rate, usage, q, NO_BUNDLES, NO_DISCOUNTS, 0, charge, None)))
+                                                   entry.rate, usage, q, NO_BUNDLES, NO_DISCOUNTS, 0, charge, None,
+                                                   None)))
                     continue
                 if state.holdings:
                     covered, bundle_use = self._draw(state, service, entry.zone, q, ts, slot[1])
@@ -215,7 +229,8 @@ class Rater:
                     charge = div_half_up(entry.num * (q - covered), entry.den)
                 else:
                     charge = 0
-                self._append(record, state, entry.rate, band, entry.zone, usage, q, bundle_use, charge, result)
+                self._append(record, state, entry.rate, band, entry.zone, usage, q, bundle_use, charge, result,
+                             overridden)
             except Exception as exc:  # noqa: BLE001 - whatever it is, it is this record's alone
                 failed_append(FailedRecord(record, RATING_ERROR, f"rating this record failed: "
                                                                  f"{type(exc).__name__}: {exc}"))
@@ -230,10 +245,32 @@ class Rater:
             zone, charge = None, to_micro(record.charge) if usage > 0 else 0
         self._append(record, state, None, band, zone, usage, usage if usage > 0 else 0, NO_BUNDLES, charge, result)
 
-    def _append(self, record, state, rate, band, zone, usage, q, bundle_use, charge, result) -> None:
-        """The slower tail: usage discounts, then the prepaid balance and its events."""
+    def _overridden(self, state: SubscriberState, service: str, band, b_number: str, location: str, ts: float,
+                    entry) -> tuple:
+        """The rate a customer's or group's override gives (see engine.overrides), and (discount
+        override or None, the applied overrides' keys joined) when one applied, else None."""
+        tables = self.tables
+        if service in DESTINATION_SERVICES:
+            zones = tables.destination_zones(b_number[:tables.max_prefix])
+        else:
+            zones = tables.data_zones(location)
+        found, discount, keys = state.overrides.resolve(state.plan, service, zones, band, ts)
+        if not keys:
+            return entry, None
+        return found, (discount, " ".join(keys))
+
+    def _append(self, record, state, rate, band, zone, usage, q, bundle_use, charge, result,
+                overridden=None) -> None:
+        """The slower tail: a discount override, usage discounts, then the prepaid balance and its
+        events."""
         applied = NO_DISCOUNTS
         discount = 0
+        override = None
+        if overridden is not None:
+            by_override, override = overridden
+            if by_override is not None and charge > 0:
+                discount = div_half_up(charge * by_override.num, by_override.den)
+                charge -= discount
         if charge > 0 and state.discounts:
             codes = []
             for entry in state.discounts:
@@ -255,7 +292,7 @@ class Rater:
                                                   record.start_time, from_micro(after), from_micro(threshold)))
             balance = state.balance = after
         result.rated.append(_new(RatedRecord, (record, state.subscription_id, state.rate_plan, zone, band, rate, usage,
-                                               q, bundle_use, applied, discount, charge, balance)))
+                                               q, bundle_use, applied, discount, charge, balance, override)))
 
     def _draw(self, state: SubscriberState, service: str, zone: str, q: int, ts: float, day) -> tuple[int, tuple]:
         """Draw q from the bundles held then, the one expiring first first; returns the units

@@ -47,7 +47,9 @@ class RatedRecord(NamedTuple):
     by its source, incoming usage, or nothing used where nothing is priced; `quantity` is the
     charged quantity q after increments; `bundle_use` the allowances drawn; `discounts` the codes
     applied and `discount_micro` what they took off; `charge_micro` what the subscriber pays;
-    `balance_after_micro` the prepaid balance after this record (None when postpaid).
+    `balance_after_micro` the prepaid balance after this record (None when postpaid); `override`
+    the keys of the rate overrides that applied ("customer:17", "group:BUSINESS"), else None. A
+    discount override's amount is counted in `discount_micro`.
     """
 
     record: UsageRecord
@@ -63,6 +65,7 @@ class RatedRecord(NamedTuple):
     discount_micro: int
     charge_micro: int
     balance_after_micro: int | None
+    override: str | None = None
 
     @property
     def record_id(self) -> str:

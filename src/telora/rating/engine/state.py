@@ -8,6 +8,7 @@ import datetime as dt
 
 from telora.billperiods import bill_period
 from telora.rating.engine.money import to_micro
+from telora.rating.engine.overrides import Overrides
 from telora.rating.engine.subscribers import FOREVER, NEVER, BundleInstance, SubscriberContext, _ts
 from telora.rating.engine.tables import BundleTables, PlanTables, Tables
 
@@ -76,10 +77,10 @@ def holdings(tables: Tables, instances) -> list[Holding]:
 
 class SubscriberState:
     __slots__ = ("ctx", "subscription_id", "plan", "rate_plan", "discounts", "holdings", "signature", "plain",
-                 "used", "touched", "balance", "threshold", "anchor")
+                 "used", "touched", "balance", "threshold", "anchor", "overrides")
 
     def __init__(self, ctx: SubscriberContext, tables: Tables, profile: Profile, default_threshold: int,
-                 signatures: dict):
+                 signatures: dict, overrides: Overrides | None = None):
         self.ctx = ctx
         self.subscription_id = ctx.subscription_id
         self.rate_plan = profile.rate_plan
@@ -97,7 +98,9 @@ class SubscriberState:
         self.threshold: int = (default_threshold if ctx.low_balance_threshold is None or self.balance is None
                                else to_micro(ctx.low_balance_threshold))
         self.anchor: int = ctx.bill_cycle_anchor
-        self.plain = not self.holdings and not self.discounts and self.balance is None  # the fast path
+        self.overrides = overrides  # None for nearly everyone: no agreement, no group override
+        self.plain = (not self.holdings and not self.discounts and self.balance is None
+                      and overrides is None)  # the fast path
 
     def draws(self, service: str, zone: str | None, day: dt.date, periods: Periods, cache: dict) -> list[tuple]:
         """The allowances a record of this service and zone on this local day may draw from, in

@@ -54,6 +54,8 @@ class SubscriberContext:
     None in `rate_plan`, `bundles` or `discounts` means "as the tariff says": the plan product's
     rate plan; the plan's and add-ons' bundles, held throughout with nothing used; the usage
     discounts that list the plan or an add-on. `balance` is the prepaid balance (None: postpaid).
+    `customer_group` picks the tariff's group overrides; `overrides` are the customer's own
+    (`engine.overrides.RateOverride`, each with its dates), found before the group's.
     """
 
     subscription_id: int | str
@@ -68,6 +70,8 @@ class SubscriberContext:
     bill_cycle_anchor: int = 1
     active_from: dt.datetime | None = None
     terminated_at: dt.datetime | None = None
+    customer_group: str | None = None
+    overrides: tuple = ()
 
 
 def _ts(moment: dt.datetime | None, default: float) -> float:

@@ -123,6 +123,8 @@ class Tables:
         self.products = tariff.products
         self.usage_discounts = {code: DiscountEntry(d) for code, d in tariff.discounts.items()
                                 if d.applies_to == "usage"}
+        # customer group -> its rate overrides in effect on the tariff's day (engine.overrides)
+        self.group_overrides: dict[str, tuple] = dict(getattr(tariff, "group_overrides", None) or {})
         self._slots: dict[int, tuple[int, dt.date]] = {}
 
     @staticmethod

@@ -13,7 +13,7 @@ import psycopg
 from django.db import connection
 
 from telora.catalog.selectors import compile_tariff
-from telora.rating.engine import BundleInstance, NumberSpan, Rater, SubscriberContext
+from telora.rating.engine import BundleInstance, NumberSpan, RateOverride, Rater, SubscriberContext
 from telora.rating.services.storage import id_list
 
 TARIFF_SECONDS = 60  # a catalogue change reaches running workers within this
@@ -94,8 +94,8 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
     effect at `first`, the batch's earliest record, or else its latest; add-ons are those ever
     held, each bundle valid only while its product instance was and not over a prepaid renewal's
     unpaid time (one BundleInstance per span held, with the same key and counters). A prepaid one
-    gets its plan product's low-balance threshold, else the brand's. Six queries whatever the batch
-    size, each with its ids as one array parameter.
+    gets its plan product's low-balance threshold, else the brand's; each its customer's price
+    agreements. Seven queries whatever the batch size, each with its ids as one array parameter.
     """
     spans: dict[int, list[NumberSpan]] = defaultdict(list)
     expression, param = id_list(list(numbers))
@@ -107,9 +107,12 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
         return [], set(), []
     ids = list(spans)
     subscriptions = {row[0]: row for row in _rows(
-        "SELECT s.id, COALESCE(s.activated_at, s.created_at), s.terminated_at, c.anchor_day "
+        "SELECT s.id, COALESCE(s.activated_at, s.created_at), s.terminated_at, c.anchor_day, s.customer_id, g.code "
         "FROM customers_subscription s JOIN customers_billingaccount a ON a.id = s.billing_account_id "
+        "JOIN customers_customer cu ON cu.id = s.customer_id "
+        "LEFT JOIN catalog_customergroup g ON g.id = cu.customer_group_id "
         "LEFT JOIN catalog_billcycle c ON c.id = a.bill_cycle_id WHERE s.id = ANY(%s)", [ids])}
+    agreements = _agreements({row[4] for row in subscriptions.values()}, first, last)
     plans: dict[int, list[tuple]] = defaultdict(list)
     addons: dict[int, list[tuple]] = defaultdict(list)
     for row in _rows(
@@ -144,7 +147,7 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
     brand_threshold = low_balance_threshold(brand) if prepaid_ids else None
     contexts = []
     for sub_id, plan in chosen.items():
-        _id, active_from, terminated_at, anchor = subscriptions[sub_id]
+        _id, active_from, terminated_at, anchor, customer_id, group = subscriptions[sub_id]
         plan_product = products.get(plan[5])
         threshold = None
         if sub_id in prepaid_ids:
@@ -165,7 +168,8 @@ def load_contexts(brand, numbers: set[str], first: dt.datetime,
             addons=tuple(sorted({a[5] for a in sub_addons})), bundles=tuple(bundles),
             balance=balances.get(sub_id, Decimal(0)) if sub_id in prepaid_ids else None,
             low_balance_threshold=threshold,
-            bill_cycle_anchor=anchor or 1, active_from=active_from, terminated_at=terminated_at))
+            bill_cycle_anchor=anchor or 1, active_from=active_from, terminated_at=terminated_at,
+            customer_group=group, overrides=agreements.get(customer_id, ())))
     return contexts, prepaid_ids, changes
 
 
@@ -182,3 +186,22 @@ def held_spans(valid_from: dt.datetime, valid_to: dt.datetime | None,
     if valid_to is None or start < valid_to:
         spans.append((start, valid_to))
     return spans
+
+
+def _agreements(customer_ids: set[int], first: dt.datetime, last: dt.datetime | None) -> dict[int, tuple]:
+    """The customers' price agreements in effect at some moment of [first, last], as the engine's
+    RateOverrides with their own dates (the engine checks each record's start). Most customers
+    have none: one indexed query that finds nothing."""
+    found: dict[int, list[RateOverride]] = defaultdict(list)
+    for (pk, customer_id, rate_plan, service, zone, band, price, unit, first_step, next_step, setup, minimum,
+         percent, valid_from, valid_to) in _rows(
+            "SELECT id, customer_id, rate_plan, service, zone, band, price, unit, first_increment, next_increment, "
+            "setup, minimum, percent, valid_from, valid_to FROM customers_priceagreement "
+            "WHERE customer_id = ANY(%s) AND valid_from <= %s AND (valid_to IS NULL OR valid_to > %s) "
+            "AND (valid_to IS NULL OR valid_to > valid_from) ORDER BY valid_from DESC, id DESC",
+            [list(customer_ids), last or first, first]):
+        found[customer_id].append(RateOverride(
+            key=f"customer:{pk}", service=service, zone=zone, rate_plan=rate_plan or None, band=band or None,
+            price=price, unit=unit or 1, first=first_step if first_step is not None else 1, next=next_step or 1,
+            setup=setup, minimum=minimum, percent=percent, valid_from=valid_from, valid_to=valid_to))
+    return {customer_id: tuple(overrides) for customer_id, overrides in found.items()}

@@ -20,7 +20,7 @@ from telora.rating.services.limits import window
 RATED_COLUMNS = ("brand_id", "source", "record_id", "subscription_id", "service", "a_number", "b_number",
                  "start_time", "usage", "quantity", "zone", "band", "rate_plan", "rate_key", "bundle_use",
                  "discount", "charge", "currency", "balance_after", "location", "direction", "record_charge", "file_id",
-                 "batch_id")
+                 "batch_id", "override")
 _known_partitions: set[str] = set()
 SEPARATOR = "\x1f"  # joins many ids into one text parameter: quicker to send than an array
 
@@ -161,7 +161,7 @@ class _JsonTextDumper(Dumper):
 EMPTY_JSON_LIST = JsonText("[]")
 RATED_TYPES = ("int8", "varchar", "varchar", "int8", "varchar", "varchar", "varchar", "timestamptz", "int8", "int8",
                "varchar", "varchar", "varchar", "varchar", "jsonb", "numeric", "numeric", "varchar", "numeric",
-               "varchar", "varchar", "numeric", "int8", "int8")
+               "varchar", "varchar", "numeric", "int8", "int8", "varchar")
 
 
 class NumericBytes(bytes):
@@ -223,7 +223,7 @@ def copy_rated(batch, rated, currency: str, span: tuple[dt.datetime, dt.datetime
         for r in rated:
             # unpacked whole: one step instead of twenty named-field lookups a row
             (record, subscription_id, rate_plan, zone, band, rate, usage, quantity, bundle_use, _codes, discount,
-             charge, balance) = r
+             charge, balance, override) = r
             (record_id, service, a_number, b_number, start_time, _duration, _volume, _quantity, location, given,
              direction, _line, _balance) = record
             key = keys.get(id(rate))
@@ -234,7 +234,7 @@ def copy_rated(batch, rated, currency: str, span: tuple[dt.datetime, dt.datetime
             write((brand_id, source, record_id, subscription_id, service, a_number, b_number, start_time, usage,
                    quantity, zone or "", band or "", rate_plan or "", key, uses, amounts[discount], amounts[charge],
                    currency, None if balance is None else amounts[balance], location, direction,
-                   None if given is None else amounts.of(given), file_id, batch_id))
+                   None if given is None else amounts.of(given), file_id, batch_id, (override or "")[:120]))
 
 
 def copy_ledger(source: str, rated) -> None:
