@@ -94,22 +94,23 @@ def test_dated_changes_are_bounded_and_in_order(api_for, shop, ann, mobile, sett
 
 def test_the_cli_enters_dated_changes(ann, month_old):
     mobile, out = month_old, io.StringIO()
-    call_command("subscription", "change-plan", str(mobile.pk), "MOB_POST_10GB", "--at", days_ago(20).isoformat(),
+    at = {n: days_ago(n) for n in (20, 15, 10, 5, 3)}  # read once: the clock runs while the commands do
+    call_command("subscription", "change-plan", str(mobile.pk), "MOB_POST_10GB", "--at", at[20].isoformat(),
                  stdout=out)
-    call_command("subscription", "add-addon", str(mobile.pk), "DATA_S", "--at", days_ago(15).isoformat(), stdout=out)
-    call_command("subscription", "end-addon", str(mobile.pk), "DATA_S", "--at", days_ago(10).isoformat(), stdout=out)
-    call_command("subscription", "terminate", str(mobile.pk), "--at", days_ago(5).isoformat(), stdout=out)
+    call_command("subscription", "add-addon", str(mobile.pk), "DATA_S", "--at", at[15].isoformat(), stdout=out)
+    call_command("subscription", "end-addon", str(mobile.pk), "DATA_S", "--at", at[10].isoformat(), stdout=out)
+    call_command("subscription", "terminate", str(mobile.pk), "--at", at[5].isoformat(), stdout=out)
     mobile.refresh_from_db()
-    assert mobile.status == "terminated" and mobile.terminated_at == days_ago(5)
+    assert mobile.status == "terminated" and mobile.terminated_at == at[5]
     data_s = mobile.products.get(product__code="DATA_S")
-    assert (data_s.start_at, data_s.end_at) == (days_ago(15), days_ago(10))
+    assert (data_s.start_at, data_s.end_at) == (at[15], at[10])
     assert AuditEvent.objects.filter(action="backdate", actor_label="job:subscription").count() == 4
     sold = io.StringIO()
     call_command("subscription", "sell", "--customer", ann.number, "--service-type", "mobile_postpaid",
-                 "--plan", "MOB_POST_BASIC", "--at", days_ago(3).isoformat(), stdout=sold)
+                 "--plan", "MOB_POST_BASIC", "--at", at[3].isoformat(), stdout=sold)
     new = Subscription.objects.exclude(pk=mobile.pk).get()
     assert f"Sold subscription {new.pk}" in sold.getvalue()
-    assert new.products.get().start_at == days_ago(3)
+    assert new.products.get().start_at == at[3]
 
 
 def test_the_cli_refuses_bad_input_with_one_line(ann, mobile):
