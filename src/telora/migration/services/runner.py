@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
-from telora.core.bulk import copy_objects, new_object
+from telora.core.bulk import copy_objects, gc_paused, new_object
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
@@ -111,8 +111,9 @@ def run_import(brand: Brand, files: list[tuple[str, bytes]], *, actor: Actor, at
             raise ServiceError(f"brand: another migration import into {brand.code} is running; wait for it to end",
                                field="brand", code="conflict")
     try:
-        return _run(brand, files, actor=actor, at=at, source_system=source_system, dry_run=dry_run,
-                    chunk_rows=chunk_rows, progress=progress, run=run)
+        with gc_paused():
+            return _run(brand, files, actor=actor, at=at, source_system=source_system, dry_run=dry_run,
+                        chunk_rows=chunk_rows, progress=progress, run=run)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
