@@ -243,3 +243,63 @@ def test_a_chunked_file_keeps_its_committed_chunks_and_resumes_after_them(nordli
     (report,) = again.files
     assert (report.already, report.imported, report.resumed_after) == (2, 2, 3)
     assert sorted(Customer.objects.values_list("number", flat=True)) == [f"C000000{n}" for n in range(1, 5)]
+
+
+@pytest.fixture
+def small_slices(monkeypatch):
+    """Whole files handed from the checks to the writes two rows at a time (as 1,000 in a large file)."""
+    from telora.migration.services import runner
+
+    monkeypatch.setattr(runner, "SLICE_ROWS", 2)
+
+
+CUSTOMERS = (b"source_id,kind,last_name,email\nW1,private,Holm,w1@example.dk\nW2,private,Lund,w2@example.dk\n"
+             b"W3,private,Dam,w3@example.dk\nW4,private,Berg,w4-at-example\nW5,private,Bak,w5@example.dk\n"
+             b"W6,private,,w6@example.dk\n")
+
+
+@pytest.mark.django_db
+def test_a_bad_row_after_written_slices_rolls_the_whole_file_back(nordlink, system, small_slices):
+    before = counts()
+    report = run_import(nordlink, [("customers.csv", CUSTOMERS)], actor=system, at=clock.now())
+    # the first slice (W1, W2) was written before W4 was checked: it goes too, and every bad row is listed
+    assert [str(e) for e in report.errors] == ["customers.csv:5: email: 'w4-at-example' is not a valid e-mail address",
+                                               "customers.csv:7: last_name: is required"]
+    assert [(f.status, f.imported, f.bad) for f in report.files] == [("refused", 0, 2)]
+    assert counts() == before
+    assert not AuditEvent.objects.filter(action="migration_import").exists()
+    fixed = CUSTOMERS.replace(b"w4-at-example", b"w4@example.dk").replace(b"W6,private,,", b"W6,private,Ry,")
+    again = run_import(nordlink, [("customers.csv", fixed)], actor=system, at=clock.now())
+    assert again.ok and again.files[0].imported == 6
+    assert sorted(Customer.objects.values_list("number", flat=True)) == [f"C000000{n}" for n in range(1, 7)]
+    (event,) = AuditEvent.objects.filter(action="migration_import")
+    assert event.changes["rows"][1] == 6 and event.changes["source_ids"][1] == [f"W{n}" for n in range(1, 7)]
+
+
+@pytest.mark.django_db
+def test_a_slice_the_database_refuses_takes_the_written_ones_with_it(nordlink, system, small_slices):
+    # the number the fifth customer would get is taken: the third slice fails after two were written
+    Customer.objects.create(brand=nordlink, number="C0000005", kind="private", name="Outside", last_name="Outside",
+                            language="da", created_at=clock.now(), updated_at=clock.now())
+    fixed = CUSTOMERS.replace(b"w4-at-example", b"w4@example.dk").replace(b"W6,private,,", b"W6,private,Ry,")
+    report = run_import(nordlink, [("customers.csv", fixed)], actor=system, at=clock.now())
+    assert [(f.status, f.imported) for f in report.files] == [("failed", 0)]
+    assert report.errors[0].field == "file" and "the database refused it" in report.errors[0].reason
+    assert Customer.objects.count() == 1 and SourceMapping.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_row_checks_may_not_query_the_database(nordlink, system, monkeypatch):
+    """Checks run beside the writes, without a connection of their own: what they need is loaded first."""
+    from telora.migration.services.parties import CustomerKind
+
+    checked = CustomerKind.check
+
+    def querying(self, ctx, row):
+        Customer.objects.exists()
+        return checked(self, ctx, row)
+
+    monkeypatch.setattr(CustomerKind, "check", querying)
+    with pytest.raises(RuntimeError, match="load what checks need in Kind.prepare"):
+        run_import(nordlink, [("customers.csv", CUSTOMERS)], actor=system, at=clock.now())
+    assert Customer.objects.count() == 0

@@ -109,7 +109,7 @@ def read(name: str, data: bytes) -> list[Source]:
     columns = [c.strip().lower() for c in header]
     source = Source(name=name, entity=entity, sha256=digest, columns=columns)
     for values in reader:
-        if not any(v.strip() for v in values):
+        if not "".join(values).strip():
             continue
         row = dict(zip(columns, values, strict=False))
         if len(values) != len(columns):

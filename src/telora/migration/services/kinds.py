@@ -21,9 +21,11 @@ class Kind:
     refs: dict[str, str] = {}  # column → entity whose source id it holds
 
     def prepare(self, ctx: Context, rows: list[tuple[int, dict]]) -> None:
-        """Load in bulk what checking the rows needs (inventory, existing counters...)."""
+        """Load in bulk what checking the rows needs (inventory, existing counters, catalogue...):
+        `check` reads no database, as it runs beside the writes (runner._check_while_writing)."""
 
     def check(self, ctx: Context, row: dict) -> tuple[object, Ref]:
+        """The row's object (unsaved) and its Ref, or Bad naming the column; no database reads."""
         raise NotImplementedError
 
     def write(self, ctx: Context, planned: list[tuple[object, Ref]]) -> None:

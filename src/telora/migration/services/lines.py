@@ -111,6 +111,7 @@ class SubscriptionKind(Kind):
             "SELECT identifier FROM customers_subscription WHERE brand_id = %s AND identifier = ANY(%s) "
             "AND status <> 'terminated'", brand, identifiers))
         ctx.cache.setdefault("taken", set())
+        products(ctx)
 
     def check(self, ctx, row):
         brand = ctx.brand
@@ -294,6 +295,9 @@ class ProductKind(Kind):
     required = ("source_id", "subscription_id", "product", "start_at")
     optional = ("end_at",)
     refs = {"subscription_id": "subscription"}
+
+    def prepare(self, ctx, rows):
+        products(ctx)
 
     def check(self, ctx, row):
         sub = ctx.ref("subscription", row, "subscription_id")

@@ -133,6 +133,7 @@ class UsageKind(Kind):
         loaded = [r.id for r in ctx.refs["subscription"].values() if r.id is not None]
         ctx.cache["counters"] = set(BundleCounter.objects.filter(subscription_id__in=loaded).values_list(
             "subscription_id", "bundle", "allowance", "period_start"))
+        bundles(ctx)
 
     def check(self, ctx, row):
         sub = ctx.ref("subscription", row, "subscription_id")

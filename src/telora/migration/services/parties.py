@@ -54,6 +54,9 @@ class CustomerKind(Kind):
     optional = (*CUSTOMER_TEXTS, "birth_date", "customer_group", "parent_id", "created_at")
     refs = {"parent_id": "customer"}
 
+    def prepare(self, ctx, rows):
+        catalogue(ctx, CustomerGroup, "customer_group")
+
     def check(self, ctx, row):
         kind = choice(row, "kind", CUSTOMER_KINDS)
         values = {name: row.get(name) or "" for name in CUSTOMER_TEXTS}
@@ -176,6 +179,10 @@ class AccountKind(Kind):
     optional = ("name", "bill_cycle", "billing_group", "invoice_delivery", "invoice_email", "payment_method",
                 "payment_method_ref", "credit_limit", "billing_address_id", "created_at")
     refs = {"customer_id": "customer", "billing_address_id": "address"}
+
+    def prepare(self, ctx, rows):
+        catalogue(ctx, BillingGroup, "billing_group")
+        catalogue(ctx, BillCycle, "bill_cycle")
 
     def check(self, ctx, row):
         customer = ctx.ref("customer", row, "customer_id")

@@ -9,12 +9,14 @@ for the files after them. A real run refuses a file with any bad row whole and s
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
 from dataclasses import dataclass, field
 
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
-from telora.core.bulk import copy_objects, new_object
+from telora.core.bulk import copy_objects, gc_paused, new_object
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
@@ -30,6 +32,7 @@ KINDS: dict[str, Kind] = {k.entity: k for k in (
     CustomerKind(), AddressKind(), ContactKind(), AccountKind(), SubscriptionKind(), ProductKind(), BalanceKind(),
     UsageKind(), ReceivableKind())}
 SOURCE_SYSTEM_MAX = 40
+SLICE_ROWS = 1000  # rows a whole-file import checks before handing them to be written
 
 
 @dataclass
@@ -108,8 +111,9 @@ def run_import(brand: Brand, files: list[tuple[str, bytes]], *, actor: Actor, at
             raise ServiceError(f"brand: another migration import into {brand.code} is running; wait for it to end",
                                field="brand", code="conflict")
     try:
-        return _run(brand, files, actor=actor, at=at, source_system=source_system, dry_run=dry_run,
-                    chunk_rows=chunk_rows, progress=progress, run=run)
+        with gc_paused():
+            return _run(brand, files, actor=actor, at=at, source_system=source_system, dry_run=dry_run,
+                        chunk_rows=chunk_rows, progress=progress, run=run)
     finally:
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_unlock(hashtext(%s))", [key])
@@ -152,14 +156,25 @@ def _header_errors(source: Source, kind: Kind | None) -> list[RowError]:
     return errors
 
 
+def _mappings(ctx: Context, entity: str, source_ids: set[str]) -> list[tuple[int, str]]:
+    """(object id, source id) of those of `source_ids` imported before: one array parameter, not an
+    IN list of thousands (quicker to build, send and plan)."""
+    if not source_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT object_id, source_id FROM migration_sourcemapping WHERE brand_id = %s AND entity = %s "
+                       "AND source_system = %s AND source_id = ANY(%s)",
+                       [ctx.brand.pk, entity, ctx.source_system, list(source_ids)])
+        return cursor.fetchall()
+
+
 def _preload(ctx: Context, kind: Kind, rows: list[tuple[int, dict]]) -> None:
     """Refs of the rows' referenced source ids imported by an earlier run (three queries a column)."""
     for column, entity in kind.refs.items():
         wanted = {(row.get(column) or "").strip() for _line, row in rows} - {""} - set(ctx.refs[entity])
         if not wanted:
             continue
-        mapped = dict(SourceMapping.objects.filter(brand=ctx.brand, entity=entity, source_system=ctx.source_system,
-                                                   source_id__in=wanted).values_list("object_id", "source_id"))
+        mapped = dict(_mappings(ctx, entity, wanted))
         loaded = KINDS[entity].load(ctx, list(mapped))
         for object_id, ref in loaded.items():
             ctx.refs[entity][mapped[object_id]] = ref
@@ -175,8 +190,7 @@ def _import_file(ctx: Context, source: Source, file_report: FileReport, report: 
         file_report.status = "refused"
         return
     ids = [text(row, "source_id", 100) for _line, row in source.rows]
-    already = set(SourceMapping.objects.filter(brand=ctx.brand, entity=kind.entity, source_system=ctx.source_system,
-                                               source_id__in=[i for i in ids if i]).values_list("source_id", flat=True))
+    already = {source_id for _object_id, source_id in _mappings(ctx, kind.entity, {i for i in ids if i})}
     fresh, seen = [], {}
     for (line, row), source_id in zip(source.rows, ids, strict=True):
         if "__json__" in row:
@@ -195,20 +209,10 @@ def _import_file(ctx: Context, source: Source, file_report: FileReport, report: 
         seen.setdefault(source_id, line)
     _preload(ctx, kind, fresh)
     kind.prepare(ctx, fresh)
-    planned = []
-    for line, row in fresh:
-        try:
-            obj, ref = kind.check(ctx, row)
-        except Bad as exc:
-            errors.append(RowError(source.name, line, exc.field, exc.reason))
-            ctx.refused[kind.entity].add(row["source_id"].strip())
-            continue
-        except Skip:
-            file_report.skipped += 1
-            ctx.refused[kind.entity].add(row["source_id"].strip())
-            continue
-        ctx.refs[kind.entity][row["source_id"].strip()] = ref
-        planned.append((line, row["source_id"].strip(), obj, ref))
+    if not ctx.dry_run and not chunk_rows and fresh:
+        _import_whole(ctx, kind, source, fresh, errors, file_report, report)
+        return
+    planned = list(_check_rows(ctx, kind, source, fresh, errors, file_report))
     for error in sorted(errors, key=lambda e: e.line):
         report.add(error)
     file_report.bad = len(errors)
@@ -224,17 +228,149 @@ def _import_file(ctx: Context, source: Source, file_report: FileReport, report: 
         file_report.status = "already imported"
         return
     try:
-        _write(ctx, kind, source, planned, file_report, chunk_rows or len(planned))
+        _write(ctx, kind, source, planned, file_report, chunk_rows)
     except (DatabaseError, psycopg.Error) as exc:  # COPY speaks psycopg directly, unwrapped by Django
-        report.add(RowError(source.name, file_report.resumed_after or 0, "file",
-                            f"the database refused it, nothing of it (after the last checkpoint) was written: "
-                            f"{str(exc).strip().splitlines()[0]}"))
-        file_report.status = "failed"
+        _failed(source, file_report, report, exc)
         return
     file_report.status = "imported"
 
 
+def _failed(source: Source, file_report: FileReport, report: Report, exc: Exception) -> None:
+    report.add(RowError(source.name, file_report.resumed_after or 0, "file",
+                        f"the database refused it, nothing of it (after the last checkpoint) was written: "
+                        f"{str(exc).strip().splitlines()[0]}"))
+    file_report.status = "failed"
+
+
+def _check_rows(ctx: Context, kind: Kind, source: Source, rows, errors: list[RowError], file_report: FileReport):
+    """Check `rows` in file order, yielding (line, source id, object, ref) for each good one; a bad
+    row is added to `errors`, and its source id marked refused for the rows that refer to it."""
+    for line, row in rows:
+        source_id = row["source_id"].strip()
+        try:
+            obj, ref = kind.check(ctx, row)
+        except Bad as exc:
+            errors.append(RowError(source.name, line, exc.field, exc.reason))
+            ctx.refused[kind.entity].add(source_id)
+            continue
+        except Skip:
+            file_report.skipped += 1
+            ctx.refused[kind.entity].add(source_id)
+            continue
+        ctx.refs[kind.entity][source_id] = ref
+        yield line, source_id, obj, ref
+
+
+class _Refused(Exception):  # noqa: N818  (not an error of the code: rolls back a file with a bad row)
+    pass
+
+
+def _no_queries(execute, sql, params, many, context):
+    raise RuntimeError("a migration row check queried the database; load what checks need in Kind.prepare")
+
+
+def _import_whole(ctx: Context, kind: Kind, source: Source, fresh: list, errors: list[RowError],
+                  file_report: FileReport, report: Report) -> None:
+    """A real run of a whole file in one transaction, its checks and its writes side by side.
+
+    A thread checks the rows (pure Python: `Kind.prepare` loaded what they need) and hands them
+    over in slices of SLICE_ROWS; this thread writes each slice as it comes. Constraints are
+    checked at each statement's end, not all at commit, so PostgreSQL's work on a slice (indexes,
+    foreign keys, exclusion constraints) runs on another core while Python checks the next one.
+    After the first bad row nothing more is written; the checks go on to list every bad row, and
+    the transaction rolls back: the file is all or nothing as before.
+    """
+    slices: queue.Queue = queue.Queue(maxsize=4)
+    stop = threading.Event()
+
+    def check() -> None:
+        try:
+            with connection.execute_wrapper(_no_queries):  # this thread's own (unopened) connection
+                batch = []
+                for planned in _check_rows(ctx, kind, source, fresh, errors, file_report):
+                    if stop.is_set():
+                        return
+                    batch.append(planned)
+                    if len(batch) == SLICE_ROWS:
+                        slices.put(batch)
+                        batch = []
+                slices.put(batch)
+        except BaseException as exc:  # handed to the writing thread, which raises it
+            slices.put(exc)
+        finally:
+            connection.close()
+            slices.put(None)
+
+    checker = threading.Thread(target=check, name=f"migration-check-{kind.entity}", daemon=True)
+    written: list = []
+    ended = False
+    checkpoint = FileCheckpoint.objects.filter(brand=ctx.brand, source_system=ctx.source_system,
+                                               sha256=source.sha256).first()
+    if checkpoint is not None and checkpoint.lines_done and not checkpoint.done:
+        file_report.resumed_after = checkpoint.lines_done
+    checker.start()
+    try:
+        with transaction.atomic():
+            _constraints(immediate=True)
+            while (batch := slices.get()) is not None:
+                if isinstance(batch, BaseException):
+                    raise batch
+                if batch and not errors:
+                    _write_rows(ctx, kind, batch)
+                    written += batch
+            ended = True
+            if errors or not written:
+                raise _Refused
+            _constraints(immediate=False)
+            _mark(ctx, kind, source, written, done=True)
+    except _Refused:
+        file_report.status = "refused"
+    except (DatabaseError, psycopg.Error) as exc:
+        _failed(source, file_report, report, exc)
+    finally:
+        stop.set()
+        while not ended:  # the checker may wait to hand over a slice: take them until it ends
+            ended = slices.get() is None
+        checker.join()
+    for error in sorted(errors, key=lambda e: e.line):
+        report.add(error)
+    file_report.bad = len(errors)
+    if file_report.status == "pending":
+        file_report.imported = len(written)
+        file_report.status = "imported"
+
+
+def _constraints(*, immediate: bool) -> None:
+    """Foreign keys are checked at commit (deferred) by default; at each statement's end while a
+    whole file is written, and back to deferred for the rest of an enclosing transaction."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET CONSTRAINTS ALL {'IMMEDIATE' if immediate else 'DEFERRED'}")
+
+
+def _write_rows(ctx: Context, kind: Kind, chunk: list) -> None:
+    """The chunk's objects and their source mappings."""
+    kind.write(ctx, [(obj, ref) for _line, _sid, obj, ref in chunk])
+    copy_objects(SourceMapping, [
+        new_object(SourceMapping, brand_id=ctx.brand.pk, entity=kind.entity, source_system=ctx.source_system,
+                   source_id=sid, object_id=ref.id, run_id=ctx.run.pk if ctx.run else None,
+                   created_at=ctx.at) for _line, sid, _obj, ref in chunk])
+
+
+def _mark(ctx: Context, kind: Kind, source: Source, chunk: list, *, done: bool) -> None:
+    """The file's checkpoint after `chunk` and one audit event saying which rows it imported."""
+    checkpoint, _made = FileCheckpoint.objects.update_or_create(
+        brand=ctx.brand, source_system=ctx.source_system, sha256=source.sha256,
+        defaults=dict(entity=kind.entity, name=source.name[:255], rows=len(source.rows),
+                      lines_done=chunk[-1][0], done=done, updated_at=ctx.at))
+    record_event(actor=ctx.actor, at=ctx.at, action="migration_import", obj=checkpoint, brand=ctx.brand,
+                 new={"entity": kind.entity, "file": source.name, "rows": len(chunk),
+                      "lines": f"{chunk[0][0]}-{chunk[-1][0]}", "source_system": ctx.source_system,
+                      "source_ids": [sid for _line, sid, _obj, _ref in chunk]},
+                 message=f"{len(chunk)} {kind.entity} rows imported from {source.name}")
+
+
 def _write(ctx: Context, kind: Kind, source: Source, planned: list, file_report: FileReport, size: int) -> None:
+    """Checked rows in chunks of `size`, each committed with its checkpoint (a rerun resumes after it)."""
     checkpoint = FileCheckpoint.objects.filter(brand=ctx.brand, source_system=ctx.source_system,
                                                sha256=source.sha256).first()
     if checkpoint is not None and checkpoint.lines_done and not checkpoint.done:
@@ -242,19 +378,6 @@ def _write(ctx: Context, kind: Kind, source: Source, planned: list, file_report:
     for start in range(0, len(planned), size):
         chunk = planned[start:start + size]
         with transaction.atomic():
-            kind.write(ctx, [(obj, ref) for _line, _sid, obj, ref in chunk])
-            copy_objects(SourceMapping, [
-                new_object(SourceMapping, brand_id=ctx.brand.pk, entity=kind.entity, source_system=ctx.source_system,
-                           source_id=sid, object_id=ref.id, run_id=ctx.run.pk if ctx.run else None,
-                           created_at=ctx.at) for _line, sid, _obj, ref in chunk])
-            last = start + len(chunk) == len(planned)
-            checkpoint, _made = FileCheckpoint.objects.update_or_create(
-                brand=ctx.brand, source_system=ctx.source_system, sha256=source.sha256,
-                defaults=dict(entity=kind.entity, name=source.name[:255], rows=len(source.rows),
-                              lines_done=chunk[-1][0], done=last, updated_at=ctx.at))
-            record_event(actor=ctx.actor, at=ctx.at, action="migration_import", obj=checkpoint, brand=ctx.brand,
-                         new={"entity": kind.entity, "file": source.name, "rows": len(chunk),
-                              "lines": f"{chunk[0][0]}-{chunk[-1][0]}", "source_system": ctx.source_system,
-                              "source_ids": [sid for _line, sid, _obj, _ref in chunk]},
-                         message=f"{len(chunk)} {kind.entity} rows imported from {source.name}")
+            _write_rows(ctx, kind, chunk)
+            _mark(ctx, kind, source, chunk, done=start + len(chunk) == len(planned))
         file_report.imported += len(chunk)
