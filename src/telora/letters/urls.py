@@ -1,0 +1,6 @@
+"""The letters module's screens (namespace `letters`)."""
+
+
+
+app_name = "letters"
+urlpatterns = []
