@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import socket
 from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client
 from letters_helpers import make_customer
+from stdnum import luhn
 
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
 from telora.core.services.users import create_api_key
 from telora.customers.demo import CATALOG
+from telora.inventory.services import create_number, create_sim
 from telora.letters.services.defaults import install_defaults
 from telora.letters.smsc_simulator import Faults, SmscSimulator
 
@@ -26,6 +29,21 @@ def _catalogue(brand, actor):
     data["brand"] = {"code": brand.code, "name": brand.name, "currency": brand.currency, "timezone": brand.timezone,
                      "country": brand.country, "language": brand.language}
     apply_catalog(data, actor=actor, at=clock.now(), effective_from=dt.date(2024, 1, 1))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _stock(brand, actor, numbers, offset):
+    for number in numbers:
+        create_number(brand, number, actor=actor, at=clock.now())
+    for n in range(offset, offset + len(numbers)):
+        body = f"8931440400{n:08d}"
+        create_sim(brand, actor=actor, at=clock.now(), iccid=body + luhn.calc_check_digit(body),
+                   imsi=f"20408{n:010d}", sim_type="usim-4g")
 
 
 class Mailbox:
@@ -49,9 +67,9 @@ class Mailbox:
 @pytest.fixture
 def smtp(settings):
     mailbox = Mailbox()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=0)
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.server.sockets[0].getsockname()[1]
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
     settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
     settings.TELORA_LETTER_FROM = "letters@alpha.example"
@@ -61,7 +79,7 @@ def smtp(settings):
 
 @pytest.fixture
 def smsc(settings):
-    simulator = SmscSimulator(faults=Faults(refuse_prefixes=("3197",), undeliverable_prefixes=("3196",)))
+    simulator = SmscSimulator(faults=Faults(refuse_prefixes=("316500",), undeliverable_prefixes=("316400",)))
     port = simulator.start_in_thread()
     settings.TELORA_SMPP = {"host": "127.0.0.1", "port": port, "system_id": "telora", "password": "secret",
                             "source_addr": "Alpha", "timeout": 5}
@@ -73,6 +91,7 @@ def smsc(settings):
 def shop(brand_a, system, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     _catalogue(brand_a, system)
+    _stock(brand_a, system, ("+31 6 10000001", "+31 6 10000002"), 0)
     install_defaults(brand_a, actor=system, at=clock.now())
     return brand_a
 

@@ -34,7 +34,7 @@ def make_customer(brand, system, *, first, last, email="", phone="", street="Pri
                   roles=["legal", "billing"])
     cycle = BillCycle.objects.filter(brand=brand).order_by("code").first()
     s.create_billing_account(customer, actor=system, at=clock.now(), bill_cycle=cycle,
-                             invoice_email=f"invoices.{email}" if email else "", invoice_delivery=delivery)
+                             invoice_email=f"invoices.{email}" if email else "", invoice_delivery=delivery if email else "print")
     if line:
         s.create_subscription(customer, actor=system, at=clock.now(), billing_account=customer.accounts.get(),
                               service_type="mobile_postpaid", plan="MOB_POST_BASIC")

@@ -275,6 +275,10 @@ class SmppChannel(Channel):
         if self.client is None:
             return
         try:
+            self.client.poll()  # receipts already here are taken (and acknowledged) before we go
+        except Exception:  # noqa: BLE001  (the connection broke: the SMSC keeps them for the next bind)
+            pass
+        try:
             self.client.unbind()
         except Exception:  # noqa: BLE001  (already gone)
             pass

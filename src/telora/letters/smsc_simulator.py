@@ -76,6 +76,7 @@ class SmscSimulator:
         self._concatenated: dict[tuple, Accepted] = {}
         self._pending: dict[str, list[bytes]] = {}  # system_id -> receipts waiting for a receiver
         self._receivers: dict[str, list] = {}
+        self._unacked: dict[object, dict[int, bytes]] = {}  # session -> receipts sent, not yet answered
         self._sequence = itertools.count(1)
         self._server = None
         self._loop = None
@@ -145,7 +146,7 @@ class SmscSimulator:
                     if bound in ("receiver", "transceiver"):
                         self._receivers.setdefault(system_id, []).append(writer)
                         for receipt in self._pending.pop(system_id, []):
-                            writer.write(receipt)
+                            self._send_receipt(writer, receipt)
                 elif command == SUBMIT_SM:
                     if bound not in ("transmitter", "transceiver"):
                         writer.write(_pdu(command | RESP, ESME_RINVBNDSTS, sequence, b"\0"))
@@ -160,8 +161,10 @@ class SmscSimulator:
                     writer.write(_pdu(command | RESP, ESME_ROK, sequence))
                     await writer.drain()
                     break
+                elif command == DELIVER_SM | RESP:
+                    self._unacked.get(writer, {}).pop(sequence, None)
                 elif command & RESP:
-                    pass  # deliver_sm_resp, enquire_link_resp
+                    pass  # enquire_link_resp
                 else:
                     writer.write(_pdu(GENERIC_NACK, ESME_RINVCMDID, sequence))
                 await writer.drain()
@@ -171,12 +174,20 @@ class SmscSimulator:
             for writers in self._receivers.values():
                 if writer in writers:
                     writers.remove(writer)
+            # receipts the ESME never acknowledged are delivered again on its next bind
+            for receipt in self._unacked.pop(writer, {}).values():
+                self._deliver(system_id, receipt)
             writer.close()
+
+    def _send_receipt(self, writer, receipt: bytes) -> None:
+        sequence = struct.unpack(">I", receipt[12:16])[0]
+        self._unacked.setdefault(writer, {})[sequence] = receipt
+        writer.write(receipt)
 
     def _deliver(self, system_id: str, receipt: bytes) -> None:
         receivers = self._receivers.get(system_id) or []
         if receivers:
-            receivers[0].write(receipt)
+            self._send_receipt(receivers[0], receipt)
         else:
             self._pending.setdefault(system_id, []).append(receipt)
 
@@ -197,7 +208,7 @@ class SmscSimulator:
         self._submits += 1
         if self.faults.throttle_every and self._submits % self.faults.throttle_every == 0:
             return ESME_RTHROTTLED, "", None
-        if destination.startswith(self.faults.refuse_prefixes) if self.faults.refuse_prefixes else False:
+        if destination.startswith(self.faults.refuse_prefixes):
             return ESME_RINVDSTADR, "", None
         message_id = f"{next(self._ids):010x}"
         udh = bool(esm_class & 0x40)
