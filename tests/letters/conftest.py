@@ -112,7 +112,7 @@ def ann(shop, system):
 @pytest.fixture
 def bob(other_shop, system):
     return make_customer(other_shop, system, first="Bartholomew", last="Jones", email="bart@example.co.uk",
-                         phone="07700 900123", street="1 Dorset Street")
+                         phone="07400 123456", street="1 Dorset Street")
 
 
 class ApiClient:

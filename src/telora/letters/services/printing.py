@@ -39,7 +39,7 @@ def make_batch(brand, *, actor: Actor, at: dt.datetime, limit: int = MAX_BATCH) 
     require(actor, brand, "letters.send")
     with transaction.atomic():
         lock(brand, "print")
-        letters = list(print_queue(brand).select_for_update().select_related("customer", "template")
+        letters = list(print_queue(brand).select_for_update(of=("self",)).select_related("customer", "template")
                        .order_by("created_at", "id")[:limit])
         if not letters:
             raise ServiceError("print queue: no letters are waiting", field="print_queue", code="conflict")
