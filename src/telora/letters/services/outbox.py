@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import mimetypes
+import time
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -145,11 +146,10 @@ def queue_letter(brand, *, actor: Actor, at: dt.datetime, key: str, customer=Non
             letter.state, letter.error = "failed", f"{version}{exc}"
     if channel == "print" and letter.state == "queued":
         letter.next_try_at = None  # waits for a print batch, not for the sending job
+    _note(letter, at, "queued" if letter.state == "queued" else "failed", letter.error)
     try:
         with transaction.atomic():
             letter.save()
-            _note(letter, at, "queued" if letter.state == "queued" else "failed", letter.error)
-            Letter.objects.filter(pk=letter.pk).update(log=letter.log)
             record_event(actor=actor, at=at, action="letter_queue", obj=letter, brand=brand,
                          new={"channel": channel, "recipient": letter.recipient, "state": letter.state,
                               "template": str(template) if template else "ad hoc", "key": letter.idempotency_key})
@@ -171,8 +171,16 @@ def _store_print_pdf(letter: Letter, context: dict, at: dt.datetime) -> str:
                                 ContentFile(pdf))
 
 
+_KICKED: dict[str, float] = {}
+
+
 def _kick(channel: str) -> None:
-    """Ask a worker to send now (the periodic job would anyway, within a minute)."""
+    """Ask a worker to send now (the periodic job would anyway, within a minute); at most once a
+    second per channel and process, so a burst of letters defers one job, not one each."""
+    now = time.monotonic()
+    if now - _KICKED.get(channel, -10.0) < 1.0:
+        return
+    _KICKED[channel] = now
     try:
         from telora.letters.jobs import send_letters_task
 
@@ -186,26 +194,27 @@ def _claim(channel: str, at: dt.datetime, limit: int, brand_ids=None) -> list[Le
     """Due letters of `channel` marked `sending` (committed before any gateway is called); stale
     `sending` letters (their lease passed) recovered once, or failed when recovered before."""
     with transaction.atomic():
-        due = Letter.objects.select_for_update(skip_locked=True).filter(
+        due = Letter.objects.select_for_update(skip_locked=True, of=("self",)).filter(
             Q(state="queued") | Q(state="sending"), channel=channel, next_try_at__lte=at).order_by("next_try_at", "id")
         if brand_ids is not None:
             due = due.filter(brand_id__in=brand_ids)
-        claimed = []
-        for letter in due[:limit]:
+        claimed, changed = [], []
+        for letter in due.select_related("brand")[:limit]:
+            changed.append(letter)
             if letter.state == "sending":  # left by a process that died after (maybe) handing it over
                 if any(entry["what"] == "recovered" for entry in letter.log):
                     letter.state, letter.error = "failed", ("interrupted twice while sending: it may have gone "
                                                             "out; check with the recipient before resending")
+                    letter.next_try_at = None
                     _note(letter, at, "failed", letter.error)
-                    letter.save(update_fields=["state", "error", "log"])
                     continue
                 _note(letter, at, "recovered", "the sending process stopped before recording the gateway's "
                                                "answer; sent once more with the same idempotency key")
             letter.state, letter.tries = "sending", letter.tries + 1
             letter.next_try_at = at + LEASE
             _note(letter, at, f"try {letter.tries}")
-            letter.save(update_fields=["state", "tries", "next_try_at", "log"])
             claimed.append(letter)
+        Letter.objects.bulk_update(changed, ["state", "error", "tries", "next_try_at", "log"])
     return claimed
 
 
@@ -233,9 +242,16 @@ def _record(letter: Letter, result, at: dt.datetime) -> None:
         letter.state, letter.error, letter.next_try_at = "sent", "", None
         letter.provider_ref, letter.sent_at = result.provider_ref[:200], at
     _note(letter, at, letter.state, letter.error or getattr(result, "detail", ""))
-    Letter.objects.filter(pk=letter.pk, state="sending").update(
-        state=letter.state, error=letter.error, next_try_at=letter.next_try_at, provider_ref=letter.provider_ref,
-        sent_at=letter.sent_at, log=letter.log)
+
+
+RECORDED = ["state", "error", "next_try_at", "provider_ref", "sent_at", "log"]
+
+
+def _record_all(letters: list[Letter], results: list, at: dt.datetime) -> None:
+    """Each letter's answer, written in one statement (the letters are ours: claimed `sending`)."""
+    for letter, result in zip(letters, results, strict=True):
+        _record(letter, result, at)
+    Letter.objects.bulk_update(letters, RECORDED)
 
 
 def send_due(channel: str, *, at: dt.datetime | None = None, limit: int = BATCH, brand_ids=None,
@@ -259,16 +275,15 @@ def send_due(channel: str, *, at: dt.datetime | None = None, limit: int = BATCH,
                     messages.append(_message(letter))
                     ready.append(letter)
                 except OSError as exc:
-                    _record(letter, Refused(f"attachment missing: {exc}"), now)
+                    _record_all([letter], [Refused(f"attachment missing: {exc}")], now)
                     counts["failed"] += 1
             results = gateway.send_many(messages) if messages else []
             if crash_after_send:
                 raise SystemExit("crash between send and commit (test)")
-            with transaction.atomic():
-                for letter, result in zip(ready, results, strict=True):
-                    _record(letter, result, at or clock.now())
-                    key = "sent" if letter.state == "sent" else "retry" if letter.state == "queued" else "failed"
-                    counts[key] += 1
+            _record_all(ready, results, at or clock.now())
+            for letter in ready:
+                key = "sent" if letter.state == "sent" else "retry" if letter.state == "queued" else "failed"
+                counts[key] += 1
             if len(letters) < limit:
                 break
     finally:
