@@ -16,10 +16,11 @@ class LettersConfig(AppConfig):
                       special=("send",), module=True)
 
         from telora.customers.panels import register_panel
-        from telora.letters import jobs  # noqa: F401  (the sending and receipt tasks)
+        from telora.letters import demo, jobs  # noqa: F401  (jobs: the sending and receipt tasks)
         from telora.letters.views import customer_panel
 
         register_panel("letters", customer_panel, order=400)
+        demo.register()
         _register_consumer()
 
 

@@ -254,9 +254,15 @@ def main(argv=None) -> None:
     simulator = SmscSimulator(args.host, args.port, Faults(
         refuse_prefixes=tuple(args.refuse), undeliverable_prefixes=tuple(args.undeliverable),
         throttle_every=args.throttle_every, password=args.password))
-    print(f"SMSC simulator listening on {args.host}:{args.port} (SMPP 3.4); Ctrl-C ends it", flush=True)
+
+    async def serve():
+        port = await simulator.start()
+        print(f"SMSC simulator listening on {args.host}:{port} (SMPP 3.4); Ctrl-C ends it", flush=True)
+        async with simulator._server:
+            await simulator._server.serve_forever()
+
     try:
-        asyncio.run(simulator.serve_forever())
+        asyncio.run(serve())
     except KeyboardInterrupt:
         pass
 
