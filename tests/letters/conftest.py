@@ -4,14 +4,11 @@ server (aiosmtpd) and the SMPP simulator, each started by the test on a free por
 from __future__ import annotations
 
 import datetime as dt
-import email
-import socket
-from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client
-from letters_helpers import make_customer
+from letters_helpers import Mailbox, free_port, make_customer
 from stdnum import luhn
 
 from telora.catalog.services.apply import apply_catalog
@@ -31,12 +28,6 @@ def _catalogue(brand, actor):
     apply_catalog(data, actor=actor, at=clock.now(), effective_from=dt.date(2024, 1, 1))
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def _stock(brand, actor, numbers, offset):
     for number in numbers:
         create_number(brand, number, actor=actor, at=clock.now())
@@ -44,24 +35,6 @@ def _stock(brand, actor, numbers, offset):
         body = f"8931440400{n:08d}"
         create_sim(brand, actor=actor, at=clock.now(), iccid=body + luhn.calc_check_digit(body),
                    imsi=f"20408{n:010d}", sim_type="usim-4g")
-
-
-class Mailbox:
-    """aiosmtpd handler keeping every message it accepts; `refuse` holds addresses answered 550."""
-
-    def __init__(self):
-        self.messages: list = []
-        self.refuse: set[str] = set()
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
-        if address in self.refuse:
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 Message accepted for delivery"
 
 
 @pytest.fixture

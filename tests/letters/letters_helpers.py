@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import socket
 from dataclasses import dataclass, field
+from email import policy
 
 from telora.catalog.models import BillCycle
 from telora.core import clock
@@ -39,3 +42,27 @@ def make_customer(brand, system, *, first, last, email="", phone="", street="Pri
         s.create_subscription(customer, actor=system, at=clock.now(), billing_account=customer.accounts.get(),
                               service_type="mobile_postpaid", plan="MOB_POST_BASIC")
     return customer
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Mailbox:
+    """aiosmtpd handler keeping every message it accepts; `refuse` holds addresses answered 550."""
+
+    def __init__(self):
+        self.messages: list = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 Message accepted for delivery"

@@ -180,3 +180,35 @@ def test_resend_makes_a_new_letter_and_keeps_the_failed_one(ann, system, smtp, m
     assert smtp.messages[0]["To"] == "ann@example.org"
     with pytest.raises(ServiceError):
         resend(copy, actor=system, at=clock.now(), recipient="nope")
+
+
+def test_smtp_auth_settings_are_used(ann, system, settings):
+    """EMAIL_HOST_USER / EMAIL_HOST_PASSWORD log in (AUTH PLAIN/LOGIN); a wrong password is no send."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+    from letters_helpers import Mailbox, free_port
+
+    seen = []
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        seen.append((auth_data.login, auth_data.password))
+        return AuthResult(success=auth_data.login == b"letters" and auth_data.password == b"s3cret")
+
+    mailbox = Mailbox()
+    controller = Controller(mailbox, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
+                            auth_required=True, auth_require_tls=False)
+    controller.start()
+    try:
+        settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", controller.port, False
+        settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD = "letters", "wrong"
+        letter = _welcome(ann, system)
+        send_due("email")
+        letter.refresh_from_db()
+        assert letter.state == "queued" and "EMAIL_HOST_PASSWORD" in letter.error and mailbox.messages == []
+        settings.EMAIL_HOST_PASSWORD = "s3cret"
+        send_due("email", at=clock.now() + dt.timedelta(minutes=2))
+        letter.refresh_from_db()
+        assert letter.state == "sent" and len(mailbox.messages) == 1
+        assert (b"letters", b"s3cret") in seen
+    finally:
+        controller.stop()

@@ -100,6 +100,14 @@ class SmtpChannel(Channel):
         try:
             self.connection.open()
             mail.send()
+        except smtplib.SMTPAuthenticationError as exc:
+            self.close()
+            raise Unavailable(f"the mail server refused the login (EMAIL_HOST_USER, EMAIL_HOST_PASSWORD): "
+                              f"{exc.smtp_code}") from None
+        except smtplib.SMTPServerDisconnected as exc:
+            self.close()
+            hint = " (a refused login? check EMAIL_HOST_USER and EMAIL_HOST_PASSWORD)" if self.connection.username else ""
+            raise Unavailable(f"the mail server closed the connection{hint}: {exc}") from None
         except smtplib.SMTPRecipientsRefused as exc:
             codes = "; ".join(f"{code} {reason.decode(errors='replace')}" for code, reason in exc.recipients.values())
             raise Refused(f"recipient refused: {codes}") from None
