@@ -212,3 +212,24 @@ def test_smtp_auth_settings_are_used(ann, system, settings):
         assert (b"letters", b"s3cret") in seen
     finally:
         controller.stop()
+
+
+def test_a_costly_template_on_real_data_is_stopped_and_fails_that_letter(ann, system, settings):
+    """Fine on the samples, endless on this event: the render's bounds stop it in the worker."""
+    settings.TELORA_TEMPLATE_MAX_LOOP_ITERATIONS = 10_000
+    from telora.letters.services import rendering
+
+    rendering.close()  # a worker with these limits
+    try:
+        save_template(ann.brand, actor=system, at=clock.now(), code="loop", channel="sms",
+                      text="{% for i in range(event.payload.n|int) %}{% for j in range(event.payload.n|int) %}"
+                           "{% endfor %}{% endfor %}done")
+        event = type("E", (), {"type": "x", "at": "", "payload": {"n": "50000"}})
+        letter = queue_letter(ann.brand, actor=system, at=clock.now(), key="loop", customer=ann,
+                              template_code="loop", channel="sms", event=event())
+        assert letter.state == "failed" and "loop steps" in letter.error and "loop v1" in letter.error
+        fine = queue_letter(ann.brand, actor=system, at=clock.now(), key="fine", customer=ann, channel="sms",
+                            parts={"text": "still working"})
+        assert fine.state == "queued" and fine.text == "still working"
+    finally:
+        rendering.close()

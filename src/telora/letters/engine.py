@@ -290,3 +290,9 @@ def sms_parts(text: str, reference: int = 0) -> tuple[int, list[bytes]]:
         raise ValueError(f"text: {len(chunks)} SMS parts; at most {MAX_SMS_PARTS}")
     reference &= 0xFF
     return coding, [bytes((5, 0, 3, reference, len(chunks), n)) + chunk for n, chunk in enumerate(chunks, start=1)]
+
+
+def render_task(task: tuple) -> dict:
+    """`task` = (parts, context): `render_letter` as a task for a bounded worker process."""
+    parts, context = task
+    return render_letter(parts, context)

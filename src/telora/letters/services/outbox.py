@@ -31,10 +31,11 @@ from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 from telora.letters.channels import Message, Refused, Unavailable, channel_for
 from telora.letters.constants import MARKETING_CONSENT, MAX_TRIES
-from telora.letters.engine import LetterTemplateError, check_part, render_letter
+from telora.letters.engine import LetterTemplateError, check_part
 from telora.letters.models import Letter, LetterPreference
 from telora.letters.services.common import clean_recipient, require
 from telora.letters.services.context import address_lines, customer_context, postal_address
+from telora.letters.services.rendering import render_bounded
 from telora.letters.services.templates import active_template
 
 logger = logging.getLogger(__name__)
@@ -137,7 +138,7 @@ def queue_letter(brand, *, actor: Actor, at: dt.datetime, key: str, customer=Non
         values = context or (customer_context(customer, subscription=subscription, account=account, event=event,
                                               invoice=invoice, at=at) if customer is not None else {})
         try:
-            rendered = render_letter(parts, values)
+            rendered = render_bounded(parts, values)
             letter.subject, letter.text, letter.html = rendered["subject"], rendered["text"], rendered["html"]
             if channel == "print":
                 letter.pdf = _store_print_pdf(letter, values, at)
