@@ -297,23 +297,34 @@ def send_due(channel: str, *, at: dt.datetime | None = None, limit: int = BATCH,
 
 def apply_receipts(receipts, *, at: dt.datetime) -> int:
     """Delivery receipts (message id, stat, err): DELIVRD makes a sent letter delivered; UNDELIV,
-    REJECTD, EXPIRED, DELETED make it bounced with the receipt's words."""
-    changed = 0
-    for message_id, stat, err in receipts:
-        match = Q(provider_ref=message_id) | Q(provider_ref__startswith=f"{message_id},") | Q(
-            provider_ref__endswith=f",{message_id}") | Q(provider_ref__contains=f",{message_id},")
-        with transaction.atomic():
-            for letter in Letter.objects.select_for_update().filter(match, channel="sms", state="sent"):
-                if stat == "DELIVRD":
-                    letter.state, letter.delivered_at = "delivered", at
-                elif stat in ("UNDELIV", "REJECTD", "EXPIRED", "DELETED", "UNKNOWN"):
-                    letter.state, letter.error = "bounced", f"delivery receipt: {stat} (error {err or '-'})"
-                else:
-                    continue
-                _note(letter, at, f"receipt {stat}", f"message {message_id}, error {err or '-'}")
-                letter.save(update_fields=["state", "delivered_at", "error", "log"])
-                changed += 1
-    return changed
+    REJECTD, EXPIRED, DELETED make it bounced with the receipt's words. One-part messages are found
+    by their reference in one query; a part of a long message by the part's id in the list."""
+    receipts = list(receipts)
+    if not receipts:
+        return 0
+    changed = []
+    with transaction.atomic():
+        ids = {message_id for message_id, _stat, _err in receipts}
+        found = {letter.provider_ref: letter for letter in Letter.objects.select_for_update().filter(
+            channel="sms", state="sent", provider_ref__in=ids)}
+        for message_id, stat, err in receipts:
+            letter = found.get(message_id)
+            if letter is None:  # one part of a long message ("id1,id2,id3")
+                letter = Letter.objects.select_for_update().filter(
+                    Q(provider_ref__startswith=f"{message_id},") | Q(provider_ref__endswith=f",{message_id}")
+                    | Q(provider_ref__contains=f",{message_id},"), channel="sms", state="sent").first()
+            if letter is None or letter.state != "sent":
+                continue
+            if stat == "DELIVRD":
+                letter.state, letter.delivered_at = "delivered", at
+            elif stat in ("UNDELIV", "REJECTD", "EXPIRED", "DELETED", "UNKNOWN"):
+                letter.state, letter.error = "bounced", f"delivery receipt: {stat} (error {err or '-'})"
+            else:
+                continue
+            _note(letter, at, f"receipt {stat}", f"message {message_id}, error {err or '-'}")
+            changed.append(letter)
+        Letter.objects.bulk_update(changed, ["state", "delivered_at", "error", "log"])
+    return len(changed)
 
 
 def collect_receipts(seconds: float = 2.0, *, at: dt.datetime | None = None) -> int:
