@@ -33,11 +33,13 @@ TELORA_COMMANDS = {
     "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
     "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",
+    "letters": "the outbox: send due letters, collect SMS receipts, install default templates (letters send|receipts|defaults)",
+    "smsc-simulator": "run the SMPP 3.4 SMS centre simulator (for the demo and tests)",
     "migration": "move a customer base in: migration import DIR|FILE... --brand CODE [--dry-run] "
                  "(or telora migrate import ...)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
-               "collectstatic"}
+               "collectstatic", "smsc_simulator"}
 
 
 def _usage() -> str:
@@ -81,6 +83,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if argv[1:3] == ["migrate", "import"]:  # not Django's migrate: the migration import
         argv[1] = "migration"
+    if argv[1] == "smsc-simulator":
+        argv[1] = "smsc_simulator"
     command = argv[1]
     if command == "db":
         from telora.core.dbcommand import main as db_main

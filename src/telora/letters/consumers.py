@@ -1,0 +1,122 @@
+"""The letters module as a consumer of domain events: `handle_event(event)` queues the letters of
+every active trigger of the event's brand and type whose conditions hold, once per event and
+trigger (the letter's idempotency key), so a re-delivered event sends nothing twice.
+
+`event` is the contract's object (attributes id, type, brand_id, subject_type, subject_id, payload,
+at); anything with those attributes will do. The app registers this handler with
+`telora.events.registry.consumer` when that module exists (apps.py).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telora.core import clock
+from telora.core.models import Brand
+from telora.core.services.actors import Actor, ServiceError
+from telora.customers.models import Customer, Subscription
+from telora.letters.engine import conditions_hold
+from telora.letters.models import LetterTemplate, Trigger
+from telora.letters.services.outbox import NoConsent, queue_letter
+
+logger = logging.getLogger(__name__)
+ACTOR = Actor.system("letters.events")
+
+
+def _id(value) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number if 0 < number < 2**63 else None
+
+
+def _subject(event, kind: str) -> int | None:
+    return _id(event.subject_id) if (event.subject_type or "") == kind else None
+
+
+def resolve(event, brand) -> dict:
+    """The customer, line and invoice the event names (payload ids, else its subject), in its brand."""
+    payload = event.payload or {}
+    found = {"customer": None, "subscription": None, "invoice": None, "account": None}
+    subscription_id = _id(payload.get("subscription_id")) or _subject(event, "customers.subscription")
+    if subscription_id:
+        found["subscription"] = Subscription.objects.filter(brand=brand, pk=subscription_id).select_related(
+            "customer", "customer__brand", "customer__customer_group").first()
+    invoice_id = _id(payload.get("invoice_id")) or _subject(event, "billing.invoice")
+    if invoice_id:
+        from telora.billing.models import Invoice
+
+        found["invoice"] = Invoice.objects.filter(brand=brand, pk=invoice_id).select_related(
+            "account", "account__customer", "brand").first()
+        if found["invoice"] is not None:
+            found["account"] = found["invoice"].account
+    customer_id = _id(payload.get("customer_id")) or _subject(event, "customers.customer")
+    if customer_id:
+        found["customer"] = Customer.objects.filter(brand=brand, pk=customer_id).select_related(
+            "brand", "customer_group").first()
+    if found["customer"] is None and found["subscription"] is not None:
+        found["customer"] = found["subscription"].customer
+    if found["customer"] is None and found["account"] is not None:
+        found["customer"] = found["account"].customer
+    return found
+
+
+def fields_of(event, found: dict) -> dict:
+    """What a trigger's conditions may test (see services.triggers)."""
+    customer, subscription = found["customer"], found["subscription"]
+    return {
+        "payload": dict(event.payload or {}),
+        "customer_group": customer.customer_group.code if customer and customer.customer_group_id else None,
+        "customer_kind": customer.kind if customer else None,
+        "customer_language": customer.language if customer else None,
+        "service_type": subscription.service_type if subscription else None,
+        "subscription_status": subscription.status if subscription else None,
+    }
+
+
+def matching_triggers(triggers, fields: dict) -> list:
+    """The pure part: the triggers (objects with .conditions) whose conditions hold on `fields`."""
+    return [trigger for trigger in triggers if conditions_hold(trigger.conditions or [], fields)]
+
+
+def handle_event(event) -> list:
+    """Queue the event's letters; returns them (those queued before included: at-least-once delivery)."""
+    brand = Brand.objects.filter(pk=_id(event.brand_id)).first()
+    if brand is None:
+        return []
+    from telora.core.modules import area_enabled
+
+    if not area_enabled("letters", brand.pk):
+        return []
+    triggers = list(Trigger.objects.filter(brand=brand, event_type=event.type, active=True).order_by("id"))
+    if not triggers:
+        return []
+    found = resolve(event, brand)
+    if found["customer"] is None:
+        logger.info("letters: event %s (%s) names no customer of brand %s", event.id, event.type, brand.code)
+        return []
+    letters = []
+    at = clock.now()
+    for trigger in matching_triggers(triggers, fields_of(event, found)):
+        try:
+            letters.append(_queue(event, trigger, found, at))
+        except NoConsent as exc:
+            logger.info("letters: event %s trigger %s: %s", event.id, trigger.pk, exc.message)
+        except ServiceError as exc:  # a trigger whose template was removed: the others go on
+            logger.warning("letters: event %s trigger %s: %s", event.id, trigger.pk, exc.message)
+    return letters
+
+
+def _queue(event, trigger, found: dict, at):
+    invoice = found["invoice"]
+    if invoice is not None and LetterTemplate.objects.filter(
+            brand_id=trigger.brand_id, code=trigger.template_code, active=True,
+            attachments__contains=["invoice_pdf"]).exists():
+        from telora.letters.services.invoices import deliver_invoice
+
+        return deliver_invoice(invoice, actor=ACTOR, at=at, template_code=trigger.template_code)
+    return queue_letter(trigger.brand, actor=ACTOR, at=at, key=f"event:{event.id}:trigger:{trigger.pk}",
+                        customer=found["customer"], template_code=trigger.template_code, channel=trigger.channel,
+                        trigger=trigger, event_id=str(event.id), subscription=found["subscription"],
+                        account=found["account"], event=event, invoice=invoice)

@@ -1,0 +1,53 @@
+"""The templates a new brand starts from (welcome e-mail, low-balance SMS, invoice e-mail and letter),
+and the triggers that use them: installed by the demo or by `install_defaults`, then edited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telora.core.services.actors import Actor
+from telora.letters.models import LetterTemplate, Trigger
+from telora.letters.services.templates import save_template
+from telora.letters.services.triggers import save_trigger
+
+TEMPLATES = [
+    {"code": "welcome", "channel": "email", "name": "Welcome",
+     "subject": "Welcome to {{ brand.name }}, {{ customer.first_name or customer.name }}",
+     "text": "Hello {{ customer.first_name or customer.name }},\n\nwelcome to {{ brand.name }}. Your customer number "
+             "is {{ customer.number }}.\n\n{{ brand.name }}",
+     "html": "<p>Hello {{ customer.first_name or customer.name }},</p><p>welcome to {{ brand.name }}. Your customer "
+             "number is <b>{{ customer.number }}</b>.</p><p>{{ brand.name }}</p>"},
+    {"code": "balance-low", "channel": "sms", "name": "Low balance",
+     "text": "{{ brand.name }}: your balance on {{ subscription.identifier }} is "
+             "{{ balance.amount|money(balance.currency, customer.language) }}. Top up to keep calling."},
+    {"code": "invoice", "channel": "email", "name": "Invoice", "attachments": ["invoice_pdf"],
+     "subject": "Your {{ brand.name }} invoice {{ invoice.number }}",
+     "text": "Hello {{ customer.name }},\n\nyour invoice {{ invoice.number }} of "
+             "{{ invoice.total|money(invoice.currency, customer.language) }} is attached; it is due on "
+             "{{ invoice.due_date|date(customer.language) }}.\n\n{{ brand.name }}"},
+    {"code": "invoice", "channel": "print", "name": "Invoice cover letter", "attachments": ["invoice_pdf"],
+     "subject": "Invoice {{ invoice.number }}",
+     "html": "<p>Dear {{ customer.name }},</p><p>please find your invoice {{ invoice.number }} of "
+             "{{ invoice.total|money(invoice.currency, customer.language) }} enclosed, due on "
+             "{{ invoice.due_date|date(customer.language) }}.</p><p>Kind regards,<br>{{ brand.name }}</p>"},
+]
+TRIGGERS = [
+    {"name": "Welcome new customers", "event_type": "customer.created", "template_code": "welcome",
+     "channel": "email"},
+    {"name": "Low balance SMS", "event_type": "balance.low", "template_code": "balance-low", "channel": "sms"},
+]
+
+
+def install_defaults(brand, *, actor: Actor, at: dt.datetime) -> int:
+    """Add the templates and triggers the brand does not have yet; returns how many were added."""
+    added = 0
+    for spec in TEMPLATES:
+        if not LetterTemplate.objects.filter(brand=brand, code=spec["code"], channel=spec["channel"]).exists():
+            save_template(brand, actor=actor, at=at, language=brand.language, **spec)
+            added += 1
+    for spec in TRIGGERS:
+        if not Trigger.objects.filter(brand=brand, event_type=spec["event_type"],
+                                      template_code=spec["template_code"]).exists():
+            save_trigger(brand, actor=actor, at=at, **spec)
+            added += 1
+    return added
