@@ -3,6 +3,8 @@ billed"): the first bill run neither bills a migrated line's one-time charges ag
 periods through the account's billed_through; without billed_through recurring fees bill as before."""
 
 import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -110,3 +112,17 @@ def test_a_dry_run_names_a_bad_billed_through_by_file_line_and_column(nordlink, 
     assert "not the last day of a bill period" in errors[1].reason and "2026-10-01 to 2026-10-31" in errors[1].reason
     assert "cannot have billed that far ahead" in errors[2].reason
     assert ChargeMark.objects.count() == 0
+
+
+def test_an_add_on_ended_after_the_migration_is_credited_what_the_old_system_billed(nordlink, system):
+    assert run_import(nordlink, sample_files(), actor=system, at=clock.now()).ok
+    add_on = ProductInstance.objects.get(subscription__identifier="4520123401", kind="addon")
+    ended = dt.datetime(2026, 10, 20, tzinfo=ZoneInfo(nordlink.timezone))
+    ProductInstance.objects.filter(pk=add_on.pk).update(end_at=ended, end_reason="removed")
+    d = draft(nordlink, "OLD-B-1001")
+    [credit] = lines(d, "credit")
+    # October was billed by the old system at 39.00: 12 of its 31 days (20 October on) come back
+    assert (credit.period_start, credit.period_end, credit.quantity) == (dt.date(2026, 10, 20),
+                                                                        dt.date(2026, 11, 1), 12)
+    assert credit.amount == Decimal("-15.10")
+    assert [line.description for line in lines(d, "recurring")] == ["Mobil 10 GB"]  # no add-on in November
