@@ -59,10 +59,7 @@ def empty_database():
         admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def _ended_month(today: dt.date) -> str:
-    """Two months back: its M01 period and its M15 period (15th to 14th) have both ended."""
-    back = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1) - dt.timedelta(days=1)
-    return f"{back:%Y-%m}"
+PERIOD = "2026-10"  # the walk-through's period: the sample's accounts were billed by the old system through it
 
 
 def test_the_migrated_sample_base_backs_up_and_restores_with_the_same_invoices(nordlink, empty_database, tmp_path):
@@ -70,7 +67,8 @@ def test_the_migrated_sample_base_backs_up_and_restores_with_the_same_invoices(n
     call_command("migration", "import", str(SAMPLE), "--brand", "nordlink", "--quiet", stdout=out)
     assert "imported 63 rows" in out.getvalue(), out.getvalue()
 
-    period = _ended_month(clock.localtime(clock.now(), nordlink).date())
+    assert clock.localtime(clock.now(), nordlink).date() >= dt.date(2026, 11, 15)  # both periods have ended
+    period = PERIOD
     runs = []
     for cycle in ("M01", "M15"):  # the consumers' billing group and the business one
         out = io.StringIO()
@@ -88,6 +86,29 @@ def test_the_migrated_sample_base_backs_up_and_restores_with_the_same_invoices(n
         "C0000001-1", "C0000002-1", "C0000005-1", "C0000004-1", "C0000007-1", "C0000008-1", "C0000009-1"]
     assert all(Decimal(tax) == Decimal(net) / 4 != 0 for *_rest, net, tax, _total in here["invoices"])
     assert len(here["lines"]) > len(here["invoices"]) and len(here["receivables"]) == 4
+    # the old system billed every one-time charge and the recurring fees through October's period
+    # (accounts.csv billed_through: 2026-10-31 on M01, 2026-11-14 on M15), so the run bills each live
+    # line's plan and add-ons for the next period in advance, whole (every one was on before it), and
+    # nothing else: no activation fee again, no October (the sample has no rated usage)
+    account_of = {invoice[0]: invoice[1] for invoice in here["invoices"]}
+    nov, nov15 = (dt.date(2026, 11, 1), dt.date(2026, 12, 1)), (dt.date(2026, 11, 15), dt.date(2026, 12, 15))
+    assert [(account_of[n], kind, text, (start, end), quantity, amount)
+            for n, _pos, kind, text, start, end, quantity, _unit, amount, _tax in here["lines"]] == [
+        ("C0000001-1", "recurring", "Mobil 10 GB", nov, "1.000000", "149.000000"),  # OLD-S-5001
+        ("C0000001-1", "recurring", "EU roaming 5 GB", nov, "1.000000", "39.000000"),  # its add-on since 2024
+        ("C0000002-1", "recurring", "Mobil Basis", nov, "1.000000", "49.000000"),  # plan since 2024-03
+        ("C0000005-1", "recurring", "IP telephony line", nov, "1.000000", "59.000000"),  # 5007 ended 2024
+        ("C0000004-1", "recurring", "Mobil 10 GB", nov15, "1.000000", "149.000000"),  # roaming ended 2025
+        ("C0000004-1", "recurring", "Fiber 500/500", nov15, "1.000000", "299.000000"),
+        ("C0000007-1", "recurring", "Mobil 10 GB", nov15, "1.000000", "149.000000"),  # OLD-S-5009
+        ("C0000007-1", "recurring", "EU roaming 5 GB", nov15, "1.000000", "39.000000"),
+        ("C0000007-1", "recurring", "Mobil 10 GB", nov15, "1.000000", "149.000000"),  # OLD-S-5010
+        ("C0000007-1", "recurring", "EU roaming 5 GB", nov15, "1.000000", "39.000000"),
+        ("C0000007-1", "recurring", "Mobil Basis", nov15, "1.000000", "49.000000"),  # OLD-S-5011
+        ("C0000008-1", "recurring", "IP telephony line", nov15, "1.000000", "59.000000"),
+        ("C0000008-1", "recurring", "Mobil 10 GB", nov15, "1.000000", "149.000000"),  # suspended, still billed
+        ("C0000009-1", "recurring", "Mobil Basis", nov15, "1.000000", "49.000000"),
+    ]
 
     archive = tmp_path / "nordlink.tar"
     call_command("backup", "--output", str(archive), stdout=io.StringIO())

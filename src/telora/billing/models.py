@@ -138,7 +138,9 @@ class InvoiceLine(models.Model):
 class ChargeMark(models.Model):
     """A charge billed by a production run: `key` says what (a product instance's id for recurring,
     credit and one-time charges, the subscription's id for usage, the adjustment's id), `period_start`
-    for which period. The unique constraint is the guarantee: a charge is billed once a period."""
+    for which period. The unique constraint is the guarantee: a charge is billed once a period.
+    `run` is None on the marks a migration import wrote for what the old system billed before the
+    line came to Telora (docs/migration.md): billed, but by no run of Telora's."""
 
     brand = models.ForeignKey("core.Brand", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(max_length=12, choices=_choices(MARK_KINDS))
@@ -158,7 +160,7 @@ class ChargeMark(models.Model):
     amount = models.DecimalField(**AMOUNT, null=True, blank=True)
     detail = models.JSONField(null=True, blank=True)
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    run = models.ForeignKey(BillRun, on_delete=models.PROTECT, related_name="+")
+    run = models.ForeignKey(BillRun, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "kind", "key", "period_start"],

@@ -49,6 +49,9 @@ class SourceMapping(BrandOwned):
     source_id = models.CharField(max_length=100)
     object_id = models.BigIntegerField()
     run = models.ForeignKey(MigrationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # accounts: the last day the old system billed recurring charges for (accounts.csv billed_through),
+    # read again when a later run imports the account's lines (services/billed.py)
+    billed_through = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField()
 
     class Meta:

@@ -22,6 +22,7 @@ from telora.customers.validation import clean_circuit_id
 from telora.inventory.models import PhoneNumber, SimCard, is_free
 from telora.inventory.validation import InvalidValue, clean_iccid, clean_imsi, clean_number
 from telora.migration.services.base import Bad, Context, Ref, choice, moment, text
+from telora.migration.services.billed import write_marks
 from telora.migration.services.kinds import Kind, same
 from telora.migration.services.parties import role_address
 
@@ -267,6 +268,8 @@ class SubscriptionKind(Kind):
         copy_objects(NumberAssignment, assignments)
         for (_sub, instance, *_rest), ref in planned:
             ref.plan.id = instance.pk
+        write_marks(ctx, [(sub.pk, sub.billing_account_id, ref.prepaid, instance)
+                          for (sub, instance, *_rest), ref in planned])
 
     def load(self, ctx, ids):
         refs = {}
@@ -334,6 +337,8 @@ class ProductKind(Kind):
         copy_objects(ProductInstance, [i for i, _ref in planned], with_ids=True)
         for instance, ref in planned:
             ref.id = instance.pk
+        write_marks(ctx, [(instance.subscription_id, ref.subscription.account.id, ref.subscription.prepaid, instance)
+                          for instance, ref in planned])
 
     def load(self, ctx, ids):
         return {i.pk: Ref(id=i.pk, code=i.product.code, kind=i.kind, start=i.start_at, end=i.end_at,

@@ -18,6 +18,7 @@ from telora.customers.services.customers import _apply as apply_customer
 from telora.customers.services.customers import _apply_address as apply_address
 from telora.customers.services.customers import _apply_contact as apply_contact
 from telora.migration.services.base import Bad, Context, Ref, amount, choice, day, moment, text
+from telora.migration.services.billed import billed_through_of
 from telora.migration.services.kinds import Kind, same
 
 CUSTOMER_TEXTS = ("first_name", "last_name", "company_name", "id_type", "id_number", "registration_number",
@@ -177,7 +178,7 @@ class AccountKind(Kind):
     model = BillingAccount
     required = ("source_id", "customer_id")
     optional = ("name", "bill_cycle", "billing_group", "invoice_delivery", "invoice_email", "payment_method",
-                "payment_method_ref", "credit_limit", "billing_address_id", "created_at")
+                "payment_method_ref", "credit_limit", "billing_address_id", "created_at", "billed_through")
     refs = {"customer_id": "customer", "billing_address_id": "address"}
 
     def prepare(self, ctx, rows):
@@ -213,13 +214,15 @@ class AccountKind(Kind):
         if limit < 0:
             raise Bad("credit_limit", "must be zero or more")
         created = moment(row, "created_at", ctx.brand) or ctx.at
+        anchor_day = cycle.anchor_day if cycle else 1
+        billed_through = billed_through_of(ctx, row, anchor_day)
         account = new_object(
             BillingAccount, brand_id=ctx.brand.pk, name=text(row, "name", 200) or customer.name, status="active",
             bill_cycle_id=cycle.pk if cycle else None, billing_group_id=group.pk if group else None, invoice_delivery=delivery, invoice_email=email, currency=ctx.brand.currency,
             credit_limit=limit, payment_method=choice(row, "payment_method", PAYMENT_METHODS, "invoice"),
             payment_method_ref=reference, created_at=created, updated_at=ctx.at)
-        ref = Ref(id=None, customer=customer, address=address, anchor_day=cycle.anchor_day if cycle else 1,
-                  currency=ctx.brand.currency)
+        ref = Ref(id=None, customer=customer, address=address, anchor_day=anchor_day, currency=ctx.brand.currency,
+                  billed_through=billed_through)
         return account, ref
 
     def write(self, ctx, planned):

@@ -353,7 +353,7 @@ def _write_rows(ctx: Context, kind: Kind, chunk: list) -> None:
     copy_objects(SourceMapping, [
         new_object(SourceMapping, brand_id=ctx.brand.pk, entity=kind.entity, source_system=ctx.source_system,
                    source_id=sid, object_id=ref.id, run_id=ctx.run.pk if ctx.run else None,
-                   created_at=ctx.at) for _line, sid, _obj, ref in chunk])
+                   billed_through=getattr(ref, "billed_through", None), created_at=ctx.at) for _line, sid, _obj, ref in chunk])
 
 
 def _mark(ctx: Context, kind: Kind, source: Source, chunk: list, *, done: bool) -> None:
