@@ -407,7 +407,7 @@ class Rater:
             balance = state.balance = after
         result.rated.append(_new(RatedRecord, (record, state.subscription_id, state.rate_plan, zone, band, None,
                                                usage, usage if usage > 0 else 0, NO_BUNDLES, NO_DISCOUNTS, 0, charge,
-                                               balance)))
+                                               balance, None)))  # the OCS priced it: no override applies
 
     def _finish(self, states: dict, result: BatchResult) -> None:
         for state in states.values():
