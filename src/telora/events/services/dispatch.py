@@ -3,12 +3,13 @@
 Event ids are taken when a row is inserted but become visible when the transaction commits, and
 transactions commit in any order: a consumer that remembered only "the last id I saw" would pass
 over an event whose transaction committed after a later id had been read. So the outbox is read in
-the order (txid, id) — the writing transaction's id, then the event's — and only below the horizon
-`pg_snapshot_xmin(pg_current_snapshot())`: every transaction with a smaller id has finished, and any
-transaction that has not is at or above it, so no event can appear later behind a consumer's position.
-(The dispatcher's own transaction is the one exception it may read: its own events are visible to it,
-and the horizon is then at most its own id.) The price: a long transaction holds back delivery of the
-events committed after it began until it ends.
+the order (txid, id) — the writing transaction's id, then the event's — and only below the horizon:
+the oldest transaction still running in this database (`horizon()`, like pg_snapshot_xmin but blind
+to the cluster's other databases). Every transaction below it has finished, and any that has not is
+at or above it, so no event can appear later behind a consumer's position. (The dispatcher's own
+transaction is the one exception it may read: its own events are visible to it, and the horizon is
+then at most its own id.) The price: a long writing transaction holds back delivery of the events
+committed after it began until it ends.
 
 One dispatch of one consumer is one transaction: lock the position (a second dispatcher skips it),
 read a batch, call the handler per event in a savepoint, save the position. A crash anywhere before
@@ -20,6 +21,7 @@ retried with backoff; after MAX_FAILURES tries the event is parked (ParkedEvent)
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import traceback
 from types import SimpleNamespace
@@ -44,20 +46,49 @@ def _backoff(failures: int) -> dt.timedelta:
     return dt.timedelta(seconds=min(3600, 5 * 2 ** max(0, failures - 1)))
 
 
+# The oldest transaction still running in this database (or prepared here), as a full 64-bit id:
+# pg_stat_activity gives 32-bit xids, widened to the xid8 nearest the snapshot's xmax (within 2^31 of it;
+# our own id may lie just above xmax).
+# Only this database counts: other databases of the cluster (a test run beside, a report database)
+# must not hold our events back, nor autovacuum's ANALYZE (which takes an id to write statistics).
+# Without running transactions, the next id to be given out.
+_HORIZON = """
+WITH now AS (SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint AS full),
+running AS (
+    SELECT backend_xid AS xid FROM pg_stat_activity
+     WHERE datname = current_database() AND backend_xid IS NOT NULL AND backend_type = 'client backend'
+    UNION ALL
+    SELECT transaction FROM pg_prepared_xacts WHERE database = current_database())
+SELECT LEAST(now.full, MIN(now.full + (r.xid::text::bigint - now.full % 4294967296 + 2147483648) % 4294967296
+                                     - 2147483648))
+  FROM now LEFT JOIN running r ON true
+ GROUP BY now.full
+"""
+
 _READ = """
 SELECT id, type, brand_id, subject_type, subject_id, payload, at, txid
   FROM events_event
  WHERE (txid, id) > (%s, %s)
-   AND (txid < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-        OR txid = pg_current_xact_id_if_assigned()::text::bigint)
+   AND (txid < %s OR txid = pg_current_xact_id_if_assigned()::text::bigint)
    {types}
  ORDER BY txid, id
  LIMIT %s
 """
 
 
+def horizon() -> int:
+    """Every transaction of this database with a smaller id has finished (committed or rolled back).
+
+    Computed in its own statement before the events are read in the next one (READ COMMITTED: a
+    newer snapshot), so a transaction that finished in between is visible to the read."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # the activity view is cached per transaction
+        cursor.execute(_HORIZON)
+        return cursor.fetchone()[0]
+
+
 def _read(position: ConsumerPosition, types: tuple[str, ...], limit: int) -> list[SimpleNamespace]:
-    params: list = [position.txid, position.event_id]
+    params: list = [position.txid, position.event_id, horizon()]
     clause = ""
     if types:
         clause = "AND type = ANY(%s)"
@@ -66,8 +97,10 @@ def _read(position: ConsumerPosition, types: tuple[str, ...], limit: int) -> lis
     with connection.cursor() as cursor:
         cursor.execute(_READ.format(types=clause), params)
         rows = cursor.fetchall()
-    return [SimpleNamespace(id=r[0], type=r[1], brand_id=r[2], subject_type=r[3], subject_id=r[4], payload=r[5],
-                            at=r[6], txid=r[7]) for r in rows]
+    # Django reads jsonb as text (its JSONField decodes it); so do we.
+    return [SimpleNamespace(id=r[0], type=r[1], brand_id=r[2], subject_type=r[3], subject_id=r[4],
+                            payload=json.loads(r[5]) if isinstance(r[5], str) else r[5], at=r[6], txid=r[7])
+            for r in rows]
 
 
 def _lock(name: str, now: dt.datetime) -> ConsumerPosition | None:
@@ -102,28 +135,31 @@ def dispatch(name: str, *, limit: int = BATCH, at: dt.datetime | None = None) ->
         events = _read(position, entry.types, limit)
         if not events:
             return 0
-        handled = 0
+        handled, failure = 0, None
         if entry.batch:
             try:
                 with transaction.atomic():
                     entry.handler(events)
                 handled = len(events)
             except Exception as exc:  # the batch failed as a whole: retry it (parking its first event at the end)
-                _fail(position, events[0], exc, now)
+                failure = (events[0], exc)
         else:
             for event in events:
                 try:
                     with transaction.atomic():
                         entry.handler(event)
                 except Exception as exc:
-                    _fail(position, event, exc, now)
+                    failure = (event, exc)
                     break
                 handled += 1
         if handled:
             last = events[handled - 1]
             position.txid, position.event_id = last.txid, last.id
-            position.failures, position.retry_at, position.last_error = 0, None, ""
             position.delivered += handled
+        if failure is None:
+            position.failures, position.retry_at, position.last_error = 0, None, ""
+        else:
+            _fail(position, *failure, now)
         position.updated_at = now
         position.save()
         return handled
