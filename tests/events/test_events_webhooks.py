@@ -9,8 +9,8 @@ import json
 
 import pytest
 from events_helpers import INTEGRATOR
-from gui_helpers import login
 
+from gui_helpers import login
 from telora.core import clock
 from telora.core.models import AuditEvent
 from telora.events.models import HubSubscription, WebhookAttempt, WebhookDelivery
