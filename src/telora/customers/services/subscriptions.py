@@ -220,6 +220,9 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
                      new=snapshot(assignment, ASSIGNMENT_FIELDS))
     for product in products:
         start_instance(subscription, product, actor=actor, at=at, channel=channel)
+    if activate:  # sold live at once: the same event as a later activation
+        emit("subscription.activated", brand=brand, subject=subscription, at=at, actor=actor,
+             payload=subscription_facts(subscription, plan=products[0].code))
     return subscription
 
 
