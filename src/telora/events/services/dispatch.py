@@ -16,6 +16,7 @@ read a batch, call the handler per event in a savepoint, save the position. A cr
 the commit leaves the position where it was, so the events come again (at least once). A handler that
 raises stops its consumer at that event: the events before it are done, the failure is recorded and
 retried with backoff; after MAX_FAILURES tries the event is parked (ParkedEvent) and the consumer goes on.
+A batch is handed over in one savepoint; only when a handler raises is it done again event by event.
 """
 
 from __future__ import annotations
@@ -124,6 +125,25 @@ def _fail(position: ConsumerPosition, event, exc: BaseException, now: dt.datetim
         position.retry_at = now + _backoff(position.failures)
 
 
+def _one_by_one(handler, events) -> tuple[int, tuple | None]:
+    """Hand the events over in one savepoint; if one fails, undo and go again with a savepoint per
+    event, stopping at the failing one (the handlers before it run twice: at least once allows it)."""
+    try:
+        with transaction.atomic():
+            for event in events:
+                handler(event)
+        return len(events), None
+    except Exception:  # noqa: BLE001  (found again below, with the event it belongs to)
+        pass
+    for handled, event in enumerate(events):
+        try:
+            with transaction.atomic():
+                handler(event)
+        except Exception as exc:
+            return handled, (event, exc)
+    return len(events), None  # it failed once, not again: all handed over
+
+
 def dispatch(name: str, *, limit: int = BATCH, at: dt.datetime | None = None) -> int:
     """One batch of consumer `name`: the number of events handed to it (0: none waiting, busy or backing off)."""
     entry: Consumer = get_consumer(name)
@@ -144,14 +164,7 @@ def dispatch(name: str, *, limit: int = BATCH, at: dt.datetime | None = None) ->
             except Exception as exc:  # the batch failed as a whole: retry it (parking its first event at the end)
                 failure = (events[0], exc)
         else:
-            for event in events:
-                try:
-                    with transaction.atomic():
-                        entry.handler(event)
-                except Exception as exc:
-                    failure = (event, exc)
-                    break
-                handled += 1
+            handled, failure = _one_by_one(entry.handler, events)
         if handled:
             last = events[handled - 1]
             position.txid, position.event_id = last.txid, last.id
