@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "telora.core",
     "telora.ui",
     "telora.api",
+    "telora.events",
     "telora.catalog",
     "telora.inventory",
     "telora.customers",
@@ -106,6 +107,13 @@ TEMPLATES = [
 TELORA_MODULES = ([m.strip() for m in os.environ["TELORA_MODULES"].split(",") if m.strip()]
                   if os.environ.get("TELORA_MODULES") else None)
 # Customers: how far back a dated change (sale, add-on, plan change, termination) may be entered.
+# Events and webhooks (docs/events.md, docs/webhooks.md).
+TELORA_EVENTS_KEEP_DAYS = int(os.environ.get("TELORA_EVENTS_KEEP_DAYS", "30"))
+TELORA_EVENTS_MAX_FAILURES = int(os.environ.get("TELORA_EVENTS_MAX_FAILURES", "8"))
+TELORA_WEBHOOK_MAX_TRIES = int(os.environ.get("TELORA_WEBHOOK_MAX_TRIES", "8"))
+TELORA_WEBHOOK_TIMEOUT = float(os.environ.get("TELORA_WEBHOOK_TIMEOUT", "10"))
+# Callbacks to private, loopback and link-local addresses are refused unless this is set.
+TELORA_WEBHOOK_ALLOW_PRIVATE = _env_flag("TELORA_WEBHOOK_ALLOW_PRIVATE")
 TELORA_BACKDATE_MAX_DAYS = int(os.environ.get("TELORA_BACKDATE_MAX_DAYS", "400"))
 EMBEDDED_PG_PORT = int(os.environ.get("TELORA_PG_PORT", "55432"))
 # Rating: forget record keys (the guard against charging a record twice) after this many days;

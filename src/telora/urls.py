@@ -5,26 +5,30 @@ from telora.billing.tmf import bill_api
 from telora.catalog.tmf import catalog_api
 from telora.core.modules import app_installed
 from telora.customers.tmf import account_api, customer_api, product_api
+from telora.events.api import mount_hub
 from telora.letters.tmf import communication_api
 from telora.privacy.tmf import privacy_api
 from telora.rating.tmf import balance_api, usage_api
 
 # The TM Forum APIs of a module the installation does not run (TELORA_MODULES) are not mounted.
 TMF_APIS = [
-    ("tmf-api/customerManagement/v4/", "telora.customers", customer_api.urls),
-    ("tmf-api/accountManagement/v4/", "telora.customers", account_api.urls),
-    ("tmf-api/productInventory/v4/", "telora.customers", product_api.urls),
-    ("tmf-api/productCatalogManagement/v4/", "telora.catalog", catalog_api.urls),
-    ("tmf-api/usageManagement/v4/", "telora.rating", usage_api.urls),
-    ("tmf-api/prepayBalanceManagement/v4/", "telora.rating", balance_api.urls),
-    ("tmf-api/customerBillManagement/v4/", "telora.billing", bill_api.urls),
-    ("tmf-api/privacyManagement/v4/", "telora.privacy", privacy_api.urls),
-    ("tmf-api/communicationManagement/v4/", "telora.letters", communication_api.urls),
+    ("tmf-api/customerManagement/v4/", "telora.customers", customer_api),
+    ("tmf-api/accountManagement/v4/", "telora.customers", account_api),
+    ("tmf-api/productInventory/v4/", "telora.customers", product_api),
+    ("tmf-api/productCatalogManagement/v4/", "telora.catalog", catalog_api),
+    ("tmf-api/usageManagement/v4/", "telora.rating", usage_api),
+    ("tmf-api/prepayBalanceManagement/v4/", "telora.rating", balance_api),
+    ("tmf-api/customerBillManagement/v4/", "telora.billing", bill_api),
+    ("tmf-api/privacyManagement/v4/", "telora.privacy", privacy_api),
+    ("tmf-api/communicationManagement/v4/", "telora.letters", communication_api),
 ]
+# Every TM Forum API offers the TMF630 hub (POST/GET/DELETE …/hub) for event notifications.
+for _route, _app, _tmf_api in TMF_APIS:
+    mount_hub(_tmf_api, _route.split("/")[1])
 
 urlpatterns = [
     path("api/", api.urls),
-    *(path(route, view) for route, app, view in TMF_APIS if app_installed(app)),
+    *(path(route, tmf_api.urls) for route, app, tmf_api in TMF_APIS if app_installed(app)),
     # The screens are mounted always (other screens link to them); core.modules.ModulesMiddleware
     # answers 404 for those of a module the installation does not run.
     path("catalog/", include("telora.catalog.urls")),
@@ -34,6 +38,7 @@ urlpatterns = [
     path("billing/", include("telora.billing.urls")),
     path("privacy/", include("telora.privacy.urls")),
     path("letters/", include("telora.letters.urls")),
+    path("events/", include("telora.events.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

@@ -217,11 +217,12 @@ def test_the_openapi_documents_list_the_rating_operations(db):
     assert record_schema["type"] == ["string", "number", "null"]
     assert "multipart/form-data" in paths[FILES]["post"]["requestBody"]["content"]
     usage = anonymous.get("/tmf-api/usageManagement/v4/openapi.json").json()["paths"]
-    assert set(usage) == {"/tmf-api/usageManagement/v4/usage", "/tmf-api/usageManagement/v4/usage/{id}"}
+    assert set(usage) == {"/tmf-api/usageManagement/v4/usage", "/tmf-api/usageManagement/v4/usage/{id}",
+                          "/tmf-api/usageManagement/v4/hub", "/tmf-api/usageManagement/v4/hub/{id}"}  # TMF630
     balance = anonymous.get("/tmf-api/prepayBalanceManagement/v4/openapi.json").json()["paths"]
     base = "/tmf-api/prepayBalanceManagement/v4"
     assert set(balance) == {f"{base}/{p}" for p in ("bucket", "bucket/{id}", "topupBalance", "topupBalance/{id}",
-                                                    "adjustBalance", "adjustBalance/{id}")}
+                                                    "adjustBalance", "adjustBalance/{id}", "hub", "hub/{id}")}
     assert set(balance[f"{base}/topupBalance"]) == {"get", "post"}
 
 

@@ -48,6 +48,7 @@ from telora.core.services.actors import Actor, PermissionDeniedError, ServiceErr
 from telora.core.services.audit import record_event
 from telora.core.services.sequences import next_numbers
 from telora.customers.models import BillingAccount
+from telora.events.services import emit, emit_many
 
 logger = logging.getLogger(__name__)
 BATCH = 200
@@ -257,7 +258,12 @@ def _execute(run: BillRun, *, at: dt.datetime | None,
     run.summary = summarize(run, beyond=loader.late_beyond) | ({approval.CHECK: check} if check else {})
     run.status = "done"
     run.finished_at = clock.now()
-    run.save(update_fields=["summary", "status", "finished_at"])
+    with transaction.atomic():
+        run.save(update_fields=["summary", "status", "finished_at"])
+        emit("billrun.finished", brand=run.brand, subject=run, at=run.finished_at, actor=actor, payload={
+            "run_id": run.pk, "kind": run.kind, "period_start": run.period_start, "period_end": run.period_end,
+            "invoices": run.summary.get("invoices"), "credit_notes": run.summary.get("credit_notes"),
+            "total": run.summary.get("total"), "parked": len(run.summary.get("parked") or [])})
     return run
 
 
@@ -370,7 +376,20 @@ def bill_accounts(run: BillRun, accounts: list[Account], loader: Loader, setting
             (at, None, None, label, run.brand_id, "billing.invoice", str(b.invoice.pk), b.invoice.number,
              "invoice_issue", dumps({"number": [None, b.invoice.number], "total": [None, str(b.draft.total)],
                                      "run": [None, run.pk]}), "", "", None) for b in billed])
+        for credit in (False, True):
+            emit_many("invoice.credit_note_issued" if credit else "invoice.issued", brand=run.brand, at=at, actor=actor,
+                      subject_type="billing.invoice", items=[(b.invoice.pk, _invoice_facts(run, b)) for b in billed
+                                                             if bool(b.draft.credit_note) == credit])
     return [b.invoice for b in billed]
+
+
+def _invoice_facts(run: BillRun, bill) -> dict:
+    """What an invoice.issued / invoice.credit_note_issued event carries."""
+    invoice = bill.invoice
+    return {"invoice_id": invoice.pk, "number": invoice.number, "account_id": bill.account.pk,
+            "account_number": bill.account.number, "customer_number": bill.account.customer.number,
+            "run_id": run.pk, "total": invoice.total, "currency": invoice.currency,
+            "issue_date": invoice.issue_date, "due_date": invoice.due_date}
 
 
 def _numbers(brand, count: int, at: dt.datetime) -> list[str]:

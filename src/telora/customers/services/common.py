@@ -162,3 +162,10 @@ def django_check(validator):
         return value
 
     return run
+
+
+def subscription_facts(subscription, **extra) -> dict:
+    """The ids and state a subscription's domain event carries (events.emit payload)."""
+    return {"subscription_id": subscription.pk, "customer_id": subscription.customer_id,
+            "billing_account_id": subscription.billing_account_id, "identifier": subscription.identifier,
+            "service_type": subscription.service_type, "status": subscription.status, **extra}

@@ -35,6 +35,7 @@ from telora.customers.services.common import (
     text,
 )
 from telora.customers.validation import clean_phone, clean_vat, normalise_text
+from telora.events.services import emit
 
 EDITABLE = ("kind", "first_name", "last_name", "company_name", "id_type", "id_number", "birth_date",
             "registration_number", "vat_number", "customer_group", "parent", "language", "email", "phone", "notes",
@@ -145,6 +146,8 @@ def create_customer(brand: Brand, *, actor: Actor, at: dt.datetime, kind: str, *
     customer.save()
     record_event(actor=actor, at=at, action="create", obj=customer, brand=brand,
                  new=snapshot(customer, CUSTOMER_FIELDS))
+    emit("customer.created", brand=brand, subject=customer, at=at, actor=actor,
+         payload={"customer_id": customer.pk, "number": customer.number, "kind": customer.kind})
     return customer
 
 
@@ -178,6 +181,9 @@ def update_customer(customer: Customer, *, actor: Actor, at: dt.datetime, **valu
     new = snapshot(customer, CUSTOMER_FIELDS)
     if new != old:
         record_event(actor=actor, at=at, action="update", obj=customer, brand=customer.brand, old=old, new=new)
+        emit("customer.changed", brand=customer.brand, subject=customer, at=at, actor=actor,
+             payload={"customer_id": customer.pk, "number": customer.number, "status": customer.status,
+                      "changed": sorted(k for k in new if new[k] != old.get(k))})
     return customer
 
 

@@ -21,6 +21,7 @@ from telora.customers.services.common import (
     for_inventory,
     require,
     sale_channel,
+    subscription_facts,
 )
 from telora.customers.services.products import check_rules, product_for
 from telora.customers.services.subscriptions import (
@@ -30,6 +31,7 @@ from telora.customers.services.subscriptions import (
     lock_subscription,
     start_instance,
 )
+from telora.events.services import emit
 from telora.inventory import services as inventory
 
 
@@ -88,6 +90,8 @@ def change_plan(subscription: Subscription, plan, *, actor: Actor, at: dt.dateti
         subscription.commitment_end = commitment_after(subscription.commitment_end, new_plan, at, brand)
     _touch(subscription, at, old, actor=actor, action="change_plan",
            extra={"old": {"plan": old_plan.product.code if old_plan else None}, "new": {"plan": new_plan.code}})
+    emit("subscription.plan_changed", brand=brand, subject=subscription, at=at, actor=actor, payload=subscription_facts(
+        subscription, plan=new_plan.code, old_plan=old_plan.product.code if old_plan else None, instance_id=instance.pk))
     return instance
 
 
@@ -104,6 +108,8 @@ def add_addon(subscription: Subscription, product, *, actor: Actor, at: dt.datet
     instance = start_instance(subscription, addon, actor=actor, at=at,
                               channel=sale_channel(subscription.brand, channel, interface, at))
     _touch(subscription, at, old, actor=actor, action="add_addon", extra={"new": {"addon": addon.code}})
+    emit("subscription.addon_added", brand=subscription.brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, addon=addon.code, instance_id=instance.pk))
     return instance
 
 
@@ -139,6 +145,8 @@ def remove_addon(subscription: Subscription, instance, *, actor: Actor, at: dt.d
     old = snapshot(subscription, SUBSCRIPTION_FIELDS)
     end_instance(found, actor=actor, at=at, reason="removed")
     _touch(subscription, at, old, actor=actor, action="remove_addon", extra={"old": {"addon": found.product.code}})
+    emit("subscription.addon_removed", brand=subscription.brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, addon=found.product.code, instance_id=found.pk))
     return found
 
 
@@ -152,7 +160,10 @@ def suspend_subscription(subscription: Subscription, *, actor: Actor, at: dt.dat
     subscription.status = "suspended"
     subscription.suspended_at = at
     subscription.status_reason = reason[:200]
-    return _touch(subscription, at, old, actor=actor, action="suspend", message=reason)
+    _touch(subscription, at, old, actor=actor, action="suspend", message=reason)
+    emit("subscription.suspended", brand=subscription.brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, reason=reason[:200]))
+    return subscription
 
 
 @transaction.atomic
@@ -166,7 +177,10 @@ def resume_subscription(subscription: Subscription, *, actor: Actor, at: dt.date
     subscription.status = "active"
     subscription.suspended_at = None
     subscription.status_reason = reason[:200]
-    return _touch(subscription, at, old, actor=actor, action="resume", message=reason)
+    _touch(subscription, at, old, actor=actor, action="resume", message=reason)
+    emit("subscription.resumed", brand=subscription.brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, reason=reason[:200]))
+    return subscription
 
 
 @transaction.atomic
@@ -202,4 +216,7 @@ def terminate_subscription(subscription: Subscription, *, actor: Actor, at: dt.d
     subscription.status = "terminated"
     subscription.terminated_at = at
     subscription.status_reason = reason[:200]
-    return _touch(subscription, at, old, actor=actor, action="terminate", message=reason)
+    _touch(subscription, at, old, actor=actor, action="terminate", message=reason)
+    emit("subscription.terminated", brand=brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, reason=reason[:200]))
+    return subscription

@@ -37,9 +37,11 @@ from telora.customers.services.common import (
     own,
     require,
     sale_channel,
+    subscription_facts,
 )
 from telora.customers.services.products import check_rules, product_for
 from telora.customers.validation import add_months, clean_circuit_id
+from telora.events.services import emit
 from telora.inventory import services as inventory
 from telora.inventory.models import PhoneNumber
 from telora.inventory.validation import clean_number
@@ -218,6 +220,9 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
                      new=snapshot(assignment, ASSIGNMENT_FIELDS))
     for product in products:
         start_instance(subscription, product, actor=actor, at=at, channel=channel)
+    if activate:  # sold live at once: the same event as a later activation
+        emit("subscription.activated", brand=brand, subject=subscription, at=at, actor=actor,
+             payload=subscription_facts(subscription, plan=products[0].code))
     return subscription
 
 
@@ -252,6 +257,8 @@ def activate_subscription(subscription: Subscription, *, actor: Actor, at: dt.da
     subscription.save()
     record_event(actor=actor, at=at, action="activate", obj=subscription, brand=subscription.brand, old=old,
                  new=snapshot(subscription, SUBSCRIPTION_FIELDS))
+    emit("subscription.activated", brand=subscription.brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, plan=plan.code if plan is not None else None))
     return subscription
 
 
@@ -308,5 +315,7 @@ def swap_sim(subscription: Subscription, *, actor: Actor, at: dt.datetime, sim=N
     subscription.save(update_fields=["sim", "updated_at"])
     record_event(actor=actor, at=at, action="swap_sim", obj=subscription, brand=subscription.brand, old=old,
                  new=snapshot(subscription, SUBSCRIPTION_FIELDS), message=reason)
+    emit("subscription.sim_swapped", brand=subscription.brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, iccid=card.iccid, old_iccid=previous.iccid if previous else None))
     return subscription
 

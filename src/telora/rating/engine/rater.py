@@ -19,6 +19,7 @@ from telora.rating.engine.money import div_half_up, from_micro, to_micro
 from telora.rating.engine.overrides import Overrides
 from telora.rating.engine.records import DESTINATION_SERVICES, Ignored, ParseFailure, UsageRecord
 from telora.rating.engine.results import (
+    BUNDLE_THRESHOLDS,
     DUPLICATE,
     LOW_BALANCE,
     NO_CHARGE,
@@ -29,6 +30,7 @@ from telora.rating.engine.results import (
     ZERO_BALANCE,
     BalanceEvent,
     BatchResult,
+    BundleThreshold,
     BundleUse,
     CounterUpdate,
     FailedRecord,
@@ -310,7 +312,8 @@ class Rater:
                 if left > 0:
                     take = left if left < remaining else remaining
                     used[key] = before + take
-                    state.touched[key] = (holding, end, amount)
+                    if key not in state.touched:  # the counter as the batch found it, for the thresholds
+                        state.touched[key] = (holding, end, amount, before)
                     uses.append(_new(BundleUse, (holding.key, holding.code, index, key[2], take)))
                     remaining -= take
                     if remaining == 0:
@@ -413,9 +416,14 @@ class Rater:
         for state in states.values():
             if state.balance is not None:
                 result.balances[state.subscription_id] = from_micro(state.balance)
-            for key, (holding, end, amount) in state.touched.items():
+            for key, (holding, end, amount, before) in state.touched.items():
+                used = state.used[key]
                 result.counters.append(CounterUpdate(state.subscription_id, holding.key, holding.code, key[1], key[2],
-                                                     end, state.used[key], amount))
+                                                     end, used, amount))
+                for percent in BUNDLE_THRESHOLDS:  # crossed in this batch: below before, at or above after
+                    if before * 100 < amount * percent <= used * 100:
+                        result.thresholds.append(BundleThreshold(state.subscription_id, holding.key, holding.code,
+                                                                 key[1], key[2], end, percent, used, amount))
 
 
 def _micro(amount: Decimal | None) -> int | None:

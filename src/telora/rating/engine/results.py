@@ -132,6 +132,24 @@ class CounterUpdate:
     amount: int
 
 
+BUNDLE_THRESHOLDS = (80, 100)  # percent of an allowance whose crossing a batch reports
+
+
+@dataclass(frozen=True)
+class BundleThreshold:
+    """A bundle allowance's counter crossed `percent` of its amount in this batch."""
+
+    subscription_id: int | str
+    bundle: str
+    code: str
+    allowance: int
+    period_start: dt.date | None
+    period_end: dt.date | None
+    percent: int
+    used: int
+    amount: int
+
+
 @dataclass(frozen=True)
 class BalanceEvent:
     """The prepaid balance crossed the low-balance threshold, or reached zero, with this record."""
@@ -151,6 +169,7 @@ class BatchResult:
     counters: list[CounterUpdate] = field(default_factory=list)
     balances: dict[int | str, Decimal] = field(default_factory=dict)  # prepaid subscriptions touched
     events: list[BalanceEvent] = field(default_factory=list)
+    thresholds: list[BundleThreshold] = field(default_factory=list)  # bundle allowances crossing 80 % / 100 %
     ignored: list = field(default_factory=list)  # parser's Ignored records passed through
     # pre-rated records only: each change of a prepaid balance, (subscription, amount_micro,
     # balance_after_micro, record); rated records' entries are their charges (RatedRecord)

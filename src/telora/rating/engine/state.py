@@ -93,7 +93,8 @@ class SubscriberState:
         self.used: dict[tuple[str, int, dt.date | None], int] = {
             (instance.key, allowance, period_start): units
             for instance in ctx.bundles or () for (allowance, period_start), units in instance.used.items()}
-        self.touched: dict[tuple[str, int, dt.date | None], tuple[Holding, dt.date | None, int]] = {}
+        # key -> (holding, period end, allowance amount, units used before the batch)
+        self.touched: dict[tuple[str, int, dt.date | None], tuple[Holding, dt.date | None, int, int]] = {}
         self.balance: int | None = None if ctx.balance is None else to_micro(ctx.balance)
         self.threshold: int = (default_threshold if ctx.low_balance_threshold is None or self.balance is None
                                else to_micro(ctx.low_balance_threshold))

@@ -27,6 +27,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 from telora.customers.models import NumberAssignment, ProductInstance, Subscription
+from telora.events.services import emit
 from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry
 from telora.rating.services.intake import partition_of, require
 
@@ -128,6 +129,10 @@ def _change(subscription: Subscription, value: Decimal, *, cause: str, actor: Ac
                      old={"prepaid_balance": before},
                      new={"prepaid_balance": balance.balance, "amount": value, "reference": reference[:200]},
                      message=f"ledger entry {entry.pk}")
+        if cause == "topup":
+            emit("balance.topped_up", brand=subscription.brand, subject=subscription, at=at, actor=actor, payload={
+                "subscription_id": subscription.pk, "customer_id": subscription.customer_id, "amount": value,
+                "balance": balance.balance, "entry_id": entry.pk, "reference": reference[:200]})
     return entry
 
 

@@ -19,10 +19,17 @@ from django.db import connection, transaction
 from django.db.models import F
 
 from telora.core import clock
+from telora.events.services import emit_many
 from telora.rating.engine import DUPLICATE, ParseFailure
 from telora.rating.engine.bounds import CHARGE_MICRO_MAX
 from telora.rating.engine.memory import collector_paused
-from telora.rating.engine.results import OUT_OF_RANGE, PARSE_ERROR
+from telora.rating.engine.results import (
+    BUNDLE_THRESHOLDS,
+    LOW_BALANCE,
+    OUT_OF_RANGE,
+    PARSE_ERROR,
+    ZERO_BALANCE,
+)
 from telora.rating.engine.results import FailedRecord as EngineFailure
 from telora.rating.models import (
     BalanceEvent,
@@ -156,6 +163,7 @@ def _rate(batch: RatingBatch, records: list, seen: set[str], now: dt.datetime,
             _overflowing(result)
         upsert_counters(result.counters)
         _prepaid(batch, result, now, pre_rated)
+        _domain_events(batch, result, now)
         rated += result.rated
         failed += result.failed
     return SimpleNamespace(rated=rated, failed=failed, span=(first, last))
@@ -214,3 +222,17 @@ def _prepaid(batch: RatingBatch, result, now: dt.datetime, pre_rated: bool = Fal
     BalanceEvent.objects.bulk_create(
         BalanceEvent(subscription_id=e.subscription_id, kind=e.kind, record_id=e.record_id, at=e.at,
                      balance=e.balance, threshold=e.threshold) for e in result.events)
+
+
+def _domain_events(batch: RatingBatch, result, now: dt.datetime) -> None:
+    """The batch's balance events and bundle thresholds as domain events, in the batch's transaction."""
+    for kind, code in ((LOW_BALANCE, "balance.low"), (ZERO_BALANCE, "balance.zero")):
+        emit_many(code, brand=batch.brand_id, at=now, subject_type="customers.subscription", items=[
+            (e.subscription_id, {"subscription_id": e.subscription_id, "balance": e.balance, "threshold": e.threshold,
+                                 "record_id": e.record_id, "record_at": e.at}) for e in result.events if e.kind == kind])
+    for percent in BUNDLE_THRESHOLDS:
+        emit_many(f"bundle.used_{percent}", brand=batch.brand_id, at=now, subject_type="customers.subscription", items=[
+            (t.subscription_id, {"subscription_id": t.subscription_id, "bundle": t.code, "allowance": t.allowance,
+                                 "period_start": t.period_start, "period_end": t.period_end, "used": t.used,
+                                 "amount": t.amount, "percent": percent})
+            for t in result.thresholds if t.percent == percent])

@@ -1,0 +1,1 @@
+"""Domain events (a transactional outbox read by registered consumers) and TMF630 webhooks."""
