@@ -31,6 +31,7 @@ urlpatterns = [
     path("rating/", include("telora.rating.urls")),
     path("billing/", include("telora.billing.urls")),
     path("privacy/", include("telora.privacy.urls")),
+    path("workflows/", include("telora.workflows.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]
