@@ -73,8 +73,8 @@ class TaskView(TaskMixin, TemplateView):
         try:
             complete_task(self.object, data=data, reject_reason=reason, actor=self.actor(), at=clock.now())
         except ServiceError as exc:
-            return self.render_to_response(self.get_context_data(errors={exc.field or "__all__": str(exc)},
-                                                                 values=data), status=400)
+            field = exc.field if exc.field in data else "general"
+            return self.render_to_response(self.get_context_data(errors={field: str(exc)}, values=data), status=400)
         messages.success(request, "Task rejected." if reason else "Task completed.")
         return HttpResponseRedirect(reverse("workflows:desk", args=[self.object.desk_id]))
 

@@ -114,10 +114,12 @@ def compile_expression(source: str) -> ast.Expression:
             raise ExpressionError(f"literal of type {type(node.value).__name__} is not allowed",
                                   expression=source, column=column)
         if isinstance(node, ast.Call):
-            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                name = node.func.id if isinstance(node.func, ast.Name) else type(node.func).__name__
-                raise ExpressionError(f"function {name!r} is not allowed (allowed: {', '.join(sorted(FUNCTIONS))})",
-                                      expression=source, column=column)
+            if not isinstance(node.func, ast.Name):
+                raise ExpressionError(f"only functions named plainly may be called ({type(node.func).__name__} "
+                                      "is not allowed)", expression=source, column=column)
+            if node.func.id not in FUNCTIONS:
+                raise ExpressionError(f"function {node.func.id!r} is not allowed (allowed: "
+                                      f"{', '.join(sorted(FUNCTIONS))})", expression=source, column=column)
             if node.keywords or any(isinstance(a, ast.Starred) for a in node.args):
                 raise ExpressionError("function calls take plain positional arguments only",
                                       expression=source, column=column)
