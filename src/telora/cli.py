@@ -32,6 +32,7 @@ TELORA_COMMANDS = {
     "subscription": "sell, change plan, add or end add-ons, terminate; now or --at a past moment",
     "invoices": "export a bill run's invoices (invoices export --run ID --format csv|json)",
     "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",
+    "flows": "BPMN flows: publish a folder, write docs/flows, fire due timers (flows load DIR|doc|wake)",
     "migration": "move a customer base in: migration import DIR|FILE... --brand CODE [--dry-run] "
                  "(or telora migrate import ...)",
 }
