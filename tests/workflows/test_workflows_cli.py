@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import FLOW
 from django.core.management import CommandError, call_command
 
+from conftest import FLOW
 from telora.core import clock
 from telora.workflows.docs import flow_markdown
 from telora.workflows.models import FlowVersion
