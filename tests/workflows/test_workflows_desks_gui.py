@@ -122,3 +122,4 @@ def test_flows_list_and_version_steps(waiting, worker, brand_a, flow):
     assert b"example_activation" in client.get("/workflows/flows/").content
     page = client.get(f"/workflows/versions/{flow.pk}/")
     assert page.status_code == 200 and b"example.reserve" in page.content and b"PT2H" in page.content
+    assert b'data-testid="bpmn-canvas"' in page.content and b"bpmn-navigated-viewer.production.min.js" in page.content
