@@ -383,8 +383,9 @@ def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime,
 # --- messages, timers, cancel -----------------------------------------------------------------------------
 
 def deliver_message(name: str, correlation: str, payload: dict | None = None, *, actor: Actor | None = None,
-                    at: dt.datetime) -> int:
-    """Resume the instances waiting for message `name` with this correlation; how many were resumed."""
+                    at: dt.datetime, brand_ids=None) -> int:
+    """Resume the instances waiting for message `name` with this correlation (in `brand_ids` when given: an
+    API caller reaches only its brands); how many were resumed."""
     actor = actor or Actor.system("workflows.message")
     payload = payload or {}
     if not isinstance(payload, dict) or _json_size(payload) > 64_000:
@@ -392,6 +393,8 @@ def deliver_message(name: str, correlation: str, payload: dict | None = None, *,
     resumed = []
     candidates = FlowInstance.objects.filter(state=FlowInstance.WAITING, correlation=str(correlation),
                                              waiting_messages__contains=[name]).values_list("pk", flat=True)
+    if brand_ids is not None:
+        candidates = candidates.filter(brand_id__in=brand_ids)
     for pk in candidates:
         with transaction.atomic():
             instance = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=pk)
