@@ -9,6 +9,7 @@ set -euo pipefail
 TABLER_VERSION=1.6.1            # @tabler/core: Bootstrap 5 based CSS and JS
 TABLER_ICONS_VERSION=3.49.0     # @tabler/icons-webfont: the `ti ti-<name>` icon font
 HTMX_VERSION=2.0.11             # htmx.org: partial page updates
+BPMN_JS_VERSION=18.6.2          # bpmn-js: the read-only BPMN diagram viewer (flows, orders)
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$root/src/telora/ui/static/vendor"
@@ -28,9 +29,10 @@ unpack() {
 tabler="$(unpack @tabler/core "$TABLER_VERSION")"
 icons="$(unpack @tabler/icons-webfont "$TABLER_ICONS_VERSION")"
 htmx="$(unpack htmx.org "$HTMX_VERSION")"
+bpmnjs="$(unpack bpmn-js "$BPMN_JS_VERSION")"
 
 rm -rf "$dest"
-mkdir -p "$dest/tabler" "$dest/tabler-icons/fonts" "$dest/htmx"
+mkdir -p "$dest/tabler" "$dest/tabler-icons/fonts" "$dest/htmx" "$dest/bpmn-js/assets"
 
 # @tabler/core ships no LICENSE file; its MIT notice heads the minified files themselves.
 cp "$tabler/dist/css/tabler.min.css" "$tabler/dist/js/tabler.min.js" "$dest/tabler/"
@@ -48,11 +50,17 @@ fi
 
 cp "$htmx/dist/htmx.min.js" "$htmx/LICENSE" "$dest/htmx/"
 
+# bpmn-js's licence asks that the bpmn.io watermark stays visible in the viewer: it does.
+cp "$bpmnjs/dist/bpmn-navigated-viewer.production.min.js" "$bpmnjs/LICENSE" "$dest/bpmn-js/"
+cp -r "$bpmnjs/dist/assets/bpmn-js.css" "$bpmnjs/dist/assets/diagram-js.css" "$bpmnjs/dist/assets/bpmn-font" \
+    "$dest/bpmn-js/assets/"
+
 cat > "$dest/VERSIONS" <<VERSIONS
 # Written by scripts/vendor-assets.sh; do not edit by hand.
 @tabler/core $TABLER_VERSION (MIT)
 @tabler/icons-webfont $TABLER_ICONS_VERSION (MIT)
 htmx.org $HTMX_VERSION (0BSD)
+bpmn-js $BPMN_JS_VERSION (bpmn.io licence: MIT with the watermark kept)
 VERSIONS
 
 echo "vendored into ${dest#"$root/"}:"

@@ -35,6 +35,7 @@ TELORA_COMMANDS = {
     "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",
     "letters": "the outbox: send due letters, collect SMS receipts, install default templates (letters send|receipts|defaults)",
     "smsc-simulator": "run the SMPP 3.4 SMS centre simulator (for the demo and tests)",
+    "flows": "BPMN flows: publish a folder, write docs/flows, fire due timers (flows load DIR|doc|wake)",
     "migration": "move a customer base in: migration import DIR|FILE... --brand CODE [--dry-run] "
                  "(or telora migrate import ...)",
 }

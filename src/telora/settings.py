@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "telora.billing",
     "telora.privacy",
     "telora.letters",
+    "telora.workflows",
     "telora.migration",
 ]
 

@@ -39,6 +39,7 @@ urlpatterns = [
     path("privacy/", include("telora.privacy.urls")),
     path("letters/", include("telora.letters.urls")),
     path("events/", include("telora.events.urls")),
+    path("workflows/", include("telora.workflows.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

@@ -65,6 +65,7 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/billing/adjustments", "telora.billing.api.adjustments.router"),
     ("/v1/migrations", "telora.migration.api.router"),
     ("/v1/webhooks", "telora.events.api.router"),
+    ("/v1/workflows", "telora.workflows.api.router"),
 ]
 
 

@@ -1,0 +1,310 @@
+"""SpiffWorkflow, set up for stored flows: our parser, our script engine, our serializer, our clock.
+
+- `TeloraParser` reads BPMN 2.0 with SpiffWorkflow's BpmnParser and our extensions (namespace
+  https://telora.org/bpmn): `telora:task` and `telora:input`/`telora:output` on service tasks,
+  `telora:desk` (or the lane), `telora:due` and `telora:field` on user tasks, `telora:failureDesk`
+  on the process. Service tasks are marked manual so Spiff never runs them: the engine around it
+  (services/run.py) calls the registry, records the step and completes the task itself.
+- `RestrictedScriptEngine` replaces Spiff's eval/exec with the restricted evaluator: conditions,
+  timer expressions and mappings go through it; script tasks are refused.
+- Spiff's timers read `datetime.now()`; they are pointed at `telora.core.clock.now` so timers fire on
+  the injected clock (tests move it with time-machine).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnParser
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
+from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, UserTask
+from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+
+from telora.workflows.engine.evaluator import ExpressionError, compile_expression, evaluate
+
+NS = "https://telora.org/bpmn"
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+FIELD_TYPES = ("text", "choice", "date", "number", "file", "checkbox")
+MAX_XML = 1_000_000  # bytes of one flow document
+
+
+class _ClockDatetime(dt.datetime):
+    """`datetime` whose now() is Telora's injected clock (only Spiff's timer module sees it)."""
+
+    @classmethod
+    def now(cls, tz=None):
+        from telora.core import clock
+
+        moment = clock.now()
+        return moment.astimezone(tz) if tz else moment
+
+
+spiff_timer.datetime = _ClockDatetime
+# Spiff logs every task state change at INFO: far too much for a busy engine.
+logging.getLogger("spiff").setLevel(logging.WARNING)
+
+
+class FlowError(ValueError):
+    """A flow document that cannot be used: the message names the line and the element id."""
+
+    def __init__(self, message: str, *, line: int | None = None, element: str = ""):
+        where = ", ".join(part for part in (f"line {line}" if line else "", f"element {element}" if element else "")
+                          if part)
+        super().__init__(f"{where}: {message}" if where else message)
+        self.line = line
+        self.element = element
+        self.reason = message
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """Spiff's script environment with no Python: expressions go through the restricted evaluator."""
+
+    def evaluate(self, expression, context, external_context=None):
+        data = dict(context)
+        data.update(external_context or {})
+        return evaluate(expression, data)
+
+    def execute(self, script, context, external_context=None):
+        raise ExpressionError("script tasks are not allowed in Telora flows (use a service task)")
+
+    def call_service(self, context, **kwargs):
+        raise ExpressionError("service tasks are run by Telora's engine, not by the script engine")
+
+
+class RestrictedScriptEngine(PythonScriptEngine):
+    def __init__(self):
+        super().__init__(environment=RestrictedEnvironment())
+
+    def validate(self, expression):
+        compile_expression(expression)
+
+
+SCRIPT_ENGINE = RestrictedScriptEngine()
+# Spiff's default serializer config has no plain ServiceTask (its own lives in the spiff package).
+_CONFIG = dict(DEFAULT_CONFIG)
+_CONFIG[ServiceTask] = BpmnTaskSpecConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
+
+
+@dataclass
+class TaskExtension:
+    """Our extension attributes of one BPMN element, as stored with the version (JSON)."""
+
+    element: str
+    kind: str  # service, user
+    name: str = ""
+    line: int | None = None
+    task: str = ""
+    inputs: dict[str, str] = field(default_factory=dict)
+    outputs: dict[str, str] = field(default_factory=dict)
+    desk: str = ""
+    due: str = ""
+    fields: list[dict] = field(default_factory=list)
+
+
+class TeloraParser(BpmnParser):
+    """BpmnParser that also collects the telora: extensions of every service and user task."""
+
+    def __init__(self):
+        super().__init__()
+        self.extensions: dict[str, dict] = {}
+        self.failure_desks: dict[str, str] = {}
+
+    def add_bpmn_xml(self, bpmn, filename=None):
+        for process in bpmn.iter(f"{{{BPMN_NS}}}process"):
+            self.failure_desks[process.get("id")] = process.get(f"{{{NS}}}failureDesk", "")
+        lanes = {}
+        for lane in bpmn.iter(f"{{{BPMN_NS}}}lane"):
+            for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
+                lanes[(ref.text or "").strip()] = lane.get("name") or lane.get("id")
+        for node in bpmn.iter(f"{{{BPMN_NS}}}serviceTask", f"{{{BPMN_NS}}}userTask"):
+            ext = _read_extension(node, lanes)
+            self.extensions[ext.element] = ext.__dict__
+        super().add_bpmn_xml(bpmn, filename)
+
+
+def _read_extension(node, lanes) -> TaskExtension:
+    element = node.get("id", "")
+    kind = "service" if node.tag.endswith("serviceTask") else "user"
+    ext = TaskExtension(element=element, kind=kind, name=node.get("name", "") or element, line=node.sourceline)
+    items = [child for elements in node.iter(f"{{{BPMN_NS}}}extensionElements") for child in elements]
+    if kind == "service":
+        ext.task = node.get(f"{{{NS}}}task", "")
+        for item in items:
+            if item.tag == f"{{{NS}}}input":
+                ext.inputs[item.get("name", "")] = item.get("expression", "")
+            elif item.tag == f"{{{NS}}}output":
+                ext.outputs[item.get("name", "")] = item.get("target", "") or item.get("name", "")
+    else:
+        ext.desk = node.get(f"{{{NS}}}desk", "") or lanes.get(element, "")
+        ext.due = node.get(f"{{{NS}}}due", "")
+        for item in items:
+            if item.tag == f"{{{NS}}}field":
+                choices = [c.strip() for c in (item.get("choices") or "").split(",") if c.strip()]
+                ext.fields.append({
+                    "name": item.get("name", ""), "label": item.get("label", "") or item.get("name", ""),
+                    "type": item.get("type", "text"), "required": item.get("required", "false") == "true",
+                    "choices": choices, "line": item.sourceline,
+                })
+    return ext
+
+
+@dataclass
+class ParsedFlow:
+    process_id: str
+    spec: object
+    subprocess_specs: dict
+    extensions: dict[str, dict]
+    failure_desk: str
+    conditions: list[tuple[str, str, int | None]]  # (element id, expression, line)
+    timers: list[tuple[str, str, int | None]]
+
+
+def parse_flow(xml: str | bytes, process_id: str | None = None) -> ParsedFlow:
+    """Parse a flow document; FlowError with line and element id when it cannot be used."""
+    raw = xml.encode() if isinstance(xml, str) else xml
+    if len(raw) > MAX_XML:
+        raise FlowError(f"the document is larger than {MAX_XML} bytes")
+    try:
+        root = etree.fromstring(raw, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False))
+    except etree.XMLSyntaxError as exc:
+        raise FlowError(f"not well-formed XML: {exc.msg}", line=exc.lineno) from None
+    processes = [p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("isExecutable", "true") != "false"]
+    if not processes:
+        raise FlowError("the document has no executable bpmn:process")
+    process = next((p for p in processes if p.get("id") == process_id), None) if process_id else processes[0]
+    if process is None:
+        raise FlowError(f"no process with id {process_id!r}")
+    for script in root.iter(f"{{{BPMN_NS}}}scriptTask"):
+        raise FlowError("script tasks are not allowed (use a service task)", line=script.sourceline,
+                        element=script.get("id", ""))
+    parser = TeloraParser()
+    try:
+        parser.add_bpmn_xml(root, filename="flow.bpmn")
+        spec = parser.get_spec(process.get("id"))
+        subprocess_specs = parser.get_subprocess_specs(process.get("id"))
+    except ValidationException as exc:
+        raise FlowError(str(exc.args[0] if exc.args else exc), line=exc.line_number or None, element=exc.id) from None
+    except (SpiffWorkflowException, ExpressionError, ValueError, KeyError) as exc:
+        raise FlowError(str(exc)) from None
+    for task_spec in [*spec.task_specs.values(), *(t for s in subprocess_specs.values()
+                                                    for t in s.task_specs.values())]:
+        if isinstance(task_spec, ServiceTask):
+            task_spec.manual = True  # run by Telora's engine, never by Spiff (serialized with the state)
+    conditions = []
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for condition in flow.iter(f"{{{BPMN_NS}}}conditionExpression"):
+            conditions.append((flow.get("id", ""), (condition.text or "").strip(), condition.sourceline))
+    timers = []
+    for timer in root.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
+        event = timer.getparent()
+        for child in timer:
+            timers.append((event.get("id", ""), (child.text or "").strip(), child.sourceline))
+    return ParsedFlow(process.get("id"), spec, subprocess_specs, parser.extensions,
+                      parser.failure_desks.get(process.get("id"), ""), conditions, timers)
+
+
+def check_flow(parsed: ParsedFlow, *, service_tasks: dict, desk_exists) -> list[FlowError]:
+    """Everything wrong with a parsed flow, each naming its line and element (empty: usable).
+
+    `service_tasks`: the registry (key -> ServiceTaskSpec); `desk_exists(code)`: whether a desk exists."""
+    problems = []
+    for element, expression, line in parsed.conditions:
+        if not expression:
+            continue
+        try:
+            compile_expression(expression)
+        except ExpressionError as exc:
+            problems.append(FlowError(f"condition {expression[:60]!r}: {exc}", line=line, element=element))
+    for element, expression, line in parsed.timers:
+        try:
+            value = evaluate(expression, {})
+            spiff_timer.TimerEventDefinition.parse_time_or_duration(value) if not str(value).startswith("R") \
+                else spiff_timer.TimerEventDefinition.parse_iso_recurring_interval(value)
+        except (ExpressionError, ValueError, TypeError, AttributeError) as exc:
+            problems.append(FlowError(f"timer {expression[:60]!r} is not an ISO 8601 date or duration "
+                                      f"written as a quoted string: {exc}", line=line, element=element))
+    for ext in parsed.extensions.values():
+        line, element = ext["line"], ext["element"]
+        if ext["kind"] == "service":
+            spec = service_tasks.get(ext["task"])
+            if not ext["task"]:
+                problems.append(FlowError("service task without telora:task", line=line, element=element))
+            elif spec is None:
+                problems.append(FlowError(f"unknown service task {ext['task']!r}", line=line, element=element))
+            else:
+                for name in spec.inputs:
+                    if name not in ext["inputs"]:
+                        problems.append(FlowError(f"input {name!r} of {ext['task']} is not mapped",
+                                                  line=line, element=element))
+                for name in ext["inputs"]:
+                    if name not in spec.inputs:
+                        problems.append(FlowError(f"{ext['task']} has no input {name!r}", line=line, element=element))
+                for name in ext["outputs"]:
+                    if name not in spec.outputs:
+                        problems.append(FlowError(f"{ext['task']} has no output {name!r}", line=line, element=element))
+            for name, expression in ext["inputs"].items():
+                try:
+                    compile_expression(expression)
+                except ExpressionError as exc:
+                    problems.append(FlowError(f"input {name!r}: {exc}", line=line, element=element))
+        else:
+            if not ext["desk"]:
+                problems.append(FlowError("user task without a desk (telora:desk or a lane)", line=line,
+                                          element=element))
+            elif not desk_exists(ext["desk"]):
+                problems.append(FlowError(f"desk {ext['desk']!r} does not exist", line=line, element=element))
+            if ext["due"]:
+                try:
+                    spiff_timer.TimerEventDefinition.parse_iso_duration(ext["due"])
+                except (ValueError, AttributeError, TypeError):
+                    problems.append(FlowError(f"telora:due {ext['due']!r} is not an ISO 8601 duration",
+                                              line=line, element=element))
+            for item in ext["fields"]:
+                if not item["name"] or not item["name"].isidentifier() or item["name"].startswith("_"):
+                    problems.append(FlowError(f"form field name {item['name']!r} is not a plain name",
+                                              line=item["line"], element=element))
+                if item["type"] not in FIELD_TYPES:
+                    problems.append(FlowError(f"form field {item['name']!r}: type {item['type']!r} is not one of "
+                                              f"{', '.join(FIELD_TYPES)}", line=item["line"], element=element))
+                if item["type"] == "choice" and not item["choices"]:
+                    problems.append(FlowError(f"form field {item['name']!r}: a choice needs choices",
+                                              line=item["line"], element=element))
+    if parsed.failure_desk and not desk_exists(parsed.failure_desk):
+        problems.append(FlowError(f"failure desk {parsed.failure_desk!r} does not exist", element=parsed.process_id))
+    return problems
+
+
+def new_workflow(parsed: ParsedFlow) -> BpmnWorkflow:
+    return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
+
+
+def dump(workflow: BpmnWorkflow) -> str:
+    return SERIALIZER.serialize_json(workflow)
+
+
+def load(state: str) -> BpmnWorkflow:
+    workflow = SERIALIZER.deserialize_json(state)
+    workflow.script_engine = SCRIPT_ENGINE
+    for sub in workflow.subprocesses.values():
+        sub.script_engine = SCRIPT_ENGINE
+    return workflow
+
+
+def due_delta(duration: str) -> dt.timedelta:
+    """An ISO 8601 duration as a timedelta from now (months and years from the injected clock)."""
+    return spiff_timer.TimerEventDefinition.get_timedelta_from_start(
+        spiff_timer.TimerEventDefinition.parse_iso_duration(duration))
+
+
+__all__ = ["UserTask", "ServiceTask", "FlowError", "parse_flow", "check_flow", "new_workflow", "dump", "load"]

@@ -1,0 +1,99 @@
+"""What higher apps plug into the workflow engine: service tasks and subject hooks.
+
+`workflows` imports none of the apps whose operations its flows run: each app registers its
+operations here from its AppConfig.ready() (`@service_task("customers.activate_subscription", ...)`),
+and a flow names them by key. Saving a flow checks every key it names exists here and that every
+declared input is mapped. An app that owns the *subject* of instances (an order) registers a
+callback told of every change, and a way to show the subject beside a desk task.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class TaskError(Exception):
+    """Raised by a service task. `transient=True`: retried with backoff; else a BPMN error with `code`
+    (caught by an error boundary event of the task if the flow has one, else a desk task)."""
+
+    def __init__(self, code: str, message: str = "", *, transient: bool = False):
+        super().__init__(message or code)
+        self.code = code
+        self.message = message or code
+        self.transient = transient
+
+
+@dataclass(frozen=True)
+class ServiceTaskSpec:
+    key: str
+    function: Callable
+    inputs: dict[str, type] = field(default_factory=dict)
+    outputs: dict[str, type] = field(default_factory=dict)
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a service task is handed: who acts, when, in which brand and instance, and the step key
+    (stable per instance + task + try) to use as its idempotency key."""
+
+    actor: Any
+    at: Any
+    brand: Any
+    instance: Any
+    step_key: str
+
+
+@dataclass(frozen=True)
+class SubjectHook:
+    subject_type: str
+    on_change: Callable | None = None
+    describe: Callable | None = None  # describe(instance) -> (title, url or "", [(label, value), ...])
+
+
+_TASKS: dict[str, ServiceTaskSpec] = {}
+_SUBJECTS: dict[str, SubjectHook] = {}
+
+
+def service_task(key: str, *, inputs: dict | None = None, outputs: dict | None = None, description: str = ""):
+    """Decorator registering `function(ctx, **inputs) -> dict of outputs` under `key`."""
+
+    def register(function):
+        spec = ServiceTaskSpec(key, function, dict(inputs or {}), dict(outputs or {}), description)
+        existing = _TASKS.get(key)
+        if existing is not None and existing.function is not function:
+            raise ValueError(f"service task {key!r} is already registered")
+        _TASKS[key] = spec
+        return function
+
+    return register
+
+
+def get_service_task(key: str) -> ServiceTaskSpec:
+    try:
+        return _TASKS[key]
+    except KeyError:
+        raise KeyError(f"unknown service task {key!r}") from None
+
+
+def service_tasks() -> list[ServiceTaskSpec]:
+    return sorted(_TASKS.values(), key=lambda spec: spec.key)
+
+
+def unregister_service_task(key: str) -> None:
+    """For tests that register throwaway tasks."""
+    _TASKS.pop(key, None)
+
+
+def register_subject(subject_type: str, on_change: Callable | None = None, *, describe: Callable | None = None):
+    _SUBJECTS[subject_type] = SubjectHook(subject_type, on_change, describe)
+
+
+def subject_hook(subject_type: str) -> SubjectHook | None:
+    return _SUBJECTS.get(subject_type)
+
+
+def unregister_subject(subject_type: str) -> None:
+    _SUBJECTS.pop(subject_type, None)

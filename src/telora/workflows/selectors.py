@@ -1,0 +1,88 @@
+"""Reads shared by the desk screens, the flow documentation and other apps."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Count, Min, Q
+
+from telora.core import rights
+from telora.workflows.engine.spiff import parse_flow
+from telora.workflows.models import Desk, HumanTask
+
+TASK_FILTERS = ("kind", "age", "due", "subject")
+
+
+def desks_with_counts(user, brand):
+    """The brand's desks the user may see, with open and overdue counts in one query."""
+    from telora.core import clock
+
+    now = clock.now()
+    open_q = Q(tasks__state__in=(HumanTask.OPEN, HumanTask.CLAIMED))
+    return (Desk.objects.for_user(user).filter(brand=brand)
+            .annotate(open_count=Count("tasks", filter=open_q),
+                      overdue_count=Count("tasks", filter=open_q & Q(tasks__due_at__lt=now)),
+                      oldest=Min("tasks__created_at", filter=open_q)))
+
+
+def may_work(user, desk: Desk) -> bool:
+    """workflows.work in the desk's brand, and one of the desk's roles when it names any."""
+    if not rights.has_perm(user, desk.brand, "workflows.work"):
+        return False
+    role_ids = set(desk.roles.values_list("pk", flat=True))
+    if not role_ids or rights.is_system_admin(user):
+        return True
+    return user.grants.filter(brand=desk.brand, role_id__in=role_ids).exists()
+
+
+def open_tasks(desk: Desk, *, filters: dict, at: dt.datetime):
+    """A desk's open tasks, filtered: kind (user/failure), age (older than N hours), due (overdue/today),
+    subject (text in the subject label)."""
+    tasks = HumanTask.objects.open().filter(desk=desk).select_related("assignee", "instance__version__definition")
+    if filters.get("kind") in (HumanTask.USER, HumanTask.FAILURE):
+        tasks = tasks.filter(kind=filters["kind"])
+    age = str(filters.get("age") or "")
+    if age.isdigit() and int(age) < 100_000:
+        tasks = tasks.filter(created_at__lte=at - dt.timedelta(hours=int(age)))
+    if filters.get("due") == "overdue":
+        tasks = tasks.filter(due_at__lt=at)
+    elif filters.get("due") == "today":
+        tasks = tasks.filter(due_at__lt=at + dt.timedelta(days=1))
+    subject = str(filters.get("subject") or "")[:100].strip()
+    if subject:
+        tasks = tasks.filter(subject_label__icontains=subject)
+    return tasks
+
+
+def steps_table(xml: str, process_id: str | None = None) -> list[dict]:
+    """One row per step of a flow: element, type, name, desk, service task, timers, conditions."""
+    from lxml import etree
+
+    from telora.workflows.engine.spiff import BPMN_NS
+
+    parsed = parse_flow(xml, process_id)
+    root = etree.fromstring(xml.encode())
+    timers = {}
+    for element, expression, _line in parsed.timers:
+        timers.setdefault(element, []).append(expression.strip('"'))
+    rows = []
+    attached = {b.get("attachedToRef"): b.get("id") for b in root.iter(f"{{{BPMN_NS}}}boundaryEvent")}
+    conditions = {}
+    for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
+        for condition in flow.iter(f"{{{BPMN_NS}}}conditionExpression"):
+            conditions.setdefault(flow.get("sourceRef"), []).append(
+                f"→ {flow.get('targetRef')} if {(condition.text or '').strip()}")
+    process = next(p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == parsed.process_id)
+    for node in process:
+        tag = etree.QName(node).localname
+        if tag in ("sequenceFlow", "extensionElements", "laneSet", "documentation") or not node.get("id"):
+            continue
+        ext = parsed.extensions.get(node.get("id"), {})
+        boundary = attached.get(node.get("id"))
+        rows.append({
+            "element": node.get("id"), "type": tag, "name": node.get("name", ""), "desk": ext.get("desk", ""),
+            "service_task": ext.get("task", ""), "due": ext.get("due", ""),
+            "timers": ", ".join(timers.get(node.get("id"), []) + (timers.get(boundary, []) if boundary else [])),
+            "conditions": "; ".join(conditions.get(node.get("id"), [])),
+        })
+    return rows

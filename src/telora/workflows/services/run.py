@@ -1,0 +1,444 @@
+"""Running instances: start, advance step by step, desk tasks, messages, timers, retries, cancel.
+
+Each step is one transaction: a service task's effects, its FlowStep row and the instance's new
+serialized state commit together, so a worker killed mid-flow either committed a step or did not
+start it, and a rerun repeats nothing. The instance row is locked (SELECT FOR UPDATE) while a step
+runs, so two workers never advance the same instance.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.util import BpmnEvent
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from telora.core.services import Actor, ServiceError
+from telora.core.services.audit import record_event
+from telora.workflows import registry
+from telora.workflows.engine import spiff
+from telora.workflows.engine.evaluator import ExpressionError, evaluate
+from telora.workflows.models import Desk, FlowInstance, FlowStep, FlowVersion, HumanTask
+
+MAX_ATTEMPTS = 5  # tries of a service task failing transiently before it goes to a desk
+BACKOFF = dt.timedelta(seconds=30)  # first retry after 30 s, then 60, 120, 240
+MAX_STEPS_PER_ADVANCE = 200  # a loop of engine-only steps stops here and waits for the timer job
+MAX_DATA = 256_000  # bytes of an instance's data as JSON
+FAILURE_FIELDS = [{"name": "action", "label": "Action", "type": "choice", "required": True,
+                   "choices": ["retry", "skip", "abort"]}]
+
+
+def _json_size(value) -> int:
+    return len(json.dumps(value, default=str))
+
+
+def _latest_version(key: str, brand) -> FlowVersion:
+    versions = FlowVersion.objects.filter(definition__key=key, state=FlowVersion.PUBLISHED).select_related("definition")
+    version = (versions.filter(definition__brand=brand).order_by("-number").first()
+               or versions.filter(definition__brand__isnull=True).order_by("-number").first())
+    if version is None:
+        raise ServiceError(f"no published flow {key!r} for {brand.code}", field="flow")
+    return version
+
+
+_PARSED: dict[int, spiff.ParsedFlow] = {}
+
+
+def _parsed(version: FlowVersion) -> spiff.ParsedFlow:
+    parsed = _PARSED.get(version.pk)
+    if parsed is None:  # published versions never change, so a process may keep them
+        parsed = _PARSED[version.pk] = spiff.parse_flow(version.bpmn_xml, version.process_id)
+    return parsed
+
+
+def _notify(instance: FlowInstance, event: str) -> None:
+    hook = registry.subject_hook(instance.subject_type) if instance.subject_type else None
+    if hook is not None and hook.on_change is not None:
+        hook.on_change(instance, event)
+
+
+def _step(instance, task, kind, *, actor_label, at, **values) -> FlowStep:
+    return FlowStep.objects.create(
+        instance=instance, task_id=str(task.id) if task is not None else "",
+        element=task.task_spec.bpmn_id or "" if task is not None else "",
+        name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else "",
+        kind=kind, actor=actor_label[:200], started_at=values.pop("started_at", at), ended_at=at, **values)
+
+
+def start_instance(key: str, *, brand, data: dict, subject_type: str = "", subject_id: str = "",
+                   correlation: str = "", actor: Actor, at: dt.datetime) -> FlowInstance:
+    """Start the latest published version of flow `key` for the brand and run it until it waits."""
+    if not isinstance(data, dict) or _json_size(data) > MAX_DATA:
+        raise ServiceError(f"flow data must be a JSON object of at most {MAX_DATA} bytes", field="data")
+    version = _latest_version(key, brand)
+    workflow = spiff.new_workflow(_parsed(version))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(data)
+    with transaction.atomic():
+        instance = FlowInstance.objects.create(
+            brand=brand, version=version, subject_type=subject_type[:64], subject_id=str(subject_id)[:64],
+            correlation=(correlation or str(subject_id))[:120], state=FlowInstance.RUNNING,
+            state_json=spiff.dump(workflow), data=data, started_at=at, updated_at=at)
+        _step(instance, None, "start", actor_label=actor.label, at=at, inputs=data)
+        record_event(actor=actor, at=at, action="start", obj=instance, brand=brand,
+                     message=f"flow {key} v{version.number} started")
+    advance_instance(instance, actor=actor, at=at)
+    instance.refresh_from_db()
+    return instance
+
+
+def advance_instance(instance: FlowInstance, *, actor: Actor, at: dt.datetime) -> FlowInstance:
+    """Run the instance step by step (one transaction each) until it waits or ends."""
+    for _ in range(MAX_STEPS_PER_ADVANCE):
+        with transaction.atomic():
+            locked = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=instance.pk)
+            if locked.state not in (FlowInstance.RUNNING, FlowInstance.WAITING):
+                return locked
+            workflow = spiff.load(locked.state_json)
+            more = _one_step(locked, workflow, actor=actor, at=at)
+            _save(locked, workflow, at=at)
+        if not more:
+            return locked
+    return locked
+
+
+def _engine(workflow) -> None:
+    workflow.refresh_waiting_tasks()
+    workflow.do_engine_steps()
+
+
+def _one_step(instance, workflow, *, actor, at) -> bool:
+    """Engine steps, then one service task if one is ready. True when another step may follow."""
+    try:
+        _engine(workflow)
+    except (SpiffWorkflowException, ExpressionError) as exc:
+        _fail(instance, workflow, f"the flow stopped: {exc}", actor=actor, at=at)
+        return False
+    if instance.wake_at and instance.error.startswith("retry") and at < instance.wake_at:
+        return False  # a transient failure waits for its backoff
+    failing = set(instance.human_tasks.open().filter(kind=HumanTask.FAILURE).values_list("task_id", flat=True))
+    for task in workflow.get_tasks(state=TaskState.READY):
+        if isinstance(task.task_spec, spiff.ServiceTask) and str(task.id) not in failing:
+            return _run_service_task(instance, workflow, task, actor=actor, at=at)
+    return False
+
+
+def _run_service_task(instance, workflow, task, *, actor, at) -> bool:
+    ext = instance.version.extensions.get(task.task_spec.bpmn_id, {})
+    try:
+        spec = registry.get_service_task(ext.get("task", ""))
+    except KeyError as exc:
+        return _permanent(instance, workflow, task, "unknown_task", str(exc), {}, 1, actor=actor, at=at)
+    attempt = FlowStep.objects.filter(instance=instance, task_id=str(task.id), kind="service").count() + 1
+    step_key = f"{instance.pk}:{task.id}:{attempt}"
+    try:
+        inputs = {name: evaluate(expression, task.data) for name, expression in ext.get("inputs", {}).items()}
+    except ExpressionError as exc:
+        return _permanent(instance, workflow, task, "input", f"input mapping: {exc}", {}, attempt, actor=actor, at=at)
+    ctx = registry.StepContext(actor=actor, at=at, brand=instance.brand, instance=instance, step_key=step_key)
+    try:
+        with transaction.atomic():  # a failed try leaves no effect behind
+            outputs = spec.function(ctx, **inputs) or {}
+            unknown = sorted(set(outputs) - set(spec.outputs))
+            if unknown:
+                raise registry.TaskError("bad_output", f"{spec.key} returned undeclared outputs {unknown}")
+            _json_size(outputs)
+    except registry.TaskError as exc:
+        if exc.transient and attempt < MAX_ATTEMPTS:
+            _step(instance, task, "service", actor_label=actor.label, at=at, attempt=attempt, step_key=step_key,
+                  inputs=_plain(inputs), error=f"{exc.code}: {exc.message} (transient, will retry)")
+            instance.wake_at = at + BACKOFF * (2 ** (attempt - 1))
+            instance.error = f"retry {spec.key} after {exc.code}: {exc.message}"[:2000]
+            return False
+        return _permanent(instance, workflow, task, exc.code, exc.message, inputs, attempt, step_key=step_key,
+                          actor=actor, at=at)
+    except Exception as exc:  # a bug in a task is a permanent failure with its message, not a crash of the worker
+        return _permanent(instance, workflow, task, "internal", f"{type(exc).__name__}: {exc}", inputs, attempt,
+                          step_key=step_key, actor=actor, at=at)
+    _step(instance, task, "service", actor_label=actor.label, at=at, attempt=attempt, step_key=step_key,
+          inputs=_plain(inputs), outputs=_plain(outputs))
+    for name, value in outputs.items():
+        task.data[ext.get("outputs", {}).get(name) or name] = _plain(value)
+    instance.error, instance.wake_at = "", None
+    task.complete()
+    return True
+
+
+def _plain(value):
+    return json.loads(json.dumps(value, default=str))
+
+
+def _permanent(instance, workflow, task, code, message, inputs, attempt, *, step_key="", actor, at) -> bool:
+    """A BPMN error: to the task's error boundary event if the flow has one, else a failure desk task."""
+    _step(instance, task, "service", actor_label=actor.label, at=at, attempt=attempt, step_key=step_key,
+          inputs=_plain(inputs), error=f"{code}: {message}")
+    event = BpmnEvent(ErrorEventDefinition(code, code=code), payload={"error_code": code, "error": message},
+                      target=task.workflow)
+    catchers = task.workflow.get_tasks(skip_subprocesses=True, state=TaskState.NOT_FINISHED_MASK, catches_event=event)
+    if catchers:
+        workflow.catch(event)
+        _step(instance, task, "error", actor_label=actor.label, at=at, outputs={"code": code}, error=message)
+        instance.error, instance.wake_at = "", None
+        return True
+    desk = Desk.objects.filter(brand=instance.brand, code=instance.version.failure_desk).first()
+    if desk is None:
+        _fail(instance, workflow, f"{task.task_spec.bpmn_id}: {code}: {message} (no failure desk)", actor=actor, at=at)
+        return False
+    HumanTask.objects.create(
+        brand=instance.brand, instance=instance, desk=desk, task_id=str(task.id), element=task.task_spec.bpmn_id,
+        name=f"Handle failure: {task.task_spec.bpmn_name or task.task_spec.bpmn_id}"[:200], kind=HumanTask.FAILURE,
+        fields=FAILURE_FIELDS, error=f"{code}: {message}"[:2000], created_at=at, subject_label=_subject_label(instance))
+    instance.error, instance.wake_at = f"{code}: {message}"[:2000], None
+    return False
+
+
+def _fail(instance, workflow, message, *, actor, at) -> None:
+    instance.state, instance.error, instance.ended_at = FlowInstance.FAILED, message[:2000], at
+    _step(instance, None, "failed", actor_label=actor.label, at=at, error=message)
+    instance.human_tasks.open().update(state=HumanTask.CANCELLED, closed_at=at, reason="the flow failed")
+
+
+def _subject_label(instance) -> str:
+    hook = registry.subject_hook(instance.subject_type) if instance.subject_type else None
+    if hook is not None and hook.describe is not None:
+        return str(hook.describe(instance)[0])[:200]
+    return f"{instance.subject_type} {instance.subject_id}".strip()[:200]
+
+
+def _save(instance, workflow, *, at) -> None:
+    """Desk tasks, waits and state after a step; the serialized workflow with them (same transaction)."""
+    if instance.state not in (FlowInstance.FAILED, FlowInstance.CANCELLED):
+        _sync_desk_tasks(instance, workflow, at=at)
+        waits = workflow.waiting_events()
+        instance.waiting_messages = sorted({w.name for w in waits if w.event_type == "MessageEventDefinition"})
+        timers = [_moment(w.value) for w in waits if "Timer" in w.event_type]
+        timers = [t for t in timers if t is not None]
+        retry = instance.wake_at if instance.error.startswith("retry") else None
+        instance.wake_at = min([*timers, *([retry] if retry else [])], default=None)
+        if instance.state != FlowInstance.FAILED:
+            if workflow.is_completed():
+                instance.state, instance.ended_at, instance.wake_at = FlowInstance.COMPLETED, at, None
+                _step(instance, None, "end", actor_label="engine", at=at)
+            else:
+                instance.state = FlowInstance.WAITING
+    # the deepest completed task carries the data of the path so far (task data is inherited down the tree)
+    last = max(workflow.get_tasks(state=TaskState.COMPLETED), key=lambda t: (t.depth, t.last_state_change),
+               default=None)
+    if last is not None:
+        instance.data = _plain(last.data)
+    instance.state_json = spiff.dump(workflow)
+    instance.updated_at = at
+    instance.save()
+    _notify(instance, {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}.get(instance.state,
+                                                                                                   "waiting"))
+
+
+def _moment(value):
+    try:
+        moment = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _sync_desk_tasks(instance, workflow, *, at) -> None:
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, spiff.UserTask)}
+    open_tasks = {t.task_id: t for t in instance.human_tasks.open().filter(kind=HumanTask.USER)}
+    for task_id, human in open_tasks.items():
+        if task_id not in ready:  # a boundary timer or an error took the flow elsewhere
+            human.state, human.closed_at, human.reason = HumanTask.CANCELLED, at, "the flow moved on (escalated)"
+            human.save(update_fields=["state", "closed_at", "reason"])
+    for task_id, task in ready.items():
+        if task_id in open_tasks:
+            continue
+        ext = instance.version.extensions.get(task.task_spec.bpmn_id, {})
+        desk = Desk.objects.filter(brand=instance.brand, code=ext.get("desk", "")).first()
+        if desk is None:
+            raise ServiceError(f"desk {ext.get('desk')!r} of {task.task_spec.bpmn_id} does not exist in "
+                               f"{instance.brand.code}", field="desk")
+        due = at + spiff.due_delta(ext["due"]) if ext.get("due") else None
+        HumanTask.objects.create(
+            brand=instance.brand, instance=instance, desk=desk, task_id=task_id, element=task.task_spec.bpmn_id,
+            name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], fields=ext.get("fields", []),
+            due_at=due, created_at=at, subject_label=_subject_label(instance))
+
+
+# --- desk tasks -------------------------------------------------------------------------------------------
+
+def clean_form(fields: list[dict], data: dict) -> dict:
+    """The submitted values of a desk task's form, typed; ServiceError(field=name) for the first bad one."""
+    cleaned = {}
+    for item in fields:
+        name, kind = item["name"], item["type"]
+        raw = data.get(name)
+        if kind == "checkbox":
+            cleaned[name] = raw in (True, "on", "true", "1", 1)
+            continue
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            if item.get("required"):
+                raise ServiceError(f"{item.get('label') or name} is required", field=name)
+            cleaned[name] = None
+            continue
+        if kind in ("text", "file"):
+            value = str(raw).strip()
+            if len(value) > 2000:
+                raise ServiceError(f"{name}: at most 2000 characters", field=name)
+        elif kind == "choice":
+            value = str(raw)
+            if value not in item.get("choices", []):
+                raise ServiceError(f"{name}: {value[:40]!r} is not one of {', '.join(item.get('choices', []))}",
+                                   field=name)
+        elif kind == "date":
+            try:
+                value = dt.date.fromisoformat(str(raw)).isoformat()
+            except ValueError:
+                raise ServiceError(f"{name}: {str(raw)[:40]!r} is not a date (YYYY-MM-DD)", field=name) from None
+        elif kind == "number":
+            try:
+                number = Decimal(str(raw))
+            except InvalidOperation:
+                raise ServiceError(f"{name}: {str(raw)[:40]!r} is not a number", field=name) from None
+            if not number.is_finite() or abs(number) >= Decimal(10) ** 15:
+                raise ServiceError(f"{name}: {str(raw)[:40]!r} is out of range", field=name)
+            value = int(number) if number == number.to_integral_value() else str(number)
+        else:
+            raise ServiceError(f"{name}: unknown field type {kind!r}", field=name)
+        cleaned[name] = value
+    return cleaned
+
+
+def _locked_task(task: HumanTask, actor: Actor) -> HumanTask:
+    task = HumanTask.objects.select_for_update().select_related("instance").get(pk=task.pk)
+    if task.state not in (HumanTask.OPEN, HumanTask.CLAIMED):
+        raise ServiceError(f"this task is {task.state} already", field="state")
+    if task.state == HumanTask.CLAIMED and actor.user is not None and task.assignee_id not in (None, actor.user.pk):
+        raise ServiceError(f"this task is claimed by {task.assignee}", field="assignee")
+    return task
+
+
+@transaction.atomic
+def claim_task(task: HumanTask, *, actor: Actor, at: dt.datetime) -> HumanTask:
+    task = _locked_task(task, actor)
+    task.state, task.assignee = HumanTask.CLAIMED, actor.user
+    task.save(update_fields=["state", "assignee"])
+    record_event(actor=actor, at=at, action="claim", obj=task, brand=task.brand)
+    return task
+
+
+@transaction.atomic
+def unclaim_task(task: HumanTask, *, actor: Actor, at: dt.datetime) -> HumanTask:
+    task = _locked_task(task, actor)
+    task.state, task.assignee = HumanTask.OPEN, None
+    task.save(update_fields=["state", "assignee"])
+    record_event(actor=actor, at=at, action="unclaim", obj=task, brand=task.brand)
+    return task
+
+
+def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime, reject_reason: str = "") -> HumanTask:
+    """Complete (or reject, with a reason) a desk task; the flow goes on from it.
+
+    A rejected user task completes its BPMN task with `rejected=True` and `reject_reason` in the data,
+    so the flow can route on it. A failure task's action retries, skips or aborts the failed service task."""
+    with transaction.atomic():
+        task = _locked_task(task, actor)
+        instance = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=task.instance_id)
+        cleaned = clean_form(task.fields, data or {}) if not reject_reason else {}
+        workflow = spiff.load(instance.state_json)
+        spiff_task = next((t for t in workflow.get_tasks(state=TaskState.READY) if str(t.id) == task.task_id), None)
+        if spiff_task is None:
+            raise ServiceError("the flow is no longer at this task", field="state")
+        if task.kind == HumanTask.FAILURE:
+            action = "abort" if reject_reason else cleaned["action"]
+            instance.error = ""
+            if action == "skip":
+                spiff_task.complete()
+            elif action == "abort":
+                _fail(instance, workflow, f"aborted at {task.element} by {actor.label}: {task.error}", actor=actor, at=at)
+        else:
+            if reject_reason:
+                spiff_task.data.update({"rejected": True, "reject_reason": reject_reason[:2000]})
+            else:
+                spiff_task.data.update({**cleaned, "rejected": False})
+            spiff_task.run()
+        task.state = HumanTask.REJECTED if reject_reason else HumanTask.DONE
+        task.result, task.reason, task.closed_at, task.closed_by = cleaned, reject_reason[:2000], at, actor.label[:200]
+        task.assignee = task.assignee or actor.user
+        task.save()
+        _step(instance, spiff_task, "user" if task.kind == HumanTask.USER else "failure", actor_label=actor.label,
+              at=at, started_at=task.created_at, outputs=cleaned, error=reject_reason[:2000])
+        record_event(actor=actor, at=at, action="reject" if reject_reason else "complete", obj=task, brand=task.brand,
+                     new=cleaned, message=reject_reason[:500])
+        _save(instance, workflow, at=at)
+        _notify(instance, "step")
+    advance_instance(instance, actor=actor, at=at)
+    return task
+
+
+# --- messages, timers, cancel -----------------------------------------------------------------------------
+
+def deliver_message(name: str, correlation: str, payload: dict | None = None, *, actor: Actor | None = None,
+                    at: dt.datetime, brand_ids=None) -> int:
+    """Resume the instances waiting for message `name` with this correlation (in `brand_ids` when given: an
+    API caller reaches only its brands); how many were resumed."""
+    actor = actor or Actor.system("workflows.message")
+    payload = payload or {}
+    if not isinstance(payload, dict) or _json_size(payload) > 64_000:
+        raise ServiceError("a message payload is a JSON object of at most 64 kB", field="payload")
+    resumed = []
+    candidates = FlowInstance.objects.filter(state=FlowInstance.WAITING, correlation=str(correlation),
+                                             waiting_messages__contains=[name]).values_list("pk", flat=True)
+    if brand_ids is not None:
+        candidates = candidates.filter(brand_id__in=brand_ids)
+    for pk in candidates:
+        with transaction.atomic():
+            instance = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=pk)
+            if name not in instance.waiting_messages:
+                continue
+            workflow = spiff.load(instance.state_json)
+            workflow.catch(BpmnEvent(MessageEventDefinition(name), payload=payload))
+            _step(instance, None, "message", actor_label=actor.label, at=at, inputs={"name": name, **payload})
+            _save(instance, workflow, at=at)
+            resumed.append(instance)
+    for instance in resumed:
+        advance_instance(instance, actor=actor, at=at)
+    return len(resumed)
+
+
+def wake_due(*, at: dt.datetime, limit: int = 500) -> int:
+    """Advance the waiting instances whose timer or retry is due (the periodic job); how many."""
+    actor = Actor.system("workflows.timers")
+    due = list(FlowInstance.objects.filter(state=FlowInstance.WAITING, wake_at__lte=at)
+               .order_by("wake_at").values_list("pk", flat=True)[:limit])
+    for pk in due:
+        with transaction.atomic():
+            instance = FlowInstance.objects.select_for_update(skip_locked=True).filter(pk=pk).first()
+            if instance is None:
+                continue  # another worker has it
+            _step(instance, None, "timer", actor_label=actor.label, at=at,
+                  inputs={"wake_at": instance.wake_at.isoformat()})
+        advance_instance(instance, actor=actor, at=at)
+    return len(due)
+
+
+def cancel_instance(instance: FlowInstance, *, reason: str, actor: Actor, at: dt.datetime) -> FlowInstance:
+    """Stop an instance; its open desk tasks close. Compensation handlers are not run yet (docs/workflows.md)."""
+    if not reason or not reason.strip():
+        raise ServiceError("a cancellation needs a reason", field="reason")
+    with transaction.atomic():
+        instance = FlowInstance.objects.select_for_update().get(pk=instance.pk)
+        if instance.state in (FlowInstance.COMPLETED, FlowInstance.FAILED, FlowInstance.CANCELLED):
+            raise ServiceError(f"the flow is {instance.state} already", field="state")
+        workflow = spiff.load(instance.state_json)
+        workflow.cancel()
+        instance.state, instance.ended_at, instance.wake_at, instance.error = FlowInstance.CANCELLED, at, None, ""
+        instance.human_tasks.open().update(state=HumanTask.CANCELLED, closed_at=at, reason=reason[:2000])
+        _step(instance, None, "cancel", actor_label=actor.label, at=at, error=reason[:2000])
+        record_event(actor=actor, at=at, action="cancel", obj=instance, brand=instance.brand, message=reason[:500])
+        _save(instance, workflow, at=at)
+    return instance

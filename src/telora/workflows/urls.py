@@ -1,0 +1,16 @@
+"""Desks and flows on screen (namespace `workflows`)."""
+
+from django.urls import path
+
+from telora.workflows import views
+
+app_name = "workflows"
+urlpatterns = [
+    path("", views.DeskListView.as_view(), name="desk_list"),
+    path("desks/<int:pk>/", views.DeskView.as_view(), name="desk"),
+    path("tasks/<int:pk>/", views.TaskView.as_view(), name="task"),
+    path("tasks/<int:pk>/claim/", views.ClaimView.as_view(), name="claim"),
+    path("tasks/<int:pk>/unclaim/", views.UnclaimView.as_view(), name="unclaim"),
+    path("flows/", views.FlowListView.as_view(), name="flow_list"),
+    path("versions/<int:pk>/", views.FlowVersionView.as_view(), name="version"),
+]

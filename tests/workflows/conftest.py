@@ -1,0 +1,77 @@
+"""Workflow fixtures: the example flow's service tasks (their behaviour set per test), desks, a frozen clock."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from telora.core import clock
+from telora.workflows.registry import TaskError, service_task
+
+FLOW = Path(__file__).resolve().parents[2] / "src/telora/workflows/flows/example_activation.bpmn"
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+
+# What the example service tasks do next: a list of exceptions to raise before succeeding.
+BEHAVIOUR: dict[str, list] = {"example.reserve": [], "example.activate": []}
+CALLS: list[tuple[str, str, dict]] = []
+
+
+def _next_failure(key):
+    if BEHAVIOUR[key]:
+        raise BEHAVIOUR[key].pop(0)
+
+
+@service_task("example.reserve", inputs={"amount": int}, outputs={"reservation": str},
+              description="Reserve something for the amount (test task)")
+def reserve(ctx, *, amount):
+    from telora.core.services import Actor
+    from telora.core.services.audit import record_event
+
+    # An effect in the step's transaction: an audit row that must vanish when the try fails.
+    record_event(actor=Actor.system("example"), at=ctx.at, action="reserve", obj=ctx.instance,
+                 brand=ctx.brand, message=ctx.step_key)
+    _next_failure("example.reserve")
+    CALLS.append(("example.reserve", ctx.step_key, {"amount": amount}))
+    return {"reservation": f"R-{amount}"}
+
+
+@service_task("example.activate", inputs={"reservation": str}, outputs={"activated_at": str},
+              description="Activate the reservation (test task)")
+def activate(ctx, *, reservation):
+    _next_failure("example.activate")
+    CALLS.append(("example.activate", ctx.step_key, {"reservation": reservation}))
+    return {"activated_at": ctx.at.isoformat()}
+
+
+@pytest.fixture(autouse=True)
+def _reset_behaviour():
+    for key in BEHAVIOUR:
+        BEHAVIOUR[key].clear()
+    CALLS.clear()
+    yield
+
+
+@pytest.fixture
+def frozen(time_machine):
+    time_machine.move_to(START, tick=False)
+    return time_machine
+
+
+@pytest.fixture
+def desks(brand_a, system):
+    from telora.workflows.services import create_desk
+
+    return {code: create_desk(brand_a, code, code.title(), actor=system, at=clock.now())
+            for code in ("backoffice", "supervisors")}
+
+
+@pytest.fixture
+def flow(desks, system):
+    from telora.workflows.services import publish_flow
+
+    return publish_flow("example_activation", FLOW.read_text(), actor=system, at=clock.now())
+
+
+__all__ = ["TaskError"]

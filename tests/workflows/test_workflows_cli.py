@@ -1,0 +1,44 @@
+"""`telora flows load|doc|wake`, and the shipped flow documentation kept in step with the shipped flows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from conftest import FLOW
+from telora.core import clock
+from telora.workflows.docs import flow_markdown
+from telora.workflows.models import FlowVersion
+
+pytestmark = pytest.mark.django_db
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "flows"
+
+
+def test_load_publishes_once_and_doc_writes_the_steps_table(desks, tmp_path, capsys):
+    call_command("flows", "load", str(FLOW.parent))
+    call_command("flows", "load", str(FLOW.parent))  # unchanged: no new version
+    assert list(FlowVersion.objects.values_list("definition__key", "number", "state")) == [
+        ("example_activation", 1, "published")]
+    call_command("flows", "doc", "--out", str(tmp_path))
+    page = (tmp_path / "example_activation.md").read_text()
+    assert "| Approve the amount | userTask | backoffice (PT4H) |  | PT2H |  |" in page
+    assert "| Large amount? | exclusiveGateway |" in page and "→ approve if amount > 100" in page
+    assert "| Reserve a number | serviceTask |  | example.reserve |" in page
+
+
+def test_load_refuses_a_broken_folder_with_the_file_and_line(desks, tmp_path):
+    (tmp_path / "bad.bpmn").write_text(FLOW.read_text().replace("example.reserve", "example.nope"))
+    with pytest.raises(CommandError, match=r"bad.bpmn: .*line 9.*element reserve.*unknown service task"):
+        call_command("flows", "load", str(tmp_path))
+    with pytest.raises(CommandError, match="not a directory"):
+        call_command("flows", "load", str(tmp_path / "missing"))
+
+
+def test_the_shipped_flow_docs_match_the_shipped_flows(desks, system):
+    """Fails when a flow under src/telora/*/flows/ changes and `telora flows doc` was not run."""
+    from telora.workflows.services import publish_flow
+
+    version = publish_flow(FLOW.stem, FLOW.read_text(), actor=system, at=clock.now())
+    assert (DOCS / f"{FLOW.stem}.md").read_text() == flow_markdown(version), "run `telora flows doc`"
