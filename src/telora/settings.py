@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "telora.rating",
     "telora.billing",
     "telora.privacy",
+    "telora.orders",
     "telora.migration",
 ]
 

@@ -5,6 +5,7 @@ from telora.billing.tmf import bill_api
 from telora.catalog.tmf import catalog_api
 from telora.core.modules import app_installed
 from telora.customers.tmf import account_api, customer_api, product_api
+from telora.orders.tmf import ordering_api
 from telora.privacy.tmf import privacy_api
 from telora.rating.tmf import balance_api, usage_api
 
@@ -18,6 +19,7 @@ TMF_APIS = [
     ("tmf-api/prepayBalanceManagement/v4/", "telora.rating", balance_api.urls),
     ("tmf-api/customerBillManagement/v4/", "telora.billing", bill_api.urls),
     ("tmf-api/privacyManagement/v4/", "telora.privacy", privacy_api.urls),
+    ("tmf-api/productOrderingManagement/v4/", "telora.orders", ordering_api.urls),
 ]
 
 urlpatterns = [
@@ -31,6 +33,7 @@ urlpatterns = [
     path("rating/", include("telora.rating.urls")),
     path("billing/", include("telora.billing.urls")),
     path("privacy/", include("telora.privacy.urls")),
+    path("orders/", include("telora.orders.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]
