@@ -202,9 +202,10 @@ def start_order(order: Order, *, actor: Actor, at: dt.datetime) -> Order:
     except NotWaiting:
         raise
     except ServiceError as exc:
+        # A refusal fails the order (never left waiting for the due runner to retry it as the system).
+        order = fail_order(order, exc, actor=actor, at=at)
         if exc.code == "forbidden":
             raise
-        order = fail_order(order, exc, actor=actor, at=at)
     return order
 
 
