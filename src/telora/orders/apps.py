@@ -25,8 +25,8 @@ class OrdersConfig(AppConfig):
 
         if apps.is_installed("telora.workflows"):
             from telora.orders import tasks
-            from telora.orders.flows import SUBJECT, on_instance_change
+            from telora.orders.flows import SUBJECT, describe, on_instance_change
             from telora.workflows.registry import register_subject
 
             tasks.register()
-            register_subject(SUBJECT, on_change=on_instance_change)
+            register_subject(SUBJECT, on_change=on_instance_change, describe=describe)

@@ -38,8 +38,8 @@ SIGNUP_FLOWS = {
 TYPE_FLOWS = {
     "change_plan": "change_plan",
     "add_addon": "change_addon",
-    "remove_addon": "change_addon",
-    "add_one_time": "change_addon",
+    "remove_addon": "remove_addon",
+    "add_one_time": "add_one_time",
     "swap_sim": "swap_sim",
     "number_change": "number_change",
     "activate": "activate",

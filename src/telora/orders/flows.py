@@ -48,6 +48,7 @@ def flow_data(order) -> dict:
     if first is not None:
         data.update({k: v for k, v in first.characteristics.items() if isinstance(v, (str, int, bool, float))})
         data["product_offering"] = first.product_offering
+    data.setdefault("activation_fee", "")  # a fee product of the brand; empty: the plan's own one-time charge
     return data
 
 
@@ -92,7 +93,7 @@ def cancel_flow(order, *, actor: Actor, at: dt.datetime, reason: str) -> None:
 
     instance = FlowInstance.objects.get(pk=order.flow_instance_id)
     if instance.state in ("running", "waiting"):
-        cancel_instance(instance, reason=reason, actor=actor, at=at)
+        cancel_instance(instance, reason=reason or f"order {order.number} cancelled", actor=actor, at=at)
 
 
 def on_instance_change(instance, event: str) -> None:
@@ -112,11 +113,27 @@ def on_instance_change(instance, event: str) -> None:
         order.completed_at = at
         order.items.filter(state__in=("acknowledged", "inProgress")).update(state=state)
     if state == "failed":
-        last = instance.steps.exclude(error="").order_by("-id").first() if hasattr(instance, "steps") else None
-        order.state_reason = str(getattr(last, "error", "") or "the flow failed")[:500]
+        last = instance.step_log.exclude(error="").order_by("-id").first()
+        order.state_reason = (last.error if last is not None else "the flow failed")[:500]
     order.save()
     if state != "inProgress":
         log(order, state, actor=None, at=at, message=order.state_reason if state == "failed" else "")
+
+
+def describe(instance):
+    """For the desk's task page: the order and its customer beside the form."""
+    from django.urls import reverse
+
+    from telora.orders.models import Order
+
+    order = Order.objects.select_related("customer", "subscription").filter(pk=int(instance.subject_id)).first()
+    if order is None:
+        return (f"order {instance.subject_id}", "", [])
+    facts = [("Type", order.get_order_type_display()), ("State", order.state),
+             ("Customer", f"{order.customer.number} {order.customer.name}")]
+    if order.subscription_id:
+        facts.append(("Subscription", order.subscription.identifier))
+    return (f"{order.number} {order.customer.name}", reverse("orders:order_detail", args=[order.pk]), facts)
 
 
 def standard_flows() -> dict[str, Path]:

@@ -36,12 +36,8 @@ def step_log(order: Order) -> list[dict]:
 
         if apps.is_installed("telora.workflows"):
             FlowStep = apps.get_model("workflows", "FlowStep")
-            for step in FlowStep.objects.filter(instance_id=order.flow_instance_id).order_by("id"):
-                rows.append({"at": getattr(step, "started_at", None) or order.created_at,
-                             "kind": getattr(step, "task_type", "step"),
-                             "name": getattr(step, "task_name", "") or getattr(step, "task_id", ""),
-                             "actor": str(getattr(step, "actor", "") or getattr(step, "worker", "") or ""),
-                             "message": "", "data": {"inputs": getattr(step, "inputs", None),
-                                                     "outputs": getattr(step, "outputs", None)},
-                             "error": getattr(step, "error", "") or ""})
+            for step in FlowStep.objects.filter(instance_id=order.flow_instance_id).order_by("started_at", "id"):
+                rows.append({"at": step.started_at, "kind": step.kind, "name": step.name or step.element,
+                             "actor": step.actor, "message": "", "error": step.error,
+                             "data": {"inputs": step.inputs, "outputs": step.outputs}})
     return sorted(rows, key=lambda r: r["at"])

@@ -99,7 +99,10 @@ def block_sim(ctx, *, order_id, item=1):
 
 def charge_one_time(ctx, *, order_id, product: str, item=1):
     """A one-time charge (activation fee, early-termination fee): the catalogue product is sold on the
-    line and billed in its next run."""
+    line and billed in its next run. Without a product, nothing is sold here: the plan's own one-time
+    charges (the catalogue's activation fee of a plan) are billed with the line."""
+    if not product:
+        return {"product": ""}
     row = _item(order_id, item, ctx.brand)
     row.product_offering = product
     return {k: v for k, v in operations.add_one_time(row, actor=_actor(ctx), at=ctx.at).items()
@@ -115,9 +118,13 @@ def send_letter(ctx, *, order_id, template: str):
 
 
 def register() -> None:
-    from telora.workflows.registry import service_task
+    from telora.workflows.registry import service_task, service_tasks
+
+    known = {spec.key for spec in service_tasks()}
 
     def add(name, work, description, inputs=ITEM_INPUTS, outputs=None):
+        if name in known:  # registered once per process
+            return
         service_task(name, inputs=inputs, outputs=outputs or {}, description=description)(once(name, work))
 
     add("customers.create_subscription", item_task("sign_up", activate=False),

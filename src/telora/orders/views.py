@@ -84,9 +84,11 @@ class OrderDetailView(ScopedDetailView):
         if order.flow_instance_id is None or not apps.is_installed("telora.workflows"):
             return None
         try:
-            return reverse("workflows:instance_detail", args=[order.flow_instance_id])
-        except NoReverseMatch:
-            return None
+            return reverse("workflows:instance", args=[order.flow_instance_id])
+        except NoReverseMatch:  # the engine has no instance page: its flow version's diagram
+            FlowInstance = apps.get_model("workflows", "FlowInstance")
+            version_id = FlowInstance.objects.filter(pk=order.flow_instance_id).values_list("version_id", flat=True).first()
+            return reverse("workflows:version", args=[version_id]) if version_id else None
 
 
 class OrderActionView(ShellMixin, View):
