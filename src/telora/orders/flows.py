@@ -54,7 +54,7 @@ def flow_data(order) -> dict:
 
 def run_order(order, *, actor: Actor, at: dt.datetime) -> None:
     """Run the order's flow (engine) or its items (direct). Called inside start_order's transaction."""
-    if engine_installed():
+    if engine_installed() and flow_published(order.flow_key, order.brand):
         from telora.workflows.services import start_instance
 
         instance = start_instance(order.flow_key, brand=order.brand, data=flow_data(order), subject_type=SUBJECT,
@@ -62,6 +62,18 @@ def run_order(order, *, actor: Actor, at: dt.datetime) -> None:
         type(order).objects.filter(pk=order.pk).update(flow_instance_id=instance.pk)
         return
     run_directly(order, actor=actor, at=at)
+
+
+def flow_published(key: str, brand) -> bool:
+    """Whether the engine has a published version of the flow for the brand (its own or the standard
+    one). Until the standard flows are loaded (`telora flows load`), orders run directly."""
+    from django.db.models import Q
+
+    from telora.workflows.models import FlowVersion
+
+    return bool(key) and FlowVersion.objects.filter(
+        Q(definition__brand=brand) | Q(definition__brand__isnull=True), definition__key=key,
+        state=FlowVersion.PUBLISHED).exists()
 
 
 def run_directly(order, *, actor: Actor, at: dt.datetime) -> None:

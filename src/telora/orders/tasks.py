@@ -24,8 +24,9 @@ def _actor(ctx) -> Actor:
     return ctx.actor if isinstance(getattr(ctx, "actor", None), Actor) else Actor.system("orders_flow")
 
 
-def once(name: str, work):
-    """Run `work(ctx, **inputs)` once per step key; a repeat returns the stored outputs."""
+def once(name: str, work, outputs: dict):
+    """Run `work(ctx, **inputs)` once per step key, keeping the declared outputs; a repeat returns the
+    stored outputs."""
     from telora.workflows.registry import TaskError
 
     def task(ctx, **inputs):
@@ -34,13 +35,14 @@ def once(name: str, work):
             return done.outputs
         try:
             with transaction.atomic():
-                outputs = work(ctx, **inputs)
-                TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=outputs, at=ctx.at)
+                made = work(ctx, **inputs)
+                kept = {key: made.get(key, "" if kind is str else 0) for key, kind in outputs.items()}
+                TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=kept, at=ctx.at)
         except ServiceError as exc:
             raise TaskError(exc.code, exc.message, transient=False) from exc
         except IntegrityError:  # the same step ran meanwhile in another worker
             return TaskRun.objects.get(step_key=ctx.step_key).outputs
-        return outputs
+        return kept
 
     return task
 
@@ -125,7 +127,8 @@ def register() -> None:
     def add(name, work, description, inputs=ITEM_INPUTS, outputs=None):
         if name in known:  # registered once per process
             return
-        service_task(name, inputs=inputs, outputs=outputs or {}, description=description)(once(name, work))
+        service_task(name, inputs=inputs, outputs=outputs or {}, description=description)(
+            once(name, work, outputs or {}))
 
     add("customers.create_subscription", item_task("sign_up", activate=False),
         "Create the line of a sign-up (pending until activated)", outputs={"subscription": int, "identifier": str})
