@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "telora.privacy",
     "telora.letters",
     "telora.workflows",
+    "telora.orders",
     "telora.migration",
 ]
 

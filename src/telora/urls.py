@@ -7,6 +7,7 @@ from telora.core.modules import app_installed
 from telora.customers.tmf import account_api, customer_api, product_api
 from telora.events.api import mount_hub
 from telora.letters.tmf import communication_api
+from telora.orders.tmf import ordering_api
 from telora.privacy.tmf import privacy_api
 from telora.rating.tmf import balance_api, usage_api
 
@@ -21,6 +22,7 @@ TMF_APIS = [
     ("tmf-api/customerBillManagement/v4/", "telora.billing", bill_api),
     ("tmf-api/privacyManagement/v4/", "telora.privacy", privacy_api),
     ("tmf-api/communicationManagement/v4/", "telora.letters", communication_api),
+    ("tmf-api/productOrderingManagement/v4/", "telora.orders", ordering_api),
 ]
 # Every TM Forum API offers the TMF630 hub (POST/GET/DELETE …/hub) for event notifications.
 for _route, _app, _tmf_api in TMF_APIS:
@@ -40,6 +42,7 @@ urlpatterns = [
     path("letters/", include("telora.letters.urls")),
     path("events/", include("telora.events.urls")),
     path("workflows/", include("telora.workflows.urls")),
+    path("orders/", include("telora.orders.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

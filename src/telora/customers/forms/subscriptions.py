@@ -143,7 +143,26 @@ class SubscriptionForm(SimChoiceMixin):
         return values
 
 
-class ProductChoiceForm(forms.Form):
+class WhenMixin(forms.Form):
+    """When a change happens: now, at the start of the next bill period, or on a date (an order waits
+    until then; without the orders module only "now" is taken)."""
+
+    when = forms.ChoiceField(label=_("When"), required=False, initial="now", choices=[
+        ("now", _("Now")), ("next_period", _("At the start of the next bill period")), ("date", _("On a date"))])
+    when_date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self):
+        data = super().clean()
+        if data.get("when") == "date" and not data.get("when_date"):
+            self.add_error("when_date", _("Give the date the change should happen."))
+        return data
+
+    def when_values(self) -> dict:
+        mode = self.cleaned_data.get("when") or "now"
+        return {"mode": mode, "date": self.cleaned_data.get("when_date") if mode == "date" else None}
+
+
+class ProductChoiceForm(WhenMixin):
     """One product of the offers: a new plan, an add-on or a one-time product."""
 
     product = forms.ChoiceField(label=_("Product"), widget=forms.RadioSelect)
@@ -156,7 +175,7 @@ class ProductChoiceForm(forms.Form):
             self.fields["product"].label = label
 
 
-class ReasonForm(forms.Form):
+class ReasonForm(WhenMixin):
     reason = text(_("Reason"), 200, placeholder=_("Why, in a few words (kept in the history)"))
 
     def __init__(self, *args, reason_required: bool = False, confirm_label=None, **kwargs):

@@ -17,6 +17,7 @@ from telora.catalog.selectors import effective_price
 from telora.core import clock
 from telora.core.services import ServiceError
 from telora.customers import services
+from telora.customers.actions import take
 from telora.customers.constants import NUMBER_TYPES
 from telora.customers.forms.offers import by_kind, offers, service_types_on_sale
 from telora.customers.forms.subscriptions import ProductChoiceForm, ReasonForm, SubscriptionForm, SwapSimForm
@@ -29,6 +30,19 @@ from telora.customers.views.common import (
     indexed_fields,
 )
 from telora.ui.views.generic import ScopedDetailView, ServiceActionView, ServiceFormView, attach_service_error
+
+
+def with_order(message: str, outcome) -> str:
+    """The success message of an action, naming the order that carried it (when orders run)."""
+    order = outcome.order
+    if order is None:
+        return message
+    if outcome.result is not None:
+        return _("%(message)s Order %(number)s.") % {"message": message, "number": order.number}
+    if order.state == "acknowledged":
+        return _("Order %(number)s taken; it runs on %(date)s.") % {
+            "number": order.number, "date": clock.localtime(order.requested_at, order.brand).strftime("%Y-%m-%d %H:%M")}
+    return _("Order %(number)s taken: %(state)s.") % {"number": order.number, "state": order.get_state_display()}
 
 
 def rule_messages(exc: ServiceError) -> list[str]:
@@ -99,13 +113,20 @@ class SubscriptionCreateView(RuleErrorsMixin, CustomerObjectMixin, ServiceFormVi
         return context
 
     def perform(self, form, *, actor, at):
-        return services.create_subscription(self.customer, actor=actor, at=at, **form.service_values())
+        values = form.service_values()
+        return take("sign_up", self.customer, values, actor=actor, at=at,
+                    run=lambda at: services.create_subscription(self.customer, actor=actor, at=at, **values))
 
-    def get_success_message(self, result):
-        return _("Subscription %(identifier)s sold.") % {"identifier": identifier(result)}
+    def get_success_message(self, outcome):
+        if outcome.result is None:
+            return with_order("", outcome)
+        return with_order(_("Subscription %(identifier)s sold.") % {"identifier": identifier(outcome.result)},
+                          outcome)
 
-    def get_success_url(self, result=None):
-        return reverse("customers:subscription_detail", args=[result.pk])
+    def get_success_url(self, outcome=None):
+        if outcome.result is None:
+            return outcome.order.get_absolute_url()
+        return reverse("customers:subscription_detail", args=[outcome.result.pk])
 
 
 class SubscriptionDetailView(SubscriptionObjectMixin, ScopedDetailView):
@@ -189,10 +210,14 @@ class ChangePlanView(ProductActionView):
         return [offer for offer in super().choices() if offer.code not in current]
 
     def perform(self, form, *, actor, at):
-        return services.change_plan(self.object, form.cleaned_data["product"], actor=actor, at=at, interface="gui")
+        plan = form.cleaned_data["product"]
+        return take("change_plan", self.object, {"plan": plan}, actor=actor, at=at, when=form.when_values(),
+                    run=lambda at: services.change_plan(self.object, plan, actor=actor, at=at, interface="gui"))
 
-    def get_success_message(self, result):
-        return _("Plan changed to %(plan)s.") % {"plan": result.product.name}
+    def get_success_message(self, outcome):
+        if outcome.result is None:
+            return with_order("", outcome)
+        return with_order(_("Plan changed to %(plan)s.") % {"plan": outcome.result.product.name}, outcome)
 
 
 class AddAddonView(ProductActionView):
@@ -207,10 +232,14 @@ class AddAddonView(ProductActionView):
         return _("Add add-on")
 
     def perform(self, form, *, actor, at):
-        return services.add_addon(self.object, form.cleaned_data["product"], actor=actor, at=at, interface="gui")
+        product = form.cleaned_data["product"]
+        return take("add_addon", self.object, {"product": product}, actor=actor, at=at, when=form.when_values(),
+                    run=lambda at: services.add_addon(self.object, product, actor=actor, at=at, interface="gui"))
 
-    def get_success_message(self, result):
-        return _("Add-on %(name)s added.") % {"name": result.product.name}
+    def get_success_message(self, outcome):
+        if outcome.result is None:
+            return with_order("", outcome)
+        return with_order(_("Add-on %(name)s added.") % {"name": outcome.result.product.name}, outcome)
 
 
 class AddOneTimeView(ProductActionView):
@@ -225,11 +254,14 @@ class AddOneTimeView(ProductActionView):
         return _("Sell")
 
     def perform(self, form, *, actor, at):
-        return services.add_one_time(self.object, form.cleaned_data["product"], actor=actor, at=at,
-                                     interface="gui")
+        product = form.cleaned_data["product"]
+        return take("add_one_time", self.object, {"product": product}, actor=actor, at=at,
+                    run=lambda at: services.add_one_time(self.object, product, actor=actor, at=at, interface="gui"))
 
-    def get_success_message(self, result):
-        return _("%(name)s sold.") % {"name": result.product.name}
+    def get_success_message(self, outcome):
+        if outcome.result is None:
+            return with_order("", outcome)
+        return with_order(_("%(name)s sold.") % {"name": outcome.result.product.name}, outcome)
 
 
 class RemoveAddonView(SubscriptionObjectMixin, ServiceActionView):
@@ -237,8 +269,9 @@ class RemoveAddonView(SubscriptionObjectMixin, ServiceActionView):
 
     def perform(self, obj, *, actor, at):
         instance = get_object_or_404(obj.products.filter(Q(end_at__isnull=True)), pk=self.kwargs["instance"])
-        services.remove_addon(obj, instance, actor=actor, at=at)
-        self.success_message = _("Add-on %(name)s removed.") % {"name": instance.product.name}
+        outcome = take("remove_addon", obj, {"instance": instance.pk}, actor=actor, at=at,
+                       run=lambda at: services.remove_addon(obj, instance, actor=actor, at=at))
+        self.success_message = with_order(_("Add-on %(name)s removed.") % {"name": instance.product.name}, outcome)
 
     def get_success_url(self):
         return reverse("customers:subscription_detail", args=[self.object.pk])
@@ -272,10 +305,12 @@ class SuspendView(ReasonActionView):
         return _("Suspend")
 
     def perform(self, form, *, actor, at):
-        return services.suspend_subscription(self.object, actor=actor, at=at, reason=form.cleaned_data["reason"])
+        reason = form.cleaned_data["reason"]
+        return take("suspend", self.object, {"reason": reason}, actor=actor, at=at, when=form.when_values(),
+                    run=lambda at: services.suspend_subscription(self.object, actor=actor, at=at, reason=reason))
 
-    def get_success_message(self, result):
-        return _("Subscription suspended.")
+    def get_success_message(self, outcome):
+        return with_order(_("Subscription suspended.") if outcome.result is not None or outcome.order is None else "", outcome)
 
 
 class ResumeView(ReasonActionView):
@@ -288,10 +323,12 @@ class ResumeView(ReasonActionView):
         return _("Resume")
 
     def perform(self, form, *, actor, at):
-        return services.resume_subscription(self.object, actor=actor, at=at, reason=form.cleaned_data["reason"])
+        reason = form.cleaned_data["reason"]
+        return take("resume", self.object, {"reason": reason}, actor=actor, at=at, when=form.when_values(),
+                    run=lambda at: services.resume_subscription(self.object, actor=actor, at=at, reason=reason))
 
-    def get_success_message(self, result):
-        return _("Subscription active again.")
+    def get_success_message(self, outcome):
+        return with_order(_("Subscription active again.") if outcome.result is not None or outcome.order is None else "", outcome)
 
 
 class TerminateView(ReasonActionView):
@@ -315,18 +352,21 @@ class TerminateView(ReasonActionView):
         return _("Terminate")
 
     def perform(self, form, *, actor, at):
-        return services.terminate_subscription(self.object, actor=actor, at=at, reason=form.cleaned_data["reason"])
+        reason = form.cleaned_data["reason"]
+        return take("terminate", self.object, {"reason": reason}, actor=actor, at=at, when=form.when_values(),
+                    run=lambda at: services.terminate_subscription(self.object, actor=actor, at=at, reason=reason))
 
-    def get_success_message(self, result):
-        return _("Subscription terminated.")
+    def get_success_message(self, outcome):
+        return with_order(_("Subscription terminated.") if outcome.result is not None or outcome.order is None else "", outcome)
 
 
 class ActivateView(SubscriptionObjectMixin, ServiceActionView):
     required_action = "change"
 
     def perform(self, obj, *, actor, at):
-        services.activate_subscription(obj, actor=actor, at=at)
-        self.success_message = _("Subscription activated.")
+        outcome = take("activate", obj, {}, actor=actor, at=at,
+                       run=lambda at: services.activate_subscription(obj, actor=actor, at=at))
+        self.success_message = with_order(_("Subscription activated."), outcome)
 
     def get_success_url(self):
         return reverse("customers:subscription_detail", args=[self.object.pk])
@@ -353,8 +393,11 @@ class SwapSimView(SubscriptionFormMixin, ServiceFormView):
         return {**super().get_form_kwargs(), "brand": self.object.brand}
 
     def perform(self, form, *, actor, at):
-        return services.swap_sim(self.object, actor=actor, at=at, reason=form.cleaned_data["reason"],
-                                 **form.sim_values())
+        values = {"reason": form.cleaned_data["reason"], **form.sim_values()}
+        return take("swap_sim", self.object, values, actor=actor, at=at,
+                    run=lambda at: services.swap_sim(self.object, actor=actor, at=at, **values))
 
-    def get_success_message(self, result):
-        return _("SIM card swapped to %(iccid)s.") % {"iccid": result.sim.iccid}
+    def get_success_message(self, outcome):
+        if outcome.result is None:
+            return with_order("", outcome)
+        return with_order(_("SIM card swapped to %(iccid)s.") % {"iccid": outcome.result.sim.iccid}, outcome)

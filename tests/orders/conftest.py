@@ -1,0 +1,102 @@
+"""Orders fixtures: the customers tests' shop (brand_a with the demo catalogue, SIMs and numbers), ann
+with her account and a mobile line, the same for brand_b, and JSON API clients."""
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+from stdnum import luhn
+
+from telora.catalog.services.apply import apply_catalog
+from telora.catalog.yamlio import load
+from telora.core import clock
+from telora.core.services.users import create_api_key
+from telora.customers import services as s
+from telora.customers.demo import CATALOG
+from telora.inventory.services import create_number, create_sim
+
+
+def iccid(n: int, prefix: str) -> str:
+    body = f"{prefix}{n:08d}"
+    return body + luhn.calc_check_digit(body)
+
+
+def _shop(brand, actor, numbers, prefix, offset):
+    data = load(CATALOG.read_text())
+    data["brand"] = {"code": brand.code, "name": brand.name, "currency": brand.currency, "timezone": brand.timezone,
+                     "country": brand.country, "language": brand.language}
+    apply_catalog(data, actor=actor, at=clock.now(), effective_from=dt.date(2024, 1, 1))
+    for number in numbers:
+        create_number(brand, number, actor=actor, at=clock.now())
+    for n in range(offset, offset + len(numbers)):
+        create_sim(brand, actor=actor, at=clock.now(), iccid=iccid(n, prefix), imsi=f"20408{n:010d}",
+                   sim_type="usim-4g")
+    return brand
+
+
+def _customer(brand, actor, first):
+    customer = s.create_customer(brand, actor=actor, at=clock.now(), kind="private", first_name=first,
+                                 last_name="Tester", email=f"{first}@example.com", phone="")
+    s.add_address(customer, actor=actor, at=clock.now(), street1="Kerkstraat 1", postcode="1011 AB",
+                  city="Amsterdam", roles=["legal", "billing", "installation"])
+    s.create_billing_account(customer, actor=actor, at=clock.now())
+    return customer
+
+
+def _line(customer, actor):
+    return s.create_subscription(customer, actor=actor, at=clock.now(), billing_account=customer.accounts.get(),
+                                 service_type="mobile_postpaid", plan="MOB_POST_BASIC", addons=["ROAM_EU_5GB"])
+
+
+@pytest.fixture
+def shop(brand_a, system):
+    return _shop(brand_a, system, ("+31 6 10000001", "+31 6 10000002", "+31 6 10000003"), "8931440400", 0)
+
+
+@pytest.fixture
+def other_shop(brand_b, system):
+    return _shop(brand_b, system, ("+44 7400 100001", "+44 7400 100002"), "8944100000", 100)
+
+
+@pytest.fixture
+def ann(shop, system):
+    return _customer(shop, system, "Ann")
+
+
+@pytest.fixture
+def mobile(ann, system):
+    return _line(ann, system)
+
+
+@pytest.fixture
+def bob_line(other_shop, system):
+    return _line(_customer(other_shop, system, "Bob"), system)
+
+
+class ApiClient:
+    def __init__(self, token=None):
+        self.client = Client()
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def get(self, path, **params):
+        return self.client.get(path, params, headers=self.headers)
+
+    def post(self, path, data=None):
+        return self.client.post(path, data, content_type="application/json", headers=self.headers)
+
+
+@pytest.fixture
+def api_for(make_user, system):
+    counter = {"n": 0}
+
+    def make(grants):
+        counter["n"] += 1
+        user = make_user(f"api-user-{counter['n']}", grants)
+        perms = sorted({p for ps in grants.values() for p in ps})
+        _key, token = create_api_key(actor=system, at=clock.now(), user=user, name="test", brands=list(grants),
+                                     permissions=perms)
+        return ApiClient(token)
+
+    return make
+
+

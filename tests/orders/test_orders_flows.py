@@ -1,0 +1,135 @@
+"""The standard flows: every shipped BPMN file parses and names only registered service tasks;
+scenario tests run them on the workflow engine (skipped where `telora.workflows` is absent)."""
+
+import xml.etree.ElementTree as ET
+
+import pytest
+from django.apps import apps
+
+from telora.orders.constants import SIGNUP_FLOWS, TYPE_FLOWS
+from telora.orders.flows import standard_flows
+
+BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+TELORA = "{https://telora.org/bpmn}"
+engine = pytest.mark.skipif(not apps.is_installed("telora.workflows"), reason="needs the telora.workflows engine")
+TASKS = {"customers.create_subscription", "customers.activate_subscription", "customers.change_plan",
+         "customers.add_addon", "customers.add_one_time", "customers.remove_addon", "customers.swap_sim",
+         "customers.suspend_subscription", "customers.resume_subscription", "customers.terminate_subscription",
+         "inventory.allocate_sim", "inventory.allocate_number", "inventory.block_sim", "billing.charge_one_time",
+         "letters.send"}
+
+
+def test_every_flow_an_order_names_is_shipped():
+    assert set(SIGNUP_FLOWS.values()) | set(TYPE_FLOWS.values()) <= set(standard_flows())
+
+
+@pytest.mark.parametrize("key", sorted(standard_flows()))
+def test_a_shipped_flow_parses_and_names_known_tasks(key):
+    root = ET.parse(standard_flows()[key]).getroot()
+    process = root.find(f"{BPMN}process")
+    assert process is not None and process.get("id") == key and process.get("isExecutable") == "true"
+    for task in process.iter(f"{BPMN}serviceTask"):
+        assert task.get(f"{TELORA}task") in TASKS, (key, task.get("id"))
+    for task in process.iter(f"{BPMN}userTask"):
+        assert task.get(f"{TELORA}desk"), (key, task.get("id"))
+    ids = [e.get("id") for e in process.iter() if e.get("id")]
+    assert len(ids) == len(set(ids)), key  # the process id included: the engine finds elements by id
+    ids = set(ids)
+    for flow in process.iter(f"{BPMN}sequenceFlow"):
+        assert {flow.get("sourceRef"), flow.get("targetRef")} <= ids, (key, flow.get("id"))
+
+
+DESKS = ("credit", "network", "qualification", "installation", "logistics", "retention", "porting")
+
+
+@pytest.fixture
+def flows_loaded(ann, system):
+    """The brand's desks and the standard flows, published as the engine's loader does."""
+    from telora.workflows.services.flows import create_desk, load_flows
+
+    from telora.core import clock
+    from telora.orders.flows import FLOW_DIR
+
+    for code in DESKS:
+        create_desk(ann.brand, code, code.title(), actor=system, at=clock.now())
+    load_flows(FLOW_DIR, actor=system, at=clock.now())
+
+
+def open_task(order):
+    from telora.workflows.models import HumanTask
+
+    return HumanTask.objects.get(instance_id=order.flow_instance_id, state="open")
+
+
+@engine
+@pytest.mark.django_db
+def test_scenario_plan_change_through_the_engine(ann, mobile, system, flows_loaded):
+    from telora.core import clock
+    from telora.customers.models import ProductInstance
+    from telora.orders.services import create_order
+
+    order = create_order(ann, actor=system, at=clock.now(), order_type="change_plan", subscription=mobile,
+                         items=[{"product_offering": "MOB_POST_10GB"}])
+    order.refresh_from_db()
+    assert order.state == "completed" and order.flow_instance_id is not None
+    assert ProductInstance.objects.get(subscription=mobile, kind="plan", end_at__isnull=True).product.code == \
+        "MOB_POST_10GB"
+
+
+@engine
+@pytest.mark.django_db
+def test_scenario_signup_mobile_postpaid_with_desk_steps(ann, system, flows_loaded):
+    import time_machine
+    from telora.workflows.services import complete_task
+
+    from telora.core import clock
+    from telora.orders.models import Order
+    from telora.orders.services import create_order
+
+    with time_machine.travel(clock.now(), tick=False):
+        order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+            "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+        order.refresh_from_db()
+        assert order.state == "inProgress"
+        complete_task(open_task(order), data={"decision": "approved"}, actor=system, at=clock.now())
+        task = open_task(order)
+        assert task.name == "Activate at the host operator"
+        line = Order.objects.get(pk=order.pk).subscription
+        assert line.status == "pending" and line.sim is not None
+        complete_task(task, data={"host_reference": "HOST-1"}, actor=system, at=clock.now())
+    order.refresh_from_db()
+    line.refresh_from_db()
+    assert (order.state, line.status) == ("completed", "active")
+    assert order.entries.filter(kind="letter").exists()
+
+
+@engine
+@pytest.mark.django_db
+def test_scenario_cancellation_cancelled_at_the_desk(ann, mobile, system, flows_loaded):
+    from telora.core import clock
+    from telora.orders.services import cancel_order, create_order
+
+    order = create_order(ann, actor=system, at=clock.now(), order_type="terminate", subscription=mobile,
+                         items=[{"characteristics": {"reason": "moving"}}])
+    order.refresh_from_db()
+    assert order.state == "inProgress"  # waits at the retention desk (commitment check)
+    cancel_order(order, actor=system, at=clock.now(), reason="stays with us")
+    order.refresh_from_db()
+    mobile.refresh_from_db()
+    assert (order.state, mobile.status) == ("cancelled", "active")
+
+
+@engine
+@pytest.mark.django_db
+@pytest.mark.parametrize("order_type,items", [
+    ("suspend", [{"characteristics": {"reason": "travel"}}]),
+    ("add_addon", [{"product_offering": "DATA_S"}]),
+])
+def test_scenario_simple_changes_complete_through_the_engine(ann, mobile, system, flows_loaded, order_type, items):
+    from telora.core import clock
+    from telora.orders.services import create_order
+
+    order = create_order(ann, actor=system, at=clock.now(), order_type=order_type, subscription=mobile, items=items)
+    order.refresh_from_db()
+    assert order.state in ("completed", "failed")
+    assert order.state == "completed" or order.state_reason  # a refusal names its reason
