@@ -45,10 +45,9 @@ DESKS = ("credit", "network", "qualification", "installation", "logistics", "ret
 @pytest.fixture
 def flows_loaded(ann, system):
     """The brand's desks and the standard flows, published as the engine's loader does."""
-    from telora.workflows.services.flows import create_desk, load_flows
-
     from telora.core import clock
     from telora.orders.flows import FLOW_DIR
+    from telora.workflows.services.flows import create_desk, load_flows
 
     for code in DESKS:
         create_desk(ann.brand, code, code.title(), actor=system, at=clock.now())
@@ -80,11 +79,11 @@ def test_scenario_plan_change_through_the_engine(ann, mobile, system, flows_load
 @pytest.mark.django_db
 def test_scenario_signup_mobile_postpaid_with_desk_steps(ann, system, flows_loaded):
     import time_machine
-    from telora.workflows.services import complete_task
 
     from telora.core import clock
     from telora.orders.models import Order
     from telora.orders.services import create_order
+    from telora.workflows.services import complete_task
 
     with time_machine.travel(clock.now(), tick=False):
         order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
