@@ -18,7 +18,7 @@ SIGNATURE_HEADER = "X-Telora-Signature"
 TIMESTAMP_HEADER = "X-Telora-Timestamp"
 EVENT_HEADER = "X-Telora-Event-Id"
 
-SECRETS = Sealer("webhook_secrets", variable="TELORA_WEBHOOK_KEY", info=b"telora-webhook-secrets",
+SECRETS = Sealer("webhook secrets", variable="TELORA_WEBHOOK_KEY", info=b"telora-webhook-secrets",
                  wrong_key="The webhook secrets were sealed with another key (TELORA_WEBHOOK_KEY / SECRET_KEY).",
                  altered="A webhook secret was altered or belongs to another subscription.")
 
