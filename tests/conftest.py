@@ -5,10 +5,12 @@ import os
 
 import pytest
 
+from api_client import ApiClient
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS
 from db_helpers import forget_queued_jobs
 from telora.core import clock
 from telora.core.services import Actor
+from telora.core.services.users import create_api_key
 
 PASSWORD = "correct-horse-battery-9"
 
@@ -141,3 +143,19 @@ def plain_http_cookies(settings):
     """The live server speaks plain HTTP; secure-only cookies would never come back."""
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+
+
+@pytest.fixture
+def api_for(make_user, system):
+    """api_for({brand: [perms]}) -> an ApiClient holding a key of a fresh user with those rights."""
+    counter = {"n": 0}
+
+    def make(grants):
+        counter["n"] += 1
+        user = make_user(f"api-user-{counter['n']}", grants)
+        perms = sorted({p for ps in grants.values() for p in ps})
+        _key, token = create_api_key(actor=system, at=clock.now(), user=user, name="test", brands=list(grants),
+                                     permissions=perms)
+        return ApiClient(token)
+
+    return make

@@ -4,13 +4,12 @@ a customer with a billing account, and JSON API clients."""
 import datetime as dt
 
 import pytest
-from django.test import Client
 from stdnum import luhn
 
+from api_client import ApiClient
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
-from telora.core.services.users import create_api_key
 from telora.customers import services as s
 from telora.customers.demo import CATALOG
 from telora.inventory.services import create_number, create_sim
@@ -80,45 +79,6 @@ def mobile(ann, system):
     """An active postpaid mobile line of ann: MOB_POST_BASIC with the EU roaming add-on."""
     return s.create_subscription(ann, actor=system, at=clock.now(), billing_account=ann.accounts.get(),
                                  service_type="mobile_postpaid", plan="MOB_POST_BASIC", addons=["ROAM_EU_5GB"])
-
-
-class ApiClient:
-    """The Django test client speaking JSON with an API key."""
-
-    def __init__(self, token=None):
-        self.client = Client()
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def get(self, path, **params):
-        return self.client.get(path, params, headers=self.headers)
-
-    def post(self, path, data=None):
-        return self.client.post(path, data, content_type="application/json", headers=self.headers)
-
-    def patch(self, path, data=None):
-        return self.client.patch(path, data, content_type="application/json", headers=self.headers)
-
-    def delete(self, path):
-        return self.client.delete(path, headers=self.headers)
-
-    def upload(self, path, data):
-        return self.client.post(path, data, headers=self.headers)
-
-
-@pytest.fixture
-def api_for(make_user, system):
-    """api_for({brand: [perms]}) -> an ApiClient holding a key of a fresh user with those rights."""
-    counter = {"n": 0}
-
-    def make(grants):
-        counter["n"] += 1
-        user = make_user(f"api-user-{counter['n']}", grants)
-        perms = sorted({p for ps in grants.values() for p in ps})
-        _key, token = create_api_key(actor=system, at=clock.now(), user=user, name="test", brands=list(grants),
-                                     permissions=perms)
-        return ApiClient(token)
-
-    return make
 
 
 @pytest.fixture

@@ -4,13 +4,11 @@ with her account and a mobile line, the same for brand_b, and JSON API clients."
 import datetime as dt
 
 import pytest
-from django.test import Client
 from stdnum import luhn
 
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
-from telora.core.services.users import create_api_key
 from telora.customers import services as s
 from telora.customers.demo import CATALOG
 from telora.inventory.services import create_number, create_sim
@@ -71,32 +69,5 @@ def mobile(ann, system):
 @pytest.fixture
 def bob_line(other_shop, system):
     return _line(_customer(other_shop, system, "Bob"), system)
-
-
-class ApiClient:
-    def __init__(self, token=None):
-        self.client = Client()
-        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
-
-    def get(self, path, **params):
-        return self.client.get(path, params, headers=self.headers)
-
-    def post(self, path, data=None):
-        return self.client.post(path, data, content_type="application/json", headers=self.headers)
-
-
-@pytest.fixture
-def api_for(make_user, system):
-    counter = {"n": 0}
-
-    def make(grants):
-        counter["n"] += 1
-        user = make_user(f"api-user-{counter['n']}", grants)
-        perms = sorted({p for ps in grants.values() for p in ps})
-        _key, token = create_api_key(actor=system, at=clock.now(), user=user, name="test", brands=list(grants),
-                                     permissions=perms)
-        return ApiClient(token)
-
-    return make
 
 

@@ -8,14 +8,12 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.test import Client
 from privacy_helpers import make_customer, usage
 from stdnum import luhn
 
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
-from telora.core.services.users import create_api_key
 from telora.customers.demo import CATALOG
 from telora.inventory.services import create_number, create_sim
 
@@ -95,28 +93,3 @@ def bob(shop, system):
     return customer
 
 
-class ApiClient:
-    def __init__(self, token):
-        self.client = Client()
-        self.headers = {"Authorization": f"Bearer {token}"}
-
-    def get(self, path, **params):
-        return self.client.get(path, params, headers=self.headers)
-
-    def post(self, path, data=None):
-        return self.client.post(path, data, content_type="application/json", headers=self.headers)
-
-
-@pytest.fixture
-def api_for(make_user, system):
-    counter = {"n": 0}
-
-    def make(grants):
-        counter["n"] += 1
-        user = make_user(f"api-user-{counter['n']}", grants)
-        perms = sorted({p for ps in grants.values() for p in ps})
-        _key, token = create_api_key(actor=system, at=clock.now(), user=user, name="test", brands=list(grants),
-                                     permissions=perms)
-        return ApiClient(token)
-
-    return make
