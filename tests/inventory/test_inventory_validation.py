@@ -85,3 +85,76 @@ def test_invalid_numbers_are_refused(raw):
 def test_numbers_are_shown_the_international_way():
     assert format_number("4520123456") == "+45 20 12 34 56"
     assert format_number("4520123456", "e164") == "+4520123456"
+
+
+def _parsed_by_phonenumbers(value: str) -> str | None:
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(value, "DK")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number):
+        return None
+    return f"{number.country_code}{phonenumbers.national_significant_number(number)}"
+
+
+def test_the_quick_reading_of_e164_numbers_agrees_with_phonenumbers_everywhere():
+    """clean_number reads '+' and digits itself (a migration checks a whole base of numbers); for
+    every region's example numbers, and for those numbers with a digit changed, added or dropped,
+    it takes a number exactly where phonenumbers' own parsing does, with the same digits."""
+    import random
+
+    import phonenumbers
+
+    from telora.inventory.validation import _parsed_e164
+
+    rng = random.Random(7)
+    values = []
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE,
+                     phonenumbers.PhoneNumberType.TOLL_FREE):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None:
+                continue
+            digits = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)[1:]
+            values.append("+" + digits)
+            for _ in range(4):
+                mutated = list(digits)
+                mutated[rng.randrange(len(mutated))] = str(rng.randrange(10))
+                if rng.random() < 0.3:
+                    mutated.insert(rng.randrange(len(mutated)), str(rng.randrange(10)))
+                values.append("+" + "".join(mutated))
+    quick = 0
+    for value in values:
+        parsed = _parsed_e164(value)
+        if parsed is not None:
+            quick += 1
+            assert f"{parsed.country_code}{parsed.national_number}" == _parsed_by_phonenumbers(value), value
+        assert (clean_number(value, "DK") if _parsed_by_phonenumbers(value) else None) == _parsed_by_phonenumbers(value)
+    assert quick > len(values) // 3  # the quick path is the common one, not a corner
+
+
+@pytest.mark.parametrize("value", ["+39 06 1234 5678", "+4407911123456", "+7 8001234567"])
+def test_numbers_the_quick_reading_leaves_to_phonenumbers_are_read_as_before(value):
+    """A leading zero (Italy) or a national prefix after the country code goes the long way."""
+    expected = _parsed_by_phonenumbers(value.replace(" ", ""))
+    if expected is None:
+        with pytest.raises(InvalidValue):
+            clean_number(value, "DK")
+    else:
+        assert clean_number(value, "DK") == expected
+
+
+def test_the_luhn_check_agrees_with_python_stdnum():
+    import random
+
+    from stdnum import luhn
+
+    from telora.inventory.validation import luhn_valid
+
+    rng = random.Random(3)
+    for _ in range(5000):
+        digits = str(rng.randrange(10**17, 10**20))
+        assert luhn_valid(digits) == luhn.is_valid(digits), digits
+    assert luhn_valid("8931440400000000008") is luhn.is_valid("8931440400000000008")
