@@ -8,12 +8,16 @@ import contextlib
 import gc
 import json
 import operator
+import queue
+import threading
 
 from django.db import connection
 from django.db.models.base import ModelState
 
 _JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
 _DEFAULTS: dict = {}
+_LOCAL = threading.local()  # .pipeline: the CopyPipeline this thread's copy_objects hands its rows to
+ID_BLOCK = 5000  # ids a pipeline takes from a sequence at a time
 
 
 @contextlib.contextmanager
@@ -58,15 +62,24 @@ def new_object(model, **values):
     return obj
 
 
+_NEXT_IDS = "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)"
+
+
+def _next_ids(table: str, count: int) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(_NEXT_IDS, [table, count])
+        return [pk for (pk,) in cursor.fetchall()]
+
+
 def assign_ids(model, objects: list) -> None:
     """Take ids for `objects` from the table's sequence and set them (before rows refer to each other)."""
     if not objects:
         return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                       [model._meta.db_table, len(objects)])
-        for obj, (pk,) in zip(objects, cursor.fetchall(), strict=True):
-            obj.pk = pk
+    pipeline = getattr(_LOCAL, "pipeline", None)
+    ids = pipeline.ids(model._meta.db_table, len(objects)) if pipeline else _next_ids(model._meta.db_table,
+                                                                                      len(objects))
+    for obj, pk in zip(objects, ids, strict=True):
+        obj.pk = pk
 
 
 def copy_objects(model, objects: list, *, with_ids: bool = False, ids_given: bool = False) -> None:
@@ -79,20 +92,123 @@ def copy_objects(model, objects: list, *, with_ids: bool = False, ids_given: boo
     if with_ids:
         assign_ids(model, objects)
     fields = [f for f in model._meta.concrete_fields if with_ids or ids_given or not f.primary_key]
-    with connection.cursor() as cursor:
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        # one C call reads a row's values (itemgetter); JSON fields are encoded after it
-        row_of = operator.itemgetter(*[f.attname for f in fields])
-        if len(fields) == 1:
-            one = row_of
-            row_of = lambda values: (one(values),)  # noqa: E731  (itemgetter of one name gives no tuple)
-        json_at = [n for n, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
-        dumps = _JSON.encode
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for obj in objects:
-                row = row_of(obj.__dict__)
-                if json_at:
-                    row = list(row)
-                    for n in json_at:
-                        row[n] = dumps(row[n])
-                copy.write_row(row)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    # one C call reads a row's values (itemgetter); JSON fields are encoded after it
+    row_of = operator.itemgetter(*[f.attname for f in fields])
+    if len(fields) == 1:
+        one = row_of
+        row_of = lambda values: (one(values),)  # noqa: E731  (itemgetter of one name gives no tuple)
+    json_at = [n for n, f in enumerate(fields) if f.get_internal_type() == "JSONField"]
+    dumps = _JSON.encode
+
+    def rows():
+        for obj in objects:
+            row = row_of(obj.__dict__)
+            if json_at:
+                row = list(row)
+                for n in json_at:
+                    row[n] = dumps(row[n])
+            yield row
+
+    statement = f"COPY {table} ({columns}) FROM STDIN"
+    pipeline = getattr(_LOCAL, "pipeline", None)
+    if pipeline is not None:
+        pipeline.submit(statement, list(rows()))
+        return
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows():
+            copy.write_row(row)
+
+
+class CopyPipeline:
+    """COPYs run by a thread of their own on this thread's connection, in its transaction and in
+    the order given, while this thread goes on building the next rows.
+
+    A COPY returns only when the server has inserted its rows and checked their foreign keys; a
+    bulk path that waits for that builds nothing meanwhile, and Python and PostgreSQL take turns on
+    a machine with a core for each. Inside `copy_pipeline()`, `copy_objects` hands its rows over and
+    returns; `assign_ids` takes ids from blocks reserved ahead. A query of this thread waits for the
+    COPY under way (psycopg's connection lock) but may overtake the ones queued: call `drain()`
+    before one that must see them. The first error stops the rest and is raised here.
+
+    Ids come from a connection of the pipeline's own: sequences stand outside transactions, so
+    they are the same ids, without waiting for the COPY under way on the main connection.
+    """
+
+    def __init__(self, depth: int = 8):
+        connection.ensure_connection()
+        self._raw = connection.connection
+        self._jobs: queue.Queue = queue.Queue(maxsize=depth)
+        self._pools: dict[str, list[int]] = {}
+        self._ids_connection = None
+        self.error: BaseException | None = None
+        self.stopped = False  # the building thread failed: the rest is not written
+        self._thread = threading.Thread(target=self._run, name="copy-pipeline", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            statement, rows, done = job
+            try:
+                if statement is not None and self.error is None and not self.stopped:
+                    with self._raw.cursor() as cursor, cursor.copy(statement) as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            except BaseException as exc:  # raised in the building thread at its next call
+                self.error = exc
+            finally:
+                if done is not None:
+                    done.set()
+
+    def _check(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def submit(self, statement: str, rows: list) -> None:
+        self._check()
+        self._jobs.put((statement, rows, None))
+
+    def ids(self, table: str, count: int) -> list[int]:
+        pool = self._pools.setdefault(table, [])
+        if len(pool) < count:
+            if self._ids_connection is None:
+                self._ids_connection = connection.get_new_connection(connection.get_connection_params())
+                self._ids_connection.autocommit = True
+            with self._ids_connection.cursor() as cursor:
+                cursor.execute(_NEXT_IDS, [table, max(count - len(pool), ID_BLOCK)])
+                pool += [pk for (pk,) in cursor.fetchall()]
+        taken, self._pools[table] = pool[:count], pool[count:]
+        return taken
+
+    def drain(self) -> None:
+        """Wait for every COPY handed over so far; raise the first error."""
+        done = threading.Event()
+        self._jobs.put((None, None, done))
+        done.wait()
+        self._check()
+
+    def close(self) -> None:
+        self._jobs.put(None)
+        self._thread.join()
+        if self._ids_connection is not None:
+            self._ids_connection.close()
+
+
+@contextlib.contextmanager
+def copy_pipeline():
+    """`copy_objects` of this thread runs on a CopyPipeline until the block ends (which waits for
+    every COPY and raises the first error). Nested: the outer pipeline goes on."""
+    if getattr(_LOCAL, "pipeline", None) is not None:
+        yield _LOCAL.pipeline
+        return
+    pipeline = CopyPipeline()
+    _LOCAL.pipeline = pipeline
+    try:
+        yield pipeline
+        pipeline.drain()
+    except BaseException:
+        pipeline.stopped = True
+        raise
+    finally:
+        _LOCAL.pipeline = None
+        pipeline.close()
