@@ -13,7 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from telora.core.models import BrandOwned
+from telora.core.models import BrandOwned, brand_key_indexed_elsewhere, index_when_set
 from telora.inventory.validation import format_number
 
 DEFAULT_QUARANTINE_DAYS = 90
@@ -111,6 +111,7 @@ SIM_TRANSITIONS: dict[str, frozenset[str]] = {
 class SimCard(BrandOwned):
     """A physical SIM card. Its PIN/PUK codes are sealed (see sealing.py), never plain fields."""
 
+    brand = brand_key_indexed_elsewhere()  # inventory_sim_iccid leads with it
     iccid = models.CharField(_("ICCID"), max_length=20)
     imsi = models.CharField(_("IMSI"), max_length=15)
     sealed_secrets = models.BinaryField(null=True, blank=True, editable=False)
@@ -122,7 +123,8 @@ class SimCard(BrandOwned):
     reserved_until = models.DateTimeField(_("reserved until"), null=True, blank=True)
     reserved_for = models.CharField(_("reserved for"), max_length=120, blank=True)
     allocated_at = models.DateTimeField(_("allocated"), null=True, blank=True)
-    import_batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    import_batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                     db_index=False)  # indexed where set (Meta)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
 
@@ -142,6 +144,7 @@ class SimCard(BrandOwned):
             # next free card: WHERE brand, status [, sim_type] ORDER BY sim_type, iccid
             models.Index(fields=["brand", "status", "sim_type", "iccid"], name="inventory_sim_free"),
             models.Index(fields=["reserved_until"], condition=Q(status="reserved"), name="inventory_sim_reserved"),
+            index_when_set("import_batch", "inventory_sim_batch"),
         ]
 
     def __str__(self) -> str:
@@ -169,14 +172,17 @@ NUMBER_TRANSITIONS: dict[str, frozenset[str]] = {
 class PhoneNumber(BrandOwned):
     """A phone number (MSISDN) held by the brand, stored as E.164 digits without '+'."""
 
+    brand = brand_key_indexed_elsewhere()  # inventory_number_unique leads with it
     number = models.CharField(_("number"), max_length=15)
-    group = models.ForeignKey(NumberGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="numbers")
+    group = models.ForeignKey(NumberGroup, on_delete=models.PROTECT, null=True, blank=True, related_name="numbers",
+                              db_index=False)  # indexed where set (Meta)
     status = models.CharField(_("status"), max_length=12, choices=NumberStatus.choices, default=NumberStatus.AVAILABLE)
     reserved_until = models.DateTimeField(_("reserved until"), null=True, blank=True)
     reserved_for = models.CharField(_("reserved for"), max_length=120, blank=True)
     allocated_at = models.DateTimeField(_("allocated"), null=True, blank=True)
     quarantine_until = models.DateTimeField(_("quarantined until"), null=True, blank=True)
-    import_batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    import_batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                                     db_index=False)  # indexed where set (Meta)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
 
@@ -198,6 +204,8 @@ class PhoneNumber(BrandOwned):
             models.Index(fields=["reserved_until"], condition=Q(status="reserved"), name="inventory_number_reserved"),
             models.Index(fields=["quarantine_until"], condition=Q(status="quarantined"),
                          name="inventory_number_quarantine"),
+            index_when_set("group", "inventory_number_group"),
+            index_when_set("import_batch", "inventory_number_batch"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from telora.core.models import BrandOwned
+from telora.core.models import BrandOwned, brand_key_indexed_elsewhere, index_when_set
 
 ENTITIES = ("customer", "address", "contact", "account", "subscription", "product", "balance", "usage", "receivable")
 RUN_STATUSES = ("queued", "running", "done", "failed")
@@ -44,11 +44,13 @@ class SourceMapping(BrandOwned):
 
     rights_area = "migration"
 
+    brand = brand_key_indexed_elsewhere()  # migration_mapping_once leads with it
     entity = models.CharField(max_length=16, choices=[(e, e) for e in ENTITIES])
     source_system = models.CharField(max_length=40)
     source_id = models.CharField(max_length=100)
     object_id = models.BigIntegerField()
-    run = models.ForeignKey(MigrationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    run = models.ForeignKey(MigrationRun, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+                            db_index=False)  # indexed where set (Meta)
     # accounts: the last day the old system billed recurring charges for (accounts.csv billed_through),
     # read again when a later run imports the account's lines (services/billed.py)
     billed_through = models.DateField(null=True, blank=True)
@@ -57,7 +59,8 @@ class SourceMapping(BrandOwned):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["brand", "entity", "source_system", "source_id"],
                                                name="migration_mapping_once")]
-        indexes = [models.Index(fields=["entity", "object_id"], name="migration_mapping_object")]
+        indexes = [models.Index(fields=["entity", "object_id"], name="migration_mapping_object"),
+                   index_when_set("run", "migration_mapping_run")]
 
     def __str__(self) -> str:
         return f"{self.source_system}:{self.entity}:{self.source_id} → {self.object_id}"

@@ -1,5 +1,11 @@
 from telora.core.models.audit import AuditEvent
-from telora.core.models.brands import Brand, BrandOwned, BrandScopedQuerySet
+from telora.core.models.brands import (
+    Brand,
+    BrandOwned,
+    BrandScopedQuerySet,
+    brand_key_indexed_elsewhere,
+    index_when_set,
+)
 from telora.core.models.jobs import Job
 from telora.core.models.sequences import Sequence
 from telora.core.models.users import ApiKey, BrandGrant, LoginAttempt, Role, User
@@ -16,4 +22,6 @@ __all__ = [
     "Role",
     "Sequence",
     "User",
+    "brand_key_indexed_elsewhere",
+    "index_when_set",
 ]

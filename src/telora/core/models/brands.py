@@ -80,6 +80,19 @@ class BrandOwned(models.Model):
         abstract = True
 
 
+def brand_key_indexed_elsewhere():
+    """The brand key of a BrandOwned model with a composite index that leads with brand_id (a
+    unique number, say): that index serves brand lookups, a second one on brand_id alone would
+    only cost every insert (a migration import writes a million rows)."""
+    return models.ForeignKey("core.Brand", on_delete=models.PROTECT, related_name="+", db_index=False)
+
+
+def index_when_set(field: str, name: str) -> models.Index:
+    """An index of a nullable key over the rows that have one: most rows have none, and a key
+    index serves only lookups by a value (deleting the referenced row, its list of users)."""
+    return models.Index(fields=[field], name=name, condition=models.Q(**{f"{field}__isnull": False}))
+
+
 class BrandQuerySet(models.QuerySet):
     def for_user(self, principal, action: str = "view"):
         if rights.is_system_admin(principal):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from telora.core.models import BrandOwned
+from telora.core.models import BrandOwned, brand_key_indexed_elsewhere
 from telora.customers.constants import ACCOUNT_STATUSES, INVOICE_DELIVERIES, PAYMENT_METHODS
 from telora.customers.models.customers import Address, Customer, _choices
 
@@ -14,6 +14,7 @@ class BillingAccount(BrandOwned):
     """One invoice stream. `payment_method_ref` is a reference at the payment provider (a mandate id,
     a token), never a card number: services refuse anything that looks like one."""
 
+    brand = brand_key_indexed_elsewhere()  # customers_account_number leads with it
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="accounts")
     number = models.CharField(_("account number"), max_length=40)
     name = models.CharField(_("name"), max_length=200)

@@ -16,7 +16,7 @@ from django.db.models.functions import Lower
 from django.utils.text import get_valid_filename
 from django.utils.translation import gettext_lazy as _
 
-from telora.core.models import BrandOwned
+from telora.core.models import BrandOwned, brand_key_indexed_elsewhere
 from telora.customers.constants import (
     ADDRESS_ROLES,
     CONTACT_ROLES,
@@ -33,6 +33,7 @@ def _choices(values):
 class Customer(BrandOwned):
     """A person (private) or an organisation (business); businesses may form a hierarchy."""
 
+    brand = brand_key_indexed_elsewhere()  # customers_customer_number leads with it
     number = models.CharField(_("customer number"), max_length=32)
     kind = models.CharField(_("kind"), max_length=10, choices=_choices(CUSTOMER_KINDS))
     status = models.CharField(_("status"), max_length=10, choices=_choices(CUSTOMER_STATUSES), default="active")

@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from telora.catalog.constants import PRODUCT_KINDS, SERVICE_TYPES
-from telora.core.models import BrandOwned
+from telora.core.models import BrandOwned, index_when_set
 from telora.customers.constants import INSTANCE_END_REASONS, SUBSCRIPTION_STATUSES
 from telora.customers.models.accounts import BillingAccount
 from telora.customers.models.customers import Address, Customer, _choices
@@ -41,15 +41,16 @@ class Subscription(BrandOwned):
                             verbose_name=_("SIM card"))
     status = models.CharField(_("status"), max_length=12, choices=_choices(SUBSCRIPTION_STATUSES), default="pending")
     status_reason = models.CharField(_("status reason"), max_length=200, blank=True)
+    # the nullable keys are indexed where set (index_when_set in Meta): most lines have none
     billing_address = models.ForeignKey(Address, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
-                                        verbose_name=_("billing address"))
+                                        verbose_name=_("billing address"), db_index=False)
     shipping_address = models.ForeignKey(Address, on_delete=models.PROTECT, null=True, blank=True,
-                                         related_name="+", verbose_name=_("shipping address"))
+                                         related_name="+", verbose_name=_("shipping address"), db_index=False)
     installation_address = models.ForeignKey(Address, on_delete=models.PROTECT, null=True, blank=True,
-                                             related_name="+", verbose_name=_("installation address"))
+                                             related_name="+", verbose_name=_("installation address"), db_index=False)
     commitment_end = models.DateTimeField(_("commitment ends"), null=True, blank=True)
     channel = models.ForeignKey("catalog.SalesChannel", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+", verbose_name=_("sold through"))
+                                related_name="+", verbose_name=_("sold through"), db_index=False)
     created_at = models.DateTimeField(_("created"))
     updated_at = models.DateTimeField(_("updated"))
     activated_at = models.DateTimeField(_("activated"), null=True, blank=True)
@@ -69,6 +70,10 @@ class Subscription(BrandOwned):
         ]
         indexes = [
             models.Index(fields=["identifier", "brand"], name="customers_subscription_ident", condition=~Q(identifier="")),
+            index_when_set("billing_address", "customers_sub_billing_addr"),
+            index_when_set("shipping_address", "customers_sub_shipping_addr"),
+            index_when_set("installation_address", "customers_sub_install_addr"),
+            index_when_set("channel", "customers_sub_channel"),
         ]
 
     def __str__(self) -> str:
@@ -85,7 +90,8 @@ class ProductInstance(BrandOwned):
     One-time products and devices are a single moment: they start and end at the sale.
     """
 
-    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="products")
+    # indexed by customers_instance_open, which leads with it
+    subscription = models.ForeignKey(Subscription, on_delete=models.PROTECT, related_name="products", db_index=False)
     product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="+")
     kind = models.CharField(_("kind"), max_length=16, choices=_choices(PRODUCT_KINDS))  # the product's, kept
     start_at = models.DateTimeField(_("starts"))
@@ -93,7 +99,7 @@ class ProductInstance(BrandOwned):
     end_reason = models.CharField(_("end reason"), max_length=16, blank=True, choices=_choices(INSTANCE_END_REASONS))
     # The sales channel of the sale that started it: its price lists price the product (billing).
     channel = models.ForeignKey("catalog.SalesChannel", on_delete=models.PROTECT, null=True, blank=True,
-                                related_name="+", verbose_name=_("sold through"))
+                                related_name="+", verbose_name=_("sold through"), db_index=False)  # where set (Meta)
     created_at = models.DateTimeField(_("created"))
 
     rights_area = "customers"
@@ -106,6 +112,7 @@ class ProductInstance(BrandOwned):
         ]
         indexes = [
             models.Index(fields=["subscription", "end_at"], name="customers_instance_open"),
+            index_when_set("channel", "customers_instance_channel"),
         ]
 
     def __str__(self) -> str:
