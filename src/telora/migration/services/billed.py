@@ -57,8 +57,35 @@ def billed_through_of(ctx: Context, row: dict, anchor_day: int) -> dt.date | Non
     return value
 
 
-def _accounts(account_ids: set) -> dict[int, tuple[int, dt.date | None, int | None]]:
-    """{account id: (cycle anchor day, billed_through, customer group id)} in one query."""
+def _products(ctx: Context, product_ids: set) -> tuple[dict, dict]:
+    """Products by id and the codes of their one-time charges, kept for the run (the catalogue
+    does not change under an import; a query per slice would wait on the COPYs under way)."""
+    products = ctx.cache.setdefault("mark_products", {})
+    codes = ctx.cache.setdefault("mark_codes", defaultdict(list))
+    missing = product_ids - products.keys()
+    if missing:
+        products.update(Product.objects.in_bulk(missing))
+        for product_id, code in ProductCharge.objects.filter(product_id__in=missing, kind="one_time").values_list(
+                "product_id", "code"):
+            codes[product_id].append(code)
+    return products, codes
+
+
+def prefetch_accounts(ctx: Context, account_ids: set) -> None:
+    """Read the accounts a file's lines refer to before its writes begin (one query, not one a slice)."""
+    _accounts(ctx, {a for a in account_ids if a is not None})
+
+
+def _accounts(ctx: Context, account_ids: set) -> dict[int, tuple[int, dt.date | None, int | None]]:
+    """{account id: (cycle anchor day, billed_through, customer group id)}, those not read yet in one query."""
+    known = ctx.cache.setdefault("mark_accounts", {})
+    missing = account_ids - known.keys()
+    if missing:
+        known.update(_read_accounts(missing))
+    return {pk: known[pk] for pk in account_ids}
+
+
+def _read_accounts(account_ids: set) -> dict[int, tuple[int, dt.date | None, int | None]]:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT a.id, COALESCE(c.anchor_day, 1), m.billed_through, cu.customer_group_id "
@@ -75,14 +102,12 @@ def write_marks(ctx: Context, lines: list[tuple[int, int, bool, object]]) -> int
     if not lines:
         return 0
     zone = ZoneInfo(ctx.brand.timezone)
-    accounts = _accounts({account for _s, account, _p, _i in lines})
-    product_ids = {i.product_id for *_rest, i in lines}
-    codes = defaultdict(list)
-    for product_id, code in ProductCharge.objects.filter(product_id__in=product_ids, kind="one_time").values_list(
-            "product_id", "code"):
-        codes[product_id].append(code)
-    products = Product.objects.in_bulk(product_ids)
-    groups = CustomerGroup.objects.in_bulk({g for _a, _t, g in accounts.values() if g})
+    accounts = _accounts(ctx, {account for _s, account, _p, _i in lines})
+    products, codes = _products(ctx, {i.product_id for *_rest, i in lines})
+    groups = ctx.cache.setdefault("mark_groups", {})
+    missing = {g for _a, _t, g in accounts.values() if g and g not in groups}
+    if missing:
+        groups.update(CustomerGroup.objects.in_bulk(missing))
     marks = []
     for sub_id, account_id, prepaid, inst in lines:
         product = products[inst.product_id]

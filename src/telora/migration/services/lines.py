@@ -21,8 +21,8 @@ from telora.customers.services.subscriptions import commitment_after
 from telora.customers.validation import clean_circuit_id
 from telora.inventory.models import PhoneNumber, SimCard, is_free
 from telora.inventory.validation import InvalidValue, clean_iccid, clean_imsi, clean_number
-from telora.migration.services.base import Bad, Context, Ref, choice, moment, text
-from telora.migration.services.billed import write_marks
+from telora.migration.services.base import ANY_TEXT, Bad, Context, Ref, choice, moment, text, texts
+from telora.migration.services.billed import prefetch_accounts, write_marks
 from telora.migration.services.kinds import Kind, same
 from telora.migration.services.parties import role_address
 
@@ -58,7 +58,7 @@ def _ids(sql: str, brand, values: set) -> list:
     if not values:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(sql, [brand.pk, list(values)])
+        cursor.execute(sql, [brand.pk, texts(values)])
         return [row[0] for row in cursor.fetchall()]
 
 
@@ -94,25 +94,27 @@ class SubscriptionKind(Kind):
                     cleaned[column, value] = clean
         brand = ctx.brand
         # = ANY(array): one parameter, however many numbers (an IN list of thousands is slow to send)
-        found = _ids("SELECT id FROM inventory_phonenumber WHERE brand_id = %s AND number = ANY(%s)", brand, numbers)
+        found = _ids(f"SELECT id FROM inventory_phonenumber WHERE brand_id = %s AND number = {ANY_TEXT}", brand, numbers)
         ctx.cache["stock_numbers"] = {p.number: p for p in PhoneNumber.objects.filter(pk__in=found)} if found else {}
-        found = _ids("SELECT id FROM inventory_simcard WHERE brand_id = %s AND iccid = ANY(%s)", brand, iccids)
+        found = _ids(f"SELECT id FROM inventory_simcard WHERE brand_id = %s AND iccid = {ANY_TEXT}", brand, iccids)
         ctx.cache["stock_sims"] = {s.iccid: s for s in SimCard.objects.filter(pk__in=found)} if found else {}
-        ctx.cache["stock_imsis"] = set(_ids("SELECT imsi FROM inventory_simcard WHERE brand_id = %s AND imsi = ANY(%s)",
+        ctx.cache["stock_imsis"] = set(_ids(f"SELECT imsi FROM inventory_simcard WHERE brand_id = %s AND imsi = {ANY_TEXT}",
                                             brand, imsis))
         spans = defaultdict(list)
         with connection.cursor() as cursor:
             cursor.execute("SELECT number, valid_from, valid_to FROM customers_numberassignment "
-                           "WHERE brand_id = %s AND number = ANY(%s)", [brand.pk, list(numbers)])
+                           f"WHERE brand_id = %s AND number = {ANY_TEXT}", [brand.pk, texts(numbers)])
             for number, start, end in cursor.fetchall():
                 spans[number].append((start, end))
         ctx.cache["spans"] = spans
         identifiers = numbers | {(r.get("identifier") or "").strip() for _l, r in rows}
         ctx.cache["live_identifiers"] = set(_ids(
-            "SELECT identifier FROM customers_subscription WHERE brand_id = %s AND identifier = ANY(%s) "
+            f"SELECT identifier FROM customers_subscription WHERE brand_id = %s AND identifier = {ANY_TEXT} "
             "AND status <> 'terminated'", brand, identifiers))
         ctx.cache.setdefault("taken", set())
         products(ctx)
+        accounts = (ctx.refs["account"].get((row.get("account_id") or "").strip()) for _line, row in rows)
+        prefetch_accounts(ctx, {a.id for a in accounts if a is not None})
 
     def check(self, ctx, row):
         brand = ctx.brand
@@ -301,6 +303,8 @@ class ProductKind(Kind):
 
     def prepare(self, ctx, rows):
         products(ctx)
+        subs = (ctx.refs["subscription"].get((row.get("subscription_id") or "").strip()) for _line, row in rows)
+        prefetch_accounts(ctx, {s.account.id for s in subs if s is not None})
 
     def check(self, ctx, row):
         sub = ctx.ref("subscription", row, "subscription_id")

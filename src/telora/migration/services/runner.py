@@ -16,13 +16,25 @@ from dataclasses import dataclass, field
 import psycopg
 from django.db import DatabaseError, connection, transaction
 
-from telora.core.bulk import copy_objects, gc_paused, new_object
+from telora.core.bulk import copy_objects, copy_pipeline, gc_paused, new_object
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 from telora.customers.services.common import require
 from telora.migration.models import FileCheckpoint, SourceMapping
-from telora.migration.services.base import MAX_ERRORS, ORDER, Bad, Context, RowError, Skip, Source, read, text
+from telora.migration.services.base import (
+    ANY_TEXT,
+    MAX_ERRORS,
+    ORDER,
+    Bad,
+    Context,
+    RowError,
+    Skip,
+    Source,
+    read,
+    text,
+    texts,
+)
 from telora.migration.services.kinds import Kind
 from telora.migration.services.lines import ProductKind, SubscriptionKind
 from telora.migration.services.money import BalanceKind, ReceivableKind, UsageKind
@@ -157,14 +169,14 @@ def _header_errors(source: Source, kind: Kind | None) -> list[RowError]:
 
 
 def _mappings(ctx: Context, entity: str, source_ids: set[str]) -> list[tuple[int, str]]:
-    """(object id, source id) of those of `source_ids` imported before: one array parameter, not an
-    IN list of thousands (quicker to build, send and plan)."""
+    """(object id, source id) of those of `source_ids` imported before: one parameter, not an IN
+    list of thousands (quicker to build, send and plan)."""
     if not source_ids:
         return []
     with connection.cursor() as cursor:
         cursor.execute("SELECT object_id, source_id FROM migration_sourcemapping WHERE brand_id = %s AND entity = %s "
-                       "AND source_system = %s AND source_id = ANY(%s)",
-                       [ctx.brand.pk, entity, ctx.source_system, list(source_ids)])
+                       f"AND source_system = %s AND source_id = {ANY_TEXT}",
+                       [ctx.brand.pk, entity, ctx.source_system, texts(source_ids)])
         return cursor.fetchall()
 
 
@@ -312,13 +324,14 @@ def _import_whole(ctx: Context, kind: Kind, source: Source, fresh: list, errors:
     try:
         with transaction.atomic():
             _constraints(immediate=True)
-            while (batch := slices.get()) is not None:
-                if isinstance(batch, BaseException):
-                    raise batch
-                if batch and not errors:
-                    _write_rows(ctx, kind, batch)
-                    written += batch
-            ended = True
+            with copy_pipeline():  # the COPYs of a slice run while the next slice's rows are built
+                while (batch := slices.get()) is not None:
+                    if isinstance(batch, BaseException):
+                        raise batch
+                    if batch and not errors:
+                        _write_rows(ctx, kind, batch)
+                        written += batch
+                ended = True
             if errors or not written:
                 raise _Refused
             _constraints(immediate=False)
