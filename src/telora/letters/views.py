@@ -91,7 +91,7 @@ def _caught(letter: Letter):
     if letter.channel != "email" or not letter.provider_ref or mail_catcher.folder() is None:
         return None
     caught = mail_catcher.find(letter.provider_ref)
-    if caught is None or letter.recipient.lower() not in caught.envelope_to.lower():
+    if caught is None or letter.recipient.lower() not in caught.envelope_to.lower().split(", "):
         return None
     return caught
 
