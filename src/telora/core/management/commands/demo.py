@@ -89,11 +89,12 @@ class Command(BaseCommand):
         finds them up; their settings go to the server and worker through the environment."""
         started = []
         try:
-            for make in DEMO_COMPANIONS:
+            for make in DEMO_COMPANIONS:  # started together, then awaited: each takes seconds to start Django
                 companion = make(settings.VAR_DIR)
                 process = subprocess.Popen([sys.executable, "-m", "telora.cli", *companion.argv],
                                            stdout=subprocess.DEVNULL)
                 started.append((process, companion))
+            for process, companion in started:
                 _wait_for_port(process, companion)
                 os.environ.update(companion.env)
                 self.stdout.write(f"  {companion.name} on 127.0.0.1:{companion.port}: {companion.description}")
@@ -119,7 +120,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {login.username:<16} {login.password:<14} {login.description}")
 
 
-def _wait_for_port(process: subprocess.Popen, companion, seconds: float = 30) -> None:
+def _wait_for_port(process: subprocess.Popen, companion, seconds: float = 120) -> None:
+    """A companion is ready when its port answers (starting Django takes a while on a busy machine)."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
