@@ -35,12 +35,13 @@ TELORA_COMMANDS = {
     "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",
     "letters": "the outbox: send due letters, collect SMS receipts, install default templates (letters send|receipts|defaults)",
     "smsc-simulator": "run the SMPP 3.4 SMS centre simulator (for the demo and tests)",
+    "mail-catcher": "run an SMTP server that keeps every mail it gets in a folder (for the demo)",
     "flows": "BPMN flows: publish a folder, write docs/flows, fire due timers (flows load DIR|doc|wake)",
     "migration": "move a customer base in: migration import DIR|FILE... --brand CODE [--dry-run] "
                  "(or telora migrate import ...)",
 }
 NO_DATABASE = {"help", "--help", "-h", "version", "--version", "check", "makemigrations", "compilemessages",
-               "collectstatic", "smsc_simulator"}
+               "collectstatic", "smsc_simulator", "mail_catcher"}
 
 
 def _usage() -> str:
@@ -84,8 +85,8 @@ def main(argv: list[str] | None = None) -> None:
         return
     if argv[1:3] == ["migrate", "import"]:  # not Django's migrate: the migration import
         argv[1] = "migration"
-    if argv[1] == "smsc-simulator":
-        argv[1] = "smsc_simulator"
+    if argv[1] in ("smsc-simulator", "mail-catcher"):
+        argv[1] = argv[1].replace("-", "_")
     command = argv[1]
     if command == "db":
         from telora.core.dbcommand import main as db_main

@@ -117,6 +117,25 @@ TELORA_WEBHOOK_TIMEOUT = float(os.environ.get("TELORA_WEBHOOK_TIMEOUT", "10"))
 # Callbacks to private, loopback and link-local addresses are refused unless this is set.
 TELORA_WEBHOOK_ALLOW_PRIVATE = _env_flag("TELORA_WEBHOOK_ALLOW_PRIVATE")
 TELORA_BACKDATE_MAX_DAYS = int(os.environ.get("TELORA_BACKDATE_MAX_DAYS", "400"))
+# Letters' gateways (docs/letters.md, "Channels and gateways"): the mail server and the SMS centre.
+# `telora demo` points them at the mail catcher and the SMSC simulator it starts.
+EMAIL_HOST = os.environ.get("TELORA_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("TELORA_EMAIL_PORT", "25"))
+EMAIL_USE_TLS = _env_flag("TELORA_EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_flag("TELORA_EMAIL_USE_SSL")
+EMAIL_HOST_USER = os.environ.get("TELORA_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("TELORA_EMAIL_HOST_PASSWORD", "")
+EMAIL_TIMEOUT = float(os.environ.get("TELORA_EMAIL_TIMEOUT", "30"))
+if os.environ.get("TELORA_LETTER_FROM"):
+    TELORA_LETTER_FROM = os.environ["TELORA_LETTER_FROM"]
+if os.environ.get("TELORA_SMPP_HOST"):
+    TELORA_SMPP = {"host": os.environ["TELORA_SMPP_HOST"], "port": int(os.environ.get("TELORA_SMPP_PORT", "2775")),
+                   "system_id": os.environ.get("TELORA_SMPP_SYSTEM_ID", "telora"),
+                   "password": os.environ.get("TELORA_SMPP_PASSWORD", ""),
+                   "source_addr": os.environ.get("TELORA_SMPP_SOURCE_ADDR", "Telora"),
+                   "timeout": float(os.environ.get("TELORA_SMPP_TIMEOUT", "10"))}
+# Where the demo's mail catcher keeps what it received (a letter's page shows its caught copy); unset: no catcher.
+TELORA_MAIL_CATCHER_DIR = os.environ.get("TELORA_MAIL_CATCHER_DIR") or None
 EMBEDDED_PG_PORT = int(os.environ.get("TELORA_PG_PORT", "55432"))
 # Rating: forget record keys (the guard against charging a record twice) after this many days;
 # unset keeps them forever. See docs/rating.md, "Files and duplicates".

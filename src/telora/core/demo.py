@@ -5,13 +5,17 @@ numbers), Bluewave Telecom a British operator (GBP, Europe/London, en, +44 7 num
 catalogues (customers/demo_data) carry the same brand block. Later apps add their demo data
 (catalogue and customers, usage, bill runs) by appending a loader to DEMO_LOADERS; core imports
 none of them. A loader is called as `loader(actor, report)` and says what it does through `report`.
+Apps that talk to an outside party add the simulator `telora demo` runs beside the server to
+DEMO_COMPANIONS (the letters app: a mail catcher and an SMS centre).
 """
 
 from __future__ import annotations
 
 import contextlib
+import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import connection, transaction
 
@@ -73,6 +77,37 @@ class DemoReport:
 
 
 DEMO_LOADERS: list[Callable[[Actor, DemoReport], None]] = []
+
+
+@dataclass
+class DemoCompanion:
+    """A process `telora demo` runs beside the web server and the worker: the simulator of an outside
+    party (a mail server, an SMS centre). It is ready when `port` accepts connections on 127.0.0.1;
+    `env` is what the server and the worker need to use it (settings read from the environment)."""
+
+    name: str
+    argv: list[str]  # arguments of `telora` (the same interpreter runs them)
+    port: int
+    description: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+# Each is called with the installation's var/ folder and returns the companion to run.
+DEMO_COMPANIONS: list[Callable[[Path], DemoCompanion]] = []
+
+
+def free_port(preferred: int) -> int:
+    """`preferred` when nothing listens on it on 127.0.0.1, else a free port the system hands out."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", preferred))
+            return preferred
+        except OSError:
+            pass
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def ensure_platform_roles(actor: Actor) -> dict[str, Role]:

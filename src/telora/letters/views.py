@@ -22,6 +22,7 @@ from django.views.generic import TemplateView
 from telora.core import clock, rights
 from telora.core.services import ServiceError
 from telora.customers.selectors import customers_for_user
+from telora.letters import mail_catcher
 from telora.letters.forms import AdHocForm, OutboxFilterForm, ResendForm, TemplateForm, TriggerForm
 from telora.letters.models import Letter, LetterTemplate, PrintBatch, Trigger
 from telora.letters.services import (
@@ -80,8 +81,19 @@ class LetterView(ScopedDetailView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context.update(can_send=may(self.request.user, self.object.brand, "send"), resend_form=ResendForm())
+        context.update(can_send=may(self.request.user, self.object.brand, "send"), resend_form=ResendForm(),
+                       catcher=bool(mail_catcher.folder()), caught=_caught(self.object))
         return context
+
+
+def _caught(letter: Letter):
+    """What the demo's mail catcher received for this e-mail (its Message-ID and recipient), if one runs."""
+    if letter.channel != "email" or not letter.provider_ref or mail_catcher.folder() is None:
+        return None
+    caught = mail_catcher.find(letter.provider_ref)
+    if caught is None or letter.recipient.lower() not in caught.envelope_to.lower().split(", "):
+        return None
+    return caught
 
 
 class LetterPdfView(ScopedObjectMixin, View):

@@ -178,6 +178,34 @@ def dispatch(name: str, *, limit: int = BATCH, at: dt.datetime | None = None) ->
         return handled
 
 
+def skip_to_end(name: str, *, at: dt.datetime | None = None) -> int:
+    """Place consumer `name` after the last event of the outbox (below the horizon), so it starts with
+    the events still to come: for a consumer added to an installation with a history it must not
+    replay (the demo's letters). Returns how many events it passes over."""
+    get_consumer(name)
+    now = at or clock.now()
+    with transaction.atomic():
+        ConsumerPosition.objects.get_or_create(name=name)
+        position = ConsumerPosition.objects.select_for_update().get(name=name)
+        limit = horizon()
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT txid, id FROM events_event WHERE (txid, id) > (%s, %s) AND (txid < %s OR "
+                           "txid = pg_current_xact_id_if_assigned()::text::bigint) ORDER BY txid DESC, id DESC LIMIT 1",
+                           [position.txid, position.event_id, limit])
+            last = cursor.fetchone()
+            if last is None:
+                return 0
+            cursor.execute("SELECT count(*) FROM events_event WHERE (txid, id) > (%s, %s) AND (txid, id) <= (%s, %s)",
+                           [position.txid, position.event_id, *last])
+            skipped = cursor.fetchone()[0]
+        position.txid, position.event_id = last
+        position.failures, position.retry_at, position.last_error = 0, None, ""
+        position.updated_at = now
+        position.save()
+    logger.info("events: consumer %s starts after event %s (%s passed over)", name, last[1], skipped)
+    return skipped
+
+
 def dispatch_all(*, limit: int = BATCH, rounds: int = 100) -> dict[str, int]:
     """Every consumer until nothing is waiting (or `rounds` batches each): {name: events handed}."""
     totals: dict[str, int] = {}

@@ -1,5 +1,8 @@
 """The templates a new brand starts from (welcome e-mail, low-balance SMS, invoice e-mail and letter),
-and the triggers that use them: installed by the demo or by `install_defaults`, then edited."""
+and the triggers that use them: installed by the demo or by `install_defaults`, then edited.
+
+The texts are written in English and Danish (TRANSLATIONS); a brand gets them in its language when
+there is a translation, else in English (labelled `en`, so they say what language they are in)."""
 
 from __future__ import annotations
 
@@ -31,6 +34,46 @@ TEMPLATES = [
              "{{ invoice.total|money(invoice.currency, customer.language) }} enclosed, due on "
              "{{ invoice.due_date|date(customer.language) }}.</p><p>Kind regards,<br>{{ brand.name }}</p>"},
 ]
+# The same templates in other languages: (code, channel) -> the parts that differ from English.
+TRANSLATIONS = {
+    "da": {
+        ("welcome", "email"): {
+            "name": "Velkomst",
+            "subject": "Velkommen til {{ brand.name }}, {{ customer.first_name or customer.name }}",
+            "text": "Hej {{ customer.first_name or customer.name }},\n\nvelkommen til {{ brand.name }}. Dit kundenummer "
+                    "er {{ customer.number }}.\n\nVenlig hilsen\n{{ brand.name }}",
+            "html": "<p>Hej {{ customer.first_name or customer.name }},</p><p>velkommen til {{ brand.name }}. Dit "
+                    "kundenummer er <b>{{ customer.number }}</b>.</p><p>Venlig hilsen<br>{{ brand.name }}</p>"},
+        ("balance-low", "sms"): {
+            "name": "Lav saldo",
+            "text": "{{ brand.name }}: du har {{ balance.amount|money(balance.currency, customer.language) }} "
+                    "tilbage på {{ subscription.identifier }}. Tank op, så du kan blive ved med at ringe."},
+        ("invoice", "email"): {
+            "name": "Faktura",
+            "subject": "Din faktura {{ invoice.number }} fra {{ brand.name }}",
+            "text": "Hej {{ customer.name }},\n\nhermed din faktura {{ invoice.number }} på "
+                    "{{ invoice.total|money(invoice.currency, customer.language) }} (vedhæftet som PDF). Den "
+                    "forfalder til betaling {{ invoice.due_date|date(customer.language) }}.\n\nVenlig hilsen\n"
+                    "{{ brand.name }}"},
+        ("invoice", "print"): {
+            "name": "Følgebrev til faktura",
+            "subject": "Faktura {{ invoice.number }}",
+            "html": "<p>Kære {{ customer.name }},</p><p>hermed din faktura {{ invoice.number }} på "
+                    "{{ invoice.total|money(invoice.currency, customer.language) }}, som forfalder til betaling "
+                    "{{ invoice.due_date|date(customer.language) }}.</p><p>Med venlig hilsen<br>{{ brand.name }}</p>"},
+    },
+}
+
+
+def localised(spec: dict, language: str) -> tuple[dict, str]:
+    """The template `spec` in `language` when there is a translation (English for "en"), else in
+    English; returns (parts, the language they are in)."""
+    translated = TRANSLATIONS.get(language, {}).get((spec["code"], spec["channel"]))
+    if translated is not None:
+        return {**spec, **translated}, language
+    return dict(spec), "en"
+
+
 TRIGGERS = [
     {"name": "Welcome new customers", "event_type": "customer.created", "template_code": "welcome",
      "channel": "email"},
@@ -43,7 +86,8 @@ def install_defaults(brand, *, actor: Actor, at: dt.datetime) -> int:
     added = 0
     for spec in TEMPLATES:
         if not LetterTemplate.objects.filter(brand=brand, code=spec["code"], channel=spec["channel"]).exists():
-            save_template(brand, actor=actor, at=at, language=brand.language, **spec)
+            parts, language = localised(spec, brand.language)
+            save_template(brand, actor=actor, at=at, language=language, **parts)
             added += 1
     for spec in TRIGGERS:
         if not Trigger.objects.filter(brand=brand, event_type=spec["event_type"],

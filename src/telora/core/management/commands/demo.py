@@ -1,11 +1,17 @@
 """`telora demo`: migrate, load the demo brands, users and their history, print the logins, and serve."""
 
+import os
+import signal
+import socket
+import subprocess
+import sys
 import time
 
+from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from telora.core.demo import DemoReport
+from telora.core.demo import DEMO_COMPANIONS, DemoReport
 
 
 class ProgressReport(DemoReport):
@@ -68,9 +74,38 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8000)
 
     def handle(self, *args, no_serve, host, port, **options):
+        started = time.perf_counter()
+        companions = [] if no_serve else self._start_companions()
+        try:
+            self._load(started)
+        except BaseException:
+            _stop(companions)
+            raise
+        if not no_serve:
+            call_command("serve", host=host, port=port, with_worker=True, companions=[p for p, _ in companions])
+
+    def _start_companions(self) -> list:
+        """The simulators of outside parties (mail, SMS), started first so that what the demo queues
+        finds them up; their settings go to the server and worker through the environment."""
+        started = []
+        try:
+            for make in DEMO_COMPANIONS:  # started together, then awaited: each takes seconds to start Django
+                companion = make(settings.VAR_DIR)
+                process = subprocess.Popen([sys.executable, "-m", "telora.cli", *companion.argv],
+                                           stdout=subprocess.DEVNULL)
+                started.append((process, companion))
+            for process, companion in started:
+                _wait_for_port(process, companion)
+                os.environ.update(companion.env)
+                self.stdout.write(f"  {companion.name} on 127.0.0.1:{companion.port}: {companion.description}")
+        except BaseException:
+            _stop(started)
+            raise
+        return started
+
+    def _load(self, started: float) -> None:
         from telora.core.demo import load_demo
 
-        started = time.perf_counter()
         self.stdout.write("Migrating the database ...")
         self.stdout.flush()
         call_command("migrate", interactive=False, verbosity=0)
@@ -83,5 +118,28 @@ class Command(BaseCommand):
         self.stdout.write("Demo logins (demo data only, never use these passwords in production):")
         for login in logins:
             self.stdout.write(f"  {login.username:<16} {login.password:<14} {login.description}")
-        if not no_serve:
-            call_command("serve", host=host, port=port, with_worker=True)
+
+
+def _wait_for_port(process: subprocess.Popen, companion, seconds: float = 120) -> None:
+    """A companion is ready when its port answers (starting Django takes a while on a busy machine)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CommandError(f"{companion.name} did not start (exit code {process.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", companion.port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise CommandError(f"{companion.name} did not listen on port {companion.port} within {seconds:.0f}s")
+
+
+def _stop(companions: list) -> None:
+    for process, _companion in companions:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process, _companion in companions:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

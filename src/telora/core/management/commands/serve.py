@@ -15,6 +15,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 class Command(BaseCommand):
     help = "Run the Telora web server (and optionally the job worker)."
+    # `telora demo` hands over the simulators it started (already running): watched and stopped with the rest.
+    stealth_options = ("companions",)
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("TELORA_HOST", "127.0.0.1"))
@@ -25,7 +27,7 @@ class Command(BaseCommand):
                             help="threads per web worker (default 4)")
         parser.add_argument("--with-worker", action="store_true", help="also run a background job worker")
 
-    def handle(self, *args, host, port, workers, threads, with_worker, **options):
+    def handle(self, *args, host, port, workers, threads, with_worker, companions=(), **options):
         commands = [[
             sys.executable, "-m", "gunicorn", "telora.wsgi:application", "-c", "python:telora.core.gunicorn_conf",
             "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
@@ -33,7 +35,7 @@ class Command(BaseCommand):
         ]]
         if with_worker:
             commands.append([sys.executable, "-m", "telora.cli", "worker"])
-        children = [subprocess.Popen(cmd) for cmd in commands]
+        children = [*companions, *(subprocess.Popen(cmd) for cmd in commands)]
         stopping = False
 
         def stop(signum, frame):
