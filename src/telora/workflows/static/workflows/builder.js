@@ -73,7 +73,13 @@
     const modeler = new BpmnJS({ container: canvasNode, moddleExtensions: { telora: TELORA } });
     try {
       await modeler.importXML(xml);
-      modeler.get("canvas").zoom("fit-viewport");
+      // Fit the drawing beside the palette (which sits over the canvas's left edge), never above 100 %.
+      const view = modeler.get("canvas").viewbox();
+      const margin = 140;
+      const scale = Math.min((view.outer.width - margin - 20) / Math.max(view.inner.width, 1),
+        (view.outer.height - 40) / Math.max(view.inner.height, 1), 1);
+      modeler.get("canvas").viewbox({ x: view.inner.x - margin / scale, y: view.inner.y - 20 / scale,
+        width: view.outer.width / scale, height: view.outer.height / scale });
     } catch (err) {
       problemsNode.replaceChildren(el("div", { class: "alert alert-danger", text: "The document cannot be drawn: " + err.message }));
       return;
@@ -258,7 +264,7 @@
         parts.push(el("button", { type: "button", class: "btn btn-outline-primary mt-3", "data-testid": "insert-desk-step",
           text: "Insert a desk step after this step", onclick: () => insertDeskStep(element) }));
       }
-      side.replaceChildren(...parts);
+      side.replaceChildren(...parts.flat());
     }
 
     const eventBus = modeler.get("eventBus");

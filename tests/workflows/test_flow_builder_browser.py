@@ -1,0 +1,116 @@
+"""A flow designer in a real Chromium opens the sign-up flow in the flow builder, inserts a desk step with
+the side form, saves and publishes it; the next sign-up order waits at that desk while an order that
+was already running finishes on the version it started with.
+
+Uses Debian's Chromium (not Playwright's download). Skipped when it is missing, unless
+TELORA_REQUIRE_BROWSER=1 (as in CI), where a missing browser is a failure.
+"""
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from browser_helpers import PASSWORD, log_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+DESKS = ("credit", "network", "qualification", "installation", "logistics", "retention", "porting")
+SIGNUP = [{"product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}]
+
+
+def _orders_fixtures():
+    """The orders tests' shop and customer builders (tests/orders/conftest.py is no importable package)."""
+    spec = importlib.util.spec_from_file_location("orders_test_fixtures",
+                                                  Path(__file__).resolve().parents[1] / "orders" / "conftest.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def signup_shop(brand_a, system):
+    """Brand A with the demo catalogue, SIMs and numbers, a customer, the desks and the standard flows."""
+    from telora.core import clock
+    from telora.orders.flows import FLOW_DIR
+    from telora.workflows.services import create_desk, load_flows
+
+    fixtures = _orders_fixtures()
+    shop = fixtures._shop(brand_a, system, ("+31 6 10000001", "+31 6 10000002"), "8931440400", 0)
+    customer = fixtures._customer(shop, system, "Ann")
+    for code in (*DESKS, "documents"):
+        create_desk(brand_a, code, "Documents" if code == "documents" else code.title(), actor=system,
+                    at=clock.now())
+    load_flows(FLOW_DIR, actor=system, at=clock.now())
+    return customer
+
+
+def _open_task(order):
+    from telora.workflows.models import HumanTask
+
+    return HumanTask.objects.select_related("desk").get(instance_id=order.flow_instance_id, state="open")
+
+
+def test_a_desk_step_added_in_the_builder_is_followed_by_the_next_order_only(
+        live_server, chromium_page, plain_http_cookies, make_user, brand_a, signup_shop, system):
+    from playwright.sync_api import expect
+
+    from telora.core import clock
+    from telora.orders.models import Order
+    from telora.orders.services import create_order
+    from telora.workflows.models import FlowInstance, FlowVersion
+    from telora.workflows.services import complete_task
+
+    standard = FlowVersion.objects.get(definition__key="signup_mobile_postpaid", definition__brand__isnull=True)
+    older = create_order(signup_shop, actor=system, at=clock.now(), order_type="sign_up", items=SIGNUP)
+    assert _open_task(older).desk.code == "credit"
+
+    make_user("designer", {brand_a: ["workflows.view", "workflows.change"]}, password=PASSWORD)
+    page = chromium_page
+    log_in(page, live_server, "designer")
+    page.goto(f"{live_server.url}/workflows/flows/")
+    page.locator("[data-testid=flow-signup_mobile_postpaid-standard]").get_by_role("link", name="v1").click()
+    page.locator("[data-testid=open-builder]").click()
+    expect(page.locator("[data-testid=builder-canvas]")).to_have_attribute("data-ready", "true")
+    expect(page.locator("[data-testid=builder-target]")).to_contain_text("Alpha")
+
+    page.locator("[data-testid=builder-canvas] [data-element-id=start]").click()
+    page.locator("[data-testid=insert-desk-step]").click()
+    side = page.locator("[data-testid=builder-side]")
+    expect(side.locator("h4")).to_have_text("UserTask")
+    side.locator("input[name=element_id]").fill("check_documents")
+    side.locator("input[name=element_id]").press("Tab")
+    side.locator("input[name=name]").fill("Check the documents")
+    side.locator("input[name=name]").press("Tab")
+    side.locator("select[name=desk]").select_option("documents")
+    side.locator("[data-testid=add-field]").click()
+    side.locator("[data-field='0'] input[name=field_name]").fill("documents_ok")
+    side.locator("[data-field='0'] select[name=field_type]").select_option("checkbox")
+    expect(page.locator("[data-testid=builder-canvas] [data-element-id=check_documents]")).to_be_visible()
+
+    page.locator("[data-testid=builder-save]").click()
+    expect(page.locator("[data-testid=saved]")).to_contain_text("(draft)")
+    draft = FlowVersion.objects.get(definition__key="signup_mobile_postpaid", definition__brand=brand_a)
+    assert draft.state == "draft"
+    assert draft.extensions["check_documents"]["desk"] == "documents"
+    assert [f["name"] for f in draft.extensions["check_documents"]["fields"]] == ["documents_ok"]
+    page.locator("[data-testid=publish-saved]").click()
+    expect(page.locator("[data-testid=messages]")).to_contain_text("is published")
+    expect(page.locator("[data-testid=version-state]")).to_have_text("published")
+
+    page.locator("[data-testid=compare-form] select[name=old]").select_option(str(standard.pk))
+    page.locator("[data-testid=compare-form] button").click()
+    expect(page.locator("[data-testid=diff-added-check_documents]")).to_contain_text("documents")
+    expect(page.locator("[data-testid=diff-changed-start-next]")).to_contain_text("check_documents")
+
+    newer = create_order(signup_shop, actor=system, at=clock.now(), order_type="sign_up", items=SIGNUP)
+    task = _open_task(newer)
+    assert (task.desk.code, task.element, task.instance.version_id) == ("documents", "check_documents", draft.pk)
+
+    # the order that was running before the change finishes on the standard version, without the new step
+    complete_task(_open_task(older), data={"decision": "approved"}, actor=system, at=clock.now())
+    complete_task(_open_task(older), data={"host_reference": "HOST-1"}, actor=system, at=clock.now())
+    older = Order.objects.get(pk=older.pk)
+    assert older.state == "completed"
+    instance = FlowInstance.objects.get(pk=older.flow_instance_id)
+    assert (instance.state, instance.version_id) == ("completed", standard.pk)
+    assert not instance.step_log.filter(element="check_documents").exists()
