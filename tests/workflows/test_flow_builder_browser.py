@@ -44,6 +44,17 @@ def signup_shop(brand_a, system):
     return customer
 
 
+def click_connection(page, element_id):
+    """Click the middle of a drawn sequence flow (its box's centre may lie on another flow)."""
+    point = page.evaluate("""id => {
+        const path = document.querySelector(`[data-element-id="${id}"] .djs-hit`);
+        const p = path.getPointAtLength(path.getTotalLength() / 2);
+        const screen = new DOMPoint(p.x, p.y).matrixTransform(path.getScreenCTM());
+        return {x: screen.x, y: screen.y};
+    }""", element_id)
+    page.mouse.click(point["x"], point["y"])
+
+
 def _open_task(order):
     from telora.workflows.models import HumanTask
 
@@ -114,3 +125,60 @@ def test_a_desk_step_added_in_the_builder_is_followed_by_the_next_order_only(
     instance = FlowInstance.objects.get(pk=older.flow_instance_id)
     assert (instance.state, instance.version_id) == ("completed", standard.pk)
     assert not instance.step_log.filter(element="check_documents").exists()
+
+
+def test_the_side_form_edits_service_tasks_conditions_and_timers_and_shows_refusals(
+        live_server, chromium_page, plain_http_cookies, make_user, brand_a, flow):
+    from playwright.sync_api import expect
+
+    from telora.workflows.diff import flow_steps
+    from telora.workflows.models import FlowVersion
+
+    make_user("designer", {brand_a: ["workflows.view", "workflows.change"]}, password=PASSWORD)
+    page = chromium_page
+    log_in(page, live_server, "designer")
+    page.goto(f"{live_server.url}/workflows/versions/{flow.pk}/edit/")
+    canvas = page.locator("[data-testid=builder-canvas]")
+    side = page.locator("[data-testid=builder-side]")
+    expect(canvas).to_have_attribute("data-ready", "true")
+
+    # the service task: another registered task, its declared input mapped
+    canvas.locator("[data-element-id=activate]").click()
+    side.locator("select[name=service_task]").select_option("example.reserve")
+    side.locator("input[name=input-amount]").fill("amount + 1")
+    side.locator("input[name=input-amount]").press("Tab")
+    side.locator("input[name=output-reservation]").fill("second_reservation")
+    side.locator("input[name=output-reservation]").press("Tab")
+    # the escalation timer
+    canvas.locator("[data-element-id=approve_late]").click()
+    expect(side.locator("input[name=timer_value]")).to_have_value("PT2H")
+    side.locator("input[name=timer_value]").fill("PT3H")
+    side.locator("input[name=timer_value]").press("Tab")
+    # a condition the sandbox refuses: not saved, the problem names the flow and outlines it
+    click_connection(page, "f_big")
+    side.locator("textarea[name=condition]").fill("amount.__class__")
+    side.locator("textarea[name=condition]").press("Tab")
+    page.locator("[data-testid=builder-save]").click()
+    problem = page.locator("[data-testid=builder-problems] li[data-element=f_big]")
+    expect(problem).to_contain_text("condition")
+    expect(canvas.locator("[data-element-id=f_big].telora-problem").first).to_be_attached()
+    assert FlowVersion.objects.count() == 1
+
+    problem.click()  # selects the flow in the diagram
+    expect(side.locator("textarea[name=condition]")).to_have_value("amount.__class__")
+    side.locator("textarea[name=condition]").fill("amount > 500")
+    side.locator("textarea[name=condition]").press("Tab")
+    page.locator("[data-testid=builder-save]").click()
+    expect(page.locator("[data-testid=saved]")).to_contain_text("(draft)")
+    own = FlowVersion.objects.get(definition__brand=brand_a)
+    steps = flow_steps(own.bpmn_xml)
+    assert steps["activate"].service_task == "example.reserve"
+    assert steps["activate"].inputs == (("amount", "amount + 1"),)
+    assert steps["activate"].outputs == (("reservation", "second_reservation"),)
+    assert steps["big"].conditions == (("approve", "amount > 500"),)
+    assert steps["approve"].timers == ('approve_late: "PT3H"',)
+    assert steps["approve"].fields == flow_steps(flow.bpmn_xml)["approve"].fields  # untouched parts survive
+
+    page.locator("[data-testid=saved-diff]").click()
+    expect(page.locator("[data-testid=diff-changed-activate-service_task]")).to_contain_text("example.reserve")
+    expect(page.locator("[data-testid=diff-changed-big-conditions]")).to_contain_text("amount > 500")

@@ -101,11 +101,11 @@ def with_diagram(xml: str, process_id: str | None = None) -> str:
     column = _columns(nodes, [(host.get(s, s), t) for _id, s, t in edges])
     rows: dict[int, int] = {}
     row_of: dict[str, int] = {}
-    predecessors: dict[str, list[str]] = {}
-    for _id, source, target in edges:
-        predecessors.setdefault(target, []).append(host.get(source, source))
+    predecessors: dict[str, list[tuple[str, int]]] = {}
+    for _id, source, target in edges:  # a boundary event's path goes on a row below its task
+        predecessors.setdefault(target, []).append((host.get(source, source), 1 if source in host else 0))
     for node in sorted(nodes, key=lambda n: (column[n], nodes.index(n))):
-        wanted = min((row_of[p] for p in predecessors.get(node, []) if p in row_of), default=0)
+        wanted = min((row_of[p] + below for p, below in predecessors.get(node, []) if p in row_of), default=0)
         used = {row_of[n] for n in row_of if column[n] == column[node]}
         row = wanted
         while row in used:
@@ -145,18 +145,27 @@ def with_diagram(xml: str, process_id: str | None = None) -> str:
         if source not in bounds or target not in bounds:
             continue
         edge = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNEdge", id=f"{flow_id}_di", bpmnElement=flow_id)
-        for x, y in _waypoints(bounds[source], bounds[target], from_boundary=source in host):
+        blocked = source not in host and source in row_of and target in row_of and any(
+            row_of[n] == row_of[source] == row_of[target] and column[source] < column[n] < column[target]
+            for n in nodes)
+        for x, y in _waypoints(bounds[source], bounds[target], from_boundary=source in host, around=blocked):
             etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=_n(x), y=_n(y))
     return etree.tostring(new_root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode()
 
 
-def _waypoints(source, target, *, from_boundary: bool):
+def _waypoints(source, target, *, from_boundary: bool, around: bool = False):
     sx, sy, sw, sh = source
     tx, ty, tw, th = target
+    if around:  # steps lie between them on the same row: under those steps
+        below = max(sy + sh, ty + th) + 25
+        return [(sx + sw / 2, sy + sh), (sx + sw / 2, below), (tx + tw / 2, below), (tx + tw / 2, ty + th)]
     if from_boundary:  # down from the event, then across to the target's left side
         start = (sx + sw / 2, sy + sh)
         end = (tx, ty + th / 2)
-        return [start, (start[0], end[1]), end]
+        if end[1] > start[1]:
+            return [start, (start[0], end[1]), end]
+        below = start[1] + 20  # a target level with or above the event: round its bottom, never through it
+        return [start, (start[0], below), (tx - 20, below), (tx - 20, end[1]), end]
     start = (sx + sw, sy + sh / 2)
     end = (tx, ty + th / 2)
     if end[0] <= start[0]:  # back to an earlier step: around underneath
