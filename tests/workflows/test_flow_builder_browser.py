@@ -113,6 +113,15 @@ def test_a_desk_step_added_in_the_builder_is_followed_by_the_next_order_only(
     expect(page.locator("[data-testid=diff-added-check_documents]")).to_contain_text("documents")
     expect(page.locator("[data-testid=diff-changed-start-next]")).to_contain_text("check_documents")
 
+    # the documentation page draws the published version and offers the drawing as SVG
+    page.goto(f"{live_server.url}/workflows/flows/{draft.definition_id}/doc/")
+    expect(page.locator("[data-testid=bpmn-canvas]")).to_have_attribute("data-ready", "true")
+    expect(page.locator("[data-testid=doc-step-check_documents]")).to_contain_text("documents")
+    with page.expect_download() as download:
+        page.locator("[data-testid=download-svg]").click()
+    assert download.value.suggested_filename == "signup_mobile_postpaid.svg"
+    assert "Check the" in Path(download.value.path()).read_text()  # the label, wrapped over two lines
+
     newer = create_order(signup_shop, actor=system, at=clock.now(), order_type="sign_up", items=SIGNUP)
     task = _open_task(newer)
     assert (task.desk.code, task.element, task.instance.version_id) == ("documents", "check_documents", draft.pk)
