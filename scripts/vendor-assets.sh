@@ -9,7 +9,7 @@ set -euo pipefail
 TABLER_VERSION=1.6.1            # @tabler/core: Bootstrap 5 based CSS and JS
 TABLER_ICONS_VERSION=3.49.0     # @tabler/icons-webfont: the `ti ti-<name>` icon font
 HTMX_VERSION=2.0.11             # htmx.org: partial page updates
-BPMN_JS_VERSION=18.6.2          # bpmn-js: the read-only BPMN diagram viewer (flows, orders)
+BPMN_JS_VERSION=18.6.2          # bpmn-js: the BPMN diagram viewer (flows, orders) and modeler (flow builder)
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 dest="$root/src/telora/ui/static/vendor"
@@ -50,8 +50,10 @@ fi
 
 cp "$htmx/dist/htmx.min.js" "$htmx/LICENSE" "$dest/htmx/"
 
-# bpmn-js's licence asks that the bpmn.io watermark stays visible in the viewer: it does.
-cp "$bpmnjs/dist/bpmn-navigated-viewer.production.min.js" "$bpmnjs/LICENSE" "$dest/bpmn-js/"
+# bpmn-js's licence asks that the bpmn.io watermark stays visible in the viewer and the modeler: it does.
+# The modeler is bpmn-js's own ready UMD build (global BpmnJS), used by the flow builder only.
+cp "$bpmnjs/dist/bpmn-navigated-viewer.production.min.js" "$bpmnjs/dist/bpmn-modeler.production.min.js" \
+    "$bpmnjs/LICENSE" "$dest/bpmn-js/"
 cp -r "$bpmnjs/dist/assets/bpmn-js.css" "$bpmnjs/dist/assets/diagram-js.css" "$bpmnjs/dist/assets/bpmn-font" \
     "$dest/bpmn-js/assets/"
 

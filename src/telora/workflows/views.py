@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
@@ -12,9 +15,11 @@ from django.views.generic import TemplateView
 from telora.core import clock
 from telora.core.services import ServiceError
 from telora.ui.views.generic import AreaMixin, ScopedObjectMixin
-from telora.workflows import registry, selectors
+from telora.workflows import builder, registry, selectors
+from telora.workflows.diff import diff_flows, flow_steps, show
+from telora.workflows.layout import with_diagram
 from telora.workflows.models import Desk, FlowDefinition, FlowVersion, HumanTask
-from telora.workflows.services import claim_task, complete_task, unclaim_task
+from telora.workflows.services import claim_task, complete_task, publish_version, save_flow, unclaim_task
 
 
 class DeskListView(AreaMixin, TemplateView):
@@ -116,5 +121,125 @@ class FlowVersionView(ScopedObjectMixin, TemplateView):
         return FlowVersion.objects.filter(definition__in=FlowDefinition.objects.for_user(self.request.user, action))
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(version=self.object, steps=selectors.steps_table(
-            self.object.bpmn_xml, self.object.process_id), title=str(self.object), **kwargs)
+        user, version = self.request.user, self.object
+        try:
+            builder.save_target(user, version, self.brand)
+            can_edit = True
+        except PermissionDenied:
+            can_edit = False
+        can_publish = (version.state == FlowVersion.DRAFT and FlowDefinition.objects.for_user(user, "change")
+                       .filter(pk=version.definition_id).exists())
+        return super().get_context_data(
+            version=version, steps=selectors.steps_table(version.bpmn_xml, version.process_id), title=str(version),
+            diagram_xml=with_diagram(version.bpmn_xml, version.process_id), can_edit=can_edit,
+            can_publish=can_publish, others=builder.related_versions(user, version).exclude(pk=version.pk),
+            **kwargs)
+
+
+class FlowBuilderView(ScopedObjectMixin, TemplateView):
+    """The flow builder: bpmn-js's modeler on a version's document, our side form for Telora's extensions.
+    Saving posts the edited document as JSON and answers the new draft or every problem found."""
+
+    model = FlowVersion
+    area = "workflows"
+    template_name = "workflows/builder.html"
+
+    def scoped_queryset(self, action):
+        return FlowVersion.objects.filter(definition__in=FlowDefinition.objects.for_user(self.request.user, action))
+
+    def check_rights(self):
+        super().check_rights()
+        self.target_brand = builder.save_target(self.request.user, self.object, self.brand)
+
+    def get_context_data(self, **kwargs):
+        definition = self.object.definition
+        return super().get_context_data(
+            version=self.object, title=f"Flow builder: {definition.key}", target_brand=self.target_brand,
+            copies_standard=definition.brand is None and self.target_brand is not None,
+            diagram_xml=with_diagram(self.object.bpmn_xml, self.object.process_id),
+            palette=builder.palette(self.target_brand or self.brand), **kwargs)
+
+    def post(self, request, *args, **kwargs):
+        try:
+            body = json.loads(request.body or b"{}")
+        except ValueError:
+            body = {}
+        xml = body.get("xml") if isinstance(body, dict) else None
+        if not isinstance(xml, str) or not xml.strip():
+            return JsonResponse({"problems": [{"line": None, "element": "", "message": "no document sent"}]},
+                                status=400)
+        problems = builder.flow_problems(xml, brand=self.target_brand)
+        if problems:
+            return JsonResponse({"problems": problems}, status=400)
+        try:
+            version = save_flow(self.object.definition.key, xml, brand=self.target_brand,
+                                name=self.object.definition.name, actor=self.actor(), at=clock.now())
+        except ServiceError as exc:
+            return JsonResponse({"problems": [{"line": None, "element": "", "message": str(exc)}]}, status=400)
+        return JsonResponse({
+            "version": version.number, "label": str(version), "url": reverse("workflows:version", args=[version.pk]),
+            "edit_url": reverse("workflows:builder", args=[version.pk]),
+            "publish_url": reverse("workflows:publish", args=[version.pk]),
+            "diff_url": f"{reverse('workflows:diff')}?old={self.object.pk}&new={version.pk}"})
+
+
+class PublishVersionView(ScopedObjectMixin, View):
+    """Publish a draft: the next instance of the flow starts on it; running ones stay on theirs."""
+
+    model = FlowVersion
+    area = "workflows"
+    required_action = "change"
+    http_method_names = ["post"]
+
+    def scoped_queryset(self, action):
+        return FlowVersion.objects.filter(definition__in=FlowDefinition.objects.for_user(self.request.user, action))
+
+    def post(self, request, *args, **kwargs):
+        try:
+            publish_version(self.object, actor=self.actor(), at=clock.now())
+        except ServiceError as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"{self.object} is published: new instances start on it.")
+        return HttpResponseRedirect(reverse("workflows:version", args=[self.object.pk]))
+
+
+class FlowDiffView(AreaMixin, TemplateView):
+    """Two versions side by side: steps added, removed and changed (any two the user may see)."""
+
+    area = "workflows"
+    title = "Compare flow versions"
+    template_name = "workflows/diff.html"
+
+    def get_context_data(self, **kwargs):
+        visible = FlowVersion.objects.filter(
+            definition__in=FlowDefinition.objects.for_user(self.request.user)).select_related("definition__brand")
+        old = get_object_or_404(visible, pk=_int(self.request.GET.get("old")))
+        new = get_object_or_404(visible, pk=_int(self.request.GET.get("new")))
+        result = diff_flows(flow_steps(old.bpmn_xml, old.process_id), flow_steps(new.bpmn_xml, new.process_id))
+        changed = [(before, after, [(c.aspect, show(c.aspect, c.old), show(c.aspect, c.new)) for c in changes])
+                   for before, after, changes in result.changed]
+        return super().get_context_data(old=old, new=new, diff=result, changed=changed,
+                                        choices=builder.related_versions(self.request.user, new), **kwargs)
+
+
+class FlowDocView(ScopedObjectMixin, TemplateView):
+    """A flow's documentation on screen: the drawing and the steps table of its latest published version
+    (the content `telora flows doc` writes to docs/flows/), or of the latest draft when none is published."""
+
+    model = FlowDefinition
+    area = "workflows"
+    template_name = "workflows/flow_doc.html"
+
+    def get_context_data(self, **kwargs):
+        versions = self.object.versions.order_by("-number")
+        version = versions.filter(state=FlowVersion.PUBLISHED).first() or versions.first()
+        context = {"flow": self.object, "version": version, "title": f"{self.object.name} ({self.object.key})"}
+        if version is not None:
+            context.update(steps=selectors.steps_table(version.bpmn_xml, version.process_id),
+                           diagram_xml=with_diagram(version.bpmn_xml, version.process_id))
+        return super().get_context_data(**context, **kwargs)
+
+
+def _int(value) -> int:
+    return int(value) if str(value or "").isdigit() and len(str(value)) < 12 else 0
