@@ -239,6 +239,15 @@ def test_a_timer_date_read_from_the_data_wakes_on_that_day(frozen, desks, brand_
     assert instance.state == "completed"
 
 
+def test_a_timer_date_that_is_not_a_date_stops_the_instance_with_the_reason(frozen, desks, brand_a, system):
+    publish_flow("refusal", REFUSAL, actor=system, at=clock.now())
+    instance = start_instance("refusal", brand=brand_a, data={"amount": 5, "day": "soon"}, actor=system,
+                              at=clock.now())
+    complete_task(HumanTask.objects.get(instance=instance), data={"ok": "on"}, actor=system, at=clock.now())
+    instance.refresh_from_db()
+    assert instance.state == "failed" and "the flow stopped" in instance.error and "soon" in instance.error
+
+
 def test_subject_hook_hears_every_change(frozen, flow, brand_a, system):
     events = []
     register_subject("tests.thing", on_change=lambda inst, event: events.append((inst.subject_id, event)))

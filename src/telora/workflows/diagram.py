@@ -94,8 +94,9 @@ def flow_svg(xml: str, process_id: str | None = None) -> str:
             route = f"M {x1} {y1} L {mid} {y1} L {mid} {y2} L {x2} {y2}"
         out.append(f'<path d="{route}" fill="none" stroke="#444" marker-end="url(#arrow)"/>')
         if condition is not None:
-            for i, line in enumerate(_wrap((condition.text or "").strip()[:60], 26)[:2]):
-                labels.append(f'<text x="{mid + 4}" y="{y2 - 20 + i * 10}" fill="#555" font-size="8">'
+            left = x1 + 4 if y1 == y2 else mid + 4  # on one row: just after the gateway, clear of the next box
+            for i, line in enumerate(_wrap((condition.text or "").strip()[:60], 20)[:2]):
+                labels.append(f'<text x="{left}" y="{y2 - 20 + i * 10}" fill="#555" font-size="8">'
                               f'{escape(line)}</text>')
     for key, node in nodes.items():
         out.extend(_shape(node, *place[key]))

@@ -118,7 +118,8 @@ def _one_step(instance, workflow, *, actor, at) -> bool:
     """Engine steps, then one service task if one is ready. True when another step may follow."""
     try:
         _engine(workflow)
-    except (SpiffWorkflowException, ExpressionError) as exc:
+    except (SpiffWorkflowException, ExpressionError, ValueError, TypeError) as exc:  # a timer date from the data
+        # that is not a date raises ValueError in Spiff: the instance stops with the reason, the worker goes on
         _fail(instance, workflow, f"the flow stopped: {exc}", actor=actor, at=at)
         return False
     if instance.wake_at and instance.error.startswith("retry") and at < instance.wake_at:
@@ -200,6 +201,8 @@ def _permanent(instance, workflow, task, code, message, inputs, attempt, *, step
 
 
 def _fail(instance, workflow, message, *, actor, at) -> None:
+    """The instance stops failed with `message`; what its completed steps did is undone (never half-applied)."""
+    compensate(instance, actor=actor, at=at, strict=False)
     instance.state, instance.error, instance.ended_at = FlowInstance.FAILED, message[:2000], at
     _step(instance, None, "failed", actor_label=actor.label, at=at, error=message)
     instance.human_tasks.open().update(state=HumanTask.CANCELLED, closed_at=at, reason="the flow failed")
@@ -227,7 +230,6 @@ def _save(instance, workflow, *, at) -> None:
             if refused is not None:  # the flow drew a refusal: the instance fails with its reason, undone
                 reason = refused.data.get("refusal_reason") or refused.data.get("reject_reason") or ""
                 name = refused.task_spec.bpmn_name or refused.task_spec.bpmn_id
-                compensate(instance, actor=Actor.system("workflows.engine"), at=at, strict=False)
                 _fail(instance, workflow, f"{name}: {reason}" if reason else name, actor=Actor.system("engine"), at=at)
                 instance.wake_at = None
             elif workflow.is_completed():
@@ -367,7 +369,6 @@ def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime,
             if action == "skip":
                 spiff_task.complete()
             elif action == "abort":
-                compensate(instance, actor=actor, at=at, strict=False)
                 _fail(instance, workflow, f"aborted at {task.element} by {actor.label}: {task.error}", actor=actor, at=at)
         else:
             if reject_reason:
