@@ -155,6 +155,21 @@ def test_cancelling_a_pending_subscription_returns_its_sim_to_stock(ann, system)
     assert PhoneNumber.objects.get(pk=sub.phone_number_id).status == "quarantined"
 
 
+def test_discarding_a_line_that_never_went_live_puts_sim_and_number_back(ann, line, system):
+    pending = s.create_subscription(ann, actor=system, at=T0, billing_account=ann.accounts.get(),
+                                    service_type="mobile_postpaid", plan="MOB_POST_BASIC", activate=False)
+    sim, number = pending.sim, pending.phone_number
+    s.discard_subscription(pending, actor=system, at=later(1), reason="order cancelled")
+    sim.refresh_from_db()
+    number.refresh_from_db()
+    assert (sim.status, number.status) == ("available", "available")
+    assert not type(pending).objects.filter(pk=pending.pk).exists()
+    assert AuditEvent.objects.filter(action="delete", object_id=str(pending.pk), message="order cancelled").exists()
+    with pytest.raises(ServiceError) as refused:  # a line that went live is terminated, never removed
+        s.discard_subscription(line, actor=system, at=later(1))
+    assert refused.value.field == "status"
+
+
 def test_swapping_a_sim_retires_the_old_card(line, system):
     old = line.sim
     s.swap_sim(line, actor=system, at=later(days=2), reason="lost")

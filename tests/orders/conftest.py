@@ -71,3 +71,17 @@ def bob_line(other_shop, system):
     return _line(_customer(other_shop, system, "Bob"), system)
 
 
+
+
+DESKS = ("credit", "network", "qualification", "installation", "logistics", "retention", "porting")
+
+
+@pytest.fixture
+def flows_loaded(ann, system):
+    """The brand's desks and the standard flows, published as the engine's loader does."""
+    from telora.orders.flows import FLOW_DIR
+    from telora.workflows.services.flows import create_desk, load_flows
+
+    for code in DESKS:
+        create_desk(ann.brand, code, code.title(), actor=system, at=clock.now())
+    load_flows(FLOW_DIR, actor=system, at=clock.now())

@@ -34,7 +34,11 @@ def nord(make_brand, system):
     return brand
 
 
-def test_a_plan_change_for_the_next_period_bills_from_that_period(nord, system):
+@pytest.mark.parametrize("through_flow", [False, True], ids=["direct", "flow"])
+def test_a_plan_change_for_the_next_period_bills_from_that_period(nord, system, through_flow):
+    """Direct, and through the standard change_plan flow (the change on the period's first day, then the
+    network desk's "Change at the host operator" completed days later: billing follows the change)."""
+    from django.apps import apps
     from stdnum import luhn
 
     from telora.catalog.models import BillCycle
@@ -63,8 +67,29 @@ def test_a_plan_change_for_the_next_period_bills_from_that_period(nord, system):
         order = create_order(customer, actor=system, at=asked, order_type="change_plan", subscription=line,
                              items=[{"product_offering": "MOB_POST_10GB"}], request_mode="next_period")
     assert order.state == "acknowledged" and order.requested_at == cph("2026-04-01")
+    if through_flow:
+        if not apps.is_installed("telora.workflows"):
+            pytest.skip("needs the workflow engine")
+        from telora.orders.flows import FLOW_DIR
+        from telora.workflows.services import create_desk, load_flows
+
+        for code in ("credit", "network", "qualification", "installation", "logistics", "retention", "porting"):
+            create_desk(nord, code, code.title(), actor=system, at=asked)
+        load_flows(FLOW_DIR, actor=system, at=asked)
     with time_machine.travel(cph("2026-04-01T00:03"), tick=False):
         assert run_due_orders(at=cph("2026-04-01T00:03"))["started"] == 1
+    if through_flow:
+        from telora.workflows.models import HumanTask
+        from telora.workflows.services import complete_task
+
+        order.refresh_from_db()
+        assert order.state == "inProgress"
+        task = HumanTask.objects.get(instance_id=order.flow_instance_id, state="open")
+        assert (task.desk.code, task.name) == ("network", "Change at the host operator")
+        with time_machine.travel(cph("2026-04-03T10:00"), tick=False):
+            complete_task(task, data={"host_reference": "H-9"}, actor=system, at=cph("2026-04-03T10:00"))
+        order.refresh_from_db()
+        assert order.state == "completed"
     lines = []
     for period, on in (("2026-03", "2026-04-02"), ("2026-04", "2026-05-02")):
         with time_machine.travel(cph(on), tick=False):

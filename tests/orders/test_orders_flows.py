@@ -16,7 +16,7 @@ TASKS = {"customers.create_subscription", "customers.activate_subscription", "cu
          "customers.add_addon", "customers.add_one_time", "customers.remove_addon", "customers.swap_sim",
          "customers.suspend_subscription", "customers.resume_subscription", "customers.terminate_subscription",
          "inventory.allocate_sim", "inventory.allocate_number", "inventory.block_sim", "billing.charge_one_time",
-         "letters.send"}
+         "letters.send", "customers.commitment_check", "rating.top_up"}
 
 
 def test_every_flow_an_order_names_is_shipped():
@@ -39,21 +39,6 @@ def test_a_shipped_flow_parses_and_names_known_tasks(key):
         assert {flow.get("sourceRef"), flow.get("targetRef")} <= ids, (key, flow.get("id"))
 
 
-DESKS = ("credit", "network", "qualification", "installation", "logistics", "retention", "porting")
-
-
-@pytest.fixture
-def flows_loaded(ann, system):
-    """The brand's desks and the standard flows, published as the engine's loader does."""
-    from telora.core import clock
-    from telora.orders.flows import FLOW_DIR
-    from telora.workflows.services.flows import create_desk, load_flows
-
-    for code in DESKS:
-        create_desk(ann.brand, code, code.title(), actor=system, at=clock.now())
-    load_flows(FLOW_DIR, actor=system, at=clock.now())
-
-
 def open_task(order):
     from telora.workflows.models import HumanTask
 
@@ -63,16 +48,24 @@ def open_task(order):
 @engine
 @pytest.mark.django_db
 def test_scenario_plan_change_through_the_engine(ann, mobile, system, flows_loaded):
+    """A mobile line's plan changes in Telora at once, then waits for "Change at the host operator" at the
+    network desk; completing it completes the order."""
     from telora.core import clock
     from telora.customers.models import ProductInstance
     from telora.orders.services import create_order
+    from telora.workflows.services import complete_task
 
     order = create_order(ann, actor=system, at=clock.now(), order_type="change_plan", subscription=mobile,
                          items=[{"product_offering": "MOB_POST_10GB"}])
     order.refresh_from_db()
-    assert order.state == "completed" and order.flow_instance_id is not None
+    assert order.state == "inProgress" and order.flow_instance_id is not None
     assert ProductInstance.objects.get(subscription=mobile, kind="plan", end_at__isnull=True).product.code == \
         "MOB_POST_10GB"
+    task = open_task(order)
+    assert (task.name, task.desk.code) == ("Change at the host operator", "network")
+    complete_task(task, data={}, actor=system, at=clock.now())
+    order.refresh_from_db()
+    assert order.state == "completed"
 
 
 @engine
@@ -105,13 +98,16 @@ def test_scenario_signup_mobile_postpaid_with_desk_steps(ann, system, flows_load
 @engine
 @pytest.mark.django_db
 def test_scenario_cancellation_cancelled_at_the_desk(ann, mobile, system, flows_loaded):
+    """A line within its commitment waits at the retention desk; cancelling the order there leaves it live."""
     from telora.core import clock
+    from telora.customers import services as customers
     from telora.orders.services import cancel_order, create_order
 
+    customers.change_plan(mobile, "MOB_POST_10GB", actor=system, at=clock.now())  # six months' commitment
     order = create_order(ann, actor=system, at=clock.now(), order_type="terminate", subscription=mobile,
                          items=[{"characteristics": {"reason": "moving"}}])
     order.refresh_from_db()
-    assert order.state == "inProgress"  # waits at the retention desk (commitment check)
+    assert order.state == "inProgress" and open_task(order).desk.code == "retention"
     cancel_order(order, actor=system, at=clock.now(), reason="stays with us")
     order.refresh_from_db()
     mobile.refresh_from_db()

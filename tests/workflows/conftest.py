@@ -14,7 +14,7 @@ FLOW = Path(__file__).resolve().parents[2] / "src/telora/workflows/flows/example
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 
 # What the example service tasks do next: a list of exceptions to raise before succeeding.
-BEHAVIOUR: dict[str, list] = {"example.reserve": [], "example.activate": []}
+BEHAVIOUR: dict[str, list] = {"example.reserve": [], "example.activate": [], "example.reserve.undo": []}
 CALLS: list[tuple[str, str, dict]] = []
 
 
@@ -23,8 +23,16 @@ def _next_failure(key):
         raise BEHAVIOUR[key].pop(0)
 
 
+def undo_reserve(ctx, *, inputs, outputs):
+    """The compensation of example.reserve: what a cancel runs for each completed reserve."""
+    _next_failure("example.reserve.undo")
+    CALLS.append(("undo example.reserve", ctx.step_key, {"reservation": outputs.get("reservation")}))
+    return {"released": outputs.get("reservation", "")}
+
+
 @service_task("example.reserve", inputs={"amount": int}, outputs={"reservation": str},
-              description="Reserve something for the amount (test task)")
+              description="Reserve something for the amount (test task)", undo=undo_reserve,
+              undo_description="release the reservation")
 def reserve(ctx, *, amount):
     from telora.core.services import Actor
     from telora.core.services.audit import record_event

@@ -159,6 +159,95 @@ def test_cancel_closes_desk_tasks_and_needs_a_reason(frozen, flow, brand_a, syst
     assert HumanTask.objects.get(instance=instance).state == "cancelled"
 
 
+def test_cancel_runs_the_undo_of_every_completed_step_last_first(frozen, flow, brand_a, system):
+    instance = _start(brand_a, system)
+    cancel_instance(instance, reason="customer withdrew", actor=system, at=clock.now())
+    instance.refresh_from_db()
+    assert instance.state == "cancelled"
+    assert CALLS[-1][0] == "undo example.reserve" and CALLS[-1][2] == {"reservation": "R-150"}
+    step = FlowStep.objects.get(instance=instance, kind="compensate")
+    assert (step.element, step.name, step.outputs) == ("reserve", "Undo: Reserve a number", {"released": "R-150"})
+    kinds = list(FlowStep.objects.filter(instance=instance).values_list("kind", flat=True))
+    assert kinds.index("cancel") < kinds.index("compensate")
+
+
+def test_an_undo_that_fails_refuses_the_cancel_and_changes_nothing(frozen, flow, brand_a, system):
+    instance = _start(brand_a, system)
+    BEHAVIOUR["example.reserve.undo"].append(TaskError("down", "the store is down"))
+    with pytest.raises(ServiceError, match="Reserve a number cannot be undone: the store is down"):
+        cancel_instance(instance, reason="customer withdrew", actor=system, at=clock.now())
+    instance.refresh_from_db()
+    assert instance.state == "waiting" and HumanTask.objects.get(instance=instance).state == "open"
+    assert not FlowStep.objects.filter(instance=instance, kind__in=("cancel", "compensate")).exists()
+
+
+REFUSAL = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:telora="https://telora.org/bpmn"
+    id="d" targetNamespace="https://telora.org/flows">
+  <bpmn:error id="err" name="Refused" errorCode="refused"/>
+  <bpmn:process id="refusal" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:serviceTask id="reserve" name="Reserve" telora:task="example.reserve">
+      <bpmn:extensionElements><telora:input name="amount" expression="amount"/></bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:userTask id="check" name="Check" telora:desk="backoffice">
+      <bpmn:extensionElements>
+        <telora:field name="ok" label="OK" type="checkbox"/>
+        <telora:field name="refusal_reason" label="Reason" type="text"/>
+      </bpmn:extensionElements>
+    </bpmn:userTask>
+    <bpmn:exclusiveGateway id="gw" default="f_no"/>
+    <bpmn:endEvent id="refused" name="Refused by the check"><bpmn:errorEventDefinition errorRef="err"/></bpmn:endEvent>
+    <bpmn:intermediateCatchEvent id="wait" name="Wait for the day">
+      <bpmn:timerEventDefinition><bpmn:timeDate>day + "T00:00:00+00:00"</bpmn:timeDate></bpmn:timerEventDefinition>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:endEvent id="end"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="reserve"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="reserve" targetRef="check"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="check" targetRef="gw"/>
+    <bpmn:sequenceFlow id="f_yes" sourceRef="gw" targetRef="wait">
+      <bpmn:conditionExpression>not rejected and ok</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_no" sourceRef="gw" targetRef="refused"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="wait" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_an_error_end_event_fails_the_instance_with_the_reason_and_undoes_it(frozen, desks, brand_a, system):
+    publish_flow("refusal", REFUSAL, actor=system, at=clock.now())
+    instance = start_instance("refusal", brand=brand_a, data={"amount": 5, "day": "2026-03-05"}, actor=system,
+                              at=clock.now())
+    complete_task(HumanTask.objects.get(instance=instance), data={"refusal_reason": "no papers"}, actor=system,
+                  at=clock.now())
+    instance.refresh_from_db()
+    assert instance.state == "failed" and instance.error == "Refused by the check: no papers"
+    assert CALLS[-1][0] == "undo example.reserve"
+
+
+def test_a_timer_date_read_from_the_data_wakes_on_that_day(frozen, desks, brand_a, system):
+    publish_flow("refusal", REFUSAL, actor=system, at=clock.now())
+    instance = start_instance("refusal", brand=brand_a, data={"amount": 5, "day": "2026-03-05"}, actor=system,
+                              at=clock.now())
+    complete_task(HumanTask.objects.get(instance=instance), data={"ok": "on"}, actor=system, at=clock.now())
+    instance.refresh_from_db()
+    assert instance.state == "waiting" and instance.wake_at == dt.datetime(2026, 3, 5, tzinfo=dt.UTC)
+    frozen.move_to(dt.datetime(2026, 3, 5, 0, 0, 1, tzinfo=dt.UTC), tick=False)
+    assert wake_due(at=clock.now()) == 1
+    instance.refresh_from_db()
+    assert instance.state == "completed"
+
+
+def test_a_timer_date_that_is_not_a_date_stops_the_instance_with_the_reason(frozen, desks, brand_a, system):
+    publish_flow("refusal", REFUSAL, actor=system, at=clock.now())
+    instance = start_instance("refusal", brand=brand_a, data={"amount": 5, "day": "soon"}, actor=system,
+                              at=clock.now())
+    complete_task(HumanTask.objects.get(instance=instance), data={"ok": "on"}, actor=system, at=clock.now())
+    instance.refresh_from_db()
+    assert instance.state == "failed" and "the flow stopped" in instance.error and "soon" in instance.error
+
+
 def test_subject_hook_hears_every_change(frozen, flow, brand_a, system):
     events = []
     register_subject("tests.thing", on_change=lambda inst, event: events.append((inst.subject_id, event)))

@@ -48,7 +48,14 @@ def flow_data(order) -> dict:
     if first is not None:
         data.update({k: v for k, v in first.characteristics.items() if isinstance(v, (str, int, bool, float))})
         data["product_offering"] = first.product_offering
+    # what the standard flows' conditions and mappings read, when the order does not say
+    if order.subscription_id is not None:
+        data.setdefault("service_type", order.subscription.service_type)
+    data.setdefault("service_type", "")
+    data.setdefault("reason", "")
     data.setdefault("activation_fee", "")  # a fee product of the brand; empty: the plan's own one-time charge
+    data.setdefault("starting_balance", "")  # prepaid: a top-up when the line is live
+    data.setdefault("notice_days", 0)  # cancellation: days between the requested date and the line's end
     return data
 
 

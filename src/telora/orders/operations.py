@@ -51,9 +51,11 @@ def sign_up(item, *, actor: Actor, at: dt.datetime, activate: bool = True) -> di
 
 
 def change_plan(item, *, actor, at) -> dict:
-    instance = customers.change_plan(_subscription(item), item.product_offering, actor=actor, at=at,
+    subscription = _subscription(item)
+    old = subscription.products.filter(kind="plan", end_at__isnull=True).select_related("product").first()
+    instance = customers.change_plan(subscription, item.product_offering, actor=actor, at=at,
                                      channel=item.order.sales_channel, interface=item.order.channel)
-    return {"instance": instance.pk, "plan": instance.product.code}
+    return {"instance": instance.pk, "plan": instance.product.code, "old_plan": old.product.code if old else ""}
 
 
 def add_addon(item, *, actor, at) -> dict:

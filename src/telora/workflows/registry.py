@@ -32,6 +32,10 @@ class ServiceTaskSpec:
     inputs: dict[str, type] = field(default_factory=dict)
     outputs: dict[str, type] = field(default_factory=dict)
     description: str = ""
+    # undo(ctx, inputs=..., outputs=...) -> dict: takes back what one completed run did (a cancelled
+    # instance runs the undo of its completed steps, last first); None: nothing to take back
+    undo: Callable | None = None
+    undo_description: str = ""
 
 
 @dataclass(frozen=True)
@@ -57,11 +61,14 @@ _TASKS: dict[str, ServiceTaskSpec] = {}
 _SUBJECTS: dict[str, SubjectHook] = {}
 
 
-def service_task(key: str, *, inputs: dict | None = None, outputs: dict | None = None, description: str = ""):
-    """Decorator registering `function(ctx, **inputs) -> dict of outputs` under `key`."""
+def service_task(key: str, *, inputs: dict | None = None, outputs: dict | None = None, description: str = "",
+                 undo: Callable | None = None, undo_description: str = ""):
+    """Decorator registering `function(ctx, **inputs) -> dict of outputs` under `key`, with its `undo`
+    (the compensation a cancelled instance runs for each completed run of the task)."""
 
     def register(function):
-        spec = ServiceTaskSpec(key, function, dict(inputs or {}), dict(outputs or {}), description)
+        spec = ServiceTaskSpec(key, function, dict(inputs or {}), dict(outputs or {}), description, undo,
+                               undo_description or (f"undo {key}" if undo else ""))
         existing = _TASKS.get(key)
         if existing is not None and existing.function is not function:
             raise ValueError(f"service task {key!r} is already registered")

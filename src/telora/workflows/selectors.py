@@ -66,23 +66,46 @@ def steps_table(xml: str, process_id: str | None = None) -> list[dict]:
     for element, expression, _line in parsed.timers:
         timers.setdefault(element, []).append(expression.strip('"'))
     rows = []
-    attached = {b.get("attachedToRef"): b.get("id") for b in root.iter(f"{{{BPMN_NS}}}boundaryEvent")}
+    attached = {}
+    for boundary in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
+        attached.setdefault(boundary.get("attachedToRef"), []).append(boundary.get("id"))
     conditions = {}
     for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         for condition in flow.iter(f"{{{BPMN_NS}}}conditionExpression"):
             conditions.setdefault(flow.get("sourceRef"), []).append(
                 f"→ {flow.get('targetRef')} if {(condition.text or '').strip()}")
     process = next(p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == parsed.process_id)
+    for gateway in process:
+        default = next((f for f in process.iter(f"{{{BPMN_NS}}}sequenceFlow") if f.get("id") == gateway.get("default")),
+                       None)
+        if default is not None:
+            conditions.setdefault(gateway.get("id"), []).append(f"→ {default.get('targetRef')} otherwise")
     for node in process:
         tag = etree.QName(node).localname
         if tag in ("sequenceFlow", "extensionElements", "laneSet", "documentation") or not node.get("id"):
             continue
+        if node.find(f"{{{BPMN_NS}}}errorEventDefinition") is not None:
+            tag += " (error)"  # an error end event: the instance fails with the reason
         ext = parsed.extensions.get(node.get("id"), {})
-        boundary = attached.get(node.get("id"))
+        boundaries = attached.get(node.get("id"), [])
         rows.append({
             "element": node.get("id"), "type": tag, "name": node.get("name", ""), "desk": ext.get("desk", ""),
             "service_task": ext.get("task", ""), "due": ext.get("due", ""),
-            "timers": ", ".join(timers.get(node.get("id"), []) + (timers.get(boundary, []) if boundary else [])),
+            "timers": ", ".join(timers.get(node.get("id"), []) + [t for b in boundaries for t in timers.get(b, [])]),
             "conditions": "; ".join(conditions.get(node.get("id"), [])),
+            "undo": _undo_of(ext.get("task", "")),
         })
     return rows
+
+
+def _undo_of(key: str) -> str:
+    """What cancelling an instance does about a completed service task (its registered undo)."""
+    from telora.workflows.registry import get_service_task
+
+    if not key:
+        return ""
+    try:
+        spec = get_service_task(key)
+    except KeyError:
+        return ""
+    return spec.undo_description if spec.undo is not None else ""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 
 from telora.catalog.constants import SERVICE_TYPES
 from telora.core import clock
@@ -260,6 +261,36 @@ def activate_subscription(subscription: Subscription, *, actor: Actor, at: dt.da
     emit("subscription.activated", brand=subscription.brand, subject=subscription, at=at, actor=actor,
          payload=subscription_facts(subscription, plan=plan.code if plan is not None else None))
     return subscription
+
+
+@transaction.atomic
+def discard_subscription(subscription: Subscription, *, actor: Actor, at: dt.datetime, reason: str = "") -> None:
+    """Remove a line that never went live (its sign-up order was cancelled): its products and number
+    assignment go with it, the SIM card returns to stock and so does the number (never used, so no
+    quarantine). A line that was ever active is terminated instead, never removed."""
+    require(actor, subscription.brand)
+    subscription = lock_subscription(subscription)
+    if subscription.status != "pending" or subscription.activated_at is not None:
+        raise fail("status", f"the subscription is {subscription.status}; only a line that never went live can be "
+                             "removed (terminate it instead)", code="state")
+    brand, inventory_actor = subscription.brand, for_inventory(actor)
+    sim, phone = subscription.sim, subscription.phone_number
+    record_event(actor=actor, at=at, action="delete", obj=subscription, brand=brand,
+                 old={**snapshot(subscription, SUBSCRIPTION_FIELDS),
+                      "products": [i.product.code for i in subscription.products.select_related("product")]},
+                 message=reason[:500])
+    try:
+        with transaction.atomic():
+            subscription.products.all().delete()
+            subscription.number_history.all().delete()
+            subscription.delete()
+    except ProtectedError:
+        raise fail("subscription", "other records already use this line; terminate it instead", code="state") from None
+    if sim is not None:
+        inventory.release_sim(brand, sim, actor=inventory_actor, at=at)
+    if phone is not None:
+        inventory.release_number(brand, phone, actor=inventory_actor, at=at)
+        inventory.end_quarantine(brand, phone, actor=inventory_actor, at=at)
 
 
 @transaction.atomic

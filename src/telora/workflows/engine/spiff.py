@@ -228,6 +228,8 @@ def check_flow(parsed: ParsedFlow, *, service_tasks: dict, desk_exists) -> list[
             problems.append(FlowError(f"condition {expression[:60]!r}: {exc}", line=line, element=element))
     for element, expression, line in parsed.timers:
         try:
+            if data_names(expression):  # "wait until the porting date": read from the instance data when it runs
+                continue
             value = evaluate(expression, {})
             spiff_timer.TimerEventDefinition.parse_time_or_duration(value) if not str(value).startswith("R") \
                 else spiff_timer.TimerEventDefinition.parse_iso_recurring_interval(value)
@@ -283,6 +285,28 @@ def check_flow(parsed: ParsedFlow, *, service_tasks: dict, desk_exists) -> list[
     if parsed.failure_desk and not desk_exists(parsed.failure_desk):
         problems.append(FlowError(f"failure desk {parsed.failure_desk!r} does not exist", element=parsed.process_id))
     return problems
+
+
+def data_names(expression: str) -> set[str]:
+    """The names of instance data an expression reads (its functions excluded); compiles it first."""
+    import ast
+
+    from telora.workflows.engine.evaluator import FUNCTIONS
+
+    tree = compile_expression(expression)
+    return {node.id for node in ast.walk(tree) if isinstance(node, ast.Name) and node.id not in FUNCTIONS}
+
+
+def error_end(workflow: BpmnWorkflow):
+    """The error end event a completed workflow ended at (a refusal drawn in the flow), else None."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
+    from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
+    from SpiffWorkflow.util.task import TaskState
+
+    for task in workflow.get_tasks(state=TaskState.COMPLETED):
+        if isinstance(task.task_spec, EndEvent) and isinstance(task.task_spec.event_definition, ErrorEventDefinition):
+            return task
+    return None
 
 
 def new_workflow(parsed: ParsedFlow) -> BpmnWorkflow:

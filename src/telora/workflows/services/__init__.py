@@ -13,6 +13,7 @@ from telora.workflows.services.run import (
                                              cancel_instance,
                                              claim_task,
                                              clean_form,
+                                             compensate,
                                              complete_task,
                                              deliver_message,
                                              start_instance,
@@ -21,5 +22,5 @@ from telora.workflows.services.run import (
 )
 
 __all__ = ["create_desk", "load_flows", "publish_flow", "publish_version", "save_flow", "validate_flow",
-           "advance_instance", "cancel_instance", "claim_task", "clean_form", "complete_task", "deliver_message",
+           "advance_instance", "cancel_instance", "claim_task", "clean_form", "compensate", "complete_task", "deliver_message",
            "start_instance", "unclaim_task", "wake_due"]

@@ -29,6 +29,7 @@ from telora.workflows.models import Desk, FlowInstance, FlowStep, FlowVersion, H
 MAX_ATTEMPTS = 5  # tries of a service task failing transiently before it goes to a desk
 BACKOFF = dt.timedelta(seconds=30)  # first retry after 30 s, then 60, 120, 240
 MAX_STEPS_PER_ADVANCE = 200  # a loop of engine-only steps stops here and waits for the timer job
+TIMER_EVENTS = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "CycleTimerEventDefinition")
 MAX_DATA = 256_000  # bytes of an instance's data as JSON
 FAILURE_FIELDS = [{"name": "action", "label": "Action", "type": "choice", "required": True,
                    "choices": ["retry", "skip", "abort"]}]
@@ -117,7 +118,8 @@ def _one_step(instance, workflow, *, actor, at) -> bool:
     """Engine steps, then one service task if one is ready. True when another step may follow."""
     try:
         _engine(workflow)
-    except (SpiffWorkflowException, ExpressionError) as exc:
+    except (SpiffWorkflowException, ExpressionError, ValueError, TypeError) as exc:  # a timer date from the data
+        # that is not a date raises ValueError in Spiff: the instance stops with the reason, the worker goes on
         _fail(instance, workflow, f"the flow stopped: {exc}", actor=actor, at=at)
         return False
     if instance.wake_at and instance.error.startswith("retry") and at < instance.wake_at:
@@ -199,6 +201,8 @@ def _permanent(instance, workflow, task, code, message, inputs, attempt, *, step
 
 
 def _fail(instance, workflow, message, *, actor, at) -> None:
+    """The instance stops failed with `message`; what its completed steps did is undone (never half-applied)."""
+    compensate(instance, actor=actor, at=at, strict=False)
     instance.state, instance.error, instance.ended_at = FlowInstance.FAILED, message[:2000], at
     _step(instance, None, "failed", actor_label=actor.label, at=at, error=message)
     instance.human_tasks.open().update(state=HumanTask.CANCELLED, closed_at=at, reason="the flow failed")
@@ -217,12 +221,18 @@ def _save(instance, workflow, *, at) -> None:
         _sync_desk_tasks(instance, workflow, at=at)
         waits = workflow.waiting_events()
         instance.waiting_messages = sorted({w.name for w in waits if w.event_type == "MessageEventDefinition"})
-        timers = [_moment(w.value) for w in waits if "Timer" in w.event_type]
+        timers = [_moment(w.value) for w in waits if w.event_type in TIMER_EVENTS]
         timers = [t for t in timers if t is not None]
         retry = instance.wake_at if instance.error.startswith("retry") else None
         instance.wake_at = min([*timers, *([retry] if retry else [])], default=None)
         if instance.state != FlowInstance.FAILED:
-            if workflow.is_completed():
+            refused = spiff.error_end(workflow) if workflow.is_completed() else None
+            if refused is not None:  # the flow drew a refusal: the instance fails with its reason, undone
+                reason = refused.data.get("refusal_reason") or refused.data.get("reject_reason") or ""
+                name = refused.task_spec.bpmn_name or refused.task_spec.bpmn_id
+                _fail(instance, workflow, f"{name}: {reason}" if reason else name, actor=Actor.system("engine"), at=at)
+                instance.wake_at = None
+            elif workflow.is_completed():
                 instance.state, instance.ended_at, instance.wake_at = FlowInstance.COMPLETED, at, None
                 _step(instance, None, "end", actor_label="engine", at=at)
             else:
@@ -426,19 +436,61 @@ def wake_due(*, at: dt.datetime, limit: int = 500) -> int:
     return len(due)
 
 
+def compensate(instance: FlowInstance, *, actor: Actor, at: dt.datetime, strict: bool = True) -> int:
+    """Undo what the instance's completed service tasks did, the last one first: each registered task's
+    `undo` is handed the inputs and outputs of its run, and its effect is logged as a `compensate` step.
+
+    This is the compensation of a cancelled (or aborted) instance. It lives in the registry rather than
+    in BPMN compensation events: those are thrown from inside the process, while a cancel comes from
+    outside it at any waiting point. `strict`: an undo that fails refuses the whole cancel (nothing is
+    half undone); otherwise (a flow that already failed) the failure is logged and the others still run.
+    How many steps were undone."""
+    done = 0
+    for step in FlowStep.objects.filter(instance=instance, kind="service", error="").order_by("-id"):
+        ext = instance.version.extensions.get(step.element, {})
+        try:
+            spec = registry.get_service_task(ext.get("task", ""))
+        except KeyError:
+            continue
+        if spec.undo is None:
+            continue
+        key = f"{step.step_key or step.pk}:undo"[:120]
+        ctx = registry.StepContext(actor=actor, at=at, brand=instance.brand, instance=instance, step_key=key)
+        try:
+            with transaction.atomic():
+                result = spec.undo(ctx, inputs=dict(step.inputs), outputs=dict(step.outputs)) or {}
+        except Exception as exc:  # noqa: BLE001 - a task's own error, reported with its step
+            message = getattr(exc, "message", "") or f"{type(exc).__name__}: {exc}"
+            if strict:
+                raise ServiceError(f"{step.name or step.element} cannot be undone: {message}", field="state",
+                                   code="state") from exc
+            FlowStep.objects.create(instance=instance, task_id=step.task_id, element=step.element,
+                                    name=f"Undo: {step.name}"[:200], kind="compensate", actor=actor.label[:200],
+                                    inputs=step.outputs, error=str(message)[:2000], started_at=at, ended_at=at)
+            continue
+        FlowStep.objects.create(instance=instance, task_id=step.task_id, element=step.element,
+                                name=f"Undo: {step.name}"[:200], kind="compensate", actor=actor.label[:200],
+                                step_key=key, inputs=step.outputs, outputs=_plain(result), started_at=at, ended_at=at)
+        done += 1
+    return done
+
+
 def cancel_instance(instance: FlowInstance, *, reason: str, actor: Actor, at: dt.datetime) -> FlowInstance:
-    """Stop an instance; its open desk tasks close. Compensation handlers are not run yet (docs/workflows.md)."""
+    """Stop an instance: its completed service tasks are undone (`compensate`, last first) and its open
+    desk tasks close, in one transaction; an undo that fails refuses the cancel with the step's reason."""
     if not reason or not reason.strip():
         raise ServiceError("a cancellation needs a reason", field="reason")
     with transaction.atomic():
-        instance = FlowInstance.objects.select_for_update().get(pk=instance.pk)
+        instance = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=instance.pk)
         if instance.state in (FlowInstance.COMPLETED, FlowInstance.FAILED, FlowInstance.CANCELLED):
             raise ServiceError(f"the flow is {instance.state} already", field="state")
         workflow = spiff.load(instance.state_json)
+        _step(instance, None, "cancel", actor_label=actor.label, at=at, error=reason[:2000])
+        undone = compensate(instance, actor=actor, at=at)
         workflow.cancel()
         instance.state, instance.ended_at, instance.wake_at, instance.error = FlowInstance.CANCELLED, at, None, ""
         instance.human_tasks.open().update(state=HumanTask.CANCELLED, closed_at=at, reason=reason[:2000])
-        _step(instance, None, "cancel", actor_label=actor.label, at=at, error=reason[:2000])
-        record_event(actor=actor, at=at, action="cancel", obj=instance, brand=instance.brand, message=reason[:500])
+        record_event(actor=actor, at=at, action="cancel", obj=instance, brand=instance.brand, message=reason[:500],
+                     new={"compensated_steps": undone})
         _save(instance, workflow, at=at)
     return instance
