@@ -41,3 +41,21 @@ def step_log(order: Order) -> list[dict]:
                              "actor": step.actor, "message": "", "error": step.error,
                              "data": {"inputs": step.inputs, "outputs": step.outputs}})
     return sorted(rows, key=lambda r: r["at"])
+
+
+def flow_diagram(order: Order) -> dict | None:
+    """What the order page draws: its flow version's document (with a layout when it has none) and the path
+    the order took on it (completed elements, the one it waits at). None without the engine or a flow."""
+    from django.apps import apps
+
+    if order.flow_instance_id is None or not apps.is_installed("telora.workflows"):
+        return None
+    from telora.workflows.diagram import instance_path, with_layout
+    from telora.workflows.models import FlowInstance
+
+    instance = (FlowInstance.objects.filter(pk=order.flow_instance_id, brand=order.brand)
+                .select_related("version__definition").first())
+    if instance is None:
+        return None
+    return {"version": str(instance.version), "xml": with_layout(instance.version.bpmn_xml),
+            "path": instance_path(instance)}

@@ -82,7 +82,7 @@ class OrderDetailView(ScopedDetailView):
                        items=order.items.select_related("subscription"), steps=selectors.step_log(order),
                        notes=order.notes.all(), can_change=can_change,
                        can_cancel=can_change and order.is_open, cancel_form=CancelForm(), note_form=NoteForm(),
-                       diagram_url=self.diagram_url(order))
+                       diagram_url=self.diagram_url(order), diagram=selectors.flow_diagram(order))
         return context
 
     def diagram_url(self, order) -> str | None:
