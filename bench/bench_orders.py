@@ -67,7 +67,11 @@ def _sign_up(customer, system, plan="MOB_POST_BASIC"):
 def _open_task(order):
     from telora.workflows.models import HumanTask
 
-    return HumanTask.objects.get(instance_id=order.flow_instance_id, state="open")
+    task = HumanTask.objects.filter(instance_id=order.flow_instance_id, state="open").first()
+    if task is None:
+        order.refresh_from_db()
+        raise AssertionError(f"order {order.number} waits at no desk: {order.state} {order.state_reason}")
+    return task
 
 
 def orders_per_second(report, brand, customers, system) -> None:
