@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.db.models import Exists, OuterRef
+
 from telora.orders.models import Order
 
 
@@ -9,8 +11,19 @@ def orders_for_user(principal, action: str = "view"):
     return Order.objects.for_user(principal, action).select_related("customer", "subscription", "brand")
 
 
-def filter_orders(rows, *, state=None, order_type=None, customer=None, since=None, until=None, q=None):
-    """Narrow a queryset of orders by the list's filters (each optional)."""
+def filter_orders(rows, *, state=None, order_type=None, customer=None, since=None, until=None, q=None, desk=None):
+    """Narrow a queryset of orders by the list's filters (each optional); `desk`: a desk code, the orders
+    with a task open at that desk of their brand."""
+    if desk:
+        from django.apps import apps
+
+        if not apps.is_installed("telora.workflows"):
+            return rows.none()
+        from telora.workflows.models import HumanTask
+
+        waiting = HumanTask.objects.open().filter(desk__code=desk, brand_id=OuterRef("brand_id"),
+                                                  instance_id=OuterRef("flow_instance_id"))
+        rows = rows.filter(Exists(waiting))
     if state:
         rows = rows.filter(state=state)
     if order_type:
