@@ -2,7 +2,7 @@
 the host operator" completed by the script) per second, step latency, and the desk page with many open tasks.
 
 Baselines in the same run: the same sign-up orders run by the direct runner (no flow, no desk); for the desk
-page, the bare query of the rows the page shows. Sizes: ORDERS_BENCH_ORDERS (default 100) sign-ups,
+page, the bare query of the rows the page shows. Sizes: ORDERS_BENCH_ORDERS (default 50) sign-ups,
 ORDERS_BENCH_TASKS (default 10,000; the issue's figure is 100,000) open tasks at the desk.
 """
 
@@ -14,7 +14,7 @@ import time
 
 from run import Timer, copy_rows, next_id
 
-ORDERS = int(os.environ.get("ORDERS_BENCH_ORDERS", "100"))
+ORDERS = int(os.environ.get("ORDERS_BENCH_ORDERS", "50"))
 TASKS = int(os.environ.get("ORDERS_BENCH_TASKS", "10000"))
 CUSTOMERS = 20
 PAGE_REQUESTS = 40
