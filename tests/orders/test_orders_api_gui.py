@@ -1,4 +1,4 @@
-"""TMF622 create/list/get/cancel, the screens, the customer page's Orders panel, every account action
+"""TMF622 create/list/get/cancel, the screens, the customer page's Orders tab, every account action
 an order, and rights and brand isolation."""
 
 import datetime as dt
@@ -91,7 +91,31 @@ def test_every_account_action_creates_an_order(make_user, ann, mobile, shop):
     mobile.refresh_from_db()
     assert mobile.status == "terminated"
     page = client.get(reverse("customers:customer_detail", args=[ann.pk])).content.decode()
-    assert page.count('data-testid="customer-order"') == 6
+    assert 'data-testid="tab-orders"' in page
+    page = client.get(reverse("customers:customer_detail", args=[ann.pk]), {"tab": "orders"}).content.decode()
+    assert page.count('data-testid="customer-order"') == 6 and 'data-testid="tab-pane-orders"' in page
+
+
+def test_the_orders_tab_of_the_customer_page(make_user, ann, mobile, shop, bob_line, system):
+    """The tab lists the customer's own orders (a failed one with its reason), counts them on its label,
+    loads alone through HTMX, and is not there for a reader without orders.view."""
+    create_order(ann, actor=system, at=clock.now(), order_type="suspend", subscription=mobile,
+                 items=[{"characteristics": {"reason": "travel"}}])
+    create_order(ann, actor=system, at=clock.now(), order_type="change_plan", subscription=mobile,
+                 items=[{"product_offering": "MOB_PRE"}])  # a prepaid plan on a postpaid line: refused
+    create_order(bob_line.customer, actor=system, at=clock.now(), order_type="suspend", subscription=bob_line)
+    url = reverse("customers:customer_detail", args=[ann.pk])
+    reader = login(make_user("reader", {shop: ["customers.view", "orders.view"]}), shop)
+    page = reader.get(url, {"tab": "orders"}, HTTP_HX_REQUEST="true").content.decode()
+    assert page.count('data-testid="customer-order"') == 2
+    assert 'data-state="completed"' in page and 'data-state="failed"' in page
+    failed = Order.objects.get(customer=ann, state="failed")
+    assert failed.state_reason and failed.state_reason[:40] in page
+    assert reverse("orders:order_detail", args=[bob_line.customer.orders.get().pk]) not in page
+    assert reader.get(url).context["counts"]["orders"] == 2
+    outsider = login(make_user("outsider", {shop: ["customers.view"]}), shop)
+    assert 'data-testid="tab-orders"' not in outsider.get(url).content.decode()
+    assert outsider.get(url, {"tab": "orders"}).status_code == 404
 
 
 def test_a_sale_and_a_dated_change_from_the_account(make_user, ann, shop):

@@ -128,3 +128,24 @@ def test_scenario_simple_changes_complete_through_the_engine(ann, mobile, system
     order.refresh_from_db()
     assert order.state in ("completed", "failed")
     assert order.state == "completed" or order.state_reason  # a refusal names its reason
+
+
+@engine
+@pytest.mark.django_db
+def test_the_orders_list_filters_by_the_desk_an_order_waits_at(make_user, ann, mobile, shop, system, flows_loaded):
+    from django.urls import reverse
+
+    from gui_helpers import login
+    from telora.core import clock
+    from telora.orders.services import create_order
+
+    sale = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+        "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+    create_order(ann, actor=system, at=clock.now(), order_type="suspend", subscription=mobile,
+                 items=[{"characteristics": {"reason": "travel"}}])
+    client = login(make_user("reader", {shop: ["customers.view", "orders.view"]}), shop)
+    listing = client.get(reverse("orders:order_list"), {"desk": "credit"})
+    assert [o.pk for o in listing.context["object_list"]] == [sale.pk]
+    assert client.get(reverse("orders:order_list"), {"desk": "network"}).context["object_list"].count() == 0
+    export = client.get(reverse("orders:order_list"), {"desk": "credit", "export": "csv"}).content.decode()
+    assert len(export.strip().splitlines()) == 2 and sale.number in export

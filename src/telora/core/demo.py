@@ -3,8 +3,9 @@
 Each brand tells one story: Nordlink Mobile is a Danish MVNO (DKK, Europe/Copenhagen, da, +45
 numbers), Bluewave Telecom a British operator (GBP, Europe/London, en, +44 7 numbers); their
 catalogues (customers/demo_data) carry the same brand block. Later apps add their demo data
-(catalogue and customers, usage, bill runs) by appending a loader to DEMO_LOADERS; core imports
-none of them. A loader is called as `loader(actor, report)` and says what it does through `report`.
+(catalogue and customers, usage, bill runs, orders and desks) by appending a loader to DEMO_LOADERS,
+and the roles and logins of their people to DEMO_ROLES and DEMO_USERS; core imports none of them.
+A loader is called as `loader(actor, report)` and says what it does through `report`.
 Apps that talk to an outside party add the simulator `telora demo` runs beside the server to
 DEMO_COMPANIONS (the letters app: a mail catcher and an SMS centre).
 """
@@ -62,6 +63,11 @@ DEMO_USERS = [
      "works in both brands: audit in Nordlink, users in Bluewave (switch brand to see the menu change)"),
 ]
 
+# Roles the demo people of higher apps need (name -> permissions), made as platform roles beside
+# platform_roles(); a loader's register() adds its own and its logins to DEMO_USERS (core imports none).
+DEMO_ROLES: dict[str, list[str]] = {}
+
+
 class DemoReport:
     """What the loaders say while they work: silent here (tests); `telora demo` shows a progress
     bar per step and prints the notes."""
@@ -112,7 +118,7 @@ def free_port(preferred: int) -> int:
 
 def ensure_platform_roles(actor: Actor) -> dict[str, Role]:
     roles = {}
-    for name, perms in platform_roles().items():
+    for name, perms in {**platform_roles(), **DEMO_ROLES}.items():
         role = Role.objects.filter(name=name, brand__isnull=True).first()
         if role is None:
             role = create_role(actor=actor, at=clock.now(), name=name, permissions=perms)
@@ -157,6 +163,9 @@ def _brands_and_users(actor: Actor) -> list[DemoLogin]:
         if brand is None:
             brand = create_brand(actor=actor, at=clock.now(), **spec)
             configure_sequence(brand, "customer", actor=actor, at=clock.now(), format=customer_format)
+            # Order numbers keep counting across years: the demo's history is loaded customer by customer,
+            # so its orders do not come in time order and a yearly restart would hand out a number twice.
+            configure_sequence(brand, "order", actor=actor, at=clock.now(), format="O{year}{number:06d}")
         brands[brand.code] = brand
     roles = ensure_platform_roles(actor)
     logins = []

@@ -4,7 +4,8 @@ each brand in its own country (Nordlink in Denmark, Bluewave in the United Kingd
 Appended to `telora.core.demo.DEMO_LOADERS`. Loading twice changes nothing: the catalogue is
 applied only to a brand without products, stock is imported only when the brand has none, and
 customers are added until the brand has `CUSTOMERS_PER_BRAND`. Everything goes through the
-services (so the demo is audited like real work), spread over the past year.
+services (so the demo is audited like real work), spread over the past year; sales and changes of
+lines are account actions (`customers.actions.take`), so with the orders module each is an order.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from telora.core.demo import DemoReport
 from telora.core.models import Brand
 from telora.core.services.actors import Actor
 from telora.customers import services as s
+from telora.customers.actions import take
 from telora.customers.models import Customer, Subscription
 from telora.inventory.models import PhoneNumber, SimCard
 from telora.inventory.services import import_numbers, import_sims
@@ -133,32 +135,53 @@ def _customer(brand: Brand, actor: Actor, rng: random.Random, place: dict, n: in
     later = at + dt.timedelta(days=rng.randint(1, 60))
     lines = 1 + (n % 4 == 0) + 2 * business
     sold = {"channel": ("WEB", "SHOP", "TELE")[n % 3]}  # the catalogue's sales channels, in turn
+    interface = "selfcare" if n % 3 == 0 else "gui"  # web sales came through self-care, the others a CSR
     for line in range(lines):
         kind = n % 10
         if kind == 5 and line == 0:
-            s.create_subscription(customer, actor=actor, at=at, billing_account=account, service_type="fiber",
-                                  plan="FIBER_500", identifier=f"FIB-{brand.code.upper()}-{n:06d}",
-                                  installation_address=address, **sold)
+            _act("sign_up", customer, dict(billing_account=account, service_type="fiber", plan="FIBER_500",
+                                           identifier=f"FIB-{brand.code.upper()}-{n:06d}",
+                                           installation_address=address, **sold),
+                 actor=actor, at=at, interface=interface, run=s.create_subscription)
             continue
         if kind == 8 and line == 0:
-            s.create_subscription(customer, actor=actor, at=at, billing_account=account, service_type="voip",
-                                  plan="VOIP_LINE", **sold)
+            _act("sign_up", customer, dict(billing_account=account, service_type="voip", plan="VOIP_LINE", **sold),
+                 actor=actor, at=at, interface=interface, run=s.create_subscription)
             continue
         prepaid = kind == 2
         plan = "MOB_PRE" if prepaid else ("MOB_POST_10GB" if (n + line) % 2 else "MOB_POST_BASIC")
-        sub = s.create_subscription(customer, actor=actor, at=at, billing_account=account,
-                                    service_type="mobile_prepaid" if prepaid else "mobile_postpaid", plan=plan,
-                                    addons=["ROAM_EU_5GB"] if not prepaid and n % 3 == 0 else [],
-                                    sim_type="esim" if n % 6 == 0 else "usim-4g", shipping_address=address, **sold)
+        sub = _act("sign_up", customer, dict(
+            billing_account=account, service_type="mobile_prepaid" if prepaid else "mobile_postpaid", plan=plan,
+            addons=["ROAM_EU_5GB"] if not prepaid and n % 3 == 0 else [],
+            sim_type="esim" if n % 6 == 0 else "usim-4g", shipping_address=address, **sold),
+            actor=actor, at=at, interface=interface, run=s.create_subscription)
         if later >= clock.now():
             continue
         if not prepaid and n % 5 == 1:
-            s.change_plan(sub, "MOB_POST_10GB" if plan == "MOB_POST_BASIC" else "MOB_POST_BASIC", actor=actor, at=later,
-                          **sold)
+            _act("change_plan", sub, {"plan": "MOB_POST_10GB" if plan == "MOB_POST_BASIC" else "MOB_POST_BASIC"},
+                 actor=actor, at=later, interface=interface, run=s.change_plan)
         elif n % 13 == 0:
-            s.suspend_subscription(sub, actor=actor, at=later, reason="unpaid invoice")
+            _act("suspend", sub, {"reason": "unpaid invoice"}, actor=actor, at=later, interface=interface,
+                 run=s.suspend_subscription)
         elif n % 17 == 0:
-            s.terminate_subscription(sub, actor=actor, at=later, reason="moved abroad")
+            _act("terminate", sub, {"reason": "moved abroad"}, actor=actor, at=later, interface=interface,
+                 run=s.terminate_subscription)
+
+
+def _act(action: str, target, values: dict, *, actor: Actor, at: dt.datetime, interface: str, run):
+    """An account action as the screens take it: an order (with its number and step log) when the orders
+    module runs, else the service at once. The demo's history completes: the desks' own work is loaded
+    later (orders/demo.py), once the standard flows are."""
+    def now(moment):
+        args = dict(values)
+        if action == "change_plan":
+            return run(target, args.pop("plan"), actor=actor, at=moment, interface=interface)
+        if action == "sign_up":
+            args["interface"] = interface
+        return run(target, actor=actor, at=moment, **args)
+
+    outcome = take(action, target, values, actor=actor, at=at, interface=interface, run=now)
+    return outcome.result
 
 
 def load_customers_demo(actor: Actor, report: DemoReport) -> None:

@@ -1,4 +1,5 @@
-"""Panels higher apps add to the customer page (consents and data-protection actions, later others).
+"""Panels and tabs higher apps add to the customer page (consents and data-protection actions, the
+customer's orders, later others).
 
 The customers app owns this registry and imports none of them: an app registers in its
 `AppConfig.ready()` with `register_panel("privacy", build, order=500)`, where `build(request, customer)`
@@ -34,3 +35,33 @@ def panels_for(request, customer) -> list[dict]:
             template, context = built
             shown.append({"name": panel.name, "template": template, "context": context})
     return shown
+
+
+@dataclass(frozen=True)
+class Tab:
+    """A tab of the customer page owned by a higher app. `allowed(user, brand)` says whether the reader sees
+    it (asked for every page: keep it a rights check), `context(request, customer)` what the tab shows (asked
+    only when it is open), `count(customer)` the number on its label (None: no number)."""
+
+    name: str
+    label: object
+    icon: str
+    template: str
+    allowed: Callable
+    context: Callable
+    count: Callable | None = None
+    order: int = 100
+
+
+_TABS: dict[str, Tab] = {}
+
+
+def register_tab(name: str, label, *, icon: str, template: str, allowed: Callable, context: Callable,
+                 count: Callable | None = None, order: int = 100) -> None:
+    _TABS[name] = Tab(name=name, label=label, icon=icon, template=template, allowed=allowed, context=context,
+                      count=count, order=order)
+
+
+def tabs_for(user, customer) -> list[Tab]:
+    """The registered tabs this reader sees on this customer's page, in order."""
+    return [tab for tab in sorted(_TABS.values(), key=lambda t: (t.order, t.name)) if tab.allowed(user, customer.brand)]

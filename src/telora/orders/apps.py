@@ -13,13 +13,18 @@ class OrdersConfig(AppConfig):
         register_area("orders", _("Orders"), url_name="orders:order_list", icon="list-check", order=350, module=True)
 
         from telora.customers.actions import register_taker
-        from telora.customers.panels import register_panel
+        from telora.customers.panels import register_tab
         from telora.orders import jobs  # noqa: F401  (the periodic due-order task)
         from telora.orders.actions import take_action
-        from telora.orders.views import customer_panel
+        from telora.orders.views import customer_order_count, customer_tab, may_see_orders
 
-        register_panel("orders", customer_panel, order=200)
+        register_tab("orders", _("Orders"), icon="list-check", template="orders/_tab.html", allowed=may_see_orders,
+                     context=customer_tab, count=customer_order_count, order=15)
         register_taker(take_action)
+
+        from telora.orders import demo
+
+        demo.register()
 
         from django.apps import apps
 

@@ -120,11 +120,21 @@ def on_instance_change(instance, event: str) -> None:
     from telora.orders.models import Order
     from telora.orders.services.orders import log
 
+    if event not in EVENT_STATES:
+        return
+    state = EVENT_STATES[event]
+    if state == "inProgress":
+        # Every step says so: one conditional update (the order is inProgress since it started, so it
+        # normally matches nothing) rather than locking and reading the order at each step.
+        at = getattr(instance, "updated_at", None)
+        changes = {"state": state, **({"updated_at": at} if at else {})}
+        Order.objects.filter(pk=int(instance.subject_id), state__in=("acknowledged", "pending", "held")).update(
+            **changes)
+        return
     order = Order.objects.select_for_update().filter(pk=int(instance.subject_id)).first()
-    if order is None or event not in EVENT_STATES:
+    if order is None:
         return
     at = getattr(instance, "updated_at", None) or order.updated_at
-    state = EVENT_STATES[event]
     if order.state == state or order.state in ("cancelled",) and state != "cancelled":
         return
     order.state, order.updated_at = state, at

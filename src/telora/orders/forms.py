@@ -12,6 +12,8 @@ class OrderFilterForm(forms.Form):
     customer = forms.CharField(label=_("Customer number"), required=False, max_length=32)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("Until"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    desk = forms.SlugField(label=_("Waiting at desk"), required=False, max_length=64,
+                           help_text=_("a desk code: credit, network, …"))
 
 
 class CancelForm(forms.Form):

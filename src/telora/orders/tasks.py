@@ -84,7 +84,16 @@ def allocate_sim(ctx, *, order_id, item=1):
     sim = inventory.reserve_sim(row.order.brand, values.get("sim") or None, actor=Actor.system("orders_flow"),
                                 at=ctx.at, sim_type=values.get("sim_type") or None,
                                 reference=reservation_reference(row.order.customer))
+    _keep(row, "sim", sim.iccid)
     return {"iccid": sim.iccid}
+
+
+def _keep(row: OrderItem, name: str, value: str) -> None:
+    """The item names what was reserved for it, so that creating the line takes that card or number (not
+    another free one, leaving the reservation behind)."""
+    if row.characteristics.get(name) != value:
+        row.characteristics = {**row.characteristics, name: value}
+        row.save(update_fields=["characteristics"])
 
 
 def allocate_number(ctx, *, order_id, item=1):
@@ -93,6 +102,7 @@ def allocate_number(ctx, *, order_id, item=1):
     number = inventory.reserve_number(row.order.brand, row.characteristics.get("number") or None,
                                       actor=Actor.system("orders_flow"), at=ctx.at,
                                       reference=reservation_reference(row.order.customer))
+    _keep(row, "number", number.number)
     return {"number": number.number}
 
 

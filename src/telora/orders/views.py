@@ -22,12 +22,21 @@ from telora.ui.views.generic import ScopedDetailView, ScopedListView, ShellMixin
 EXPORT_LIMIT = 50_000
 
 
-def customer_panel(request, customer):
-    """The Orders card on the customer page: the latest orders of the customer."""
-    if not rights.has_perm(request.user, customer.brand, "orders.view"):
-        return None
-    rows = Order.objects.filter(customer=customer).select_related("subscription")[:20]
-    return "orders/_panel.html", {"customer": customer, "orders": rows}
+TAB_ROWS = 50
+
+
+def may_see_orders(user, brand) -> bool:
+    return rights.has_perm(user, brand, "orders.view")
+
+
+def customer_tab(request, customer) -> dict:
+    """The Orders tab of the customer page: the customer's latest orders (the newest first)."""
+    rows = list(Order.objects.filter(customer=customer).select_related("subscription")[:TAB_ROWS + 1])
+    return {"orders": rows[:TAB_ROWS], "more_orders": len(rows) > TAB_ROWS}
+
+
+def customer_order_count(customer) -> int:
+    return Order.objects.filter(customer=customer).count()
 
 
 class OrderListView(ScopedListView):
@@ -73,7 +82,7 @@ class OrderDetailView(ScopedDetailView):
                        items=order.items.select_related("subscription"), steps=selectors.step_log(order),
                        notes=order.notes.all(), can_change=can_change,
                        can_cancel=can_change and order.is_open, cancel_form=CancelForm(), note_form=NoteForm(),
-                       diagram_url=self.diagram_url(order))
+                       diagram_url=self.diagram_url(order), diagram=selectors.flow_diagram(order))
         return context
 
     def diagram_url(self, order) -> str | None:

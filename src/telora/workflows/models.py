@@ -196,7 +196,13 @@ class HumanTask(BrandOwned):
         constraints = [models.UniqueConstraint(fields=["instance", "task_id", "kind"],
                                                condition=Q(state__in=("open", "claimed")),
                                                name="workflows_one_open_task")]
-        indexes = [models.Index(fields=["desk", "state", "created_at"], name="workflows_task_desk_open")]
+        indexes = [
+            models.Index(fields=["desk", "state", "created_at"], name="workflows_task_desk_open"),
+            # The desk page: a desk's open tasks in the page's order (due first, then oldest), read a page at
+            # a time from the index whatever the number of open tasks.
+            models.Index(fields=["desk", "due_at", "created_at", "id"], condition=Q(state__in=("open", "claimed")),
+                         name="workflows_task_desk_queue"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -39,8 +39,10 @@ class DeskView(ScopedObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         at = clock.now()
         filters = {key: self.request.GET.get(key, "") for key in selectors.TASK_FILTERS}
-        tasks = selectors.open_tasks(self.object, filters=filters, at=at)[:200]
-        return super().get_context_data(tasks=tasks, filters=filters, now=at, title=self.object.name,
+        tasks = list(selectors.open_tasks(self.object, filters=filters, at=at)[:selectors.DESK_PAGE + 1])
+        more = len(tasks) > selectors.DESK_PAGE
+        return super().get_context_data(tasks=tasks[:selectors.DESK_PAGE], more=more, filters=filters, now=at,
+                                        title=self.object.name,
                                         can_work=selectors.may_work(self.request.user, self.object), **kwargs)
 
 

@@ -15,7 +15,7 @@ from telora.customers import services
 from telora.customers.constants import LIVE_STATUSES
 from telora.customers.forms.customers import CustomerCreateForm, CustomerEditForm, CustomerFilterForm
 from telora.customers.models import Customer, ProductInstance, Subscription
-from telora.customers.panels import panels_for
+from telora.customers.panels import panels_for, tabs_for
 from telora.customers.selectors import customers_for_user
 from telora.customers.validation import normalise_text, query_digits
 from telora.customers.views.common import AREA, CustomerObjectMixin, customer_url, fields_as, history_feed
@@ -29,15 +29,25 @@ from telora.ui.views.generic import (
     is_htmx,
 )
 
+# The customers app's own tabs (name, label, icon, place); higher apps add theirs with panels.register_tab.
 TABS = [
-    ("subscriptions", gettext_lazy("Subscriptions"), "device-mobile"),
-    ("accounts", gettext_lazy("Billing accounts"), "receipt"),
-    ("addresses", gettext_lazy("Addresses"), "map-pin"),
-    ("contacts", gettext_lazy("Contacts"), "address-book"),
-    ("files", gettext_lazy("Files"), "paperclip"),
-    ("history", gettext_lazy("History"), "history"),
+    ("subscriptions", gettext_lazy("Subscriptions"), "device-mobile", 10),
+    ("accounts", gettext_lazy("Billing accounts"), "receipt", 20),
+    ("addresses", gettext_lazy("Addresses"), "map-pin", 30),
+    ("contacts", gettext_lazy("Contacts"), "address-book", 40),
+    ("files", gettext_lazy("Files"), "paperclip", 50),
+    ("history", gettext_lazy("History"), "history", 90),
 ]
-TAB_NAMES = [name for name, _label, _icon in TABS]
+TAB_NAMES = [name for name, _label, _icon, _order in TABS]
+
+
+def page_tabs(user, customer: Customer) -> tuple[list[tuple], dict]:
+    """The tabs of this reader on this customer's page, in order, as (name, label, icon), and the registered
+    ones by name."""
+    extra = {tab.name: tab for tab in tabs_for(user, customer)}
+    rows = sorted([(order, name, label, icon) for name, label, icon, order in TABS]
+                  + [(tab.order, tab.name, tab.label, tab.icon) for tab in extra.values()])
+    return [(name, label, icon) for _order, name, label, icon in rows], extra
 
 
 class CustomerListView(ScopedListView):
@@ -249,13 +259,18 @@ class CustomerDetailView(CustomerObjectMixin, ScopedDetailView):
         context = super().get_context_data(**kwargs)
         customer = self.object
         tab = self.request.GET.get("tab") or "subscriptions"
-        if tab not in TAB_NAMES:
+        tabs, extra = page_tabs(self.request.user, customer)
+        if tab not in TAB_NAMES and tab not in extra:
             raise Http404
         can_change = customers_for_user(self.request.user, "change").filter(pk=customer.pk).exists()
-        context.update(tab_context(self.request.user, customer, tab))
+        if tab in extra:
+            context.update(extra[tab].context(self.request, customer), tab=tab, tab_template=extra[tab].template)
+        else:
+            context.update(tab_context(self.request.user, customer, tab), tab_template=f"customers/tabs/{tab}.html")
         counts = tab_counts(customer)
+        counts.update({name: t.count(customer) for name, t in extra.items() if t.count is not None})
         context.update(
-            title=customer.name, tabs=TABS, counts=counts, can_change=can_change, live_lines=counts["subscriptions"],
+            title=customer.name, tabs=tabs, counts=counts, can_change=can_change, live_lines=counts["subscriptions"],
             children=customer.children.order_by("number")[:20], panels=panels_for(self.request, customer),
             primary_contact=customer.contacts.order_by("role", "id").first(),
             legal_address=next((a for a in customer.addresses.order_by("id") if "legal" in a.roles), None),
