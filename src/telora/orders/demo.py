@@ -133,11 +133,12 @@ def place_orders(brand: Brand) -> dict[str, int]:
                                                               "characteristics": values}], **options))
         return placed[-1]
 
-    # Completed at once through their flows: a plan change and an add-on.
+    # Completed through their flows: a plan change (the network desk changed it at the host) and an add-on.
     current = {line.pk: line.products.filter(kind="plan", end_at__isnull=True).values_list("product__code", flat=True)
                .first() for line in mobiles}
     other = {code: "MOB_POST_10GB" if code == "MOB_POST_BASIC" else "MOB_POST_BASIC" for code in current.values()}
-    order(customers[0], "change_plan", 46, line=mobiles[0], offering=other[current[mobiles[0].pk]])
+    changed = order(customers[0], "change_plan", 46, line=mobiles[0], offering=other[current[mobiles[0].pk]])
+    _work(changed, {"host_reference": "HOST-CHG-0046"}, actor=desk, at=at(45))  # the network desk changed it
     if not mobiles[1].products.filter(product__code="ROAM_EU_5GB", end_at__isnull=True).exists():
         order(customers[1], "add_addon", 44, line=mobiles[1], offering="ROAM_EU_5GB", channel="selfcare")
     # A new mobile line waiting for the credit check; another, approved, waiting for activation at the host.
@@ -148,8 +149,11 @@ def place_orders(brand: Brand) -> dict[str, int]:
     order(fiber_customer, "sign_up", 22, offering="FIBER_500", service_type="fiber")
     # A lost SIM card: blocked, the new card waits at logistics to be sent.
     order(customers[4], "swap_sim", 8, line=mobiles[4], reason="lost phone")
-    # A cancellation waiting at retention (the commitment check), a number change at the network desk.
-    order(customers[5], "terminate", 5, line=mobiles[5], reason="moving abroad")
+    # A cancellation within the commitment waiting at retention, a number change at the network desk.
+    bound = (Subscription.objects.filter(brand=brand, status="active", service_type="mobile_postpaid",
+                                         commitment_end__gt=now).exclude(pk__in=[m.pk for m in mobiles])
+             .order_by("-commitment_end", "id").first()) or mobiles[5]
+    order(bound.customer, "terminate", 5, line=bound, reason="moving abroad")
     order(customers[6], "number_change", 3, line=mobiles[6], reason="unwanted calls")
     # A number ported in from another operator: the porting desk sends the request.
     order(customers[2], "port_in", 2, donor=people["donor"], number=people["ported"])
