@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from workflow_samples import FLOW
 
-from conftest import FLOW
 from gui_helpers import login
 from telora.core import clock
 from telora.workflows.models import FlowDefinition, FlowVersion

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from workflow_samples import FLOW
 
-from conftest import FLOW
 from telora.core import clock
 from telora.workflows.diagram import flow_svg
 from telora.workflows.docs import flow_markdown

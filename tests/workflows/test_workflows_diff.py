@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from lxml import etree
+from workflow_samples import FLOW
 
-from conftest import FLOW
 from telora.workflows.diff import diff_flows, flow_steps, show
 from telora.workflows.engine.spiff import parse_flow
 from telora.workflows.layout import BPMNDI_NS, with_diagram

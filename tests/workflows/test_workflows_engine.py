@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from workflow_samples import BEHAVIOUR, CALLS, FLOW
 
-from conftest import BEHAVIOUR, CALLS, FLOW
 from telora.core import clock
 from telora.core.models import AuditEvent
 from telora.core.services import ServiceError
