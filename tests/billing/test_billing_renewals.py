@@ -19,6 +19,7 @@ from telora.billing.services import execute_run, start_run
 from telora.billing.services.renewals import renew_due
 from telora.core import clock
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
+from telora.events.models import Event
 from telora.rating.models import BalanceEvent, PrepaidBalance, PrepaidBalanceEntry, PrepaidRenewal, RatedUsage
 from telora.rating.services import balances, import_usage_file, rate_pending
 
@@ -136,6 +137,10 @@ def test_skip_policy_keeps_the_bundles_back_notifies_and_a_top_up_renews(line, n
     # the next hourly runs retry, still too little: one notification, not one per try
     assert renew(nord, "2026-03-06T01:05")["skipped"] == 1
     assert march(sub).attempts == 2 and BalanceEvent.objects.filter(subscription=sub).count() == 1
+    [skipped] = Event.objects.filter(type="renewal.skipped")  # a domain event too, once, for the skipped line
+    assert (skipped.subject_type, skipped.subject_id) == ("customers.subscription", str(sub.pk))
+    assert skipped.payload["renewal_id"] == march(sub).pk and skipped.brand_id == nord.pk
+    assert (D(skipped.payload["fee"]), D(skipped.payload["balance"])) == (D("20"), D("5"))
     # a top-up on the 10th pays it: the whole fee, the bundles from the payment on
     with time_machine.travel(cph("2026-03-10T12:00"), tick=False):
         balances.top_up(sub, D("30"), actor=system, at=cph("2026-03-10T12:00"))

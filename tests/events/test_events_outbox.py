@@ -193,3 +193,27 @@ def test_the_dispatcher_sees_its_own_transactions_events_and_nothing_committed_l
     other = emit("customer.changed", brand=brand_a, at=clock.now())
     assert dispatch("collect") == 1
     assert [i for i, _ in collected] == [mine.id, more.id, other.id]
+
+
+def test_a_batch_consumer_that_fails_is_handed_its_events_one_by_one_and_the_bad_one_is_parked(brand_a, settings):
+    """Not the batch's first event: the one the handler fails on (the events before it are done)."""
+    settings.TELORA_EVENTS_MAX_FAILURES = 1
+    calls = []
+
+    @consumer("bulk", batch=True)
+    def handle(events):
+        calls.append([e.id for e in events])
+        if any(e.payload.get("bad") for e in events):
+            raise ValueError("one of these is bad")
+
+    try:
+        good = emit("customer.created", brand=brand_a, at=clock.now())
+        bad = emit("customer.created", brand=brand_a, at=clock.now(), payload={"bad": True})
+        after = emit("customer.created", brand=brand_a, at=clock.now())
+        assert dispatch("bulk") == 1
+        assert calls == [[good.id, bad.id, after.id], [good.id], [bad.id]]
+        assert ParkedEvent.objects.get(consumer="bulk").event_id == bad.id
+        assert ConsumerPosition.objects.get(name="bulk").event_id == bad.id  # passed it, parked
+        assert dispatch("bulk") == 1 and calls[-1] == [after.id]
+    finally:
+        unregister("bulk")

@@ -233,3 +233,39 @@ def test_a_costly_template_on_real_data_is_stopped_and_fails_that_letter(ann, sy
         assert fine.state == "queued" and fine.text == "still working"
     finally:
         rendering.close()
+
+
+def test_many_letters_queue_together_and_one_bad_render_fails_only_itself(ann, system, smtp, settings):
+    """queue_letters: keys already queued come back, a render that breaches a worker limit is found
+    letter by letter (the others render), errors come back per item; the batch goes out over several
+    SMTP sessions, each mail with its own stable Message-ID."""
+    from telora.core.models import AuditEvent
+    from telora.letters.services import rendering
+    from telora.letters.services.outbox import queue_letters
+
+    settings.TELORA_TEMPLATE_WALL_SECONDS, settings.TELORA_SMTP_CONNECTIONS = 5, 3
+    settings.TELORA_TEMPLATE_MAX_LOOP_ITERATIONS = 10**12  # so the wall clock is what stops it
+    rendering.close()  # a worker with these limits
+    try:
+        first = _welcome(ann, system, key="m0")
+        items = [{"key": f"m{i}", "customer": ann, "template_code": "welcome", "channel": "email",
+                  "recipient": f"reader{i}@example.com"} for i in range(12)]
+        items.append({"key": "slow", "customer": ann, "channel": "email", "recipient": "slow@example.com",
+                      "parts": {"text": "{% for i in range(99999) %}{% for j in range(99999) %}{% endfor %}"
+                                        "{% endfor %}"}})
+        items.append({"key": "nope", "customer": ann, "template_code": "no-such", "channel": "email"})
+        items.append({"key": "m3", "customer": ann, "template_code": "welcome", "channel": "email"})  # twice
+        answers = queue_letters(ann.brand, items, actor=system, at=clock.now())
+    finally:
+        rendering.close()
+    assert answers[0].pk == first.pk and answers[3].pk == answers[-1].pk
+    assert isinstance(answers[-2], ServiceError) and answers[-2].field == "template"
+    slow = answers[-3]
+    assert slow.state == "failed" and "longer than" in slow.error
+    fresh = answers[1:12]
+    assert all(letter.state == "queued" and letter.subject.startswith("Welcome") for letter in fresh)
+    assert AuditEvent.objects.filter(action="letter_queue").count() == 13  # m0 .. m11 and the failed one
+    assert send_due("email") == {"sent": 12, "failed": 0, "retry": 0}
+    got = {mail["To"]: mail["Message-ID"] for mail in smtp.messages}
+    assert len(smtp.messages) == 12 and got["reader5@example.com"] == "<alpha.m5@letters.telora.invalid>"
+    assert set(Letter.objects.filter(state="sent").values_list("provider_ref", flat=True)) == set(got.values())

@@ -14,6 +14,8 @@ from telora.letters.services import make_batch, queue_letter
 VIEW = ["letters.view", "customers.view"]
 ALL = ["letters.view", "letters.change", "letters.send", "customers.view"]
 
+BASE681 = "/tmf-api/communicationManagement/v4/communicationMessage"
+
 
 @pytest.fixture
 def letter(ann, system):
@@ -132,33 +134,57 @@ def test_brand_b_sees_nothing_of_brand_a(ann, bob, letter, printed, make_user, s
 
 def test_tmf681_list_get_and_send(ann, bob, letter, api_for, smtp):
     alpha = api_for({ann.brand: ALL})
-    listing = alpha.get("/tmf-api/communicationManagement/v4/communicationMessage", **{"receiver.id": str(ann.pk)})
+    sender = {"id": ann.brand.code}
+    listing = alpha.get(BASE681, **{"receiver.id": str(ann.pk)})
     assert listing.status_code == 200 and [m["id"] for m in listing.json()] == [str(letter.pk)]
-    one = alpha.get(f"/tmf-api/communicationManagement/v4/communicationMessage/{letter.pk}").json()
-    assert one["messageType"] == "Email" and one["state"] == "initial"
-    assert one["receiver"][0]["email"] == "annabel@example.com"
-    created = alpha.client.post("/tmf-api/communicationManagement/v4/communicationMessage",
-                                {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}],
-                                 "content": "Hi {{ customer.first_name }}"}, content_type="application/json",
+    one = alpha.get(f"{BASE681}/{letter.pk}").json()
+    assert one["messageType"] == "Email" and one["state"] == "initial" and one["@type"] == "CommunicationMessage"
+    assert one["receiver"][0]["email"] == "annabel@example.com" and one["sender"]["id"] == ann.brand.code
+    assert alpha.get(f"{BASE681}/{letter.pk}", fields="state").json() == {
+        "id": str(letter.pk), "href": f"{BASE681}/{letter.pk}", "@type": "CommunicationMessage", "state": "initial"}
+    assert set(alpha.get(BASE681, fields="messageType").json()[0]) == {"id", "href", "@type", "messageType"}
+    created = alpha.client.post(BASE681, {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "sender": sender,
+                                          "content": "Hi {{ customer.first_name }}"}, content_type="application/json",
                                 headers={**alpha.headers, "Idempotency-Key": "abc"})
     assert created.status_code == 201 and created.json()["content"] == "Hi Annabel"
-    again = alpha.client.post("/tmf-api/communicationManagement/v4/communicationMessage",
-                              {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "content": "other"},
+    again = alpha.client.post(BASE681, {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "sender": sender,
+                                        "content": "other"},
                               content_type="application/json", headers={**alpha.headers, "Idempotency-Key": "abc"})
     assert again.json()["id"] == created.json()["id"]
-    templated = alpha.post("/tmf-api/communicationManagement/v4/communicationMessage",
-                           {"messageType": "Email", "receiver": [{"id": str(ann.pk)}],
-                            "characteristic": [{"name": "templateCode", "value": "welcome"}]})
+    templated = alpha.post(BASE681, {"messageType": "Email", "receiver": [{"id": str(ann.pk)}], "sender": sender,
+                                     "content": "", "characteristic": [{"name": "templateCode", "value": "welcome"}]})
     assert templated.status_code == 201 and templated.json()["subject"].startswith("Welcome")
-    bad = alpha.post("/tmf-api/communicationManagement/v4/communicationMessage",
-                     {"messageType": "Email", "receiver": [{"id": str(ann.pk), "email": "not-an-address"}],
-                      "content": "x"})
+    bad = alpha.post(BASE681, {"messageType": "Email", "receiver": [{"id": str(ann.pk), "email": "not-an-address"}],
+                               "sender": sender, "content": "x"})
     assert bad.status_code == 400 and "recipient" in bad.content.decode()
     bravo = api_for({bob.brand: ALL})
     assert bravo.get(f"/tmf-api/communicationManagement/v4/communicationMessage/{letter.pk}").status_code == 404
     assert bravo.get("/tmf-api/communicationManagement/v4/communicationMessage").json() == []
-    assert bravo.post("/tmf-api/communicationManagement/v4/communicationMessage",
-                      {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "content": "x"}).status_code == 404
+    assert bravo.post(BASE681, {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "sender": {},
+                                "content": "x"}).status_code == 404
     reader = api_for({ann.brand: VIEW})
-    assert reader.post("/tmf-api/communicationManagement/v4/communicationMessage",
-                       {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "content": "x"}).status_code == 403
+    assert reader.post(BASE681, {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "sender": {},
+                                 "content": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize("missing", ["content", "receiver", "sender", "messageType"])
+def test_tmf681_create_requires_the_specs_fields_and_names_the_missing_one(ann, api_for, missing):
+    body = {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "sender": {"id": ann.brand.code},
+            "content": "Hello"}
+    del body[missing]
+    answer = api_for({ann.brand: ALL}).post(BASE681, body)
+    assert answer.status_code == 400
+    assert [error["field"] for error in answer.json()["errors"]] == [missing], answer.json()
+    assert missing in answer.json()["message"]
+    assert not Letter.objects.exists()
+
+
+def test_tmf681_create_explains_bad_values(ann, bob, api_for):
+    alpha = api_for({ann.brand: ALL})
+    body = {"messageType": "SMS", "receiver": [{"id": str(ann.pk)}], "sender": {"id": ann.brand.code}, "content": "x"}
+    for change, field in (({"sender": {"id": bob.brand.code}}, "sender"), ({"content": "  "}, "content"),
+                          ({"messageType": "Pigeon"}, "messageType"), ({"receiver": []}, "receiver"),
+                          ({"receiver": [{"name": "no id"}]}, "receiver")):
+        answer = alpha.post(BASE681, {**body, **change})
+        assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == field, (change, answer.json())
+    assert not Letter.objects.exists()

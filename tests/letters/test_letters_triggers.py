@@ -15,7 +15,7 @@ from pypdf import PdfReader
 
 from telora.core import clock
 from telora.core.services.actors import ServiceError
-from telora.letters.consumers import handle_event, matching_triggers
+from telora.letters.consumers import handle_event, handle_events, matching_triggers
 from telora.letters.models import Letter, LetterPreference, Trigger
 from telora.letters.services import make_batch, mark_printed, save_template, save_trigger
 from telora.letters.services.invoices import deliver_run
@@ -33,6 +33,22 @@ def test_customer_created_sends_the_welcome_once_per_event(ann, system):
     assert Letter.objects.count() == 1
     handle_event(Event(id=102, type="customer.created", brand_id=ann.brand_id, payload={"customer_id": ann.pk}))
     assert Letter.objects.count() == 2
+
+
+def test_a_batch_of_events_queues_its_letters_together_each_brand_in_its_own(ann, bob, system, shop):
+    """The consumer's batch form: one letter per (event, trigger), in the event's brand only; an
+    event of a brand whose customer it does not name, or of a type without trigger, sends nothing."""
+    events = [Event(id=201 + n, type="customer.created", brand_id=ann.brand_id, payload={"customer_id": ann.pk})
+              for n in range(3)]
+    events += [Event(id=300, type="customer.created", brand_id=bob.brand_id, payload={"customer_id": bob.pk}),
+               Event(id=301, type="customer.created", brand_id=bob.brand_id, payload={"customer_id": ann.pk}),
+               Event(id=302, type="billrun.finished", brand_id=ann.brand_id, payload={"customer_id": ann.pk})]
+    letters = handle_events(events)
+    assert sorted(letter.event_id for letter in letters) == ["201", "202", "203", "300"]
+    assert {letter.brand_id for letter in letters if letter.event_id == "300"} == {bob.brand_id}
+    assert all(letter.state == "queued" and "Welcome" in letter.subject for letter in letters)
+    assert [x.pk for x in handle_events(events)] == [x.pk for x in letters]  # again: the same letters
+    assert Letter.objects.count() == 4
 
 
 def test_conditions_on_the_event_select_the_trigger(ann, system):

@@ -46,6 +46,8 @@ _ALL = [
     EventType("balance.low", "rating", "prepayBalanceManagement", "BucketBalanceLowEvent", "Bucket", BUCKET),
     EventType("balance.zero", "rating", "prepayBalanceManagement", "BucketBalanceZeroEvent", "Bucket", BUCKET),
     EventType("balance.topped_up", "rating", "prepayBalanceManagement", "BucketBalanceChangeEvent", "Bucket", BUCKET),
+    EventType("renewal.skipped", "rating", "prepayBalanceManagement", "BucketRenewalSkippedEvent", "Bucket",
+              BUCKET),
     EventType("bundle.used_80", "rating", "prepayBalanceManagement", "BucketUsageThresholdEvent", "Bucket", BUCKET),
     EventType("bundle.used_100", "rating", "prepayBalanceManagement", "BucketUsageThresholdEvent", "Bucket", BUCKET),
 ]

@@ -30,6 +30,6 @@ def _register_consumer() -> None:
         return
     from telora.events.registry import consumer
     from telora.letters.constants import EVENT_TYPES
-    from telora.letters.consumers import handle_event
+    from telora.letters.consumers import handle_events
 
-    consumer("letters", types=EVENT_TYPES)(handle_event)
+    consumer("letters", types=EVENT_TYPES, batch=True)(handle_events)

@@ -16,6 +16,6 @@ EVENT_TYPES = (
     "subscription.plan_changed", "subscription.addon_added", "subscription.addon_removed",
     "subscription.sim_swapped",
     "invoice.issued", "invoice.credit_note_issued", "billrun.finished",
-    "balance.low", "balance.zero", "balance.topped_up", "bundle.used_80", "bundle.used_100",
+    "balance.low", "balance.zero", "balance.topped_up", "renewal.skipped", "bundle.used_80", "bundle.used_100",
 )
 MAX_TRIES = 6  # then the letter stays failed until someone resends it

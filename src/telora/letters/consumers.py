@@ -2,6 +2,9 @@
 every active trigger of the event's brand and type whose conditions hold, once per event and
 trigger (the letter's idempotency key), so a re-delivered event sends nothing twice.
 
+The app registers `handle_events` as a batch consumer: a rating batch that takes a thousand lines
+below their threshold queues a thousand letters in a few statements, not a thousand transactions.
+
 `event` is the contract's object (attributes id, type, brand_id, subject_type, subject_id, payload,
 at); anything with those attributes will do. The app registers this handler with
 `telora.events.registry.consumer` when that module exists (apps.py).
@@ -17,7 +20,7 @@ from telora.core.services.actors import Actor, ServiceError
 from telora.customers.models import Customer, Subscription
 from telora.letters.engine import conditions_hold
 from telora.letters.models import LetterTemplate, Trigger
-from telora.letters.services.outbox import NoConsent, queue_letter
+from telora.letters.services.outbox import NoConsent, queue_letters
 
 logger = logging.getLogger(__name__)
 ACTOR = Actor.system("letters.events")
@@ -82,41 +85,73 @@ def matching_triggers(triggers, fields: dict) -> list:
 
 def handle_event(event) -> list:
     """Queue the event's letters; returns them (those queued before included: at-least-once delivery)."""
-    brand = Brand.objects.filter(pk=_id(event.brand_id)).first()
-    if brand is None:
-        return []
-    from telora.core.modules import area_enabled
+    return handle_events([event])
 
-    if not area_enabled("letters", brand.pk):
-        return []
-    triggers = list(Trigger.objects.filter(brand=brand, event_type=event.type, active=True).order_by("id"))
-    if not triggers:
-        return []
-    found = resolve(event, brand)
-    if found["customer"] is None:
-        logger.info("letters: event %s (%s) names no customer of brand %s", event.id, event.type, brand.code)
-        return []
-    letters = []
+
+def handle_events(events) -> list:
+    """The letters of a batch of events: brands, modules and triggers looked up once per batch, the
+    letters of each brand queued together (one render round trip, one insert: queue_letters);
+    invoice letters with the PDF attached one by one (each stores its PDF)."""
+    brands: dict = {}
+    triggers: dict = {}
+    items: dict = {}  # brand id -> [(event, trigger, queue_letters item)]
+    letters: list = []
     at = clock.now()
-    for trigger in matching_triggers(triggers, fields_of(event, found)):
-        try:
-            letters.append(_queue(event, trigger, found, at))
-        except NoConsent as exc:
-            logger.info("letters: event %s trigger %s: %s", event.id, trigger.pk, exc.message)
-        except ServiceError as exc:  # a trigger whose template was removed: the others go on
-            logger.warning("letters: event %s trigger %s: %s", event.id, trigger.pk, exc.message)
+    for event in events:
+        brand_id = _id(event.brand_id)
+        if brand_id not in brands:
+            from telora.core.modules import area_enabled
+
+            brand = Brand.objects.filter(pk=brand_id).first()
+            brands[brand_id] = brand if brand is not None and area_enabled("letters", brand.pk) else None
+        brand = brands[brand_id]
+        if brand is None:
+            continue
+        if (brand.pk, event.type) not in triggers:
+            triggers[brand.pk, event.type] = list(Trigger.objects.filter(brand=brand, event_type=event.type,
+                                                                         active=True).order_by("id"))
+        candidates = triggers[brand.pk, event.type]
+        if not candidates:
+            continue
+        found = resolve(event, brand)
+        if found["customer"] is None:
+            logger.info("letters: event %s (%s) names no customer of brand %s", event.id, event.type, brand.code)
+            continue
+        for trigger in matching_triggers(candidates, fields_of(event, found)):
+            if found["invoice"] is not None and _attaches_invoice(trigger):
+                try:
+                    letters.append(_deliver_invoice(event, trigger, found, at))
+                except ServiceError as exc:
+                    _skipped(event, trigger, exc)
+                continue
+            items.setdefault(brand.pk, []).append((event, trigger, {
+                "key": f"event:{event.id}:trigger:{trigger.pk}", "customer": found["customer"],
+                "template_code": trigger.template_code, "channel": trigger.channel, "trigger": trigger,
+                "event_id": str(event.id), "subscription": found["subscription"], "account": found["account"],
+                "event": event, "invoice": found["invoice"]}))
+    for brand_id, queued in items.items():
+        answers = queue_letters(brands[brand_id], [item for _e, _t, item in queued], actor=ACTOR, at=at)
+        for (event, trigger, _item), answer in zip(queued, answers, strict=True):
+            if isinstance(answer, ServiceError):
+                _skipped(event, trigger, answer)
+            else:
+                letters.append(answer)
     return letters
 
 
-def _queue(event, trigger, found: dict, at):
-    invoice = found["invoice"]
-    if invoice is not None and LetterTemplate.objects.filter(
-            brand_id=trigger.brand_id, code=trigger.template_code, active=True,
-            attachments__contains=["invoice_pdf"]).exists():
-        from telora.letters.services.invoices import deliver_invoice
+def _skipped(event, trigger, exc: ServiceError) -> None:
+    if isinstance(exc, NoConsent):
+        logger.info("letters: event %s trigger %s: %s", event.id, trigger.pk, exc.message)
+    else:  # a trigger whose template was removed: the others go on
+        logger.warning("letters: event %s trigger %s: %s", event.id, trigger.pk, exc.message)
 
-        return deliver_invoice(invoice, actor=ACTOR, at=at, template_code=trigger.template_code)
-    return queue_letter(trigger.brand, actor=ACTOR, at=at, key=f"event:{event.id}:trigger:{trigger.pk}",
-                        customer=found["customer"], template_code=trigger.template_code, channel=trigger.channel,
-                        trigger=trigger, event_id=str(event.id), subscription=found["subscription"],
-                        account=found["account"], event=event, invoice=invoice)
+
+def _attaches_invoice(trigger) -> bool:
+    return LetterTemplate.objects.filter(brand_id=trigger.brand_id, code=trigger.template_code, active=True,
+                                         attachments__contains=["invoice_pdf"]).exists()
+
+
+def _deliver_invoice(event, trigger, found: dict, at):
+    from telora.letters.services.invoices import deliver_invoice
+
+    return deliver_invoice(found["invoice"], actor=ACTOR, at=at, template_code=trigger.template_code)

@@ -296,3 +296,15 @@ def render_task(task: tuple) -> dict:
     """`task` = (parts, context): `render_letter` as a task for a bounded worker process."""
     parts, context = task
     return render_letter(parts, context)
+
+
+def render_many_task(tasks: list) -> list:
+    """Many (parts, context) rendered in one round trip to a bounded worker: each answer the rendered
+    parts, or the LetterTemplateError of that letter (the others go on)."""
+    answers: list = []
+    for parts, context in tasks:
+        try:
+            answers.append(render_letter(parts, context))
+        except LetterTemplateError as exc:
+            answers.append(exc)
+    return answers

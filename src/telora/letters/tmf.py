@@ -6,8 +6,11 @@ letter went to), `sender` the brand, `state` initial (queued), inProgress (sendi
 (sent or delivered) or failed (failed or bounced); Telora's own state, the error and the gateway's
 reference travel as characteristics. POST sends a message to one customer, either through a
 template (characteristic `templateCode`) or with the `subject` and `content` given (checked like a
-template: placeholders such as {{ customer.name }} work); an `Idempotency-Key` header makes a
-repeated POST return the first message. Reading needs letters.view, sending letters.send; another
+template: placeholders such as {{ customer.name }} work). As in the spec's CommunicationMessage_Create,
+`content`, `receiver`, `sender` and `messageType` are required (a missing one is a 400 naming it);
+`content` may be empty when `templateCode` gives the text, and `sender.id`, when given, must be the
+customer's brand code. An `Idempotency-Key` header makes a repeated POST return the first message.
+List and get take `fields` (attribute selection), the list `offset` and `limit`. Reading needs letters.view, sending letters.send; another
 brand's message or customer is a 404.
 """
 
@@ -25,7 +28,7 @@ from telora.api.auth import principal, require_perm
 from telora.api.errors import ERRORS
 from telora.api.main import make_api
 from telora.api.paging import Paging, page
-from telora.api.tmf import TMF, Ref, TmfSchema, key
+from telora.api.tmf import TMF, Ref, TmfSchema, key, select_fields, selectable, wanted_fields
 from telora.core import clock, rights
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 from telora.customers.selectors import customers_for_user
@@ -66,30 +69,37 @@ class Attachment(TmfSchema):
 
 
 class MessageOut(TmfSchema):
+    """The spec's CommunicationMessage: every attribute but id, href and @type may be left out by `fields`."""
+
     id: str
     href: str
-    messageType: str
-    state: str
+    messageType: str | None = None
+    state: str | None = None
     subject: str | None = None
     content: str | None = None
-    tryTimes: int
+    tryTimes: int | None = None
     sendTime: dt.datetime | None = None
     sendTimeComplete: dt.datetime | None = None
-    receiver: list[Receiver]
-    sender: Sender
-    attachment: list[Attachment] = []
-    characteristic: list[Characteristic]
+    receiver: list[Receiver] | None = None
+    sender: Sender | None = None
+    attachment: list[Attachment] | None = None
+    characteristic: list[Characteristic] | None = None
     type: str = Field("CommunicationMessage", alias="@type")
 
 
+FIELDS = selectable(MessageOut)
+
+
 class MessageCreate(TmfSchema):
+    """The spec's CommunicationMessage_Create: content, receiver, sender and messageType are required."""
+
     messageType: str = Field(description="Email, SMS or Letter (printed)")
     receiver: list[Receiver] = Field(description="exactly one: id = Telora customer id; email or phoneNumber "
                                                  "overrides the customer's own (checked)")
+    sender: Sender = Field(description="the brand: id, when given, is the receiver's brand code")
+    content: str = Field(max_length=20_000, description="the text (placeholders allowed); may be empty when a "
+                                                        "templateCode characteristic gives the text")
     subject: str | None = Field(None, max_length=300)
-    content: str | None = Field(None, max_length=20_000, description="the text (placeholders allowed), unless "
-                                                                      "a templateCode characteristic is given")
-    sender: Sender | None = None
     characteristic: list[Characteristic] = Field(default_factory=list, description="templateCode: send "
                                                                                    "through this template")
 
@@ -98,6 +108,7 @@ class MessageFilter(TmfSchema):
     customer: str | None = Field(None, alias="receiver.id", description="Telora customer id")
     state: str | None = Field(None, description="initial, inProgress, completed or failed")
     messageType: str | None = None
+    fields: str | None = Field(None, description="attributes to return, comma separated (id, href, @type always)")
 
 
 def render(letter: Letter) -> dict:
@@ -144,12 +155,15 @@ def list_messages(request, response: HttpResponse, paging: Query[Paging], filter
         rows = rows.filter(state__in=[s for s, tmf in STATES.items() if tmf == filters.state])
     if filters.messageType:
         rows = rows.filter(channel=CHANNEL_OF.get(filters.messageType.lower(), "-"))
-    return [render(letter) for letter in page(rows.order_by("-created_at", "-id"), paging, response)]
+    wanted = wanted_fields(filters.fields, FIELDS)
+    return [select_fields(render(letter), wanted)
+            for letter in page(rows.order_by("-created_at", "-id"), paging, response)]
 
 
 @router.get("/communicationMessage/{id}", response={200: MessageOut, **ERRORS}, **TMF)
-def retrieve_message(request, id: str):
-    return render(get_object_or_404(_letters(request), pk=key(id)))
+def retrieve_message(request, id: str, fields: str | None = None):
+    wanted = wanted_fields(fields, FIELDS)
+    return select_fields(render(get_object_or_404(_letters(request), pk=key(id))), wanted)
 
 
 @router.post("/communicationMessage", response={201: MessageOut, **ERRORS}, **TMF)
@@ -165,15 +179,19 @@ def create_message(request, response: HttpResponse, payload: MessageCreate):
     customer = get_object_or_404(customers_for_user(principal(request)), pk=key(target.id))
     if not rights.has_perm(principal(request), customer.brand, "letters.send"):
         raise PermissionDeniedError(f"You lack letters.send in brand {customer.brand.code}.")
+    if payload.sender.id and payload.sender.id != customer.brand.code:
+        raise ServiceError(f"sender: id {payload.sender.id[:40]!r} is not the receiver's brand "
+                           f"({customer.brand.code}); a message goes out in the name of the customer's brand",
+                           field="sender")
     values = {c.name: c.value for c in payload.characteristic}
     template_code = str(values.get("templateCode") or "")
     if template_code:
         options = {"template_code": template_code[:40]}
-    elif payload.content:
+    elif payload.content.strip():
         options = {"parts": {"subject": payload.subject or "", "text": payload.content if channel != "print" else "",
                              "html": payload.content if channel == "print" else ""}}
     else:
-        raise ServiceError("content: give the text, or a templateCode characteristic", field="content")
+        raise ServiceError("content: empty; give the text, or a templateCode characteristic", field="content")
     recipient = target.email if channel == "email" else target.phoneNumber if channel == "sms" else None
     idempotency = (request.headers.get("Idempotency-Key") or "").strip()[:100]
     letter = queue_letter(customer.brand, actor=Actor.from_request(request), at=clock.now(),

@@ -9,7 +9,8 @@ a period the instance starts or ends inside (`engine.renewal_fee`). When the bal
 the brand's policy (`BillingSettings.prepaid_renewal_policy`) decides:
 
 - `skip_bundles`: the renewal is recorded `skipped`, its bundles are not granted (rating reads the
-  renewals, see rating.services.context) and a `renewal_skipped` BalanceEvent tells letters;
+  renewals, see rating.services.context), a `renewal_skipped` BalanceEvent is kept and the domain
+  event `renewal.skipped` tells letters, webhooks and flows (in the same transaction);
 - `go_negative`: the fee is taken anyway while the balance after it stays at or above minus
   `prepaid_renewal_grace` (status `negative`); beyond the grace it is skipped as above.
 
@@ -51,6 +52,7 @@ from telora.core.money import minor_unit
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
 from telora.customers.models import Subscription
+from telora.events.services import emit
 from telora.rating.models import BalanceEvent, PrepaidRenewal
 from telora.rating.services import balances
 
@@ -216,6 +218,10 @@ def _renew(brand, item: Due, floor: Decimal, *, actor: Actor, at: dt.datetime) -
                              new={"instance": item.instance_id, "period_start": item.period[0], "fee": amount,
                                   "prepaid_balance": balance},
                              message=f"renewal {renewal.pk}: the balance cannot pay the fee")
+                emit("renewal.skipped", brand=brand, subject=sub, at=at, actor=actor, payload={
+                    "subscription_id": sub.pk, "customer_id": sub.customer_id, "renewal_id": renewal.pk,
+                    "instance_id": item.instance_id, "product": item.name, "period_start": item.period[0],
+                    "period_end": item.period[1], "fee": amount, "balance": balance})
             return status
         renewal.attempts += 1
         fields = ["attempts"]

@@ -81,6 +81,20 @@ def record_event(
     )
 
 
+def record_events(*, actor: Actor, at: dt.datetime, action: str, items, message: str = "") -> int:
+    """Bulk paths: one AuditEvent per (obj, brand, new values) in one statement, each as record_event
+    would write it (the objects must have their primary keys)."""
+    events = [
+        AuditEvent(at=at, actor_user=actor.user, actor_api_key=actor.api_key, actor_label=actor.label[:200],
+                   brand=brand, object_type=obj._meta.label_lower, object_id=str(obj.pk), object_repr=str(obj)[:200],
+                   action=action, changes=diff(None, _plain_dict(new)), message=message,
+                   request_id=actor.request_id, address=actor.address)
+        for obj, brand, new in items
+    ]
+    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    return len(events)
+
+
 def _plain_dict(values: dict | None) -> dict | None:
     if values is None:
         return None

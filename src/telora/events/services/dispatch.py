@@ -16,7 +16,8 @@ read a batch, call the handler per event in a savepoint, save the position. A cr
 the commit leaves the position where it was, so the events come again (at least once). A handler that
 raises stops its consumer at that event: the events before it are done, the failure is recorded and
 retried with backoff; after MAX_FAILURES tries the event is parked (ParkedEvent) and the consumer goes on.
-A batch is handed over in one savepoint; only when a handler raises is it done again event by event.
+A batch is handed over in one savepoint; only when a handler raises is it done again event by event
+(a batch handler then gets one-event lists), so the event at fault is the one retried and parked.
 """
 
 from __future__ import annotations
@@ -144,6 +145,18 @@ def _one_by_one(handler, events) -> tuple[int, tuple | None]:
     return len(events), None  # it failed once, not again: all handed over
 
 
+def _singly(handler, events) -> tuple[int, tuple | None]:
+    """A batch handler's failed batch again, one event per call and savepoint, stopping at the one
+    that fails (so that event, not the batch's first, is retried and parked)."""
+    for handled, event in enumerate(events):
+        try:
+            with transaction.atomic():
+                handler([event])
+        except Exception as exc:
+            return handled, (event, exc)
+    return len(events), None
+
+
 def dispatch(name: str, *, limit: int = BATCH, at: dt.datetime | None = None) -> int:
     """One batch of consumer `name`: the number of events handed to it (0: none waiting, busy or backing off)."""
     entry: Consumer = get_consumer(name)
@@ -161,8 +174,8 @@ def dispatch(name: str, *, limit: int = BATCH, at: dt.datetime | None = None) ->
                 with transaction.atomic():
                     entry.handler(events)
                 handled = len(events)
-            except Exception as exc:  # the batch failed as a whole: retry it (parking its first event at the end)
-                failure = (events[0], exc)
+            except Exception:  # noqa: BLE001  (found again below, with the event it belongs to)
+                handled, failure = _singly(entry.handler, events)
         else:
             handled, failure = _one_by_one(entry.handler, events)
         if handled:

@@ -23,19 +23,19 @@ import time
 
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from telora.core import clock
 from telora.core.services.actors import Actor, ServiceError
-from telora.core.services.audit import record_event
+from telora.core.services.audit import record_event, record_events
 from telora.letters.channels import Message, Refused, Unavailable, channel_for
 from telora.letters.constants import MARKETING_CONSENT, MAX_TRIES
 from telora.letters.engine import LetterTemplateError, check_part
 from telora.letters.models import Letter, LetterPreference
 from telora.letters.services.common import clean_recipient, require
 from telora.letters.services.context import address_lines, customer_context, postal_address
-from telora.letters.services.rendering import render_bounded
+from telora.letters.services.rendering import render_many
 from telora.letters.services.templates import active_template
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,30 @@ def backoff(tries: int) -> dt.timedelta:
 
 def _note(letter: Letter, at: dt.datetime, what: str, detail: str = "") -> None:
     letter.log = [*letter.log, {"at": at.isoformat(), "what": what, "detail": detail[:500]}][-50:]
+
+
+# Columns the sending path writes, with their SQL array types (see _write).
+_COLUMNS = {"state": "text", "error": "text", "tries": "smallint", "next_try_at": "timestamptz",
+            "provider_ref": "text", "sent_at": "timestamptz", "delivered_at": "timestamptz", "log": "jsonb"}
+
+
+def _write(letters: list[Letter], fields: list[str]) -> None:
+    """`fields` of many letters in one UPDATE over arrays (unnest), one round trip whatever the batch
+    size: Django's bulk_update builds a CASE per field and row, which cost more than the sending."""
+    if not letters:
+        return
+    import json
+
+    arrays = [[letter.pk for letter in letters]]
+    for name in fields:
+        values = [getattr(letter, name) for letter in letters]
+        arrays.append([json.dumps(v) for v in values] if name == "log" else values)
+    casts = ", ".join(f"%s::{'text' if _COLUMNS[f] == 'jsonb' else _COLUMNS[f]}[]" for f in fields)
+    names = ", ".join(fields)
+    sets = ", ".join(f"{f} = v.{f}{'::jsonb' if _COLUMNS[f] == 'jsonb' else ''}" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {Letter._meta.db_table} AS l SET {sets} "
+                       f"FROM unnest(%s::bigint[], {casts}) AS v(id, {names}) WHERE l.id = v.id", arrays)
 
 
 # -- choosing channel, recipient and consent ---------------------------------------------------------
@@ -99,17 +123,118 @@ def queue_letter(brand, *, actor: Actor, at: dt.datetime, key: str, customer=Non
     the brand's) or `parts` (an ad-hoc text, checked like a template). A recipient or template that
     fails on this customer's data makes a failed letter saying why; a recipient given by a person
     (`check_recipient`) is refused at once instead. NoConsent for marketing without opt-in."""
-    existing = Letter.objects.filter(brand=brand, idempotency_key=key).first()
-    if existing is not None:
-        return existing
-    if channel == "preferred":
-        channel = preferred_channel(customer) if customer is not None else "email"
+    item = {"key": key, "customer": customer, "template_code": template_code, "channel": channel, "parts": parts,
+            "purpose": purpose, "recipient": recipient, "context": context, "attachments": attachments,
+            "trigger": trigger, "event_id": event_id, "account": account, "subscription": subscription,
+            "event": event, "invoice": invoice}
+    [answer] = queue_letters(brand, [item], actor=actor, at=at, check_recipient=check_recipient)
+    if isinstance(answer, ServiceError):
+        raise answer
+    return answer
+
+
+def queue_letters(brand, items, *, actor: Actor, at: dt.datetime, check_recipient: bool = False) -> list:
+    """Many letters of one brand at once (a trigger fired by a batch of events, a campaign): each item
+    holds queue_letter's keyword arguments. Keys already queued are found in one query, templates and
+    preferred channels read once, every render done in one round trip to the sandbox worker per
+    chunk, and the letters and their audit events inserted in one statement each. The answer per
+    item, in order: its Letter, or the ServiceError (NoConsent, no such template) that stopped it."""
+    items = list(items)
+    keys = [str(item["key"])[:200] for item in items]
+    answers: list = [None] * len(items)
+    existing = {letter.idempotency_key: letter for letter in Letter.objects.filter(brand=brand,
+                                                                                  idempotency_key__in=keys)}
+    wanting = [item["customer"] for item in items
+               if item.get("customer") is not None and item.get("channel", "preferred") == "preferred"]
+    preferences = dict(LetterPreference.objects.filter(customer__in=wanting).exclude(channel="")
+                       .values_list("customer_id", "channel")) if wanting else {}
+    templates: dict = {}
+    fresh: dict[str, int] = {}  # key -> index of the item that makes it in this call
+    made: list[tuple[int, Letter, dict, dict]] = []
+    for index, item in enumerate(items):
+        key = keys[index]
+        if key in existing or key in fresh:
+            continue
+        try:
+            letter, parts, values = _prepare(brand, item, key, actor=actor, at=at, preferences=preferences,
+                                             templates=templates, check_recipient=check_recipient)
+        except ServiceError as exc:
+            answers[index] = exc
+            continue
+        fresh[key] = index
+        made.append((index, letter, parts, values))
+    rendering = [(index, letter, parts, values) for index, letter, parts, values in made if letter.state != "failed"]
+    for (_index, letter, _parts, values), rendered in zip(
+            rendering, render_many([(parts, values) for _i, _l, parts, values in rendering]), strict=True):
+        if isinstance(rendered, LetterTemplateError):
+            template = letter.template
+            version = f"template {template.code} v{template.version}, " if template else ""
+            letter.state, letter.error = "failed", f"{version}{rendered}"
+            continue
+        letter.subject, letter.text, letter.html = rendered["subject"], rendered["text"], rendered["html"]
+        if letter.channel == "print":
+            try:
+                letter.pdf = _store_print_pdf(letter, values, at)
+            except LetterTemplateError as exc:
+                letter.state, letter.error = "failed", str(exc)
+    for _index, letter, _parts, _values in made:
+        if letter.channel == "print" and letter.state == "queued":
+            letter.next_try_at = None  # waits for a print batch, not for the sending job
+        _note(letter, at, "queued" if letter.state == "queued" else "failed", letter.error)
+    letters = [letter for _index, letter, _parts, _values in made]
+    if letters:
+        try:
+            with transaction.atomic():
+                Letter.objects.bulk_create(letters)
+                record_events(actor=actor, at=at, action="letter_queue", items=[_audited(one) for one in letters])
+        except IntegrityError:  # a key queued at the same moment by another process: the one that won
+            taken = {letter.idempotency_key: letter for letter in Letter.objects.filter(
+                brand=brand, idempotency_key__in=[letter.idempotency_key for letter in letters])}
+            letters = [letter for letter in letters if letter.idempotency_key not in taken]
+            existing.update(taken)
+            for letter in letters:  # the others, one by one (another race stops only its own)
+                try:
+                    with transaction.atomic():
+                        letter.save()
+                        record_events(actor=actor, at=at, action="letter_queue", items=[_audited(letter)])
+                except IntegrityError:
+                    existing[letter.idempotency_key] = Letter.objects.get(brand=brand,
+                                                                           idempotency_key=letter.idempotency_key)
+    by_key = {**existing, **{letter.idempotency_key: letter for letter in letters}}
+    for index, key in enumerate(keys):
+        if answers[index] is None:
+            answers[index] = by_key[key]
+    for channel in {letter.channel for letter in letters if letter.state == "queued" and letter.channel != "print"}:
+        transaction.on_commit(lambda channel=channel: _kick(channel))
+    return answers
+
+
+def _audited(letter: Letter) -> tuple:
+    return (letter, letter.brand, {"channel": letter.channel, "recipient": letter.recipient, "state": letter.state,
+                                   "template": str(letter.template) if letter.template else "ad hoc",
+                                   "key": letter.idempotency_key})
+
+
+def _prepare(brand, item: dict, key: str, *, actor: Actor, at: dt.datetime, preferences: dict, templates: dict,
+             check_recipient: bool) -> tuple[Letter, dict, dict]:
+    """One unsaved letter with its recipient checked, and the parts and values to render it with."""
+    customer, channel = item.get("customer"), item.get("channel") or "preferred"
+    parts, purpose, attachments = item.get("parts"), item.get("purpose"), item.get("attachments")
     template = None
+    if channel == "preferred":
+        if customer is None:
+            channel = "email"
+        else:
+            channel = preferences.get(customer.pk) or ("email" if customer.email else "sms" if customer.phone
+                                                       else "print")
     if parts is None:
         language = (customer.language if customer is not None else "") or brand.language
-        template = active_template(brand, template_code, channel, language)
+        found = (item.get("template_code") or "", channel, language)
+        if found not in templates:
+            templates[found] = active_template(brand, *found)
+        template = templates[found]
         if template is None:
-            raise ServiceError(f"template: no active {channel} template {template_code!r}", field="template")
+            raise ServiceError(f"template: no active {channel} template {found[0]!r}", field="template")
         parts = {"subject": template.subject, "text": template.text, "html": template.html}
         purpose = purpose or template.purpose
         attachments = list(attachments or [])
@@ -124,8 +249,9 @@ def queue_letter(brand, *, actor: Actor, at: dt.datetime, key: str, customer=Non
         raise NoConsent(f"channel: the customer has not opted in to marketing by {channel}")
     letter = Letter(brand=brand, customer=customer, channel=channel, purpose=purpose, template=template,
                     language=(template.language if template else (customer.language if customer else "")),
-                    idempotency_key=key[:200], trigger=trigger, event_id=str(event_id or "")[:64], created_at=at,
-                    created_by=actor.label[:200], next_try_at=at, attachments=attachments or [])
+                    idempotency_key=key, trigger=item.get("trigger"), event_id=str(item.get("event_id") or "")[:64],
+                    created_at=at, created_by=actor.label[:200], next_try_at=at, attachments=attachments or [])
+    recipient, account = item.get("recipient"), item.get("account")
     raw = recipient if recipient is not None else (
         recipient_of(customer, channel, account=account) if customer is not None else "")
     try:
@@ -134,31 +260,12 @@ def queue_letter(brand, *, actor: Actor, at: dt.datetime, key: str, customer=Non
         if check_recipient:
             raise
         letter.recipient, letter.state, letter.error = (raw or "")[:254], "failed", exc.message
+    values = {}
     if letter.state != "failed":
-        values = context or (customer_context(customer, subscription=subscription, account=account, event=event,
-                                              invoice=invoice, at=at) if customer is not None else {})
-        try:
-            rendered = render_bounded(parts, values)
-            letter.subject, letter.text, letter.html = rendered["subject"], rendered["text"], rendered["html"]
-            if channel == "print":
-                letter.pdf = _store_print_pdf(letter, values, at)
-        except LetterTemplateError as exc:
-            version = f"template {template.code} v{template.version}, " if template else ""
-            letter.state, letter.error = "failed", f"{version}{exc}"
-    if channel == "print" and letter.state == "queued":
-        letter.next_try_at = None  # waits for a print batch, not for the sending job
-    _note(letter, at, "queued" if letter.state == "queued" else "failed", letter.error)
-    try:
-        with transaction.atomic():
-            letter.save()
-            record_event(actor=actor, at=at, action="letter_queue", obj=letter, brand=brand,
-                         new={"channel": channel, "recipient": letter.recipient, "state": letter.state,
-                              "template": str(template) if template else "ad hoc", "key": letter.idempotency_key})
-    except IntegrityError:  # the same key queued at the same moment by another process
-        return Letter.objects.get(brand=brand, idempotency_key=key[:200])
-    if letter.state == "queued" and channel != "print":
-        transaction.on_commit(lambda: _kick(channel))
-    return letter
+        values = item.get("context") or (customer_context(
+            customer, subscription=item.get("subscription"), account=account, event=item.get("event"),
+            invoice=item.get("invoice"), at=at) if customer is not None else {})
+    return letter, parts, values
 
 
 def _store_print_pdf(letter: Letter, context: dict, at: dt.datetime) -> str:
@@ -215,7 +322,7 @@ def _claim(channel: str, at: dt.datetime, limit: int, brand_ids=None) -> list[Le
             letter.next_try_at = at + LEASE
             _note(letter, at, f"try {letter.tries}")
             claimed.append(letter)
-        Letter.objects.bulk_update(changed, ["state", "error", "tries", "next_try_at", "log"])
+        _write(changed, ["state", "error", "tries", "next_try_at", "log"])
     return claimed
 
 
@@ -252,7 +359,7 @@ def _record_all(letters: list[Letter], results: list, at: dt.datetime) -> None:
     """Each letter's answer, written in one statement (the letters are ours: claimed `sending`)."""
     for letter, result in zip(letters, results, strict=True):
         _record(letter, result, at)
-    Letter.objects.bulk_update(letters, RECORDED)
+    _write(letters, RECORDED)
 
 
 def send_due(channel: str, *, at: dt.datetime | None = None, limit: int = BATCH, brand_ids=None,
@@ -323,7 +430,7 @@ def apply_receipts(receipts, *, at: dt.datetime) -> int:
                 continue
             _note(letter, at, f"receipt {stat}", f"message {message_id}, error {err or '-'}")
             changed.append(letter)
-        Letter.objects.bulk_update(changed, ["state", "delivered_at", "error", "log"])
+        _write(changed, ["state", "delivered_at", "error", "log"])
     return len(changed)
 
 
@@ -387,4 +494,4 @@ def letter_pdf(letter: Letter) -> bytes:
 
 
 __all__ = ["NoConsent", "apply_receipts", "backoff", "collect_receipts", "letter_pdf", "marketing_allowed",
-           "preferred_channel", "queue_letter", "resend", "send_due"]
+           "preferred_channel", "queue_letter", "queue_letters", "resend", "send_due"]
