@@ -34,7 +34,13 @@ def small_demo(monkeypatch, settings, tmp_path):
 
 
 def test_the_loader_and_the_companions_are_registered():
-    assert DEMO_LOADERS[-1] is letters_demo.load_letters_demo  # after the history it must not replay
+    from telora.billing.demo import load_billing_demo
+    from telora.customers.demo import load_customers_demo
+    from telora.rating.demo import load_usage_demo
+
+    # after the history, which it must not replay (today's orders come after it and may write letters)
+    history = [DEMO_LOADERS.index(loader) for loader in (load_customers_demo, load_usage_demo, load_billing_demo)]
+    assert DEMO_LOADERS.index(letters_demo.load_letters_demo) > max(history)
     assert {letters_demo.mail_catcher, letters_demo.smsc} <= set(DEMO_COMPANIONS)
 
 
