@@ -210,8 +210,11 @@ def test_cancellation_within_the_commitment_charges_the_fee_after_the_notice(fro
     from telora.customers import services as customers
     from telora.customers.models import ProductInstance
     from telora.inventory.models import PhoneNumber
+    from telora.letters.models import Letter
+    from telora.letters.services.defaults import install_defaults
     from telora.workflows.services import wake_due
 
+    install_defaults(ann.brand, actor=system, at=clock.now())  # as the demo and `telora letters defaults` do
     customers.change_plan(mobile, "MOB_POST_10GB", actor=system, at=clock.now())
     Product.objects.create(brand=ann.brand, code="EARLY_TERMINATION", name="Early termination", kind="one_time",
                            valid_from=dt.date(2024, 1, 1))
@@ -228,7 +231,10 @@ def test_cancellation_within_the_commitment_charges_the_fee_after_the_notice(fro
     mobile.refresh_from_db()
     assert order.state == "completed" and mobile.status == "terminated"
     assert PhoneNumber.objects.get(pk=mobile.phone_number_id).status == "quarantined"
-    assert order.entries.filter(kind="letter", message__contains="final").exists()
+    letter = Letter.objects.get(brand=ann.brand, idempotency_key=f"order:{order.pk}:final")  # queued, not skipped
+    assert letter.customer_id == ann.pk and letter.template.code == "final" and letter.state != "failed"
+    assert mobile.identifier in letter.text and "has ended" in letter.text
+    assert order.entries.filter(kind="letter", message__contains="letter final queued").exists()
 
 
 def test_cancellation_out_of_commitment_with_no_notice_ends_at_once(frozen, ann, mobile, system, flows_loaded):

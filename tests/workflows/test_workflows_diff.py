@@ -1,13 +1,15 @@
-"""The version diff (a pure function over two parsed flows) and the drawing added to flows without one."""
+"""The version diff (a pure function over two parsed flows), the drawing added to flows without one, and
+the SVG picture drawn from the same layout (or from the document's own drawing)."""
 
 from __future__ import annotations
 
 from lxml import etree
 from workflow_samples import FLOW
 
+from telora.workflows.diagram import flow_svg
 from telora.workflows.diff import diff_flows, flow_steps, show
 from telora.workflows.engine.spiff import parse_flow
-from telora.workflows.layout import BPMNDI_NS, with_diagram
+from telora.workflows.layout import BPMNDI_NS, DC_NS, find_process, flow_layout, parse, with_diagram
 
 XML = FLOW.read_text()
 
@@ -81,3 +83,27 @@ def test_a_flow_without_a_drawing_gets_one_for_every_step_and_flow():
     assert float(bounds["start"].get("x")) < float(bounds["reserve"].get("x")) < float(bounds["big"].get("x")) \
         < float(bounds["approve"].get("x")) < float(bounds["activate"].get("x"))
     assert with_diagram(drawn) == drawn  # a drawn document is left as it is
+
+
+def test_the_svg_and_the_builder_drawing_share_one_layout():
+    drawn = with_diagram(XML)
+    root = parse(drawn)
+    layout = flow_layout(root, find_process(root))
+    computed = flow_layout(parse(XML), find_process(parse(XML)))
+    assert layout.drawn and not computed.drawn  # read back from the BPMNDI written from the computed one
+    assert (computed.shapes, computed.edges) == (layout.shapes, layout.edges)
+    assert flow_svg(drawn) == flow_svg(XML) == flow_svg(XML)  # the same picture, every time
+    x, y, width, height = layout.shapes["approve"]
+    assert f'<rect x="{int(x)}" y="{int(y)}" width="{int(width)}" height="{int(height)}"' in flow_svg(XML)
+
+
+def test_the_svg_of_a_flow_saved_from_the_builder_uses_its_own_positions():
+    root = parse(with_diagram(XML))
+    for shape in root.iter(f"{{{BPMNDI_NS}}}BPMNShape"):
+        if shape.get("bpmnElement") == "approve":  # the editor moved the approval and made it wider
+            for name, value in (("x", "900"), ("y", "610"), ("width", "140")):
+                shape.find(f"{{{DC_NS}}}Bounds").set(name, value)
+    moved = etree.tostring(root, encoding="unicode")
+    picture = flow_svg(moved)
+    assert '<rect x="900" y="610" width="140" height="80"' in picture
+    assert picture != flow_svg(XML) and 'viewBox="' in picture

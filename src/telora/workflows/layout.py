@@ -1,13 +1,17 @@
-"""A drawing for flows written without one: BPMN diagram interchange (BPMNDI) laid out left to right.
+"""One layout for a flow's picture: the positions of its shapes and the waypoints of its sequence flows.
 
-bpmn-js draws only what a document's BPMNDI places; hand-written flows (the shipped ones) have none.
-`with_diagram(xml)` returns the document unchanged when it has a drawing of its process, else the same
-document with one added: steps in columns by their longest distance from the start, branches in rows,
-timer and error events on the bottom edge of their task. The builder saves what bpmn-js exports, so an
-edited flow keeps the drawing its editor arranged.
+bpmn-js draws only what a document's BPMN diagram interchange (BPMNDI) places, and hand-written flows
+(the shipped ones) have none. `flow_layout` returns the document's own positions when it has a drawing
+of its process (a flow saved from the builder keeps what its editor arranged), else lays it out left to
+right: steps in columns by their longest distance from the start, branches in rows, timer and error
+events on the bottom edge of their task. Both pictures use it: `with_diagram(xml)` writes it as BPMNDI
+for bpmn-js, and `workflows.diagram.flow_svg` draws it as SVG for the flow documentation. Deterministic:
+the same document always gives the same positions.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -21,6 +25,29 @@ _SKIP = {"sequenceFlow", "laneSet", "extensionElements", "documentation", "textA
          "dataObject", "dataObjectReference", "dataStoreReference", "ioSpecification", "property", "boundaryEvent"}
 COLUMN, ROW, LEFT, TOP = 170, 130, 80, 80
 
+Bounds = tuple[float, float, float, float]  # x, y, width, height (top left corner)
+
+
+@dataclass
+class Layout:
+    """Where each element goes (`shapes`, by element id) and each sequence flow's route (`edges`, by
+    flow id: its waypoints), both in document order; `drawn` when read from the document's BPMNDI."""
+    shapes: dict[str, Bounds] = field(default_factory=dict)
+    edges: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
+    drawn: bool = False
+
+
+def parse(xml: str):
+    return etree.fromstring(xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True,
+                                                          remove_blank_text=True))
+
+
+def find_process(root, process_id: str | None = None):
+    """The process `process_id`, else the first executable one (None when the document has none)."""
+    processes = [p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("isExecutable", "true") != "false"]
+    return next((p for p in root.iter(f"{{{BPMN_NS}}}process") if process_id and p.get("id") == process_id),
+                processes[0] if processes else None)
+
 
 def _size(tag: str) -> tuple[int, int]:
     if tag in _EVENTS:
@@ -30,11 +57,42 @@ def _size(tag: str) -> tuple[int, int]:
     return 100, 80
 
 
-def _has_drawing(root, process_id: str) -> bool:
-    for plane in root.iter(f"{{{BPMNDI_NS}}}BPMNPlane"):
-        if plane.get("bpmnElement") == process_id and len(plane):
-            return True
-    return False
+def _own_ids(root, process) -> set[str]:
+    """Ids a drawing of `process` may place: its elements (lanes and nested ones too) and its pool."""
+    ids = {e.get("id") for e in process.iter() if isinstance(e.tag, str) and e.get("id")}
+    ids |= {p.get("id") for p in root.iter(f"{{{BPMN_NS}}}participant") if p.get("processRef") == process.get("id")}
+    return ids
+
+
+def drawn_layout(root, process) -> Layout | None:
+    """The positions the document's BPMNDI gives the process's elements, or None when it places none."""
+    own = _own_ids(root, process)
+    found = Layout(drawn=True)
+    for shape in root.iter(f"{{{BPMNDI_NS}}}BPMNShape"):
+        bounds = shape.find(f"{{{DC_NS}}}Bounds")
+        if shape.get("bpmnElement") in own and bounds is not None:
+            try:
+                found.shapes[shape.get("bpmnElement")] = tuple(
+                    float(bounds.get(name, "0")) for name in ("x", "y", "width", "height"))
+            except ValueError:
+                continue
+    if not found.shapes:
+        return None
+    for edge in root.iter(f"{{{BPMNDI_NS}}}BPMNEdge"):
+        if edge.get("bpmnElement") not in own:
+            continue
+        try:
+            points = [(float(p.get("x", "0")), float(p.get("y", "0"))) for p in edge.iter(f"{{{DI_NS}}}waypoint")]
+        except ValueError:
+            continue
+        if len(points) >= 2:
+            found.edges[edge.get("bpmnElement")] = points
+    return found
+
+
+def flow_layout(root, process) -> Layout:
+    """The document's own drawing of `process` when it has one, else one laid out here."""
+    return drawn_layout(root, process) or computed_layout(process)
 
 
 def _columns(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
@@ -74,16 +132,8 @@ def _columns(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
     return column
 
 
-def with_diagram(xml: str, process_id: str | None = None) -> str:
-    """`xml` with a left-to-right drawing of its (first executable) process when it has none."""
-    root = etree.fromstring(xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True,
-                                                          remove_blank_text=True))
-    processes = [p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("isExecutable", "true") != "false"]
-    process = next((p for p in processes if p.get("id") == process_id), processes[0] if processes else None)
-    if process is None or _has_drawing(root, process.get("id")):
-        return xml
-    for diagram in list(root.iter(f"{{{BPMNDI_NS}}}BPMNDiagram")):  # an empty drawing is replaced
-        diagram.getparent().remove(diagram)
+def computed_layout(process) -> Layout:
+    """Columns by longest path from the start, a row per branch, boundary events on their task's edge."""
     nodes, tags, edges, boundaries = [], {}, [], []
     for node in process:
         if not isinstance(node.tag, str) or etree.QName(node).namespace != BPMN_NS or not node.get("id"):
@@ -99,7 +149,6 @@ def with_diagram(xml: str, process_id: str | None = None) -> str:
     host = {b.get("id"): b.get("attachedToRef") for b in boundaries}
     # A boundary event's path starts at its task: place its targets after the task.
     column = _columns(nodes, [(host.get(s, s), t) for _id, s, t in edges])
-    rows: dict[int, int] = {}
     row_of: dict[str, int] = {}
     predecessors: dict[str, list[tuple[str, int]]] = {}
     for _id, source, target in edges:  # a boundary event's path goes on a row below its task
@@ -111,22 +160,41 @@ def with_diagram(xml: str, process_id: str | None = None) -> str:
         while row in used:
             row += 1
         row_of[node] = row
-        rows[column[node]] = max(rows.get(column[node], 0), row)
-    bounds: dict[str, tuple[float, float, float, float]] = {}
+    result = Layout()
     for node in nodes:
         width, height = _size(tags[node])
         centre_x = LEFT + column[node] * COLUMN + 50
         centre_y = TOP + row_of[node] * ROW + 40
-        bounds[node] = (centre_x - width / 2, centre_y - height / 2, width, height)
+        result.shapes[node] = (centre_x - width / 2, centre_y - height / 2, width, height)
     attached_count: dict[str, int] = {}
     for boundary in boundaries:
         task = boundary.get("attachedToRef")
-        if task not in bounds:
+        if task not in result.shapes:
             continue
-        x, y, width, height = bounds[task]
+        x, y, width, height = result.shapes[task]
         index = attached_count[task] = attached_count.get(task, 0) + 1
-        bounds[boundary.get("id")] = (x + width - 18 - 40 * (index - 1) - 18, y + height - 18, 36, 36)
+        result.shapes[boundary.get("id")] = (x + width - 18 - 40 * (index - 1) - 18, y + height - 18, 36, 36)
+    for flow_id, source, target in edges:
+        if source not in result.shapes or target not in result.shapes:
+            continue
+        blocked = source not in host and source in row_of and target in row_of and any(
+            row_of[n] == row_of[source] == row_of[target] and column[source] < column[n] < column[target]
+            for n in nodes)
+        result.edges[flow_id] = _waypoints(result.shapes[source], result.shapes[target],
+                                           from_boundary=source in host, around=blocked)
+    return result
 
+
+def with_diagram(xml: str, process_id: str | None = None) -> str:
+    """`xml` with a left-to-right drawing of its (first executable) process when it has none."""
+    root = parse(xml)
+    process = find_process(root, process_id)
+    if process is None or drawn_layout(root, process) is not None:
+        return xml
+    for diagram in list(root.iter(f"{{{BPMNDI_NS}}}BPMNDiagram")):  # an empty drawing is replaced
+        if not any(True for _ in diagram.iter(f"{{{BPMNDI_NS}}}BPMNShape", f"{{{BPMNDI_NS}}}BPMNEdge")):
+            diagram.getparent().remove(diagram)
+    layout = computed_layout(process)
     nsmap = dict(root.nsmap)
     nsmap.update({"bpmndi": BPMNDI_NS, "dc": DC_NS, "di": DI_NS})
     new_root = etree.Element(root.tag, nsmap=nsmap)
@@ -138,18 +206,13 @@ def with_diagram(xml: str, process_id: str | None = None) -> str:
     diagram = etree.SubElement(new_root, f"{{{BPMNDI_NS}}}BPMNDiagram", id=f"{process.get('id')}_diagram")
     plane = etree.SubElement(diagram, f"{{{BPMNDI_NS}}}BPMNPlane", id=f"{process.get('id')}_plane",
                              bpmnElement=process.get("id"))
-    for element, (x, y, width, height) in bounds.items():
+    for element, (x, y, width, height) in layout.shapes.items():
         shape = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNShape", id=f"{element}_di", bpmnElement=element)
-        etree.SubElement(shape, f"{{{DC_NS}}}Bounds", x=_n(x), y=_n(y), width=_n(width), height=_n(height))
-    for flow_id, source, target in edges:
-        if source not in bounds or target not in bounds:
-            continue
+        etree.SubElement(shape, f"{{{DC_NS}}}Bounds", x=num(x), y=num(y), width=num(width), height=num(height))
+    for flow_id, points in layout.edges.items():
         edge = etree.SubElement(plane, f"{{{BPMNDI_NS}}}BPMNEdge", id=f"{flow_id}_di", bpmnElement=flow_id)
-        blocked = source not in host and source in row_of and target in row_of and any(
-            row_of[n] == row_of[source] == row_of[target] and column[source] < column[n] < column[target]
-            for n in nodes)
-        for x, y in _waypoints(bounds[source], bounds[target], from_boundary=source in host, around=blocked):
-            etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=_n(x), y=_n(y))
+        for x, y in points:
+            etree.SubElement(edge, f"{{{DI_NS}}}waypoint", x=num(x), y=num(y))
     return etree.tostring(new_root, xml_declaration=True, encoding="UTF-8", pretty_print=True).decode()
 
 
@@ -177,5 +240,6 @@ def _waypoints(source, target, *, from_boundary: bool, around: bool = False):
     return [start, (middle, start[1]), (middle, end[1]), end]
 
 
-def _n(value: float) -> str:
+def num(value: float) -> str:
+    """A coordinate as written in BPMNDI and SVG: whole numbers without a fraction."""
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"

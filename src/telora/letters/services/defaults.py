@@ -1,5 +1,8 @@
-"""The templates a new brand starts from (welcome e-mail, low-balance SMS, invoice e-mail and letter),
-and the triggers that use them: installed by the demo or by `install_defaults`, then edited.
+"""The templates a new brand starts from (welcome e-mail, low-balance SMS, invoice e-mail and letter,
+the final e-mail of a cancellation), and the triggers that use them: installed by the demo or by
+`install_defaults`, then edited. The shipped order flows send `welcome` and `final` through the
+`letters.send` task; tests/letters/test_letters_defaults.py fails when a flow names a code with no
+default here.
 
 The texts are written in English and Danish (TRANSLATIONS); a brand gets them in its language when
 there is a translation, else in English (labelled `en`, so they say what language they are in)."""
@@ -20,6 +23,14 @@ TEMPLATES = [
              "is {{ customer.number }}.\n\n{{ brand.name }}",
      "html": "<p>Hello {{ customer.first_name or customer.name }},</p><p>welcome to {{ brand.name }}. Your customer "
              "number is <b>{{ customer.number }}</b>.</p><p>{{ brand.name }}</p>"},
+    {"code": "final", "channel": "email", "name": "Final letter (cancellation)",
+     "subject": "Your {{ brand.name }} line {{ subscription.identifier }} has ended",
+     "text": "Hello {{ customer.first_name or customer.name }},\n\nyour line {{ subscription.identifier }} with "
+             "{{ brand.name }} has ended as you asked. Your last invoice follows; thank you for being our "
+             "customer.\n\n{{ brand.name }}",
+     "html": "<p>Hello {{ customer.first_name or customer.name }},</p><p>your line <b>{{ subscription.identifier }}"
+             "</b> with {{ brand.name }} has ended as you asked. Your last invoice follows; thank you for being "
+             "our customer.</p><p>{{ brand.name }}</p>"},
     {"code": "balance-low", "channel": "sms", "name": "Low balance",
      "text": "{{ brand.name }}: your balance on {{ subscription.identifier }} is "
              "{{ balance.amount|money(balance.currency, customer.language) }}. Top up to keep calling."},
@@ -44,6 +55,16 @@ TRANSLATIONS = {
                     "er {{ customer.number }}.\n\nVenlig hilsen\n{{ brand.name }}",
             "html": "<p>Hej {{ customer.first_name or customer.name }},</p><p>velkommen til {{ brand.name }}. Dit "
                     "kundenummer er <b>{{ customer.number }}</b>.</p><p>Venlig hilsen<br>{{ brand.name }}</p>"},
+        ("final", "email"): {
+            "name": "Afsluttende brev (opsigelse)",
+            "subject": "Dit abonnement {{ subscription.identifier }} hos {{ brand.name }} er afsluttet",
+            "text": "Hej {{ customer.first_name or customer.name }},\n\ndit abonnement {{ subscription.identifier }} "
+                    "hos {{ brand.name }} er nu afsluttet, som du bad om. Din sidste faktura kommer separat; tak "
+                    "fordi du var kunde hos os.\n\nVenlig hilsen\n{{ brand.name }}",
+            "html": "<p>Hej {{ customer.first_name or customer.name }},</p><p>dit abonnement <b>"
+                    "{{ subscription.identifier }}</b> hos {{ brand.name }} er nu afsluttet, som du bad om. Din "
+                    "sidste faktura kommer separat; tak fordi du var kunde hos os.</p><p>Venlig hilsen<br>"
+                    "{{ brand.name }}</p>"},
         ("balance-low", "sms"): {
             "name": "Lav saldo",
             "text": "{{ brand.name }}: du har {{ balance.amount|money(balance.currency, customer.language) }} "
