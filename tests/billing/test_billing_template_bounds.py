@@ -183,7 +183,8 @@ def test_a_worker_killed_in_a_pdf_run_is_replaced_and_the_next_invoice_renders(t
     slow["invoice"]["number"] = "INV-2026-000001"
     fine = example_document()
     fine["invoice"]["number"] = "INV-2026-000002"
-    limits = Limits(cpu_seconds=1, wall_seconds=600, max_loop_iterations=10**12)
+    # 4 s: a fresh worker's first PDF (fonts, Pango) takes over a second of CPU on a slow machine
+    limits = Limits(cpu_seconds=4, wall_seconds=600, max_loop_iterations=10**12)
     result = render_many([slow, fine], tmp_path, workers=1, template=HIDDEN_LOOP, limits=limits)
     assert [path.name for path in result.written] == ["INV-2026-000002.pdf"]
     [(index, name, error)] = result.failed
