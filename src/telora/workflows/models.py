@@ -227,7 +227,7 @@ class BusinessCalendar(BrandOwned):
     (`telora:calendar="business"`). Without a row the brand's country decides the weekend and its shipped
     public holidays (core/data/holidays/) apply; the operator edits the list here."""
 
-    weekend = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)  # ISO weekdays; empty: country's
+    weekend = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)  # ISO weekdays (none: 7 days)
     opens = models.TimeField(_("opens"), default=dt.time(8, 0))
     closes = models.TimeField(_("closes"), default=dt.time(17, 0))
     holidays = models.JSONField(default=list, blank=True)  # [["2026-12-24", "Juleaften"], ...] in date order

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.db.models import DateTimeField, F, IntegerField
 from django.db.models.expressions import RawSQL
@@ -149,16 +150,21 @@ def _undo_of(key: str) -> str:
 
 def shipped_holidays(country: str) -> list[list[str]]:
     """The public holidays Telora ships for a country (core/data/holidays/<COUNTRY>.csv): [[date, name]]."""
+    return [list(pair) for pair in _shipped_holidays((country or "").upper()[:2])]
+
+
+@functools.cache
+def _shipped_holidays(country: str) -> tuple[tuple[str, str], ...]:
     import csv
     from pathlib import Path
 
     import telora.core
 
-    path = Path(telora.core.__file__).parent / "data" / "holidays" / f"{(country or '').upper()[:2]}.csv"
-    if not path.is_file():
-        return []
+    path = Path(telora.core.__file__).parent / "data" / "holidays" / f"{country}.csv"
+    if not country.isalpha() or not path.is_file():
+        return ()
     with path.open(encoding="utf-8") as handle:
-        return [[row["date"], row["name"]] for row in csv.DictReader(handle)]
+        return tuple((row["date"], row["name"]) for row in csv.DictReader(handle))
 
 
 def calendar_settings(brand) -> dict:
@@ -170,7 +176,7 @@ def calendar_settings(brand) -> dict:
     if row is None:
         return {"weekend": list(weekend_of(brand.country)), "opens": dt.time(8, 0), "closes": dt.time(17, 0),
                 "holidays": shipped_holidays(brand.country), "saved": False}
-    return {"weekend": list(row.weekend) or list(weekend_of(brand.country)), "opens": row.opens,
+    return {"weekend": list(row.weekend), "opens": row.opens,
             "closes": row.closes, "holidays": [list(h) for h in row.holidays], "saved": True}
 
 
