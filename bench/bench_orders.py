@@ -160,7 +160,7 @@ def desk_page(report, brand, system) -> None:
     from telora.core.demo import ensure_platform_roles
     from telora.core.services.users import create_user
     from telora.workflows import selectors
-    from telora.workflows.models import Desk
+    from telora.workflows.models import Desk, HumanTask
 
     desk = Desk.objects.get(brand=brand, code="network")
     _open_tasks(brand, desk, TASKS)
@@ -173,6 +173,10 @@ def desk_page(report, brand, system) -> None:
     url = reverse("workflows:desk", args=[desk.pk])
     variants = {"": {}, "overdue": {"due": "overdue"}, "subject": {"subject": "Kunde42 "}, "age": {"age": "48"},
                 "failures": {"kind": "failure"}}
+    # a page deep in the queue (keyset paging): the one after the task halfway down
+    halfway = (HumanTask.objects.open().filter(desk=desk).order_by("due_at", "created_at", "id")
+               .values_list("due_at", "created_at", "id")[TASKS // 2])
+    variants["halfway down"] = {"after": halfway[2]}
     page_times: dict[str, list[float]] = {name: [] for name in variants}
     query_times: dict[str, list[float]] = {name: [] for name in variants}
     assert client.get(url).status_code == 200  # warm: templates, menu, session
@@ -183,8 +187,7 @@ def desk_page(report, brand, system) -> None:
             page_times[name].append(time.perf_counter() - started)
             assert response.status_code == 200, response.status_code
             started = time.perf_counter()
-            rows = selectors.open_tasks(desk, filters=params, at=clock.now())
-            list(rows[: selectors.DESK_PAGE])
+            selectors.task_page(desk, filters=params, at=clock.now(), after=halfway if "after" in params else None)
             query_times[name].append(time.perf_counter() - started)
     empty = Desk.objects.get(brand=brand, code="credit")  # no task waits there after the sign-ups
     shell = []

@@ -165,3 +165,39 @@ def test_the_business_calendar_screen(make_brand, make_user):
 
     calendar = calendar_for(brand)
     assert calendar.holidays == frozenset({dt.date(2026, 12, 24)}) and calendar.opens == dt.time(9, 0)
+
+
+def test_the_queue_pages_by_keyset_through_due_and_undue_tasks(waiting, worker, brand_a, system):
+    """Pages follow each other in due order (tasks with a due time, then those without, oldest first),
+    each task once, with the filters kept; an id from another desk starts at the top."""
+    import re
+
+    from telora.workflows import selectors
+
+    now = clock.now()
+    same = now + dt.timedelta(hours=1)  # ties on the due time are ordered by age, then id
+    HumanTask.objects.bulk_create([
+        HumanTask(brand=brand_a, instance=waiting.instance, desk=waiting.desk, task_id=f"k{n}", element="approve",
+                  name=f"Keyset {n:03d}", subject_label=f"Paged {n}",
+                  due_at=None if n % 4 == 0 else (same if n % 4 == 1 else now + dt.timedelta(minutes=n)),
+                  created_at=now - dt.timedelta(minutes=n % 7))
+        for n in range(2 * selectors.DESK_PAGE + 5)])
+    client = login(worker, brand_a)
+    url = f"/workflows/desks/{waiting.desk_id}/"
+    expected = list(HumanTask.objects.open().filter(desk_id=waiting.desk_id, subject_label__startswith="Paged")
+                    .order_by("due_at", "created_at", "id").values_list("pk", flat=True))
+    seen, params = [], {"subject": "paged"}
+    for _ in range(5):
+        page = client.get(url, params).content.decode()
+        seen += [int(pk) for pk in re.findall(r'href="/workflows/tasks/(\d+)/"', page)]
+        following = re.search(r'href="\?([^"]+)" data-testid="desk-next"', page)
+        if following is None:
+            break
+        params = dict(pair.split("=") for pair in following.group(1).replace("&amp;", "&").split("&"))
+        assert params["subject"] == "paged"
+    assert seen == expected and len(seen) == 2 * selectors.DESK_PAGE + 5
+    other = create_desk(brand_a, "elsewhere", "Elsewhere", actor=system, at=now)
+    stray = HumanTask.objects.create(brand=brand_a, instance=waiting.instance, desk=other, task_id="x",
+                                     element="approve", name="Stray", created_at=now)
+    first = client.get(url, {"subject": "paged", "after": stray.pk}).content.decode()
+    assert [int(pk) for pk in re.findall(r'href="/workflows/tasks/(\d+)/"', first)] == expected[:selectors.DESK_PAGE]

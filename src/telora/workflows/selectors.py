@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 
-from django.db.models import DateTimeField, F, IntegerField
+from django.db.models import DateTimeField, F, IntegerField, Q
 from django.db.models.expressions import RawSQL
 
 from telora.core import rights
@@ -62,6 +62,30 @@ def open_tasks(desk: Desk, *, filters: dict, at: dt.datetime):
     return (matching_tasks(desk, filters=filters, at=at).order_by("due_at", "created_at", "id").only(*PAGE_COLUMNS)
             .annotate(flow_key=F("instance__version__definition__key"), flow_number=F("instance__version__number"),
                       assignee_name=F("assignee__username")))
+
+
+def task_page(desk: Desk, *, filters: dict, at: dt.datetime, after: tuple | None = None,
+              size: int | None = None) -> tuple[list, bool]:
+    """One page of the desk's queue (open_tasks) and whether more follow. `after` is the (due_at,
+    created_at, id) of the previous page's last row: the next page starts right after it (keyset paging),
+    read from the queue index whatever the page's depth. The queue has two parts, tasks with a due time
+    in due order and then those without one in age order, each a range of the index."""
+    size = size or DESK_PAGE
+    tasks = open_tasks(desk, filters=filters, at=at)
+    if after is None:
+        rows = list(tasks[:size + 1])
+    elif after[0] is not None:
+        due, created, pk = after
+        rows = list(tasks.filter(due_at__gte=due).filter(
+            Q(due_at__gt=due) | Q(due_at=due, created_at__gt=created) | Q(due_at=due, created_at=created, id__gt=pk))
+            [:size + 1])
+        if len(rows) <= size:
+            rows += list(tasks.filter(due_at__isnull=True)[:size + 1 - len(rows)])
+    else:
+        _due, created, pk = after
+        rows = list(tasks.filter(due_at__isnull=True, created_at__gte=created)
+                    .filter(Q(created_at__gt=created) | Q(id__gt=pk))[:size + 1])
+    return rows[:size], len(rows) > size
 
 
 def matching_tasks(desk: Desk, *, filters: dict, at: dt.datetime):

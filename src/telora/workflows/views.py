@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -43,18 +44,23 @@ class DeskView(ScopedObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         at = clock.now()
         filters = {key: self.request.GET.get(key, "") for key in selectors.TASK_FILTERS}
-        query = selectors.open_tasks(self.object, filters=filters, at=at)
-        tasks = list(query[:selectors.DESK_PAGE + 1])
-        more = len(tasks) > selectors.DESK_PAGE
-        # counted only when the page is full: a shorter page is the whole answer
+        after_id = _int(self.request.GET.get("after"))
+        # the previous page's last task, found in this desk only (an id from elsewhere starts at the top)
+        after = (HumanTask.objects.filter(desk=self.object, pk=after_id).values_list("due_at", "created_at", "id")
+                 .first() if after_id else None)
+        tasks, more = selectors.task_page(self.object, filters=filters, at=at, after=after)
+        # counted only when there is more than one page: a single page is the whole answer
         count, beyond = (selectors.capped_count(selectors.matching_tasks(self.object, filters=filters, at=at))
-                         if more else (len(tasks), False))
+                         if more or after else (len(tasks), False))
         for task in tasks:  # formatted once here: the date filter costs more than the rest of a row
             task.created_label = timezone.localtime(task.created_at).strftime("%Y-%m-%d %H:%M")
             task.due_label = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M") if task.due_at else ""
             task.overdue = task.due_at is not None and task.due_at < at
-        return super().get_context_data(tasks=tasks[:selectors.DESK_PAGE], more=more, filters=filters, now=at,
-                                        task_count=count, count_beyond=beyond,
+        query = {key: value for key, value in filters.items() if value}
+        next_url = f"?{urlencode({**query, 'after': tasks[-1].pk})}" if more and tasks else ""
+        return super().get_context_data(tasks=tasks, more=more, filters=filters, now=at, task_count=count,
+                                        count_beyond=beyond, next_url=next_url, paged=after is not None,
+                                        first_url=f"?{urlencode(query)}",
                                         title=self.object.name,
                                         can_work=selectors.may_work(self.request.user, self.object), **kwargs)
 
