@@ -5,6 +5,7 @@ waiting; loading twice adds nothing."""
 import pytest
 from django.apps import apps
 
+from telora.core import clock
 from telora.core.demo import DEMO_LOADERS, DEMO_USERS, load_demo
 from telora.core.models import User
 from telora.customers import demo as customers_demo
@@ -78,6 +79,9 @@ def check_desks_and_orders_waiting_on_first_login():
         assert set(waiting) == set(demo.DESKS) - {"installation"}
         approved = Order.objects.get(pk=int(waiting["credit"].instance.subject_id))
         assert approved.state == "inProgress"
+        # the lost SIM card of last week waits at logistics past its due time (one business day)
+        overdue = HumanTask.objects.open().filter(brand__code=code, due_at__lt=clock.now())
+        assert "logistics" in set(overdue.values_list("desk__code", flat=True))
     sold = Order.objects.filter(brand__code="nordlink", order_type="sign_up", flow_instance_id__isnull=False)
     assert any(HumanTask.objects.filter(instance_id=o.flow_instance_id, desk__code="network", state="open").exists()
                for o in sold)  # the approved sale waits for activation at the host operator
@@ -91,4 +95,4 @@ def _day_ago():
 
     from telora.core import clock
 
-    return clock.now() - dt.timedelta(days=3)
+    return clock.now() - dt.timedelta(days=10)  # the day of orders, with the lost SIM card of eight days ago

@@ -75,12 +75,19 @@ def test_postpaid_credit_refused_fails_with_the_reason_and_takes_nothing(frozen,
     assert order.entries.filter(kind="failed").exists()
 
 
-def test_postpaid_credit_check_escalates_after_two_days(frozen, ann, system, flows_loaded):
+def test_postpaid_credit_check_escalates_after_two_business_days(frozen, ann, system, flows_loaded):
     from telora.workflows.services import wake_due
 
+    frozen.move_to(START + dt.timedelta(days=4), tick=False)  # Friday 10:00 in Amsterdam
     order = signup(ann, system)
     first = open_task(order)
-    frozen.shift(dt.timedelta(days=2, minutes=1))
+    # due in 4 working hours: Friday 14:00 local
+    assert first.due_at == START + dt.timedelta(days=4, hours=4)
+    frozen.shift(dt.timedelta(days=2, minutes=1))  # Sunday: two calendar days, no business day yet
+    wake_due(at=clock.now())
+    first.refresh_from_db()
+    assert first.state == "open"
+    frozen.shift(dt.timedelta(days=2))  # Tuesday 10:01 local: two business days
     wake_due(at=clock.now())
     first.refresh_from_db()
     task = open_task(order)

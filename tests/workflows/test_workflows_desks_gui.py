@@ -123,3 +123,81 @@ def test_flows_list_and_version_steps(waiting, worker, brand_a, flow):
     page = client.get(f"/workflows/versions/{flow.pk}/")
     assert page.status_code == 200 and b"example.reserve" in page.content and b"PT2H" in page.content
     assert b'data-testid="bpmn-canvas"' in page.content and b"bpmn-navigated-viewer.production.min.js" in page.content
+
+
+def test_a_long_queue_shows_its_top_page_and_a_capped_count(waiting, worker, brand_a, monkeypatch):
+    from telora.workflows import selectors
+
+    now = clock.now()
+    HumanTask.objects.bulk_create([
+        HumanTask(brand=brand_a, instance=waiting.instance, desk=waiting.desk, task_id=f"t{n}", element="approve",
+                  name=f"Queued {n:02d}", kind="failure" if n % 20 == 0 else "user", subject_label=f"Customer {n}",
+                  due_at=now + dt.timedelta(minutes=n), created_at=now - dt.timedelta(hours=n))
+        for n in range(1, selectors.DESK_PAGE + 11)])
+    client = login(worker, brand_a)
+    url = f"/workflows/desks/{waiting.desk_id}/"
+    page = client.get(url).content.decode()
+    assert page.count('data-testid="task-row"') == selectors.DESK_PAGE and 'data-testid="desk-more"' in page
+    assert f"{selectors.DESK_PAGE + 11} waiting" in page
+    assert page.index("Queued 01") < page.index("Queued 02")  # the queue in due order
+    failures = client.get(url, {"kind": "failure"}).content.decode()
+    assert failures.count('data-testid="task-row"') == 3 and "Queued 20" in failures and "desk-more" not in failures
+    assert client.get(url, {"subject": "customer 7"}).content.decode().count('data-testid="task-row"') == 1
+    monkeypatch.setattr(selectors, "COUNT_CAP", 10)
+    assert "10+ waiting" in client.get(url).content.decode()
+    desks = client.get("/workflows/").content.decode()
+    assert "10+" in desks
+
+
+def test_the_business_calendar_screen(make_brand, make_user):
+    brand = make_brand("dk", country="DK", timezone="Europe/Copenhagen")
+    reader = make_user("rita", {brand: ["workflows.view"]})
+    manager = make_user("max", {brand: ["workflows.view", "workflows.change"]})
+    page = login(reader, brand).get("/workflows/calendar/")
+    assert page.status_code == 200 and "2026-12-24 Juleaften" in page.content.decode()
+    form = {"weekend": ["6", "7"], "opens": "09:00", "closes": "16:00", "holidays": "2026-12-24 Juleaften\n"}
+    assert login(reader, brand).post("/workflows/calendar/", form).status_code == 403
+    bad = login(manager, brand).post("/workflows/calendar/", {**form, "holidays": "24-12-2026 Juleaften"})
+    assert bad.status_code == 200 and "is not a date" in bad.content.decode()
+    saved = login(manager, brand).post("/workflows/calendar/", form)
+    assert saved.status_code == 302
+    from telora.workflows.selectors import calendar_for
+
+    calendar = calendar_for(brand)
+    assert calendar.holidays == frozenset({dt.date(2026, 12, 24)}) and calendar.opens == dt.time(9, 0)
+
+
+def test_the_queue_pages_by_keyset_through_due_and_undue_tasks(waiting, worker, brand_a, system):
+    """Pages follow each other in due order (tasks with a due time, then those without, oldest first),
+    each task once, with the filters kept; an id from another desk starts at the top."""
+    import re
+
+    from telora.workflows import selectors
+
+    now = clock.now()
+    same = now + dt.timedelta(hours=1)  # ties on the due time are ordered by age, then id
+    HumanTask.objects.bulk_create([
+        HumanTask(brand=brand_a, instance=waiting.instance, desk=waiting.desk, task_id=f"k{n}", element="approve",
+                  name=f"Keyset {n:03d}", subject_label=f"Paged {n}",
+                  due_at=None if n % 4 == 0 else (same if n % 4 == 1 else now + dt.timedelta(minutes=n)),
+                  created_at=now - dt.timedelta(minutes=n % 7))
+        for n in range(2 * selectors.DESK_PAGE + 5)])
+    client = login(worker, brand_a)
+    url = f"/workflows/desks/{waiting.desk_id}/"
+    expected = list(HumanTask.objects.open().filter(desk_id=waiting.desk_id, subject_label__startswith="Paged")
+                    .order_by("due_at", "created_at", "id").values_list("pk", flat=True))
+    seen, params = [], {"subject": "paged"}
+    for _ in range(5):
+        page = client.get(url, params).content.decode()
+        seen += [int(pk) for pk in re.findall(r'href="/workflows/tasks/(\d+)/"', page)]
+        following = re.search(r'href="\?([^"]+)" data-testid="desk-next"', page)
+        if following is None:
+            break
+        params = dict(pair.split("=") for pair in following.group(1).replace("&amp;", "&").split("&"))
+        assert params["subject"] == "paged"
+    assert seen == expected and len(seen) == 2 * selectors.DESK_PAGE + 5
+    other = create_desk(brand_a, "elsewhere", "Elsewhere", actor=system, at=now)
+    stray = HumanTask.objects.create(brand=brand_a, instance=waiting.instance, desk=other, task_id="x",
+                                     element="approve", name="Stray", created_at=now)
+    first = client.get(url, {"subject": "paged", "after": stray.pk}).content.decode()
+    assert [int(pk) for pk in re.findall(r'href="/workflows/tasks/(\d+)/"', first)] == expected[:selectors.DESK_PAGE]

@@ -103,8 +103,9 @@ def _work(order, data: dict, *, actor: Actor, at: dt.datetime) -> None:
 
 def place_orders(brand: Brand) -> dict[str, int]:
     """The brand's day of orders (the last two days, a CSR at the screens and the back office at the
-    desks): completed changes, sales waiting at each desk, a plan change for the next bill period and
-    an order a check refused. Returns the orders per state."""
+    desks, and a lost SIM card of last week still waiting: overdue): completed changes, sales waiting at
+    each desk, a plan change for the next bill period and an order a check refused. Returns the orders per
+    state."""
     from telora.orders.models import Order
     from telora.orders.services import create_order
 
@@ -147,8 +148,9 @@ def place_orders(brand: Brand) -> dict[str, int]:
     _work(approved, {"decision": "approved"}, actor=desk, at=at(20))
     # A fiber line waiting for the address and availability check (TMF645).
     order(fiber_customer, "sign_up", 22, offering="FIBER_500", service_type="fiber")
-    # A lost SIM card: blocked, the new card waits at logistics to be sent.
-    order(customers[4], "swap_sim", 8, line=mobiles[4], reason="lost phone")
+    # A lost SIM card reported eight days ago: blocked, the new card still waits at logistics, long past its due
+    # time of one business day, so the first login finds an overdue task whatever the weekday or holidays.
+    order(customers[4], "swap_sim", 8 * 24, line=mobiles[4], reason="lost phone")
     # A cancellation within the commitment waiting at retention, a number change at the network desk.
     bound = (Subscription.objects.filter(brand=brand, status="active", service_type="mobile_postpaid",
                                          commitment_end__gt=now).exclude(pk__in=[m.pk for m in mobiles])

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from telora.workflows.engine.spiff import BPMN_NS, NS, parse_flow
+from telora.workflows.engine.spiff import BPMN_NS, NS, due_label, parse_flow
 
 # The parts of a step that count as a change, in the order a change is listed.
 ASPECTS = ("name", "type", "desk", "due", "service_task", "inputs", "outputs", "fields", "conditions", "timers",
@@ -61,8 +61,9 @@ def flow_steps(xml: str, process_id: str | None = None) -> dict[str, Step]:
                             etree.XMLParser(resolve_entities=False, no_network=True))
     process = next(p for p in root.iter(f"{{{BPMN_NS}}}process") if p.get("id") == parsed.process_id)
     timers: dict[str, list[str]] = {}
+    business = parsed.business_timers
     for element, expression, _line in parsed.timers:
-        timers.setdefault(element, []).append(expression)
+        timers.setdefault(element, []).append(expression + (" business" if element in business else ""))
     outgoing: dict[str, list[str]] = {}
     conditions: dict[str, list[tuple[str, str]]] = {}
     for flow in process.iter(f"{{{BPMN_NS}}}sequenceFlow"):
@@ -89,7 +90,7 @@ def flow_steps(xml: str, process_id: str | None = None) -> dict[str, Step]:
         for boundary in attached.get(element, []):
             step_timers += [f"{boundary}: {t}" for t in timers.get(boundary, [])]
         steps[element] = Step(
-            element=element, name=node.get("name", ""), type=tag, desk=ext.get("desk", ""), due=ext.get("due", ""),
+            element=element, name=node.get("name", ""), type=tag, desk=ext.get("desk", ""), due=due_label(ext),
             service_task=ext.get("task", "") or node.get(f"{{{NS}}}task", ""),
             inputs=tuple(sorted(ext.get("inputs", {}).items())), outputs=tuple(sorted(ext.get("outputs", {}).items())),
             fields=tuple((f["name"], f["label"], f["type"], f["required"], tuple(f["choices"]))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from telora.core import rights
@@ -202,7 +207,36 @@ class HumanTask(BrandOwned):
             # a time from the index whatever the number of open tasks.
             models.Index(fields=["desk", "due_at", "created_at", "id"], condition=Q(state__in=("open", "claimed")),
                          name="workflows_task_desk_queue"),
+            # The desk list's oldest open task and the age filter: open tasks by creation.
+            models.Index(fields=["desk", "created_at"], condition=Q(state__in=("open", "claimed")),
+                         name="workflows_task_desk_age"),
+            # The kind filter (a few failures among many flow tasks): the same queue per kind.
+            models.Index(fields=["desk", "kind", "due_at", "created_at", "id"],
+                         condition=Q(state__in=("open", "claimed")), name="workflows_task_desk_kind"),
+            # The subject filter ("text in the subject label", icontains = UPPER(label) LIKE '%TEXT%'): trigrams.
+            GinIndex(OpClass(Upper("subject_label"), name="gin_trgm_ops"), condition=Q(state__in=("open", "claimed")),
+                     name="workflows_task_subject_trgm"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class BusinessCalendar(BrandOwned):
+    """A brand's business days and working hours, for due times and timers counted in business time
+    (`telora:calendar="business"`). Without a row the brand's country decides the weekend and its shipped
+    public holidays (core/data/holidays/) apply; the operator edits the list here."""
+
+    weekend = ArrayField(models.PositiveSmallIntegerField(), default=list, blank=True)  # ISO weekdays (none: 7 days)
+    opens = models.TimeField(_("opens"), default=dt.time(8, 0))
+    closes = models.TimeField(_("closes"), default=dt.time(17, 0))
+    holidays = models.JSONField(default=list, blank=True)  # [["2026-12-24", "Juleaften"], ...] in date order
+    updated_at = models.DateTimeField()
+
+    rights_area = "workflows"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand"], name="workflows_calendar_per_brand")]
+
+    def __str__(self) -> str:
+        return f"business calendar of {self.brand_id}"

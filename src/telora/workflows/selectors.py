@@ -3,27 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
-from django.db.models import Count, Min, Q
+from django.db.models import DateTimeField, F, IntegerField, Q
+from django.db.models.expressions import RawSQL
 
 from telora.core import rights
-from telora.workflows.engine.spiff import parse_flow
+from telora.workflows.engine.spiff import due_label, parse_flow
 from telora.workflows.models import Desk, HumanTask
 
 TASK_FILTERS = ("kind", "age", "due", "subject")
-DESK_PAGE = 200  # tasks a desk page shows; more are reached by narrowing the filters (the queue is read in order)
+DESK_PAGE = 50  # tasks a desk page shows (the top of the queue); the others by narrowing the filters
+COUNT_CAP = 10_000  # a desk page counts its open tasks up to here and says "10,000+" beyond (never all of them)
+# The columns a desk page shows: the flow's document, the instance's state and the task's form stay unread.
+PAGE_COLUMNS = ("id", "brand_id", "desk_id", "instance_id", "name", "kind", "state", "subject_label", "due_at",
+                "created_at", "assignee_id")
 
 
 def desks_with_counts(user, brand):
-    """The brand's desks the user may see, with open and overdue counts in one query."""
+    """The brand's desks the user may see, each with its open and overdue tasks counted up to COUNT_CAP
+    (`open_beyond`/`overdue_beyond` say "more") and its oldest open task: three index probes per desk,
+    however many tasks wait."""
     from telora.core import clock
 
     now = clock.now()
-    open_q = Q(tasks__state__in=(HumanTask.OPEN, HumanTask.CLAIMED))
+    table = HumanTask._meta.db_table
+    open_sql = f"t.desk_id = {Desk._meta.db_table}.id AND t.state IN ('open', 'claimed')"
+
+    def capped(extra: str = "") -> str:
+        return f"(SELECT count(*) FROM (SELECT 1 FROM {table} t WHERE {open_sql}{extra} LIMIT %s) capped)"
+
     return (Desk.objects.for_user(user).filter(brand=brand)
-            .annotate(open_count=Count("tasks", filter=open_q),
-                      overdue_count=Count("tasks", filter=open_q & Q(tasks__due_at__lt=now)),
-                      oldest=Min("tasks__created_at", filter=open_q)))
+            .annotate(open_count=RawSQL(capped(), (COUNT_CAP + 1,), output_field=IntegerField()),
+                      overdue_count=RawSQL(capped(" AND t.due_at < %s"), (now, COUNT_CAP + 1),
+                                           output_field=IntegerField()),
+                      oldest=RawSQL(f"(SELECT t.created_at FROM {table} t WHERE {open_sql} ORDER BY t.created_at "
+                                    "LIMIT 1)", (), output_field=DateTimeField())))
 
 
 def may_work(user, desk: Desk) -> bool:
@@ -38,11 +53,44 @@ def may_work(user, desk: Desk) -> bool:
 
 def open_tasks(desk: Desk, *, filters: dict, at: dt.datetime):
     """A desk's open tasks, filtered: kind (user/failure), age (older than N hours), due (overdue/today),
-    subject (text in the subject label)."""
-    # In the page's order (due first, then oldest) straight from the partial index workflows_task_desk_queue:
-    # a page costs the same with a hundred or a hundred thousand tasks waiting.
-    tasks = (HumanTask.objects.open().filter(desk=desk).order_by("due_at", "created_at", "id")
-             .select_related("assignee", "instance__version__definition"))
+    subject (text in the subject label).
+
+    Each row carries only what the page shows (PAGE_COLUMNS, the flow's key and version number, the
+    assignee's name): selecting the instance and its version would read the serialized workflow and the
+    BPMN document once per row. Every filter has its index over open tasks (models.HumanTask.Meta):
+    the queue in due order, the same per kind, and the subject's trigram index."""
+    return (matching_tasks(desk, filters=filters, at=at).order_by("due_at", "created_at", "id").only(*PAGE_COLUMNS)
+            .annotate(flow_key=F("instance__version__definition__key"), flow_number=F("instance__version__number"),
+                      assignee_name=F("assignee__username")))
+
+
+def task_page(desk: Desk, *, filters: dict, at: dt.datetime, after: tuple | None = None,
+              size: int | None = None) -> tuple[list, bool]:
+    """One page of the desk's queue (open_tasks) and whether more follow. `after` is the (due_at,
+    created_at, id) of the previous page's last row: the next page starts right after it (keyset paging),
+    read from the queue index whatever the page's depth. The queue has two parts, tasks with a due time
+    in due order and then those without one in age order, each a range of the index."""
+    size = size or DESK_PAGE
+    tasks = open_tasks(desk, filters=filters, at=at)
+    if after is None:
+        rows = list(tasks[:size + 1])
+    elif after[0] is not None:
+        due, created, pk = after
+        rows = list(tasks.filter(due_at__gte=due).filter(
+            Q(due_at__gt=due) | Q(due_at=due, created_at__gt=created) | Q(due_at=due, created_at=created, id__gt=pk))
+            [:size + 1])
+        if len(rows) <= size:
+            rows += list(tasks.filter(due_at__isnull=True)[:size + 1 - len(rows)])
+    else:
+        _due, created, pk = after
+        rows = list(tasks.filter(due_at__isnull=True, created_at__gte=created)
+                    .filter(Q(created_at__gt=created) | Q(id__gt=pk))[:size + 1])
+    return rows[:size], len(rows) > size
+
+
+def matching_tasks(desk: Desk, *, filters: dict, at: dt.datetime):
+    """The open tasks of a desk that pass the filters (no order, no joins: for counting)."""
+    tasks = HumanTask.objects.open().filter(desk=desk)
     if filters.get("kind") in (HumanTask.USER, HumanTask.FAILURE):
         tasks = tasks.filter(kind=filters["kind"])
     age = str(filters.get("age") or "")
@@ -58,6 +106,14 @@ def open_tasks(desk: Desk, *, filters: dict, at: dt.datetime):
     return tasks
 
 
+def capped_count(tasks, cap: int | None = None) -> tuple[int, bool]:
+    """How many rows `tasks` (matching_tasks) has, counted up to `cap` (an index scan of at most cap + 1
+    entries): (count, True) when there are more than `cap`."""
+    cap = COUNT_CAP if cap is None else cap
+    count = tasks.order_by().values("pk")[:cap + 1].count()
+    return min(count, cap), count > cap
+
+
 def steps_table(xml: str, process_id: str | None = None) -> list[dict]:
     """One row per step of a flow: element, type, name, desk, service task, timers, conditions."""
     from lxml import etree
@@ -67,8 +123,9 @@ def steps_table(xml: str, process_id: str | None = None) -> list[dict]:
     parsed = parse_flow(xml, process_id)
     root = etree.fromstring(xml.encode())
     timers = {}
+    business = parsed.business_timers
     for element, expression, _line in parsed.timers:
-        timers.setdefault(element, []).append(expression.strip('"'))
+        timers.setdefault(element, []).append(expression.strip('"') + (" business" if element in business else ""))
     rows = []
     attached = {}
     for boundary in root.iter(f"{{{BPMN_NS}}}boundaryEvent"):
@@ -94,7 +151,7 @@ def steps_table(xml: str, process_id: str | None = None) -> list[dict]:
         boundaries = attached.get(node.get("id"), [])
         rows.append({
             "element": node.get("id"), "type": tag, "name": node.get("name", ""), "desk": ext.get("desk", ""),
-            "service_task": ext.get("task", ""), "due": ext.get("due", ""),
+            "service_task": ext.get("task", ""), "due": due_label(ext),
             "timers": ", ".join(timers.get(node.get("id"), []) + [t for b in boundaries for t in timers.get(b, [])]),
             "conditions": "; ".join(conditions.get(node.get("id"), [])),
             "undo": _undo_of(ext.get("task", "")),
@@ -113,3 +170,45 @@ def _undo_of(key: str) -> str:
     except KeyError:
         return ""
     return spec.undo_description if spec.undo is not None else ""
+
+
+def shipped_holidays(country: str) -> list[list[str]]:
+    """The public holidays Telora ships for a country (core/data/holidays/<COUNTRY>.csv): [[date, name]]."""
+    return [list(pair) for pair in _shipped_holidays((country or "").upper()[:2])]
+
+
+@functools.cache
+def _shipped_holidays(country: str) -> tuple[tuple[str, str], ...]:
+    import csv
+    from pathlib import Path
+
+    import telora.core
+
+    path = Path(telora.core.__file__).parent / "data" / "holidays" / f"{country}.csv"
+    if not country.isalpha() or not path.is_file():
+        return ()
+    with path.open(encoding="utf-8") as handle:
+        return tuple((row["date"], row["name"]) for row in csv.DictReader(handle))
+
+
+def calendar_settings(brand) -> dict:
+    """The brand's calendar as the operator sees it: its own row, else the country's weekend and shipped holidays."""
+    from telora.core.calendar import weekend_of
+    from telora.workflows.models import BusinessCalendar
+
+    row = BusinessCalendar.objects.filter(brand=brand).first()
+    if row is None:
+        return {"weekend": list(weekend_of(brand.country)), "opens": dt.time(8, 0), "closes": dt.time(17, 0),
+                "holidays": shipped_holidays(brand.country), "saved": False}
+    return {"weekend": list(row.weekend), "opens": row.opens,
+            "closes": row.closes, "holidays": [list(h) for h in row.holidays], "saved": True}
+
+
+def calendar_for(brand):
+    """The brand's business calendar as the pure engine's plain data (core.calendar.BusinessCalendar)."""
+    from telora.core.calendar import BusinessCalendar
+
+    settings = calendar_settings(brand)
+    return BusinessCalendar(timezone=brand.timezone, weekend=tuple(settings["weekend"]),
+                            holidays=frozenset(dt.date.fromisoformat(day) for day, _name in settings["holidays"]),
+                            opens=settings["opens"], closes=settings["closes"])

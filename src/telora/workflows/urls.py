@@ -8,6 +8,7 @@ app_name = "workflows"
 urlpatterns = [
     path("", views.DeskListView.as_view(), name="desk_list"),
     path("desks/<int:pk>/", views.DeskView.as_view(), name="desk"),
+    path("calendar/", views.BusinessCalendarView.as_view(), name="calendar"),
     path("tasks/<int:pk>/", views.TaskView.as_view(), name="task"),
     path("tasks/<int:pk>/claim/", views.ClaimView.as_view(), name="claim"),
     path("tasks/<int:pk>/unclaim/", views.UnclaimView.as_view(), name="unclaim"),

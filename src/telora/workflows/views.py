@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
-from telora.core import clock
+from telora.core import clock, rights
 from telora.core.services import ServiceError
-from telora.ui.views.generic import AreaMixin, ScopedObjectMixin
+from telora.ui.views.generic import AreaMixin, ScopedObjectMixin, ServiceFormView
 from telora.workflows import builder, registry, selectors
 from telora.workflows.diff import diff_flows, flow_steps, show
+from telora.workflows.forms import BusinessCalendarForm
 from telora.workflows.layout import with_diagram
 from telora.workflows.models import Desk, FlowDefinition, FlowVersion, HumanTask
 from telora.workflows.services import claim_task, complete_task, publish_version, save_flow, unclaim_task
+from telora.workflows.services.calendar import parse_holidays, save_calendar
 
 
 class DeskListView(AreaMixin, TemplateView):
@@ -28,7 +32,8 @@ class DeskListView(AreaMixin, TemplateView):
     template_name = "workflows/desk_list.html"
 
     def get_context_data(self, **kwargs):
-        return super().get_context_data(desks=selectors.desks_with_counts(self.request.user, self.brand), **kwargs)
+        return super().get_context_data(desks=selectors.desks_with_counts(self.request.user, self.brand),
+                                        cap=selectors.COUNT_CAP, **kwargs)
 
 
 class DeskView(ScopedObjectMixin, TemplateView):
@@ -39,11 +44,60 @@ class DeskView(ScopedObjectMixin, TemplateView):
     def get_context_data(self, **kwargs):
         at = clock.now()
         filters = {key: self.request.GET.get(key, "") for key in selectors.TASK_FILTERS}
-        tasks = list(selectors.open_tasks(self.object, filters=filters, at=at)[:selectors.DESK_PAGE + 1])
-        more = len(tasks) > selectors.DESK_PAGE
-        return super().get_context_data(tasks=tasks[:selectors.DESK_PAGE], more=more, filters=filters, now=at,
+        after_id = _int(self.request.GET.get("after"))
+        # the previous page's last task, found in this desk only (an id from elsewhere starts at the top)
+        after = (HumanTask.objects.filter(desk=self.object, pk=after_id).values_list("due_at", "created_at", "id")
+                 .first() if after_id else None)
+        tasks, more = selectors.task_page(self.object, filters=filters, at=at, after=after)
+        # counted only when there is more than one page: a single page is the whole answer
+        count, beyond = (selectors.capped_count(selectors.matching_tasks(self.object, filters=filters, at=at))
+                         if more or after else (len(tasks), False))
+        for task in tasks:  # formatted once here: the date filter costs more than the rest of a row
+            task.created_label = timezone.localtime(task.created_at).strftime("%Y-%m-%d %H:%M")
+            task.due_label = timezone.localtime(task.due_at).strftime("%Y-%m-%d %H:%M") if task.due_at else ""
+            task.overdue = task.due_at is not None and task.due_at < at
+        query = {key: value for key, value in filters.items() if value}
+        next_url = f"?{urlencode({**query, 'after': tasks[-1].pk})}" if more and tasks else ""
+        return super().get_context_data(tasks=tasks, more=more, filters=filters, now=at, task_count=count,
+                                        count_beyond=beyond, next_url=next_url, paged=after is not None,
+                                        first_url=f"?{urlencode(query)}",
                                         title=self.object.name,
                                         can_work=selectors.may_work(self.request.user, self.object), **kwargs)
+
+
+class BusinessCalendarView(AreaMixin, ServiceFormView):
+    """The active brand's business calendar: what "business time" in a flow's due times and timers counts."""
+
+    area = "workflows"
+    title = "Business calendar"
+    template_name = "workflows/calendar.html"
+    form_class = BusinessCalendarForm
+
+    def check_rights(self):
+        super().check_rights()
+        if self.request.method == "POST" and not rights.has_perm(self.request.user, self.brand, "workflows.change"):
+            raise PermissionDenied
+
+    def get_initial(self):
+        current = selectors.calendar_settings(self.brand)
+        return {"weekend": current["weekend"], "opens": current["opens"], "closes": current["closes"],
+                "holidays": "\n".join(f"{day} {name}".strip() for day, name in current["holidays"])}
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(
+            can_change=rights.has_perm(self.request.user, self.brand, "workflows.change"),
+            saved=selectors.calendar_settings(self.brand)["saved"], **kwargs)
+
+    def perform(self, form, *, actor, at):
+        data = form.cleaned_data
+        return save_calendar(self.brand, weekend=data["weekend"], opens=data["opens"], closes=data["closes"],
+                             holidays=parse_holidays(data["holidays"]), actor=actor, at=at)
+
+    def get_success_message(self, result):
+        return "Business calendar saved."
+
+    def get_success_url(self, result=None):
+        return reverse("workflows:calendar")
 
 
 class TaskMixin(ScopedObjectMixin):

@@ -3,7 +3,8 @@
 - `TeloraParser` reads BPMN 2.0 with SpiffWorkflow's BpmnParser and our extensions (namespace
   https://telora.org/bpmn): `telora:task` and `telora:input`/`telora:output` on service tasks,
   `telora:desk` (or the lane), `telora:due` and `telora:field` on user tasks, `telora:failureDesk`
-  on the process. Service tasks are marked manual so Spiff never runs them: the engine around it
+  on the process, `telora:calendar="business"` on a user task (its due time) or a timer event (its
+  duration) to count in the brand's business days and working hours (core/calendar.py). Service tasks are marked manual so Spiff never runs them: the engine around it
   (services/run.py) calls the registry, records the step and completes the task itself.
 - `RestrictedScriptEngine` replaces Spiff's eval/exec with the restricted evaluator: conditions,
   timer expressions and mappings go through it; script tasks are refused.
@@ -30,12 +31,15 @@ from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 
+from telora.core.calendar import add_business_duration, parse_business_duration
 from telora.workflows.engine.evaluator import ExpressionError, compile_expression, evaluate
 
 NS = "https://telora.org/bpmn"
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 FIELD_TYPES = ("text", "choice", "date", "number", "file", "checkbox")
 MAX_XML = 1_000_000  # bytes of one flow document
+BUSINESS = "business"  # telora:calendar: count in the brand's business calendar
+CALENDARS = ("", "calendar", BUSINESS)
 
 
 class _ClockDatetime(dt.datetime):
@@ -109,6 +113,7 @@ class TaskExtension:
     outputs: dict[str, str] = field(default_factory=dict)
     desk: str = ""
     due: str = ""
+    calendar: str = ""  # "business": the due time counts business days and working hours
     fields: list[dict] = field(default_factory=list)
 
 
@@ -148,6 +153,7 @@ def _read_extension(node, lanes) -> TaskExtension:
     else:
         ext.desk = node.get(f"{{{NS}}}desk", "") or lanes.get(element, "")
         ext.due = node.get(f"{{{NS}}}due", "")
+        ext.calendar = node.get(f"{{{NS}}}calendar", "")
         for item in items:
             if item.tag == f"{{{NS}}}field":
                 choices = [c.strip() for c in (item.get("choices") or "").split(",") if c.strip()]
@@ -168,6 +174,13 @@ class ParsedFlow:
     failure_desk: str
     conditions: list[tuple[str, str, int | None]]  # (element id, expression, line)
     timers: list[tuple[str, str, int | None]]
+    # timer event id -> (telora:calendar, timer kind: timeDuration/timeDate/timeCycle, line) where one is set
+    timer_calendars: dict[str, tuple[str, str, int | None]] = field(default_factory=dict)
+
+    @property
+    def business_timers(self) -> set[str]:
+        return {element for element, (calendar, _kind, _line) in self.timer_calendars.items()
+                if calendar == BUSINESS}
 
 
 def parse_flow(xml: str | bytes, process_id: str | None = None) -> ParsedFlow:
@@ -205,13 +218,17 @@ def parse_flow(xml: str | bytes, process_id: str | None = None) -> ParsedFlow:
     for flow in root.iter(f"{{{BPMN_NS}}}sequenceFlow"):
         for condition in flow.iter(f"{{{BPMN_NS}}}conditionExpression"):
             conditions.append((flow.get("id", ""), (condition.text or "").strip(), condition.sourceline))
-    timers = []
+    timers, timer_calendars = [], {}
     for timer in root.iter(f"{{{BPMN_NS}}}timerEventDefinition"):
         event = timer.getparent()
         for child in timer:
             timers.append((event.get("id", ""), (child.text or "").strip(), child.sourceline))
+        if event.get(f"{{{NS}}}calendar"):
+            kinds = [etree.QName(child).localname for child in timer if isinstance(child.tag, str)]
+            timer_calendars[event.get("id", "")] = (event.get(f"{{{NS}}}calendar"), kinds[0] if kinds else "",
+                                                    event.sourceline)
     return ParsedFlow(process.get("id"), spec, subprocess_specs, parser.extensions,
-                      parser.failure_desks.get(process.get("id"), ""), conditions, timers)
+                      parser.failure_desks.get(process.get("id"), ""), conditions, timers, timer_calendars)
 
 
 def check_flow(parsed: ParsedFlow, *, service_tasks: dict, desk_exists) -> list[FlowError]:
@@ -266,12 +283,24 @@ def check_flow(parsed: ParsedFlow, *, service_tasks: dict, desk_exists) -> list[
                                           element=element))
             elif not desk_exists(ext["desk"]):
                 problems.append(FlowError(f"desk {ext['desk']!r} does not exist", line=line, element=element))
-            if ext["due"]:
+            calendar = ext.get("calendar", "")
+            if calendar not in CALENDARS:
+                problems.append(FlowError(f"telora:calendar {calendar!r} is not \"business\" or \"calendar\"",
+                                          line=line, element=element))
+            if ext["due"] and calendar == BUSINESS:
+                try:
+                    parse_business_duration(ext["due"])
+                except ValueError as exc:
+                    problems.append(FlowError(f"telora:due in business time: {exc}", line=line, element=element))
+            elif ext["due"]:
                 try:
                     spiff_timer.TimerEventDefinition.parse_iso_duration(ext["due"])
-                except (ValueError, AttributeError, TypeError):
+                except Exception:  # noqa: BLE001 - Spiff raises a bare Exception for a bad duration
                     problems.append(FlowError(f"telora:due {ext['due']!r} is not an ISO 8601 duration",
                                               line=line, element=element))
+            elif calendar == BUSINESS:
+                problems.append(FlowError("telora:calendar=\"business\" without a telora:due", line=line,
+                                          element=element))
             for item in ext["fields"]:
                 if not item["name"] or not item["name"].isidentifier() or item["name"].startswith("_"):
                     problems.append(FlowError(f"form field name {item['name']!r} is not a plain name",
@@ -282,6 +311,18 @@ def check_flow(parsed: ParsedFlow, *, service_tasks: dict, desk_exists) -> list[
                 if item["type"] == "choice" and not item["choices"]:
                     problems.append(FlowError(f"form field {item['name']!r}: a choice needs choices",
                                               line=item["line"], element=element))
+    expressions = {element: expression for element, expression, _line in parsed.timers}
+    for element, (calendar, kind, line) in parsed.timer_calendars.items():
+        if calendar not in CALENDARS:
+            problems.append(FlowError(f"telora:calendar {calendar!r} is not \"business\" or \"calendar\"",
+                                      line=line, element=element))
+        elif calendar == BUSINESS:
+            try:
+                if kind != "timeDuration":
+                    raise ValueError("a business-time timer is a duration (timeDuration), not a date or a cycle")
+                parse_business_duration(str(evaluate(expressions.get(element, ""), {})))
+            except (ExpressionError, ValueError, TypeError) as exc:
+                problems.append(FlowError(f"business-time timer: {exc}", line=line, element=element))
     if parsed.failure_desk and not desk_exists(parsed.failure_desk):
         problems.append(FlowError(f"failure desk {parsed.failure_desk!r} does not exist", element=parsed.process_id))
     return problems
@@ -323,6 +364,46 @@ def load(state: str) -> BpmnWorkflow:
     for sub in workflow.subprocesses.values():
         sub.script_engine = SCRIPT_ENGINE
     return workflow
+
+
+def due_at(duration: str, *, start: dt.datetime, calendar: str = "", business=None) -> dt.datetime:
+    """When a desk task that starts at `start` is due: `duration` in calendar time, or in the brand's
+    business calendar (`business`: a core.calendar.BusinessCalendar) when `calendar` is "business"."""
+    if calendar == BUSINESS and business is not None:
+        return add_business_duration(start, duration, business)
+    return start + due_delta(duration)
+
+
+def business_timers(parsed: ParsedFlow, workflow: BpmnWorkflow, business) -> int:
+    """Re-time the waiting business-time timers Spiff has just started: Spiff set them to start + the
+    duration in calendar time; they become start + the duration in the brand's business calendar. Each is
+    re-timed once (marked in the task's internal data); how many were."""
+    elements = parsed.business_timers
+    if not elements:
+        return 0
+    from SpiffWorkflow.util.task import TaskState
+
+    done = 0
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if task.task_spec.bpmn_id not in elements or task._get_internal_data("telora_business"):
+            continue
+        definition = getattr(task.task_spec, "event_definition", None)
+        value = task._get_internal_data("event_value")
+        if not isinstance(definition, spiff_timer.DurationTimerEventDefinition) or value is None:
+            continue
+        duration = str(task.workflow.script_engine.evaluate(task, definition.expression))
+        days, working = parse_business_duration(duration)
+        started = spiff_timer.TimerEventDefinition.get_datetime(value) - dt.timedelta(days=days) - working
+        end = add_business_duration(started, duration, business)
+        task._set_internal_data(event_value=end.isoformat(), telora_business=True)
+        done += 1
+    return done
+
+
+def due_label(ext: dict) -> str:
+    """A user task's due time as the docs and the diff show it: "PT4H", or "PT4H business" in business time."""
+    due = ext.get("due", "")
+    return f"{due} business" if due and ext.get("calendar") == BUSINESS else due
 
 
 def due_delta(duration: str) -> dt.timedelta:

@@ -218,6 +218,9 @@ def _subject_label(instance) -> str:
 def _save(instance, workflow, *, at) -> None:
     """Desk tasks, waits and state after a step; the serialized workflow with them (same transaction)."""
     if instance.state not in (FlowInstance.FAILED, FlowInstance.CANCELLED):
+        parsed = _parsed(instance.version)
+        if parsed.business_timers:
+            spiff.business_timers(parsed, workflow, _calendar(instance.brand))
         _sync_desk_tasks(instance, workflow, at=at)
         waits = workflow.waiting_events()
         instance.waiting_messages = sorted({w.name for w in waits if w.event_type == "MessageEventDefinition"})
@@ -249,6 +252,13 @@ def _save(instance, workflow, *, at) -> None:
                                                                                                    "waiting"))
 
 
+def _calendar(brand):
+    """The brand's business calendar (read when a business-time due time or timer needs it)."""
+    from telora.workflows.selectors import calendar_for
+
+    return calendar_for(brand)
+
+
 def _moment(value):
     try:
         moment = dt.datetime.fromisoformat(str(value))
@@ -272,7 +282,9 @@ def _sync_desk_tasks(instance, workflow, *, at) -> None:
         if desk is None:
             raise ServiceError(f"desk {ext.get('desk')!r} of {task.task_spec.bpmn_id} does not exist in "
                                f"{instance.brand.code}", field="desk")
-        due = at + spiff.due_delta(ext["due"]) if ext.get("due") else None
+        due = spiff.due_at(ext["due"], start=at, calendar=ext.get("calendar", ""),
+                           business=_calendar(instance.brand) if ext.get("calendar") == spiff.BUSINESS else None) \
+            if ext.get("due") else None
         HumanTask.objects.create(
             brand=instance.brand, instance=instance, desk=desk, task_id=task_id, element=task.task_spec.bpmn_id,
             name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id)[:200], fields=ext.get("fields", []),

@@ -15,7 +15,10 @@
       { name: "ServiceTaskExt", extends: ["bpmn:ServiceTask"],
         properties: [{ name: "task", isAttr: true, type: "String" }] },
       { name: "UserTaskExt", extends: ["bpmn:UserTask"],
-        properties: [{ name: "desk", isAttr: true, type: "String" }, { name: "due", isAttr: true, type: "String" }] },
+        properties: [{ name: "desk", isAttr: true, type: "String" }, { name: "due", isAttr: true, type: "String" },
+          { name: "calendar", isAttr: true, type: "String" }] },
+      { name: "TimerEventExt", extends: ["bpmn:BoundaryEvent", "bpmn:IntermediateCatchEvent", "bpmn:StartEvent"],
+        properties: [{ name: "calendar", isAttr: true, type: "String" }] },
       { name: "ProcessExt", extends: ["bpmn:Process"],
         properties: [{ name: "failureDesk", isAttr: true, type: "String" }] },
       { name: "Input", superClass: ["Element"],
@@ -178,6 +181,8 @@
         row("Desk", select("desk", options, desk, (e) => update(element, { "telora:desk": e.target.value || undefined }))),
         row("Due (ISO 8601 duration, e.g. PT4H)", input("due", bo(element).get("telora:due"),
           (e) => update(element, { "telora:due": e.target.value.trim() || undefined }))),
+        businessTime(element, "The due time counts the brand's business days and working hours (P1D: one " +
+          "business day, PT4H: four working hours)."),
         el("div", { class: "fw-bold mt-3 mb-1", text: "Form fields" }),
         fields.map((f, i) => fieldRow(element, f, i, fields)),
         el("button", { type: "button", class: "btn btn-sm", "data-testid": "add-field", text: "Add a field", onclick: () => {
@@ -186,6 +191,15 @@
           render(element);
         } }),
       ];
+    }
+
+    // telora:calendar="business": a due time or a timer's duration in the brand's business calendar.
+    function businessTime(element, help) {
+      return el("div", { class: "mb-2" }, el("label", { class: "form-check" }, el("input", {
+        class: "form-check-input", type: "checkbox", name: "business_time",
+        checked: bo(element).get("telora:calendar") === "business",
+        onchange: (e) => update(element, { "telora:calendar": e.target.checked ? "business" : undefined }) }),
+      el("span", { class: "form-check-label", text: "Business time" })), el("div", { class: "form-hint", text: help }));
     }
 
     function conditionForm(element) {
@@ -209,7 +223,9 @@
         modeling.updateModdleProperties(element, definition, props);
       };
       return [row("Timer", select("timer_kind", TIMER_KINDS, kind, save)),
-        row("When", input("timer_value", value, save), "ISO 8601; stored as a quoted string.")];
+        row("When", input("timer_value", value, save), "ISO 8601; stored as a quoted string."),
+        businessTime(element, "A duration in the brand's business days and working hours (e.g. escalate after " +
+          "P2D: two business days); days, hours and minutes only.")];
     }
 
     // Put a new user task between `source` and the step after it, moving later steps to the right.
