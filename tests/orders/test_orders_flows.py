@@ -16,7 +16,7 @@ TASKS = {"customers.create_subscription", "customers.activate_subscription", "cu
          "customers.add_addon", "customers.add_one_time", "customers.remove_addon", "customers.swap_sim",
          "customers.suspend_subscription", "customers.resume_subscription", "customers.terminate_subscription",
          "inventory.allocate_sim", "inventory.allocate_number", "inventory.block_sim", "billing.charge_one_time",
-         "letters.send", "customers.commitment_check", "rating.top_up"}
+         "letters.send", "customers.commitment_check", "rating.top_up", "customers.change_number"}
 
 
 def test_every_flow_an_order_names_is_shipped():
