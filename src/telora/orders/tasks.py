@@ -100,6 +100,7 @@ def allocate_number(ctx, *, order_id, item=1):
     """Reserve a number for the customer (the sign-up takes it when it creates the line)."""
     row = _item(order_id, item, ctx.brand)
     number = inventory.reserve_number(row.order.brand, row.characteristics.get("number") or None,
+                                      group=row.characteristics.get("number_group") or None,
                                       actor=Actor.system("orders_flow"), at=ctx.at,
                                       reference=reservation_reference(row.order.customer))
     _keep(row, "number", number.number)
