@@ -100,3 +100,32 @@ def test_concurrent_allocators_never_share_or_skip(make_brand):
     numbers = sorted(int(n[1:]) for n in results)
     assert len(numbers) == len(set(numbers)), "a number was handed out twice"
     assert numbers == list(range(1, len(numbers) + 1)), "a number was skipped"
+
+
+def test_a_back_dated_number_continues_its_own_year_and_leaves_the_current_one(brand_a):
+    """Order numbers restart each year; an order taken in January for a moment of December (a back-dated
+    change, the demo's history) continues December's numbers: no duplicate, no gap, and January's count
+    goes on where it was."""
+    december = dt.datetime(2026, 12, 30, 12, 0, tzinfo=dt.UTC)
+    january = dt.datetime(2027, 1, 2, 12, 0, tzinfo=dt.UTC)
+
+    def take(at, count=None):
+        with transaction.atomic():
+            if count:
+                return next_numbers(brand_a, "order", count, at=at)
+            return next_number(brand_a, "order", at=at)
+
+    assert [take(december), take(december)] == ["O2026000001", "O2026000002"]
+    assert take(january) == "O2027000001"
+    assert take(december) == "O2026000003"
+    assert take(december, 2) == ["O2026000004", "O2026000005"]
+    assert take(january) == "O2027000002"
+    assert take(january, 2) == ["O2027000003", "O2027000004"]
+    with pytest.raises(RuntimeError):
+        with transaction.atomic():
+            next_number(brand_a, "order", at=december)
+            raise RuntimeError("refused")
+    assert take(december) == "O2026000006"  # the rolled-back one given back
+    # a year with no number of its own yet (before the sequence began) starts at 1
+    assert take(dt.datetime(2025, 6, 1, tzinfo=dt.UTC)) == "O2025000001"
+    assert take(january) == "O2027000005"

@@ -157,3 +157,43 @@ def test_order_screens_rights_and_brands(make_user, ann, mobile, shop, bob_line,
     assert mine.state == "cancelled" and mine.notes.get().text == "called the customer"
     page = clerk.get(reverse("orders:order_detail", args=[mine.pk])).content.decode()
     assert "called the customer" in page and 'data-state="cancelled"' in page
+
+
+def test_a_number_change_from_the_account(make_user, ann, mobile, shop):
+    """Without the flows loaded the direct runner changes it at once: the chosen number, the old one to
+    quarantine, the number history on the line's page."""
+    from telora.inventory.models import PhoneNumber
+
+    client = login(make_user("cas", {shop: ["customers.view", "customers.change", "orders.view"]}), shop)
+    page = client.get(reverse("customers:subscription_detail", args=[mobile.pk])).content.decode()
+    assert 'data-testid="change-number"' in page
+    old = mobile.identifier
+    chosen = PhoneNumber.objects.filter(brand=shop, status="available").order_by("-number").first().number
+    refused = client.post(reverse("customers:change_number", args=[mobile.pk]), {"number_choice": "chosen"})
+    assert refused.status_code == 200 and "Type the number" in refused.content.decode()
+    response = client.post(reverse("customers:change_number", args=[mobile.pk]),
+                           {"number_choice": "chosen", "number": f"+{chosen}", "reason": "unwanted calls"})
+    assert response.status_code == 302, response.content[:500]
+    order = Order.objects.filter(customer=ann).order_by("-id").first()
+    mobile.refresh_from_db()
+    assert (order.order_type, order.state, mobile.identifier) == ("number_change", "completed", chosen)
+    assert PhoneNumber.objects.get(brand=shop, number=old).status == "quarantined"
+    assert list(mobile.number_history.order_by("valid_from", "id").values_list("number", flat=True)) == [old, chosen]
+
+
+def test_a_number_change_from_the_account_waits_at_the_network_desk(make_user, ann, mobile, shop, flows_loaded):
+    from telora.inventory.models import PhoneNumber
+    from telora.workflows.models import HumanTask
+
+    client = login(make_user("cas", {shop: ["customers.view", "customers.change", "orders.view"]}), shop)
+    old = mobile.identifier
+    response = client.post(reverse("customers:change_number", args=[mobile.pk]), {"number_choice": "next"})
+    assert response.status_code == 302, response.content[:500]
+    order = Order.objects.filter(customer=ann).order_by("-id").first()
+    assert (order.order_type, order.state) == ("number_change", "inProgress")
+    task = HumanTask.objects.get(instance_id=order.flow_instance_id, state="open")
+    assert task.desk.code == "network"
+    reserved = order.items.get().characteristics["number"]
+    assert PhoneNumber.objects.get(brand=shop, number=reserved).status == "reserved"
+    mobile.refresh_from_db()
+    assert mobile.identifier == old

@@ -16,7 +16,7 @@ TASKS = {"customers.create_subscription", "customers.activate_subscription", "cu
          "customers.add_addon", "customers.add_one_time", "customers.remove_addon", "customers.swap_sim",
          "customers.suspend_subscription", "customers.resume_subscription", "customers.terminate_subscription",
          "inventory.allocate_sim", "inventory.allocate_number", "inventory.block_sim", "billing.charge_one_time",
-         "letters.send", "customers.commitment_check", "rating.top_up"}
+         "letters.send", "customers.commitment_check", "rating.top_up", "customers.change_number"}
 
 
 def test_every_flow_an_order_names_is_shipped():
@@ -93,6 +93,50 @@ def test_scenario_signup_mobile_postpaid_with_desk_steps(ann, system, flows_load
     line.refresh_from_db()
     assert (order.state, line.status) == ("completed", "active")
     assert order.entries.filter(kind="letter").exists()
+
+
+@engine
+@pytest.mark.django_db
+def test_a_desk_user_with_only_the_desks_role_completes_activation(ann, make_role, make_user, system, flows_loaded):
+    """The back office holds the network desk's role and nothing of customers: completing "Activate at the
+    host operator" lets the flow's automatic steps run as the flow (not as the desk user), so the line is
+    activated; the step log and the audit name the desk user for the desk step and the flow for the rest."""
+    import time_machine
+
+    from telora.core import clock
+    from telora.core.models import AuditEvent
+    from telora.core.services.actors import Actor, PermissionDeniedError
+    from telora.core.services.users import create_user
+    from telora.orders.models import Order
+    from telora.orders.services import create_order
+    from telora.workflows.models import Desk, FlowStep
+    from telora.workflows.services import complete_task
+
+    role = make_role("network-desk", ["workflows.view", "workflows.work"], brand=ann.brand)
+    Desk.objects.get(brand=ann.brand, code="network").roles.set([role])
+    nina = create_user(actor=system, at=clock.now(), username="nina", password="x-Secret-123456",
+                       grants=[(ann.brand, role)], email="nina@example.test")
+    outsider = make_user("otto", {ann.brand: ["workflows.view", "workflows.work", "customers.change"]})
+    with time_machine.travel(clock.now(), tick=False):
+        order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+            "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+        complete_task(open_task(order), data={"decision": "approved"}, actor=system, at=clock.now())
+        task = open_task(order)
+        assert task.desk.code == "network"
+        with pytest.raises(PermissionDeniedError):  # not one of the desk's roles, whatever else it holds
+            complete_task(task, data={"host_reference": "HOST-9"}, actor=Actor(user=outsider), at=clock.now())
+        complete_task(task, data={"host_reference": "HOST-9"}, actor=Actor(user=nina, request_id="req-9"),
+                      at=clock.now())
+    order.refresh_from_db()
+    line = Order.objects.get(pk=order.pk).subscription
+    assert (order.state, line.status) == ("completed", "active")
+    flow_label = f"job:flow:signup_mobile_postpaid#{order.flow_instance_id}"
+    steps = {s.element: s.actor for s in FlowStep.objects.filter(instance_id=order.flow_instance_id)}
+    assert steps["activate_host"] == "nina" and steps["activate_line"] == flow_label
+    completed = AuditEvent.objects.get(object_type="workflows.humantask", object_id=str(task.pk), action="complete")
+    assert (completed.actor_user, completed.request_id) == (nina, "req-9")
+    activated = AuditEvent.objects.get(object_type="customers.subscription", object_id=str(line.pk), action="activate")
+    assert (activated.actor_label, activated.actor_user, activated.request_id) == (flow_label, None, "req-9")
 
 
 @engine

@@ -298,3 +298,122 @@ def test_suspend_and_resume_and_add_ons(frozen, ann, mobile, system, flows_loade
                      items=[{"product_offering": "ROAM_EU_5GB"}]).state == "completed"
     mobile.refresh_from_db()
     assert mobile.status == "active"
+
+
+def test_a_cancelled_orders_item_follows_the_compensation(frozen, ann, mobile, system, flows_loaded, api_for,
+                                                           make_user):
+    """The plan changed (the item completed), the order is cancelled at the network desk: the old plan is
+    back and the item says so, on the order page and in TMF622 (item state cancelled, not completed)."""
+    from gui_helpers import login
+    from telora.orders.services import cancel_order
+
+    order = new_order(ann, system, "change_plan", subscription=mobile, items=[{"product_offering": "MOB_POST_10GB"}])
+    item = order.items.get()
+    assert item.state == "completed" and order.state == "inProgress"
+    cancel_order(order, actor=system, at=clock.now(), reason="wrong plan")
+    item.refresh_from_db()
+    assert item.state == "cancelled"
+    assert [u["step"] for u in item.result["undone"]] == ["Change the plan: the old plan again"]
+    api = api_for({ann.brand: ["orders.view", "customers.view"]})
+    body = api.get(f"/tmf-api/productOrderingManagement/v4/productOrder/{order.pk}").json()
+    assert body["state"] == "cancelled" and [i["state"] for i in body["productOrderItem"]] == ["cancelled"]
+    viewer = make_user("vic", {ann.brand: ["orders.view", "customers.view"]})
+    page = login(viewer, ann.brand).get(f"/orders/{order.pk}/").content.decode()
+    assert 'data-testid="item-undone"' in page and "the old plan again" in page
+    assert 'data-state="completed"' not in page.split('data-testid="order-items"')[1].split("</table>")[0]
+
+
+def test_a_failed_signups_undone_item_fails_with_it(frozen, ann, system, flows_loaded, monkeypatch):
+    """The host refuses the activation (a permanent failure, no failure desk): the flow fails, its line and
+    reservations are undone, and the item that had completed fails with its order."""
+    from telora.core.services.actors import ServiceError
+    from telora.orders import operations
+
+    def refuse(item, *, actor, at):
+        raise ServiceError("the host operator refused the line", field="subscription")
+
+    order = signup(ann, system)
+    complete(order, decision="approved")
+    assert order.items.get().state == "completed"  # the pending line was created
+    monkeypatch.setitem(operations.OPERATIONS, "activate", refuse)
+    complete(order, host_reference="H-2")
+    item = order.items.get()
+    assert (order.state, item.state, item.subscription_id) == ("failed", "failed", None)
+    assert [u["step"].split(":")[0] for u in item.result["undone"]] == [
+        "Create the line of a sign-up (pending until activated)", "Reserve a number for the customer",
+        "Reserve a SIM card for the customer"]
+
+
+def _numbers(brand):
+    from telora.inventory.models import PhoneNumber
+
+    return {n.number: n.status for n in PhoneNumber.objects.filter(brand=brand)}
+
+
+def test_number_change_reserves_switches_at_the_host_and_quarantines_the_old_number(frozen, ann, mobile, system,
+                                                                                   flows_loaded):
+    """The next free number is reserved at once; after the network desk switched it at the host operator, the
+    line takes it, the old number goes to quarantine and the number history shows both, on the hour."""
+    from telora.customers.models import NumberAssignment
+    from telora.customers.services.subscriptions import reservation_reference
+
+    old = mobile.identifier
+    order = new_order(ann, system, "number_change", subscription=mobile,
+                      items=[{"characteristics": {"reason": "unwanted calls"}}])
+    task = open_task(order)
+    assert (task.name, task.desk.code) == ("Switch the number at the host operator", "network")
+    new = order.items.get().characteristics["number"]
+    held = _numbers(ann.brand)
+    assert new != old and held[new] == "reserved" and held[old] == "allocated"
+    assert order.items.get().result == {} and mobile.identifier == old  # nothing switched before the host did
+    frozen.shift(dt.timedelta(hours=2))
+    complete(order, host_reference="HOST-N1")
+    mobile.refresh_from_db()
+    assert order.state == "completed" and mobile.identifier == new and mobile.phone_number.number == new
+    held = _numbers(ann.brand)
+    assert (held[new], held[old]) == ("allocated", "quarantined")
+    history = list(NumberAssignment.objects.filter(subscription=mobile).order_by("valid_from")
+                   .values_list("number", "valid_from", "valid_to"))
+    switched = START + dt.timedelta(hours=2)
+    assert history[-2:] == [(old, history[-2][1], switched), (new, switched, None)]
+    assert order.items.get().result == {"number": new, "old_number": old}
+    from telora.inventory.models import PhoneNumber
+    assert PhoneNumber.objects.get(brand=ann.brand, number=new).reserved_for == reservation_reference(ann)
+
+
+def test_number_change_takes_the_number_the_csr_chose_and_cancelling_at_the_desk_frees_it(
+        frozen, ann, mobile, system, flows_loaded):
+    from telora.orders.services import cancel_order
+
+    free = sorted(n for n, status in _numbers(ann.brand).items() if status == "available")
+    chosen = free[-1]
+    order = new_order(ann, system, "number_change", subscription=mobile, items=[{"characteristics": {
+        "number": f"+{chosen}"}}])
+    assert order.items.get().characteristics["number"] == chosen and _numbers(ann.brand)[chosen] == "reserved"
+    cancel_order(order, actor=system, at=clock.now(), reason="keeps the old one")
+    mobile.refresh_from_db()
+    assert _numbers(ann.brand)[chosen] == "available" and mobile.identifier != chosen
+    assert steps(order, "compensate") == ["reserve_number"] and order.items.get().state == "cancelled"
+
+
+def test_number_change_undo_gives_the_old_number_back(frozen, ann, mobile, system, flows_loaded):
+    """The undo of the switch (a later step failing, a flow that is aborted): the old number comes back out of
+    quarantine, the new one goes to quarantine, and the history keeps every move."""
+    from telora.customers.models import NumberAssignment
+    from telora.workflows.models import FlowInstance
+    from telora.workflows.services import compensate
+
+    old = mobile.identifier
+    order = new_order(ann, system, "number_change", subscription=mobile)
+    complete(order)
+    mobile.refresh_from_db()
+    new = mobile.identifier
+    frozen.shift(dt.timedelta(minutes=30))
+    instance = FlowInstance.objects.get(pk=order.flow_instance_id)
+    assert compensate(instance, actor=system, at=clock.now()) == 2  # the switch, then the reservation (a no-op)
+    mobile.refresh_from_db()
+    held = _numbers(ann.brand)
+    assert (mobile.identifier, held[old], held[new]) == (old, "allocated", "quarantined")
+    numbers = list(NumberAssignment.objects.filter(subscription=mobile).order_by("valid_from", "id")
+                   .values_list("number", "valid_to"))
+    assert [n for n, _ in numbers] == [old, new, old] and numbers[-1][1] is None

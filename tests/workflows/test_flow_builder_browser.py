@@ -191,3 +191,50 @@ def test_the_side_form_edits_service_tasks_conditions_and_timers_and_shows_refus
     page.locator("[data-testid=saved-diff]").click()
     expect(page.locator("[data-testid=diff-changed-activate-service_task]")).to_contain_text("example.reserve")
     expect(page.locator("[data-testid=diff-changed-big-conditions]")).to_contain_text("amount > 500")
+
+
+def test_desks_by_lanes_a_user_task_moved_into_a_lane_takes_its_desk(
+        live_server, chromium_page, plain_http_cookies, make_user, brand_a, desks, system):
+    """The side form edits a lane's desk; a user task dragged into another lane drops its own desk for that
+    lane's, and the saved draft runs it at that desk."""
+    from playwright.sync_api import expect
+    from workflow_samples import LANES_FLOW
+
+    from telora.core import clock
+    from telora.workflows.models import FlowVersion
+    from telora.workflows.services import publish_flow
+
+    version = publish_flow("lanes_example", LANES_FLOW, actor=system, at=clock.now())
+    make_user("designer", {brand_a: ["workflows.view", "workflows.change"]}, password=PASSWORD)
+    page = chromium_page
+    log_in(page, live_server, "designer")
+    page.goto(f"{live_server.url}/workflows/versions/{version.pk}/edit/")
+    canvas = page.locator("[data-testid=builder-canvas]")
+    side = page.locator("[data-testid=builder-side]")
+    expect(canvas).to_have_attribute("data-ready", "true")
+
+    canvas.locator("[data-element-id=lane_sup]").click(position={"x": 12, "y": 60})
+    expect(side.locator("h4")).to_have_text("Lane")
+    expect(side.locator("select[name=lane_desk]")).to_have_value("supervisors")
+
+    review = canvas.locator("[data-element-id=review]")
+    review.click()
+    expect(side.locator("select[name=desk]")).to_have_value("")
+    expect(side.locator("select[name=desk] option[value='']")).to_have_text("— the lane's desk: backoffice —")
+    side.locator("select[name=desk]").select_option("backoffice")  # its own desk, as if chosen before
+    lane_box = canvas.locator("[data-element-id=lane_sup]").bounding_box()
+    box = review.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x - 20, lane_box["y"] + lane_box["height"] / 2, steps=12)
+    page.mouse.up()
+    review.click()
+    expect(side.locator("select[name=desk]")).to_have_value("")
+    expect(side.locator("select[name=desk] option[value='']")).to_have_text("— the lane's desk: supervisors —")
+
+    page.locator("[data-testid=builder-save]").click()
+    expect(page.locator("[data-testid=saved]")).to_contain_text("(draft)")
+    draft = FlowVersion.objects.get(definition__key="lanes_example", definition__brand=brand_a)
+    assert draft.extensions["review"]["desk"] == "supervisors"
+    assert draft.extensions["sign_off"]["desk"] == "backoffice"  # its own desk, untouched

@@ -133,3 +133,35 @@ def test_the_documentation_page_shows_the_drawing_and_the_steps(flow, reader, br
     assert b'data-testid="doc-step-approve"' in page.content and b"backoffice (PT4H)" in page.content
     assert b"bpmndi:BPMNDiagram" in page.content and b'data-testid="download-svg"' in page.content
     assert b"/workflows/flows/%d/doc/" % flow.definition_id in login(reader, brand_a).get("/workflows/flows/").content
+
+
+def test_desks_from_lanes_run_and_a_user_task_without_one_is_refused(desks, editor, brand_a, system, frozen):
+    """A lane's telora:desk (else its name, else its id) is the desk of the user tasks it holds that name none
+    of their own; an own telora:desk wins. Saving refuses a user task that has a desk neither way."""
+    from workflow_samples import LANES_FLOW
+
+    from telora.workflows.models import HumanTask
+    from telora.workflows.services import complete_task
+
+    version = publish_flow("lanes_example", LANES_FLOW, actor=system, at=clock.now())
+    assert (version.extensions["review"]["desk"], version.extensions["sign_off"]["desk"]) == (
+        "backoffice", "backoffice")
+    instance = start_instance("lanes_example", brand=brand_a, data={}, actor=system, at=clock.now())
+    task = HumanTask.objects.get(instance=instance, state="open")
+    assert (task.element, task.desk.code) == ("review", "backoffice")
+    complete_task(task, data={}, actor=system, at=clock.now())
+    assert HumanTask.objects.get(instance=instance, state="open").desk.code == "backoffice"  # its own desk
+
+    client = login(editor, brand_a)
+    by_name = LANES_FLOW.replace(' telora:desk="supervisors"', "").replace('name="Supervisors"', 'name="supervisors"')
+    moved = by_name.replace('<bpmn:userTask id="sign_off" name="Sign off" telora:desk="backoffice"/>',
+                            '<bpmn:userTask id="sign_off" name="Sign off"/>')
+    answer = save(client, version, moved)
+    assert answer.status_code == 200, answer.content
+    assert FlowVersion.objects.get(pk=answer.json()["url"].rstrip("/").split("/")[-1]).extensions["sign_off"][
+        "desk"] == "supervisors"  # the lane's name
+    nowhere = moved.replace("<bpmn:flowNodeRef>sign_off</bpmn:flowNodeRef>", "")
+    refused = save(client, version, nowhere)
+    assert refused.status_code == 400
+    assert [p["element"] for p in refused.json()["problems"]] == ["sign_off"]
+    assert "without a desk" in refused.json()["problems"][0]["message"]

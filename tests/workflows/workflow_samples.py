@@ -53,3 +53,56 @@ def activate(ctx, *, reservation):
     return {"activated_at": ctx.at.isoformat()}
 
 
+
+
+# A flow whose desks come from BPMN lanes (a pool with two lanes, drawn): "review" sits in the back-office
+# lane and has no desk of its own; "sign_off" has its own telora:desk, which wins over its lane's.
+LANES_FLOW = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+    xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC"
+    xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:telora="https://telora.org/bpmn"
+    id="defs_lanes" targetNamespace="https://telora.org/flows">
+  <bpmn:collaboration id="collab">
+    <bpmn:participant id="pool" name="Lanes example" processRef="lanes_example"/>
+  </bpmn:collaboration>
+  <bpmn:process id="lanes_example" name="Lanes example" isExecutable="true">
+    <bpmn:laneSet id="lanes">
+      <bpmn:lane id="lane_back" name="Back office" telora:desk="backoffice">
+        <bpmn:flowNodeRef>start</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>review</bpmn:flowNodeRef>
+        <bpmn:flowNodeRef>end</bpmn:flowNodeRef>
+      </bpmn:lane>
+      <bpmn:lane id="lane_sup" name="Supervisors" telora:desk="supervisors">
+        <bpmn:flowNodeRef>sign_off</bpmn:flowNodeRef>
+      </bpmn:lane>
+    </bpmn:laneSet>
+    <bpmn:startEvent id="start" name="Start"/>
+    <bpmn:userTask id="review" name="Review"/>
+    <bpmn:userTask id="sign_off" name="Sign off" telora:desk="backoffice"/>
+    <bpmn:endEvent id="end" name="End"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="sign_off"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="sign_off" targetRef="end"/>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="diagram">
+    <bpmndi:BPMNPlane id="plane" bpmnElement="collab">
+      <bpmndi:BPMNShape id="pool_di" bpmnElement="pool" isHorizontal="true">
+        <dc:Bounds x="100" y="50" width="800" height="400"/>
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="lane_back_di" bpmnElement="lane_back" isHorizontal="true">
+        <dc:Bounds x="130" y="50" width="770" height="200"/>
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="lane_sup_di" bpmnElement="lane_sup" isHorizontal="true">
+        <dc:Bounds x="130" y="250" width="770" height="200"/>
+      </bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="start_di" bpmnElement="start"><dc:Bounds x="180" y="132" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="review_di" bpmnElement="review"><dc:Bounds x="280" y="110" width="100" height="80"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="sign_off_di" bpmnElement="sign_off"><dc:Bounds x="480" y="310" width="100" height="80"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="end_di" bpmnElement="end"><dc:Bounds x="720" y="132" width="36" height="36"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNEdge id="f1_di" bpmnElement="f1"><di:waypoint x="216" y="150"/><di:waypoint x="280" y="150"/></bpmndi:BPMNEdge>
+      <bpmndi:BPMNEdge id="f2_di" bpmnElement="f2"><di:waypoint x="380" y="150"/><di:waypoint x="430" y="150"/><di:waypoint x="430" y="350"/><di:waypoint x="480" y="350"/></bpmndi:BPMNEdge>
+      <bpmndi:BPMNEdge id="f3_di" bpmnElement="f3"><di:waypoint x="580" y="350"/><di:waypoint x="650" y="350"/><di:waypoint x="650" y="150"/><di:waypoint x="720" y="150"/></bpmndi:BPMNEdge>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""

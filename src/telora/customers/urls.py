@@ -37,4 +37,5 @@ urlpatterns = [
     path("subscriptions/<int:pk>/resume/", subscriptions.ResumeView.as_view(), name="resume"),
     path("subscriptions/<int:pk>/terminate/", subscriptions.TerminateView.as_view(), name="terminate"),
     path("subscriptions/<int:pk>/swap-sim/", subscriptions.SwapSimView.as_view(), name="swap_sim"),
+    path("subscriptions/<int:pk>/change-number/", subscriptions.ChangeNumberView.as_view(), name="change_number"),
 ]

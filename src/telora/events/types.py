@@ -39,6 +39,8 @@ _ALL = [
               "Product", PRODUCT),
     EventType("subscription.sim_swapped", "customers", "productInventory", "ProductAttributeValueChangeEvent",
               "Product", PRODUCT),
+    EventType("subscription.number_changed", "customers", "productInventory", "ProductAttributeValueChangeEvent",
+              "Product", PRODUCT),
     EventType("invoice.issued", "billing", "customerBillManagement", "CustomerBillCreateEvent", "CustomerBill", BILL),
     EventType("invoice.credit_note_issued", "billing", "customerBillManagement", "CustomerBillCreateEvent",
               "CustomerBill", BILL),

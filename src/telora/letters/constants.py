@@ -14,7 +14,7 @@ EVENT_TYPES = (
     "customer.created", "customer.changed",
     "subscription.activated", "subscription.suspended", "subscription.resumed", "subscription.terminated",
     "subscription.plan_changed", "subscription.addon_added", "subscription.addon_removed",
-    "subscription.sim_swapped",
+    "subscription.sim_swapped", "subscription.number_changed",
     "invoice.issued", "invoice.credit_note_issued", "billrun.finished",
     "balance.low", "balance.zero", "balance.topped_up", "renewal.skipped", "bundle.used_80", "bundle.used_100",
 )

@@ -141,6 +141,8 @@ def on_instance_change(instance, event: str) -> None:
     if state in ("completed", "failed", "cancelled"):
         order.completed_at = at
         order.items.filter(state__in=("acknowledged", "inProgress")).update(state=state)
+        if state == "failed":  # an item whose effect the failure undid failed with its order
+            order.items.filter(state="cancelled", result__has_key="undone").update(state="failed")
     if state == "failed":
         last = instance.step_log.exclude(error="").order_by("-id").first()
         order.state_reason = (last.error if last is not None else "the flow failed")[:500]

@@ -85,6 +85,17 @@ def swap_sim(item, *, actor, at) -> dict:
     return {"sim": subscription.sim.iccid}
 
 
+def number_change(item, *, actor, at) -> dict:
+    """The line's new number: the one the CSR chose (`number`, reserved for the customer by the flow or
+    free), else the next free one (of `number_group` if given); the old one goes to quarantine."""
+    values = item.characteristics
+    line = _subscription(item)
+    old = line.identifier
+    line = customers.change_number(line, actor=actor, at=at, number=values.get("number") or None,
+                                   group=values.get("number_group") or None, reason=_text(values, "reason"))
+    return {"number": line.identifier, "old_number": old}
+
+
 def activate(item, *, actor, at) -> dict:
     subscription = customers.activate_subscription(_subscription(item), actor=actor, at=at)
     return {"activated_at": subscription.activated_at.isoformat()}
@@ -108,11 +119,11 @@ def terminate(item, *, actor, at) -> dict:
 
 OPERATIONS = {
     "sign_up": sign_up, "change_plan": change_plan, "add_addon": add_addon, "add_one_time": add_one_time,
-    "remove_addon": remove_addon, "swap_sim": swap_sim, "activate": activate, "suspend": suspend,
+    "remove_addon": remove_addon, "swap_sim": swap_sim, "number_change": number_change, "activate": activate, "suspend": suspend,
     "resume": resume, "terminate": terminate,
 }
 # Operations only a flow with desk steps carries out (no direct runner: people do them).
-DESK_ONLY = ("number_change", "port_in", "port_out")
+DESK_ONLY = ("port_in", "port_out")
 
 
 def apply(item, *, actor: Actor, at: dt.datetime) -> dict:

@@ -100,6 +100,7 @@ def allocate_number(ctx, *, order_id, item=1):
     """Reserve a number for the customer (the sign-up takes it when it creates the line)."""
     row = _item(order_id, item, ctx.brand)
     number = inventory.reserve_number(row.order.brand, row.characteristics.get("number") or None,
+                                      group=row.characteristics.get("number_group") or None,
                                       actor=Actor.system("orders_flow"), at=ctx.at,
                                       reference=reservation_reference(row.order.customer))
     _keep(row, "number", number.number)
@@ -195,17 +196,32 @@ def starting_balance(ctx, *, order_id, amount: str, item=1):
 
 # --- compensation: what a cancelled order takes back, step by step ------------------------------------------
 
-def _undo(work):
-    """An undo as the engine calls it; a refusal is a TaskError with the service's reason."""
+def _undo(work, description: str):
+    """An undo as the engine calls it; a refusal is a TaskError with the service's reason. The order item
+    it worked on follows: its state is `cancelled` (the TMF622 item state; the order's failure turns it
+    `failed`) and its result lists what was undone, so an item never says "completed" once its effect
+    was taken back."""
     from telora.workflows.registry import TaskError
 
     def undo(ctx, *, inputs, outputs):
         try:
-            return work(ctx, inputs=inputs, outputs=outputs) or {}
+            result = work(ctx, inputs=inputs, outputs=outputs) or {}
         except ServiceError as exc:
             raise TaskError(exc.code, exc.message) from exc
+        _mark_undone(ctx, inputs, description)
+        return result
 
     return undo
+
+
+def _mark_undone(ctx, inputs: dict, description: str) -> None:
+    row = OrderItem.objects.select_for_update().filter(
+        order_id=inputs.get("order_id"), order__brand=ctx.brand, position=inputs.get("item") or 1).first()
+    if row is None:
+        return
+    undone = [*row.result.get("undone", []), {"step": description, "at": ctx.at.isoformat()}]
+    row.state, row.result = "cancelled", {**row.result, "undone": undone}
+    row.save(update_fields=["state", "result"])
 
 
 def _reserved_for(item, customer) -> bool:
@@ -284,6 +300,19 @@ def undo_resume(ctx, *, inputs, outputs):
     return {"status": "suspended"}
 
 
+def undo_number_change(ctx, *, inputs, outputs):
+    """The line takes its old number back (out of quarantine); the new one goes to quarantine in turn, and
+    the number history shows both moves."""
+    if not outputs.get("old_number"):
+        return {}
+    line = _line(ctx, inputs)
+    if line.identifier != outputs.get("number"):
+        return {"number": line.identifier, "restored": False}  # changed again since: leave it
+    customers.change_number(line, actor=_actor(ctx), at=ctx.at, number=outputs["old_number"], restore=True,
+                            reason=f"order {inputs['order_id']} undone")
+    return {"number": outputs["old_number"], "restored": True}
+
+
 def undo_block_sim(ctx, *, inputs, outputs):
     from telora.inventory.models import SimCard
 
@@ -302,7 +331,7 @@ def register() -> None:
         if name in known:  # registered once per process
             return
         service_task(name, inputs=inputs, outputs=outputs or {}, description=description,
-                     undo=_undo(undo) if undo else None, undo_description=undo_description)(
+                     undo=_undo(undo, f"{description}: {undo_description}") if undo else None, undo_description=undo_description)(
             once(name, work, outputs or {}))
 
     add("customers.create_subscription", item_task("sign_up", activate=False),
@@ -318,6 +347,10 @@ def register() -> None:
     add("customers.remove_addon", item_task("remove_addon"), "End an add-on", outputs={"product": str},
         undo=undo_remove_addon, undo_description="add the add-on again")
     add("customers.swap_sim", item_task("swap_sim"), "Give the line a new SIM card", outputs={"sim": str})
+    add("customers.change_number", item_task("number_change"),
+        "Change the line's number (the chosen or next free one; the old one to quarantine)",
+        outputs={"number": str, "old_number": str}, undo=undo_number_change,
+        undo_description="the old number back from quarantine")
     add("customers.suspend_subscription", item_task("suspend"), "Suspend the line", outputs={"status": str},
         undo=undo_suspend, undo_description="resume the line")
     add("customers.resume_subscription", item_task("resume"), "Resume the line", outputs={"status": str},

@@ -31,12 +31,13 @@ def _check_format(fmt: str) -> None:
                            field="format") from exc
 
 
-def next_number(brand: Brand, code: str, *, at: dt.datetime) -> str:
-    """Allocate the next number. Must run inside the transaction that uses the number.
+def _counter(brand: Brand, code: str, at: dt.datetime) -> tuple[Sequence, Sequence]:
+    """(the sequence, the locked row whose `next_value` counts `at`'s numbers).
 
-    The sequence row stays locked until that transaction ends: a rollback hands the number
-    back, and concurrent allocators queue behind the lock, so numbers are neither shared nor skipped.
-    """
+    A per-year sequence counts the current year on its own row. When a later year starts, where the
+    year stopped is kept on a closed-year row (`<code>--<year>`), so a number taken later for a moment in
+    that year (a back-dated order or invoice) continues that year's numbers instead of restarting the
+    sequence at 1: unique and gap-free per year, and the current year's count is untouched."""
     if not connection.in_atomic_block:
         raise RuntimeError("next_number must be called inside transaction.atomic()")
     fmt = DEFAULT_FORMATS.get(code, "{number}")
@@ -48,31 +49,55 @@ def next_number(brand: Brand, code: str, *, at: dt.datetime) -> str:
             [brand.pk, code, fmt, per_year],
         )
     seq = Sequence.objects.select_for_update().get(brand=brand, code=code)
-    if seq.per_year:
-        year = clock.localtime(at, brand).year
-        if seq.year != year:
-            seq.year = year
-            seq.next_value = 1
-    number = seq.next_value
-    seq.next_value = number + 1
-    seq.save(update_fields=["next_value", "year"])
+    if not seq.per_year:
+        return seq, seq
+    year = clock.localtime(at, brand).year
+    if seq.year is None or seq.year == year:
+        seq.year = year
+        return seq, seq
+    if year > seq.year:  # a new year: keep where the old one stopped, start again at 1
+        Sequence.objects.update_or_create(brand=brand, code=closed_year_code(code, seq.year), defaults={
+            "format": seq.format, "next_value": seq.next_value, "per_year": False, "year": seq.year})
+        seq.year, seq.next_value = year, 1
+        return seq, seq
+    closed, _created = Sequence.objects.select_for_update().get_or_create(
+        brand=brand, code=closed_year_code(code, year),
+        defaults={"format": seq.format, "next_value": 1, "per_year": False, "year": year})
+    return seq, closed
+
+
+def closed_year_code(code: str, year: int) -> str:
+    return f"{code}--{year}"
+
+
+def next_number(brand: Brand, code: str, *, at: dt.datetime) -> str:
+    """Allocate the next number. Must run inside the transaction that uses the number.
+
+    The sequence row stays locked until that transaction ends: a rollback hands the number
+    back, and concurrent allocators queue behind the lock, so numbers are neither shared nor skipped.
+    A per-year sequence numbers a moment of an earlier year (back-dated) in that year's own count.
+    """
+    seq, counter = _counter(brand, code, at)
+    number = counter.next_value
+    counter.next_value = number + 1
+    counter.save(update_fields=["next_value", "year"])
+    if counter is not seq:
+        seq.save(update_fields=["next_value", "year"])
     return format_number(seq.format, number=number, brand=brand, at=at)
 
 
 def next_numbers(brand: Brand, code: str, count: int, *, at: dt.datetime) -> list[str]:
     """`count` consecutive numbers, taken in the caller's transaction (gap-free: a rollback gives
-    them all back). The first comes from next_number, which creates the sequence and starts a new
-    year; the rest follow it under the same row lock."""
+    them all back), from the same count as next_number would use."""
     if count <= 0:
         return []
-    first = next_number(brand, code, at=at)
-    if count == 1:
-        return [first]
-    seq = Sequence.objects.select_for_update().get(brand=brand, code=code)
-    start = seq.next_value
-    seq.next_value = start + count - 1
-    seq.save(update_fields=["next_value"])
-    return [first] + [format_number(seq.format, number=n, brand=brand, at=at) for n in range(start, start + count - 1)]
+    seq, counter = _counter(brand, code, at)
+    start = counter.next_value
+    counter.next_value = start + count
+    counter.save(update_fields=["next_value", "year"])
+    if counter is not seq:
+        seq.save(update_fields=["next_value", "year"])
+    return [format_number(seq.format, number=n, brand=brand, at=at) for n in range(start, start + count)]
 
 
 @transaction.atomic

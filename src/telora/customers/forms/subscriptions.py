@@ -196,3 +196,34 @@ class SwapSimForm(SimChoiceMixin):
         data = super().clean()
         self.clean_sim_fields(data)
         return data
+
+
+class ChangeNumberForm(forms.Form):
+    """A new number for the line: the next free one (of a group) or one the CSR types."""
+
+    number_choice = forms.ChoiceField(label=_("New number"), choices=NEXT_OR_CHOSEN, initial="next",
+                                      widget=forms.RadioSelect)
+    number_group = forms.ChoiceField(label=_("Number group"), required=False)
+    number = text(_("Number"), 30, placeholder="+31 6 12345678", autocomplete="off")
+    reason = text(_("Reason"), 200, placeholder=_("Unwanted calls…"))
+
+    def __init__(self, *args, brand, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["number_group"].choices = [("", _("Regular numbers"))] + [
+            (g.code, f"{g.name} ({brand.currency} {g.one_time_price:.2f})" if g.one_time_price else g.name)
+            for g in number_groups(brand)]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("number_choice") == "chosen" and not data.get("number"):
+            self.add_error("number", _("Type the number, or take the next free one."))
+        return data
+
+    def service_values(self) -> dict:
+        data = self.cleaned_data
+        values = {"reason": data.get("reason") or ""}
+        if data.get("number_choice") == "chosen":
+            values["number"] = data["number"]
+        elif data.get("number_group"):
+            values["number_group"] = data["number_group"]
+        return values

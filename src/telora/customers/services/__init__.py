@@ -29,6 +29,7 @@ from telora.customers.services.lifecycle import (
 )
 from telora.customers.services.subscriptions import (
     activate_subscription,
+    change_number,
     create_subscription,
     discard_subscription,
     reservation_reference,
@@ -38,7 +39,7 @@ from telora.customers.services.subscriptions import (
 
 __all__ = [
     "activate_subscription", "add_addon", "add_address", "add_contact", "add_one_time", "add_price_agreement",
-    "change_plan",
+    "change_number", "change_plan",
     "create_billing_account", "create_customer", "create_subscription", "delete_customer_file", "discard_subscription", "end_price_agreement", "remove_addon",
     "remove_address", "remove_contact", "reservation_reference", "resume_subscription", "suspend_subscription",
     "swap_sim", "terminate_subscription", "update_address", "update_billing_account", "update_contact",

@@ -350,3 +350,59 @@ def swap_sim(subscription: Subscription, *, actor: Actor, at: dt.datetime, sim=N
          payload=subscription_facts(subscription, iccid=card.iccid, old_iccid=previous.iccid if previous else None))
     return subscription
 
+
+
+def change_number(subscription: Subscription, *, actor: Actor, at: dt.datetime, number=None, group=None,
+                  reason: str = "", reference: str | None = None, restore: bool = False) -> Subscription:
+    """A new number for a live line with a number from the inventory: the one asked for (reserved for the
+    customer or free) or the next free one of `group`. The old number goes to quarantine; the number
+    history closes the old number's row at `at` and opens the new one's, so usage rated for either number
+    finds the line for its moment.
+
+    `restore=True` takes a quarantined number back (an order's undo returning the line to the number it
+    had: its quarantine ends early)."""
+    require(actor, subscription.brand)
+    subscription = lock_subscription(subscription)
+    brand = subscription.brand
+    if subscription.service_type not in NUMBER_TYPES or subscription.status == "terminated" \
+            or subscription.phone_number_id is None:
+        raise fail("number", "only a live line with a number from the inventory can change its number", code="state")
+    check_time(subscription, at)
+    previous = subscription.phone_number
+    if number not in (None, ""):
+        digits = number.number if isinstance(number, PhoneNumber) else check("number", clean_number, str(number),
+                                                                              brand.country)
+        if digits == previous.number:
+            raise fail("number", f"the line has +{digits} already")
+        if restore:
+            held = PhoneNumber.objects.filter(brand=brand, number=digits, status="quarantined").first()
+            if held is not None:
+                inventory.end_quarantine(brand, held, actor=for_inventory(actor), at=at)
+        number = digits
+    old = snapshot(subscription, SUBSCRIPTION_FIELDS)
+    reference = reservation_reference(subscription.customer) if reference is None else reference
+    new = from_inventory(inventory.allocate_number, brand, number or None, group=group, reference=reference,
+                         actor=for_inventory(actor), at=at)
+    for assignment in subscription.number_history.filter(valid_to__isnull=True):
+        before = snapshot(assignment, ASSIGNMENT_FIELDS)
+        assignment.valid_to = at
+        assignment.save(update_fields=["valid_to"])
+        record_event(actor=actor, at=at, action="unassign", obj=assignment, brand=brand, old=before,
+                     new=snapshot(assignment, ASSIGNMENT_FIELDS))
+    try:
+        with transaction.atomic():
+            assignment = NumberAssignment.objects.create(brand=brand, subscription=subscription, number=new.number,
+                                                         valid_from=at)
+    except IntegrityError:
+        raise fail("number", f"+{new.number} is held by another subscription at {at:%Y-%m-%d %H:%M}",
+                   code="conflict") from None
+    record_event(actor=actor, at=at, action="assign", obj=assignment, brand=brand,
+                 new=snapshot(assignment, ASSIGNMENT_FIELDS))
+    inventory.release_number(brand, previous, actor=for_inventory(actor), at=at)
+    subscription.phone_number, subscription.identifier, subscription.updated_at = new, new.number, at
+    subscription.save(update_fields=["phone_number", "identifier", "updated_at"])
+    record_event(actor=actor, at=at, action="change_number", obj=subscription, brand=brand, old=old,
+                 new=snapshot(subscription, SUBSCRIPTION_FIELDS), message=reason)
+    emit("subscription.number_changed", brand=brand, subject=subscription, at=at, actor=actor,
+         payload=subscription_facts(subscription, number=new.number, old_number=previous.number))
+    return subscription

@@ -20,7 +20,13 @@ from telora.customers import services
 from telora.customers.actions import take
 from telora.customers.constants import NUMBER_TYPES
 from telora.customers.forms.offers import by_kind, offers, service_types_on_sale
-from telora.customers.forms.subscriptions import ProductChoiceForm, ReasonForm, SubscriptionForm, SwapSimForm
+from telora.customers.forms.subscriptions import (
+    ChangeNumberForm,
+    ProductChoiceForm,
+    ReasonForm,
+    SubscriptionForm,
+    SwapSimForm,
+)
 from telora.customers.selectors import number_history, product_history, products_on
 from telora.customers.templatetags.customers_ui import identifier
 from telora.customers.views.common import (
@@ -401,3 +407,35 @@ class SwapSimView(SubscriptionFormMixin, ServiceFormView):
         if outcome.result is None:
             return with_order("", outcome)
         return with_order(_("SIM card swapped to %(iccid)s.") % {"iccid": outcome.result.sim.iccid}, outcome)
+
+
+class ChangeNumberView(SubscriptionFormMixin, ServiceFormView):
+    form_class = ChangeNumberForm
+    template_name = "customers/action_form.html"
+    service_field_map = {"number_group": "number_group"}
+
+    @property
+    def heading(self):
+        return _("New number for %(line)s") % {"line": identifier(self.object)}
+
+    @property
+    def intro(self):
+        return _("The old number goes to quarantine; the line's number history keeps both.")
+
+    @property
+    def submit_label(self):
+        return _("Change number")
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "brand": self.object.brand}
+
+    def perform(self, form, *, actor, at):
+        values = form.service_values()
+        direct = {"number": values.get("number"), "group": values.get("number_group"), "reason": values["reason"]}
+        return take("number_change", self.object, values, actor=actor, at=at,
+                    run=lambda at: services.change_number(self.object, actor=actor, at=at, **direct))
+
+    def get_success_message(self, outcome):
+        if outcome.result is None:
+            return with_order("", outcome)
+        return with_order(_("Number changed to %(number)s.") % {"number": identifier(outcome.result)}, outcome)

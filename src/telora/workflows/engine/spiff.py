@@ -131,7 +131,8 @@ class TeloraParser(BpmnParser):
         lanes = {}
         for lane in bpmn.iter(f"{{{BPMN_NS}}}lane"):
             for ref in lane.iter(f"{{{BPMN_NS}}}flowNodeRef"):
-                lanes[(ref.text or "").strip()] = lane.get("name") or lane.get("id")
+                # a lane's desk: its telora:desk, else its name, else its id (the task's own telora:desk wins)
+                lanes[(ref.text or "").strip()] = lane.get(f"{{{NS}}}desk") or lane.get("name") or lane.get("id")
         for node in bpmn.iter(f"{{{BPMN_NS}}}serviceTask", f"{{{BPMN_NS}}}userTask"):
             ext = _read_extension(node, lanes)
             self.extensions[ext.element] = ext.__dict__

@@ -20,11 +20,13 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from telora.core.services import Actor, ServiceError
+from telora.core.services.actors import PermissionDeniedError
 from telora.core.services.audit import record_event
 from telora.workflows import registry
 from telora.workflows.engine import spiff
 from telora.workflows.engine.evaluator import ExpressionError, evaluate
 from telora.workflows.models import Desk, FlowInstance, FlowStep, FlowVersion, HumanTask
+from telora.workflows.selectors import may_work
 
 MAX_ATTEMPTS = 5  # tries of a service task failing transiently before it goes to a desk
 BACKOFF = dt.timedelta(seconds=30)  # first retry after 30 s, then 60, 120, 240
@@ -33,6 +35,15 @@ TIMER_EVENTS = ("TimeDateEventDefinition", "DurationTimerEventDefinition", "Cycl
 MAX_DATA = 256_000  # bytes of an instance's data as JSON
 FAILURE_FIELDS = [{"name": "action", "label": "Action", "type": "choice", "required": True,
                    "choices": ["retry", "skip", "abort"]}]
+
+
+def flow_actor(instance: FlowInstance, after: Actor | None = None) -> Actor:
+    """Who a flow's automatic steps act as once a person or a partner has resumed it: the flow itself, a
+    platform job named after the instance, never the desk user (whose desk role need not hold the rights of
+    the steps after it; the flow was authorised when its order was taken). The request id of `after` is
+    kept, so the audit links the desk step to the automatic steps it let run."""
+    key = instance.version.definition.key if instance.version_id else "flow"
+    return Actor(job=f"flow:{key}#{instance.pk}"[:120], request_id=getattr(after, "request_id", "") or "")
 
 
 def _json_size(value) -> int:
@@ -337,6 +348,8 @@ def clean_form(fields: list[dict], data: dict) -> dict:
 
 def _locked_task(task: HumanTask, actor: Actor) -> HumanTask:
     task = HumanTask.objects.select_for_update().select_related("instance").get(pk=task.pk)
+    if actor.principal is not None and not may_work(actor.principal, task.desk):  # the desk's roles, as the views
+        raise PermissionDeniedError(f"You may not work desk {task.desk.code} in brand {task.brand.code}.")
     if task.state not in (HumanTask.OPEN, HumanTask.CLAIMED):
         raise ServiceError(f"this task is {task.state} already", field="state")
     if task.state == HumanTask.CLAIMED and actor.user is not None and task.assignee_id not in (None, actor.user.pk):
@@ -398,7 +411,7 @@ def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime,
                      new=cleaned, message=reject_reason[:500])
         _save(instance, workflow, at=at)
         _notify(instance, "step")
-    advance_instance(instance, actor=actor, at=at)
+    advance_instance(instance, actor=flow_actor(instance, actor), at=at)
     return task
 
 
@@ -428,7 +441,7 @@ def deliver_message(name: str, correlation: str, payload: dict | None = None, *,
             _save(instance, workflow, at=at)
             resumed.append(instance)
     for instance in resumed:
-        advance_instance(instance, actor=actor, at=at)
+        advance_instance(instance, actor=flow_actor(instance, actor), at=at)
     return len(resumed)
 
 

@@ -1,7 +1,8 @@
 // The flow builder: bpmn-js's modeler draws and edits the BPMN, and this side form edits Telora's
 // extensions through bpmn-js's modeling API (so every change is on the undo stack): the service task
 // from the registry with its inputs, the desk, due time and form fields of a user task, conditions on
-// sequence flows, timers. Save posts the document; the server validates it and answers the new draft
+// sequence flows, timers, and the desk of a lane (a user task without a desk of its own goes to its lane's
+// desk, as the engine reads it; moving a user task into another lane gives it that lane's desk). Save posts the document; the server validates it and answers the new draft
 // or every problem with its line and element id, listed beside the diagram.
 (function () {
   "use strict";
@@ -19,6 +20,8 @@
           { name: "calendar", isAttr: true, type: "String" }] },
       { name: "TimerEventExt", extends: ["bpmn:BoundaryEvent", "bpmn:IntermediateCatchEvent", "bpmn:StartEvent"],
         properties: [{ name: "calendar", isAttr: true, type: "String" }] },
+      { name: "LaneExt", extends: ["bpmn:Lane"],
+        properties: [{ name: "desk", isAttr: true, type: "String" }] },
       { name: "ProcessExt", extends: ["bpmn:Process"],
         properties: [{ name: "failureDesk", isAttr: true, type: "String" }] },
       { name: "Input", superClass: ["Element"],
@@ -172,9 +175,48 @@
 
     const fieldProps = (f) => ({ name: f.name, label: f.label, type: f.type, choices: f.choices, required: f.required });
 
+    // The lanes as the engine reads them: a lane's desk is its telora:desk, else its name, else its id.
+    const laneDesk = (lane) => bo(lane).get("telora:desk") || bo(lane).name || bo(lane).id;
+    const knownDesk = (code) => palette.desks.some((d) => d.code === code);
+    function laneAt(point) {
+      const lanes = registry.filter((e) => is(e, "bpmn:Lane") && point.x >= e.x && point.x <= e.x + e.width &&
+        point.y >= e.y && point.y <= e.y + e.height);
+      return lanes.sort((a, b) => a.width * a.height - b.width * b.height)[0] || null;  // the innermost
+    }
+    const centre = (shape, delta) => ({ x: shape.x + shape.width / 2 - ((delta && delta.x) || 0),
+      y: shape.y + shape.height / 2 - ((delta && delta.y) || 0) });
+    function laneOf(element) {
+      return registry.filter((e) => is(e, "bpmn:Lane") && (bo(e).flowNodeRef || []).includes(bo(element)))[0] ||
+        laneAt(centre(element));
+    }
+
+    // A user task moved (or drawn) into another lane takes that lane's desk: its own telora:desk is dropped so
+    // the lane's applies, when the lane names a desk of this brand.
+    function followLanes(shapes, delta) {
+      for (const shape of shapes) {
+        if (!shape.businessObject || !is(shape, "bpmn:UserTask")) continue;
+        const lane = laneAt(centre(shape));
+        if (!lane || (delta && laneAt(centre(shape, delta)) === lane)) continue;
+        if (knownDesk(laneDesk(lane)) && bo(shape).get("telora:desk")) update(shape, { "telora:desk": undefined });
+      }
+    }
+
+    function laneForm(element) {
+      const desk = bo(element).get("telora:desk") || "";
+      const options = [["", "— the lane's name (" + (bo(element).name || bo(element).id) + ") —"]]
+        .concat(palette.desks.map((d) => [d.code, d.name + " (" + d.code + ")"]));
+      if (desk && !knownDesk(desk)) options.push([desk, desk + " (no such desk here)"]);
+      return [row("Desk of this lane", select("lane_desk", options, desk,
+        (e) => update(element, { "telora:desk": e.target.value || undefined })),
+        "User tasks in this lane without a desk of their own wait at this desk.")];
+    }
+
     function userForm(element) {
       const desk = bo(element).get("telora:desk") || "";
-      const options = [["", "— choose a desk —"]].concat(palette.desks.map((d) => [d.code, d.name + " (" + d.code + ")"]));
+      const lane = laneOf(element);
+      const fromLane = lane ? laneDesk(lane) : "";
+      const options = [["", fromLane ? "— the lane's desk: " + fromLane + " —" : "— choose a desk —"]]
+        .concat(palette.desks.map((d) => [d.code, d.name + " (" + d.code + ")"]));
       if (desk && !palette.desks.some((d) => d.code === desk)) options.push([desk, desk + " (no such desk here)"]);
       const fields = extensions(element, "telora:Field");
       return [
@@ -273,6 +315,7 @@
       }
       if (is(element, "bpmn:ServiceTask")) parts.push(...serviceForm(element));
       if (is(element, "bpmn:UserTask")) parts.push(...userForm(element));
+      if (is(element, "bpmn:Lane")) parts.push(...laneForm(element));
       if (is(element, "bpmn:SequenceFlow")) parts.push(...conditionForm(element));
       const timer = (bo(element).eventDefinitions || []).find((d) => d.$type === "bpmn:TimerEventDefinition");
       if (timer) parts.push(...timerForm(element, timer));
@@ -284,6 +327,9 @@
     }
 
     const eventBus = modeler.get("eventBus");
+    eventBus.on("commandStack.elements.move.postExecuted", 250, (event) =>
+      followLanes(event.context.shapes || [], event.context.delta));
+    eventBus.on("commandStack.shape.create.postExecuted", 250, (event) => followLanes([event.context.shape], null));
     eventBus.on("selection.changed", (event) => render(event.newSelection[0] || null));
     eventBus.on("elements.changed", () => {
       if (!side.contains(document.activeElement) && current && (current === canvas.getRootElement() || registry.get(current.id))) {
