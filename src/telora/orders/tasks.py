@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from telora.core.services.actors import Actor, ServiceError
 from telora.customers import services as customers
@@ -35,7 +35,11 @@ def _actor(ctx) -> Actor:
 
 def once(name: str, work, outputs: dict):
     """Run `work(ctx, **inputs)` once per step key, keeping the declared outputs; a repeat returns the
-    stored outputs."""
+    stored outputs.
+
+    No savepoint of its own: the engine runs every try in one (a failed try leaves no effect), and the
+    instance's lock keeps two workers off the same step. Should the step's TaskRun appear meanwhile all
+    the same, this try's effect is undone with it and the step goes to a person (never done twice)."""
     from telora.workflows.registry import TaskError
 
     def task(ctx, **inputs):
@@ -43,14 +47,14 @@ def once(name: str, work, outputs: dict):
         if done is not None:
             return done.outputs
         try:
-            with transaction.atomic():
-                made = work(ctx, **inputs)
-                kept = {key: made.get(key, "" if kind is str else 0) for key, kind in outputs.items()}
-                TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=kept, at=ctx.at)
+            made = work(ctx, **inputs)
         except ServiceError as exc:
             raise TaskError(exc.code, exc.message, transient=False) from exc
-        except IntegrityError:  # the same step ran meanwhile in another worker
-            return TaskRun.objects.get(step_key=ctx.step_key).outputs
+        kept = {key: made.get(key, "" if kind is str else 0) for key, kind in outputs.items()}
+        try:
+            TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=kept, at=ctx.at)
+        except IntegrityError as exc:  # the same step ran meanwhile in another worker
+            raise TaskError("duplicate", f"{name} ran meanwhile for step {ctx.step_key}") from exc
         return kept
 
     return task

@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, F, Min, Q
 
 from telora.core import rights
 from telora.workflows.engine.spiff import parse_flow
-from telora.workflows.models import Desk, HumanTask
+from telora.workflows.models import Desk, FlowVersion, HumanTask
 
 TASK_FILTERS = ("kind", "age", "due", "subject")
 DESK_PAGE = 200  # tasks a desk page shows; more are reached by narrowing the filters (the queue is read in order)
+
+
+def latest_version(key: str, brand):
+    """The version of flow `key` an instance starts on in `brand`: the brand's own latest published
+    one, else the standard one's (one query; the document itself is read only to parse it once)."""
+    if not key:
+        return None
+    return (FlowVersion.objects.filter(Q(definition__brand=brand) | Q(definition__brand__isnull=True),
+                                       definition__key=key, state=FlowVersion.PUBLISHED)
+            .select_related("definition").defer("bpmn_xml")
+            .order_by(F("definition__brand_id").asc(nulls_last=True), "-number").first())
 
 
 def desks_with_counts(user, brand):
