@@ -323,6 +323,11 @@ def flow_of(version) -> ParsedFlow:
     return parsed
 
 
+def remember_flow(version, parsed: ParsedFlow) -> None:
+    """Keep the parse of a version just published (its document checked): `flow_of` needs no other."""
+    _FLOWS.setdefault(version.pk, parsed)
+
+
 def new_workflow(parsed: ParsedFlow, version=None) -> BpmnWorkflow:
     """A new workflow of the parsed flow; with the `version` it came from, its state names the version
     instead of carrying the flow's spec (see `dump`)."""

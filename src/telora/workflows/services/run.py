@@ -108,13 +108,19 @@ def _attempt(instance, task_id: str) -> int:
     return attempts[task_id] + 1
 
 
+def _read_open_tasks(instance) -> None:
+    """The instance's open desk tasks, read once per locked instance: the failures waiting at a desk (no
+    step runs their task) and the user tasks `_sync_desk_tasks` compares with the ready ones."""
+    rows = list(instance.human_tasks.open())
+    instance.__dict__["_failing"] = {t.task_id for t in rows if t.kind == HumanTask.FAILURE}
+    instance.__dict__["_open_tasks"] = {t.task_id: t for t in rows if t.kind == HumanTask.USER}
+
+
 def _failing(instance) -> set:
-    """Spiff task ids whose failure waits at a desk (read once per locked instance)."""
-    failing = instance.__dict__.get("_failing")
-    if failing is None:
-        failing = instance.__dict__["_failing"] = set(
-            instance.human_tasks.open().filter(kind=HumanTask.FAILURE).values_list("task_id", flat=True))
-    return failing
+    """Spiff task ids whose failure waits at a desk."""
+    if "_failing" not in instance.__dict__:
+        _read_open_tasks(instance)
+    return instance.__dict__["_failing"]
 
 
 def start_instance(key: str, *, brand, data: dict, subject_type: str = "", subject_id: str = "",
@@ -283,7 +289,18 @@ def _fail(instance, workflow, message, *, actor, at) -> None:
     instance.human_tasks.open().update(state=HumanTask.CANCELLED, closed_at=at, reason="the flow failed")
 
 
+def _forget_open_task(instance, task) -> None:
+    """A desk task closed in this transaction leaves the instance's open tasks read before."""
+    for key in ("_failing", "_open_tasks"):
+        known = instance.__dict__.get(key)
+        if known is not None:
+            known.discard(task.task_id) if isinstance(known, set) else known.pop(task.task_id, None)
+
+
 def _subject_label(instance) -> str:
+    label = instance.__dict__.get("_subject_label")
+    if label:
+        return label
     hook = registry.subject_hook(instance.subject_type) if instance.subject_type else None
     if hook is not None and hook.describe is not None:
         return str(hook.describe(instance)[0])[:200]
@@ -335,7 +352,7 @@ def _moment(value):
 
 def _sync_desk_tasks(instance, workflow, *, at) -> None:
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, spiff.UserTask)}
-    open_tasks = instance.__dict__.pop("_open_tasks", None)
+    open_tasks = instance.__dict__.pop("_open_tasks", None)  # read with the failures in this transaction
     if open_tasks is None:
         open_tasks = {t.task_id: t for t in instance.human_tasks.open().filter(kind=HumanTask.USER)}
     for task_id, human in open_tasks.items():
@@ -461,6 +478,8 @@ def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime,
         task.result, task.reason, task.closed_at, task.closed_by = cleaned, reject_reason[:2000], at, actor.label[:200]
         task.assignee = task.assignee or actor.user
         task.save()
+        _forget_open_task(instance, task)
+        instance.__dict__.setdefault("_subject_label", task.subject_label)  # the same subject: not described again
         _step(instance, spiff_task, "user" if task.kind == HumanTask.USER else "failure", actor_label=actor.label,
               at=at, started_at=task.created_at, outputs=cleaned, error=reject_reason[:2000])
         record_event(actor=actor, at=at, action="reject" if reject_reason else "complete", obj=task,
