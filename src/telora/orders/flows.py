@@ -153,6 +153,15 @@ def on_instance_change(instance, event: str) -> None:
         log(order, state, actor=None, at=at, message=order.state_reason if state == "failed" else "")
 
 
+def label(instance) -> str:
+    """A new desk task's subject label: the order and its customer (as `describe`'s title, without the
+    URL, whose first reverse() in a worker loads every URL pattern)."""
+    from telora.orders.models import Order
+
+    order = Order.objects.select_related("customer").filter(pk=int(instance.subject_id)).first()
+    return f"{order.number} {order.customer.name}" if order is not None else f"order {instance.subject_id}"
+
+
 def describe(instance):
     """For the desk's task page: the order and its customer beside the form."""
     from django.urls import reverse

@@ -302,6 +302,8 @@ def _subject_label(instance) -> str:
     if label:
         return label
     hook = registry.subject_hook(instance.subject_type) if instance.subject_type else None
+    if hook is not None and hook.label is not None:
+        return str(hook.label(instance))[:200]
     if hook is not None and hook.describe is not None:
         return str(hook.describe(instance)[0])[:200]
     return f"{instance.subject_type} {instance.subject_id}".strip()[:200]
