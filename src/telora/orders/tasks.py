@@ -65,6 +65,8 @@ def _item(order_id: int, position: int, brand) -> OrderItem:
             .get(order_id=order_id, position=position or 1))
     if item.order.brand_id != brand.pk:  # a flow acts in its own brand only
         raise ServiceError("order_id: not an order of the flow's brand", field="order_id")
+    if item.subscription is not None and item.subscription.brand_id == brand.pk:
+        item.subscription.brand = item.order.brand  # the same row, in hand: the line's services read it
     return item
 
 
@@ -139,6 +141,7 @@ def send_letter(ctx, *, order_id, template: str):
     outbox renders and sends it once per order and template). A brand without that template, or an
     installation without the letters app, sends nothing and says so in the order's log."""
     order = Order.objects.select_related("customer", "subscription").get(pk=order_id, brand=ctx.brand)
+    order.brand = ctx.brand  # the flow's brand row, in hand
     if not apps.is_installed("telora.letters"):
         log(order, "letter", actor=_actor(ctx), at=ctx.at, message=f"letter {template}: no letters app", template=template)
         return {"template": template, "letter": 0}
