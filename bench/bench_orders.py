@@ -2,8 +2,9 @@
 the host operator" completed by the script) per second, step latency, and the desk page with many open tasks.
 
 Baselines in the same run: the same sign-up orders run by the direct runner (no flow, no desk); for the desk
-page, the bare query of the rows the page shows. Sizes: ORDERS_BENCH_ORDERS (default 50) sign-ups,
-ORDERS_BENCH_TASKS (default 10,000; the issue's figure is 100,000) open tasks at the desk.
+page, the bare query of the rows the page shows. The SQL statements each sign-up sends (savepoints and the
+script's own read of each open desk task included; BEGIN and COMMIT not) are counted beside the rates.
+Sizes: ORDERS_BENCH_ORDERS (default 50) sign-ups, ORDERS_BENCH_TASKS (default 10,000; the issue's figure is 100,000) open tasks at the desk.
 """
 
 from __future__ import annotations
@@ -74,7 +75,20 @@ def _open_task(order):
     return task
 
 
+class QueryCounter:
+    """Counts the SQL statements the connection sends (an execute wrapper: no SQL text is kept)."""
+
+    def __init__(self):
+        self.count = 0
+
+    def __call__(self, execute, sql, params, many, context):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
 def orders_per_second(report, brand, customers, system) -> None:
+    from django.db import connection
+
     from telora.core import clock
     from telora.orders.flows import FLOW_DIR
     from telora.orders.models import Order
@@ -82,19 +96,22 @@ def orders_per_second(report, brand, customers, system) -> None:
     from telora.workflows.services import complete_task, create_desk, load_flows
 
     size = f"{ORDERS} sign-ups"
-    with Timer() as base:  # no flow published yet: the direct runner
+    direct_queries = QueryCounter()
+    with Timer() as base, connection.execute_wrapper(direct_queries):  # no flow published yet: the direct runner
         for n in range(ORDERS):
             order = _sign_up(customers[n % CUSTOMERS], system)
             assert order.state == "completed", (order.state, order.state_reason)
     direct = ORDERS / base.seconds
     report.figure("sign-up orders, direct runner (baseline)", direct, "orders/s", size)
+    report.figure("SQL statements per sign-up, direct runner", direct_queries.count / ORDERS, "queries", size)
 
     for code in ("credit", "network", "qualification", "installation", "logistics", "retention", "porting"):
         if not Desk.objects.filter(brand=brand, code=code).exists():
             create_desk(brand, code, code.title(), actor=system, at=clock.now())
     load_flows(FLOW_DIR, actor=system, at=clock.now())
     starts, steps, orders = [], [], []
-    with Timer() as total:
+    flow_queries = QueryCounter()
+    with Timer() as total, connection.execute_wrapper(flow_queries):
         for n in range(ORDERS):
             with Timer() as t:
                 order = _sign_up(customers[n % CUSTOMERS], system)
@@ -111,6 +128,9 @@ def orders_per_second(report, brand, customers, system) -> None:
     rate = ORDERS / total.seconds
     report.figure("sign-up orders through the flow (2 desk steps)", rate, "orders/s", size)
     report.figure("ratio flow / direct runner", rate / direct, "x", size)
+    report.figure("SQL statements per sign-up through the flow", flow_queries.count / ORDERS, "queries", size)
+    report.figure("SQL statements ratio flow / direct runner", flow_queries.count / max(direct_queries.count, 1),
+                  "x", size)
     report.latencies("order taken -> waiting at the credit desk", starts, size)
     report.latencies("desk step completed -> next desk or end", steps, size)
 

@@ -193,3 +193,54 @@ def test_the_orders_list_filters_by_the_desk_an_order_waits_at(make_user, ann, m
     assert client.get(reverse("orders:order_list"), {"desk": "network"}).context["object_list"].count() == 0
     export = client.get(reverse("orders:order_list"), {"desk": "credit", "export": "csv"}).content.decode()
     assert len(export.strip().splitlines()) == 2 and sale.number in export
+
+
+@engine
+@pytest.mark.django_db
+def test_a_service_task_run_twice_with_one_step_key_does_its_work_once(ann, system, flows_loaded):
+    """The orders' tasks keep their outputs per step key: a repeat of the step returns them and reserves
+    no second card."""
+    from telora.core import clock
+    from telora.inventory.models import SimCard
+    from telora.orders.services import create_order
+    from telora.workflows.registry import StepContext, get_service_task
+
+    order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+        "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+    task = get_service_task("inventory.allocate_sim")
+    ctx = StepContext(actor=system, at=clock.now(), brand=ann.brand, instance=None, step_key="test:allocate:1")
+    first = task.function(ctx, order_id=order.pk, item=1)
+    again = task.function(ctx, order_id=order.pk, item=1)
+    assert first == again and first["iccid"]
+    assert SimCard.objects.filter(brand=ann.brand, status="reserved").count() == 1
+
+
+@engine
+@pytest.mark.django_db
+def test_the_signup_flow_state_names_its_version_and_an_older_state_still_loads(ann, system, flows_loaded):
+    """The saved state names the flow version instead of carrying its spec; a state saved with the spec
+    (before) is read the same and saved by reference from then on."""
+    import json
+
+    from telora.core import clock
+    from telora.orders.services import create_order
+    from telora.workflows.engine import spiff
+    from telora.workflows.models import FlowInstance
+    from telora.workflows.services import complete_task
+
+    order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+        "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+    order.refresh_from_db()
+    instance = FlowInstance.objects.get(pk=order.flow_instance_id)
+    assert json.loads(instance.state_json)["spec"] == {"telora_version": instance.version_id}
+
+    workflow = spiff.load(instance.state_json, instance.version)
+    workflow.telora_version = None  # as states were saved before: the whole spec inside
+    instance.state_json = spiff.dump(workflow)
+    instance.save(update_fields=["state_json"])
+    assert json.loads(instance.state_json)["spec"]["typename"] == "BpmnProcessSpec"
+
+    complete_task(open_task(order), data={"decision": "approved"}, actor=system, at=clock.now())
+    instance.refresh_from_db()
+    assert json.loads(instance.state_json)["spec"] == {"telora_version": instance.version_id}
+    assert open_task(order).name == "Activate at the host operator"

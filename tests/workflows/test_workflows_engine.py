@@ -297,3 +297,37 @@ def test_saving_refuses_a_broken_flow_naming_line_and_element(flow, system, chan
     with pytest.raises(ServiceError) as err:
         save_flow("broken", change(FLOW.read_text()), actor=system, at=clock.now())
     assert err.value.field == "bpmn_xml" and message in str(err.value) and "line " in str(err.value)
+
+
+TWO_DESKS = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:telora="https://telora.org/bpmn"
+                  id="defs" targetNamespace="https://telora.org/flows">
+  <bpmn:process id="two_desks" isExecutable="true">
+    <bpmn:startEvent id="start"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="first"/>
+    <bpmn:userTask id="first" name="First look" telora:desk="backoffice"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="first" targetRef="second"/>
+    <bpmn:userTask id="second" name="Second look" telora:desk="elsewhere"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="second" targetRef="end"/>
+    <bpmn:endEvent id="end"/>
+  </bpmn:process>
+</bpmn:definitions>"""
+
+
+def test_a_desk_step_whose_next_step_cannot_be_done_stays_open(desks, brand_a, brand_b, system):
+    """A desk task's completion and the steps it sets off are one transaction: when the next step cannot be
+    done (its desk is missing in this brand), nothing of it is kept and the task is still open."""
+    from telora.workflows.services import create_desk
+
+    create_desk(brand_b, "elsewhere", "Elsewhere", actor=system, at=clock.now())  # the flow is valid somewhere
+    publish_flow("two_desks", TWO_DESKS, actor=system, at=clock.now())
+    instance = start_instance("two_desks", brand=brand_a, data={}, actor=system, at=clock.now())
+    task = HumanTask.objects.get(instance=instance)
+    steps = FlowStep.objects.filter(instance=instance).count()
+    with pytest.raises(ServiceError, match="desk 'elsewhere' of second does not exist"):
+        complete_task(task, data={}, actor=system, at=clock.now())
+    task.refresh_from_db()
+    instance.refresh_from_db()
+    assert task.state == HumanTask.OPEN and instance.state == FlowInstance.WAITING
+    assert FlowStep.objects.filter(instance=instance).count() == steps
+    assert not AuditEvent.objects.filter(action="complete", object_id=str(task.pk)).exists()

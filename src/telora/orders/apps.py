@@ -30,8 +30,8 @@ class OrdersConfig(AppConfig):
 
         if apps.is_installed("telora.workflows"):
             from telora.orders import tasks
-            from telora.orders.flows import SUBJECT, describe, on_instance_change
+            from telora.orders.flows import SUBJECT, describe, label, on_instance_change
             from telora.workflows.registry import register_subject
 
             tasks.register()
-            register_subject(SUBJECT, on_change=on_instance_change, describe=describe)
+            register_subject(SUBJECT, on_change=on_instance_change, describe=describe, label=label)

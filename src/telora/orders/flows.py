@@ -61,11 +61,12 @@ def flow_data(order) -> dict:
 
 def run_order(order, *, actor: Actor, at: dt.datetime) -> None:
     """Run the order's flow (engine) or its items (direct). Called inside start_order's transaction."""
-    if engine_installed() and flow_published(order.flow_key, order.brand):
+    version = _published_version(order.flow_key, order.brand)
+    if version is not None:
         from telora.workflows.services import start_instance
 
         instance = start_instance(order.flow_key, brand=order.brand, data=flow_data(order), subject_type=SUBJECT,
-                                  subject_id=str(order.pk), actor=actor, at=at)
+                                  subject_id=str(order.pk), actor=actor, at=at, version=version)
         type(order).objects.filter(pk=order.pk).update(flow_instance_id=instance.pk)
         return
     run_directly(order, actor=actor, at=at)
@@ -74,13 +75,16 @@ def run_order(order, *, actor: Actor, at: dt.datetime) -> None:
 def flow_published(key: str, brand) -> bool:
     """Whether the engine has a published version of the flow for the brand (its own or the standard
     one). Until the standard flows are loaded (`telora flows load`), orders run directly."""
-    from django.db.models import Q
+    return _published_version(key, brand) is not None
 
-    from telora.workflows.models import FlowVersion
 
-    return bool(key) and FlowVersion.objects.filter(
-        Q(definition__brand=brand) | Q(definition__brand__isnull=True), definition__key=key,
-        state=FlowVersion.PUBLISHED).exists()
+def _published_version(key: str, brand):
+    """The flow version the order starts on (None: run directly), found once and handed to the engine."""
+    if not key or not engine_installed():
+        return None
+    from telora.workflows.selectors import latest_version
+
+    return latest_version(key, brand)
 
 
 def run_directly(order, *, actor: Actor, at: dt.datetime) -> None:
@@ -149,6 +153,15 @@ def on_instance_change(instance, event: str) -> None:
     order.save()
     if state != "inProgress":
         log(order, state, actor=None, at=at, message=order.state_reason if state == "failed" else "")
+
+
+def label(instance) -> str:
+    """A new desk task's subject label: the order and its customer (as `describe`'s title, without the
+    URL, whose first reverse() in a worker loads every URL pattern)."""
+    from telora.orders.models import Order
+
+    order = Order.objects.select_related("customer").filter(pk=int(instance.subject_id)).first()
+    return f"{order.number} {order.customer.name}" if order is not None else f"order {instance.subject_id}"
 
 
 def describe(instance):

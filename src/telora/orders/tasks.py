@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 
 from telora.core.services.actors import Actor, ServiceError
 from telora.customers import services as customers
@@ -35,7 +35,11 @@ def _actor(ctx) -> Actor:
 
 def once(name: str, work, outputs: dict):
     """Run `work(ctx, **inputs)` once per step key, keeping the declared outputs; a repeat returns the
-    stored outputs."""
+    stored outputs.
+
+    No savepoint of its own: the engine runs every try in one (a failed try leaves no effect), and the
+    instance's lock keeps two workers off the same step. Should the step's TaskRun appear meanwhile all
+    the same, this try's effect is undone with it and the step goes to a person (never done twice)."""
     from telora.workflows.registry import TaskError
 
     def task(ctx, **inputs):
@@ -43,14 +47,14 @@ def once(name: str, work, outputs: dict):
         if done is not None:
             return done.outputs
         try:
-            with transaction.atomic():
-                made = work(ctx, **inputs)
-                kept = {key: made.get(key, "" if kind is str else 0) for key, kind in outputs.items()}
-                TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=kept, at=ctx.at)
+            made = work(ctx, **inputs)
         except ServiceError as exc:
             raise TaskError(exc.code, exc.message, transient=False) from exc
-        except IntegrityError:  # the same step ran meanwhile in another worker
-            return TaskRun.objects.get(step_key=ctx.step_key).outputs
+        kept = {key: made.get(key, "" if kind is str else 0) for key, kind in outputs.items()}
+        try:
+            TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=kept, at=ctx.at)
+        except IntegrityError as exc:  # the same step ran meanwhile in another worker
+            raise TaskError("duplicate", f"{name} ran meanwhile for step {ctx.step_key}") from exc
         return kept
 
     return task
@@ -61,6 +65,8 @@ def _item(order_id: int, position: int, brand) -> OrderItem:
             .get(order_id=order_id, position=position or 1))
     if item.order.brand_id != brand.pk:  # a flow acts in its own brand only
         raise ServiceError("order_id: not an order of the flow's brand", field="order_id")
+    if item.subscription is not None and item.subscription.brand_id == brand.pk:
+        item.subscription.brand = item.order.brand  # the same row, in hand: the line's services read it
     return item
 
 
@@ -136,6 +142,7 @@ def send_letter(ctx, *, order_id, template: str):
     outbox renders and sends it once per order and template). A brand without that template, or an
     installation without the letters app, sends nothing and says so in the order's log."""
     order = Order.objects.select_related("customer", "subscription").get(pk=order_id, brand=ctx.brand)
+    order.brand = ctx.brand  # the flow's brand row, in hand
     if not apps.is_installed("telora.letters"):
         log(order, "letter", actor=_actor(ctx), at=ctx.at, message=f"letter {template}: no letters app", template=template)
         return {"template": template, "letter": 0}

@@ -84,7 +84,8 @@ class FlowVersion(models.Model):
 
 class FlowInstance(BrandOwned):
     """One run of a flow version about a subject (an order). `state_json` is SpiffWorkflow's serialized
-    workflow, saved after each step in the transaction of that step's effects."""
+    workflow (naming its flow version rather than carrying the spec), saved in the transaction of the
+    effects of the steps that led to it (services/run.py)."""
 
     RUNNING, WAITING, COMPLETED, FAILED, CANCELLED = "running", "waiting", "completed", "failed", "cancelled"
     STATES = [(s, s) for s in (RUNNING, WAITING, COMPLETED, FAILED, CANCELLED)]

@@ -16,7 +16,7 @@ def instance_path(instance) -> dict[str, list[str]]:
     from telora.workflows.engine import spiff
 
     try:
-        workflow = spiff.load(instance.state_json)
+        workflow = spiff.load(instance.state_json, instance.version)
     except Exception:  # a state this version cannot read: no marks, the diagram still shows the flow
         return {"done": [], "current": [], "flows": []}
     done, current = set(), set()

@@ -55,6 +55,7 @@ class SubjectHook:
     subject_type: str
     on_change: Callable | None = None
     describe: Callable | None = None  # describe(instance) -> (title, url or "", [(label, value), ...])
+    label: Callable | None = None  # label(instance) -> the title alone, for a new desk task (cheaper than describe)
 
 
 _TASKS: dict[str, ServiceTaskSpec] = {}
@@ -94,8 +95,9 @@ def unregister_service_task(key: str) -> None:
     _TASKS.pop(key, None)
 
 
-def register_subject(subject_type: str, on_change: Callable | None = None, *, describe: Callable | None = None):
-    _SUBJECTS[subject_type] = SubjectHook(subject_type, on_change, describe)
+def register_subject(subject_type: str, on_change: Callable | None = None, *, describe: Callable | None = None,
+                     label: Callable | None = None):
+    _SUBJECTS[subject_type] = SubjectHook(subject_type, on_change, describe, label)
 
 
 def subject_hook(subject_type: str) -> SubjectHook | None:

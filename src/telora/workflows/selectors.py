@@ -10,7 +10,7 @@ from django.db.models.expressions import RawSQL
 
 from telora.core import rights
 from telora.workflows.engine.spiff import due_label, parse_flow
-from telora.workflows.models import Desk, HumanTask
+from telora.workflows.models import Desk, FlowVersion, HumanTask
 
 TASK_FILTERS = ("kind", "age", "due", "subject")
 DESK_PAGE = 50  # tasks a desk page shows (the top of the queue); the others by narrowing the filters
@@ -18,6 +18,17 @@ COUNT_CAP = 10_000  # a desk page counts its open tasks up to here and says "10,
 # The columns a desk page shows: the flow's document, the instance's state and the task's form stay unread.
 PAGE_COLUMNS = ("id", "brand_id", "desk_id", "instance_id", "name", "kind", "state", "subject_label", "due_at",
                 "created_at", "assignee_id")
+
+
+def latest_version(key: str, brand):
+    """The version of flow `key` an instance starts on in `brand`: the brand's own latest published
+    one, else the standard one's (one query; the document itself is read only to parse it once)."""
+    if not key:
+        return None
+    return (FlowVersion.objects.filter(Q(definition__brand=brand) | Q(definition__brand__isnull=True),
+                                       definition__key=key, state=FlowVersion.PUBLISHED)
+            .select_related("definition").defer("bpmn_xml")
+            .order_by(F("definition__brand_id").asc(nulls_last=True), "-number").first())
 
 
 def desks_with_counts(user, brand):

@@ -23,9 +23,10 @@ def default_channel(brand, interface: str, at: dt.date | None = None):
     """The sales channel a sale entered through `interface` (gui, api, …) is recorded in when it
     names none: the brand's own catalogue first, then the ones shared with it. None: no default."""
     day = at or clock.today(brand)
+    owners = catalogue_owners(brand)
     rows = {c.brand_id: c for c in m.SalesChannel.objects.at(day).filter(
-        brand_id__in=catalogue_owners(brand), default_for__contains=[interface]).order_by("code")}
-    return next((rows[b] for b in catalogue_owners(brand) if b in rows), None)
+        brand_id__in=owners, default_for__contains=[interface]).order_by("code")}
+    return next((rows[b] for b in owners if b in rows), None)
 
 
 def sales_channels(brand, at: dt.date | None = None) -> list:

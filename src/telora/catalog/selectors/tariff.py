@@ -6,8 +6,9 @@ import datetime as dt
 
 from telora.catalog import tariff as t
 from telora.catalog.constants import DAYS
+from telora.catalog.models import Product
 from telora.catalog.rules import ProductRules
-from telora.catalog.selectors.state import read_state
+from telora.catalog.selectors.state import read_state, rules_spec
 from telora.core import clock
 
 
@@ -60,10 +61,20 @@ def group_override(group: str, o: dict) -> t.RateOverride:
                           setup=o["setup"], minimum=o["minimum"], percent=o["percent"])
 
 
-def product_rules(brand, at=None) -> dict[str, ProductRules]:
-    """Each product's kind and combination rules on `at`, for `telora.catalog.rules.check_product_set`."""
-    products = read_state(brand, _day(at, brand), ("products",))["products"]
-    return {code: ProductRules(code=code, kind=s["kind"], requires_any=tuple(s["rules"]["requires_any"]),
-                               excludes=tuple(s["rules"]["excludes"]),
-                               at_most=tuple((limit["count"], tuple(limit["of"])) for limit in s["rules"]["at_most"]))
-            for code, s in products.items()}
+def product_rules(brand, at=None, codes=None) -> dict[str, ProductRules]:
+    """Each product's kind and combination rules on `at`, for `telora.catalog.rules.check_product_set`.
+
+    `codes`: only those products' (a set is checked against the rules of its own products; reading just
+    them and their rules takes three queries, not the whole catalogue's six)."""
+    day = _day(at, brand)
+    if codes is None:
+        products = read_state(brand, day, ("products",))["products"]
+        return {code: _rules(code, s["kind"], s["rules"]) for code, s in products.items()}
+    rows = Product.objects.filter(brand=brand, code__in=sorted(set(codes))).at(day).prefetch_related("rules__targets")
+    return {row.code: _rules(row.code, row.kind, rules_spec(row.rules.all())) for row in rows}
+
+
+def _rules(code: str, kind: str, rules: dict) -> ProductRules:
+    return ProductRules(code=code, kind=kind, requires_any=tuple(rules["requires_any"]),
+                        excludes=tuple(rules["excludes"]),
+                        at_most=tuple((limit["count"], tuple(limit["of"])) for limit in rules["at_most"]))

@@ -31,13 +31,14 @@ def product_for(brand: Brand, value, *, field: str, kinds: tuple[str, ...], serv
     return product
 
 
-def rules_for(brand: Brand, at: dt.datetime) -> dict:
-    """Every product's kind and rules the brand sees on the day of `at` (its own catalogue wins)."""
+def rules_for(brand: Brand, at: dt.datetime, codes=None) -> dict:
+    """Every product's kind and rules the brand sees on the day of `at` (its own catalogue wins); only
+    those of `codes` when given."""
     day = clock.localtime(at, brand).date()
     rules: dict = {}
     for owner_id in reversed(catalogue_owners(brand)):
         owner = brand if owner_id == brand.pk else Brand.objects.get(pk=owner_id)
-        rules.update(product_rules(owner, day))
+        rules.update(product_rules(owner, day, codes))
     return rules
 
 
@@ -46,7 +47,7 @@ def check_rules(brand: Brand, products: list[Product], at: dt.datetime, *, field
 
     A product closed in the catalogue since it was sold keeps its kind and carries no rules.
     """
-    rules = rules_for(brand, at)
+    rules = rules_for(brand, at, [product.code for product in products])
     for product in products:
         rules.setdefault(product.code, ProductRules(code=product.code, kind=product.kind))
     messages = check_product_set([product.code for product in products], rules)

@@ -196,8 +196,10 @@ def start_order(order: Order, *, actor: Actor, at: dt.datetime) -> Order:
             order.save()
             log(order, "started", actor=actor, at=at, flow=order.flow_key)
             flows.run_order(order, actor=actor, at=at)
-            order.refresh_from_db()
-            record_event(actor=actor, at=at, action="start", obj=order, brand=order.brand, old=old,
+            brand = order.brand
+            order.refresh_from_db()  # the flow may have moved it on (completed, failed)
+            order.brand = brand  # the same row: not read again
+            record_event(actor=actor, at=at, action="start", obj=order, brand=brand, old=old,
                          new=snapshot(order, ORDER_FIELDS))
     except NotWaiting:
         raise

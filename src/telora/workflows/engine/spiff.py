@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -26,6 +27,7 @@ from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScript
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.config import DEFAULT_CONFIG
 from SpiffWorkflow.bpmn.serializer.default.task_spec import BpmnTaskSpecConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.specs.defaults import ServiceTask, UserTask
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -94,10 +96,10 @@ class RestrictedScriptEngine(PythonScriptEngine):
 
 
 SCRIPT_ENGINE = RestrictedScriptEngine()
-# Spiff's default serializer config has no plain ServiceTask (its own lives in the spiff package).
+# Spiff's default serializer config has no plain ServiceTask (its own lives in the spiff package); the
+# workflow converter is ours (below, with SERIALIZER).
 _CONFIG = dict(DEFAULT_CONFIG)
 _CONFIG[ServiceTask] = BpmnTaskSpecConverter
-SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 
 
 @dataclass
@@ -351,16 +353,69 @@ def error_end(workflow: BpmnWorkflow):
     return None
 
 
-def new_workflow(parsed: ParsedFlow) -> BpmnWorkflow:
-    return BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
+_FLOWS: dict[int, ParsedFlow] = {}
+
+
+def flow_of(version) -> ParsedFlow:
+    """The parsed flow of a stored version (anything with pk, bpmn_xml and process_id), parsed once per
+    process: published versions never change."""
+    parsed = _FLOWS.get(version.pk)
+    if parsed is None:
+        parsed = _FLOWS[version.pk] = parse_flow(version.bpmn_xml, version.process_id)
+    return parsed
+
+
+def remember_flow(version, parsed: ParsedFlow) -> None:
+    """Keep the parse of a version just published (its document checked): `flow_of` needs no other."""
+    _FLOWS.setdefault(version.pk, parsed)
+
+
+def new_workflow(parsed: ParsedFlow, version=None) -> BpmnWorkflow:
+    """A new workflow of the parsed flow; with the `version` it came from, its state names the version
+    instead of carrying the flow's spec (see `dump`)."""
+    workflow = BpmnWorkflow(parsed.spec, parsed.subprocess_specs, script_engine=SCRIPT_ENGINE)
+    workflow.telora_version = getattr(version, "pk", None)
+    return workflow
+
+
+class _WorkflowConverter(BpmnWorkflowConverter):
+    """Spiff's workflow converter, writing the spec of a workflow that knows its flow version as a
+    reference ({"telora_version": pk}): the spec is the same for every instance of the version, a third
+    of the state's size and of the time to write and read it. `load` puts the cached spec back."""
+
+    def to_dict(self, workflow):
+        version = getattr(workflow, "telora_version", None)
+        if version is None:
+            return super().to_dict(workflow)
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["spec"] = {"telora_version": version}
+        dct["subprocess_specs"] = {}
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
+_CONFIG[BpmnWorkflow] = _WorkflowConverter
+SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(_CONFIG))
 
 
 def dump(workflow: BpmnWorkflow) -> str:
     return SERIALIZER.serialize_json(workflow)
 
 
-def load(state: str) -> BpmnWorkflow:
-    workflow = SERIALIZER.deserialize_json(state)
+def load(state: str, version=None) -> BpmnWorkflow:
+    """The workflow of a saved state. `version`: the instance's flow version, needed for a state that
+    names it instead of carrying its spec (an older state carrying the spec loads either way)."""
+    dct = json.loads(state)
+    SERIALIZER.migrate(dct)
+    spec = dct.get("spec") or {}
+    if "telora_version" in spec:
+        if version is None or version.pk != spec["telora_version"]:
+            raise ValueError(f"this state belongs to flow version {spec['telora_version']}")
+        parsed = flow_of(version)
+        dct["spec"], dct["subprocess_specs"] = parsed.spec, dict(parsed.subprocess_specs)
+    workflow = SERIALIZER.from_dict(dct)
+    workflow.telora_version = getattr(version, "pk", None)
     workflow.script_engine = SCRIPT_ENGINE
     for sub in workflow.subprocesses.values():
         sub.script_engine = SCRIPT_ENGINE
@@ -413,4 +468,5 @@ def due_delta(duration: str) -> dt.timedelta:
         spiff_timer.TimerEventDefinition.parse_iso_duration(duration))
 
 
-__all__ = ["UserTask", "ServiceTask", "FlowError", "parse_flow", "check_flow", "new_workflow", "dump", "load"]
+__all__ = ["UserTask", "ServiceTask", "FlowError", "parse_flow", "check_flow", "flow_of", "new_workflow", "dump",
+           "load"]

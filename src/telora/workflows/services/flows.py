@@ -10,7 +10,7 @@ from django.db import transaction
 from telora.core.services import Actor, ServiceError
 from telora.core.services.audit import record_event
 from telora.workflows import registry
-from telora.workflows.engine.spiff import FlowError, check_flow, parse_flow
+from telora.workflows.engine.spiff import FlowError, check_flow, parse_flow, remember_flow
 from telora.workflows.models import Desk, FlowDefinition, FlowVersion
 
 
@@ -53,9 +53,10 @@ def publish_version(version: FlowVersion, *, actor: Actor, at: dt.datetime) -> F
     version = FlowVersion.objects.select_for_update().get(pk=version.pk)
     if version.state == FlowVersion.PUBLISHED:
         return version
-    validate_flow(version.bpmn_xml, brand=version.definition.brand)  # the registry or desks may have changed
+    parsed = validate_flow(version.bpmn_xml, brand=version.definition.brand)  # the registry or desks may have changed
     version.state, version.published_at = FlowVersion.PUBLISHED, at
     version.save(update_fields=["state", "published_at"])
+    transaction.on_commit(lambda: remember_flow(version, parsed))  # this process starts it without parsing again
     record_event(actor=actor, at=at, action="publish", obj=version, brand=version.definition.brand,
                  new={"state": version.state}, message=f"flow {version.definition.key} v{version.number} published")
     return version

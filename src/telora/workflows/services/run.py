@@ -1,15 +1,26 @@
 """Running instances: start, advance step by step, desk tasks, messages, timers, retries, cancel.
 
-Each step is one transaction: a service task's effects, its FlowStep row and the instance's new
-serialized state commit together, so a worker killed mid-flow either committed a step or did not
-start it, and a rerun repeats nothing. The instance row is locked (SELECT FOR UPDATE) while a step
-runs, so two workers never advance the same instance.
+A step's effects, its FlowStep row and the instance's new serialized state always commit together, so
+a worker killed mid-flow either committed a step or did not start it, and a rerun repeats nothing. The
+instance row is locked (SELECT FOR UPDATE, that row only) while steps run, so two workers never advance
+the same instance.
+
+How many steps one transaction holds depends on who asks:
+- on its own (a worker, the timer job, a message), `advance_instance` commits after every step: a long
+  flow makes durable progress step by step (tests/workflows/test_workflows_kill.py pins this);
+- inside a caller's transaction (an order started in `start_order`'s transaction), and for a desk task's
+  completion with the automatic steps it sets off (`complete_task`), the steps run back to back in that
+  one transaction, within one savepoint, and the state is serialized and saved once at its end. The
+  guarantee is the same (the effects and the state commit together or not at all), at a fraction of the
+  round trips: the instance is locked, read and deserialized once, the step log is inserted in one
+  statement, and the desk tasks, waits and the subject are updated once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+from collections import Counter
 from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
@@ -26,7 +37,7 @@ from telora.workflows import registry
 from telora.workflows.engine import spiff
 from telora.workflows.engine.evaluator import ExpressionError, evaluate
 from telora.workflows.models import Desk, FlowInstance, FlowStep, FlowVersion, HumanTask
-from telora.workflows.selectors import may_work
+from telora.workflows.selectors import latest_version, may_work
 
 MAX_ATTEMPTS = 5  # tries of a service task failing transiently before it goes to a desk
 BACKOFF = dt.timedelta(seconds=30)  # first retry after 30 s, then 60, 120, 240
@@ -51,22 +62,20 @@ def _json_size(value) -> int:
 
 
 def _latest_version(key: str, brand) -> FlowVersion:
-    versions = FlowVersion.objects.filter(definition__key=key, state=FlowVersion.PUBLISHED).select_related("definition")
-    version = (versions.filter(definition__brand=brand).order_by("-number").first()
-               or versions.filter(definition__brand__isnull=True).order_by("-number").first())
+    version = latest_version(key, brand)
     if version is None:
         raise ServiceError(f"no published flow {key!r} for {brand.code}", field="flow")
     return version
 
 
-_PARSED: dict[int, spiff.ParsedFlow] = {}
+def _lock(pk: int) -> FlowInstance:
+    """The instance row locked (not its version's or brand's rows, which every instance shares)."""
+    return (FlowInstance.objects.select_for_update(of=("self",)).select_related("version", "brand")
+            .defer("version__bpmn_xml").get(pk=pk))
 
 
-def _parsed(version: FlowVersion) -> spiff.ParsedFlow:
-    parsed = _PARSED.get(version.pk)
-    if parsed is None:  # published versions never change, so a process may keep them
-        parsed = _PARSED[version.pk] = spiff.parse_flow(version.bpmn_xml, version.process_id)
-    return parsed
+def _in_transaction() -> bool:
+    return transaction.get_connection().in_atomic_block
 
 
 def _notify(instance: FlowInstance, event: str) -> None:
@@ -76,48 +85,117 @@ def _notify(instance: FlowInstance, event: str) -> None:
 
 
 def _step(instance, task, kind, *, actor_label, at, **values) -> FlowStep:
-    return FlowStep.objects.create(
+    """A step log row, inserted with the others of the transaction by `_flush_steps` (one statement)."""
+    step = FlowStep(
         instance=instance, task_id=str(task.id) if task is not None else "",
         element=task.task_spec.bpmn_id or "" if task is not None else "",
         name=(task.task_spec.bpmn_name or task.task_spec.bpmn_id or "") if task is not None else "",
         kind=kind, actor=actor_label[:200], started_at=values.pop("started_at", at), ended_at=at, **values)
+    instance.__dict__.setdefault("_pending_steps", []).append(step)
+    attempts = instance.__dict__.get("_attempts")
+    if kind == "service" and attempts is not None:
+        attempts[step.task_id] += 1
+    return step
+
+
+def _flush_steps(instance) -> None:
+    """Insert the step rows logged since the last flush (before anything reads the step log, and before
+    the transaction ends)."""
+    pending = instance.__dict__.get("_pending_steps")
+    if pending:
+        FlowStep.objects.bulk_create(pending)
+        pending.clear()
+
+
+def _attempt(instance, task_id: str) -> int:
+    """The try number of a service task's next run (its earlier service steps + 1), counted once per
+    locked instance for all its tasks."""
+    attempts = instance.__dict__.get("_attempts")
+    if attempts is None:
+        attempts = Counter(FlowStep.objects.filter(instance=instance, kind="service").values_list("task_id", flat=True))
+        attempts.update(s.task_id for s in instance.__dict__.get("_pending_steps", ()) if s.kind == "service")
+        instance.__dict__["_attempts"] = attempts
+    return attempts[task_id] + 1
+
+
+def _read_open_tasks(instance) -> None:
+    """The instance's open desk tasks, read once per locked instance: the failures waiting at a desk (no
+    step runs their task) and the user tasks `_sync_desk_tasks` compares with the ready ones."""
+    rows = list(instance.human_tasks.open())
+    instance.__dict__["_failing"] = {t.task_id for t in rows if t.kind == HumanTask.FAILURE}
+    instance.__dict__["_open_tasks"] = {t.task_id: t for t in rows if t.kind == HumanTask.USER}
+
+
+def _failing(instance) -> set:
+    """Spiff task ids whose failure waits at a desk."""
+    if "_failing" not in instance.__dict__:
+        _read_open_tasks(instance)
+    return instance.__dict__["_failing"]
 
 
 def start_instance(key: str, *, brand, data: dict, subject_type: str = "", subject_id: str = "",
-                   correlation: str = "", actor: Actor, at: dt.datetime) -> FlowInstance:
-    """Start the latest published version of flow `key` for the brand and run it until it waits."""
+                   correlation: str = "", actor: Actor, at: dt.datetime, version: FlowVersion | None = None
+                   ) -> FlowInstance:
+    """Start the latest published version of flow `key` for the brand (or `version`, found by the caller
+    with `latest_version`) and run it until it waits."""
     if not isinstance(data, dict) or _json_size(data) > MAX_DATA:
         raise ServiceError(f"flow data must be a JSON object of at most {MAX_DATA} bytes", field="data")
-    version = _latest_version(key, brand)
-    workflow = spiff.new_workflow(_parsed(version))
+    version = version or _latest_version(key, brand)
+    workflow = spiff.new_workflow(spiff.flow_of(version), version)
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
+    together = _in_transaction()  # the caller's transaction: run to the first wait in it, save once
     with transaction.atomic():
         instance = FlowInstance.objects.create(
             brand=brand, version=version, subject_type=subject_type[:64], subject_id=str(subject_id)[:64],
             correlation=(correlation or str(subject_id))[:120], state=FlowInstance.RUNNING,
-            state_json=spiff.dump(workflow), data=data, started_at=at, updated_at=at)
+            state_json="{}" if together else spiff.dump(workflow), data=data, started_at=at, updated_at=at)
+        # a new instance has no step, desk task or failure yet: nothing to read back
+        instance.__dict__.update(_attempts=Counter(), _failing=set(), _open_tasks={})
         _step(instance, None, "start", actor_label=actor.label, at=at, inputs=data)
         record_event(actor=actor, at=at, action="start", obj=instance, brand=brand,
                      message=f"flow {key} v{version.number} started")
-    advance_instance(instance, actor=actor, at=at)
-    instance.refresh_from_db()
-    return instance
+        if together:  # nobody else sees the new row before this transaction commits
+            _run_steps(instance, workflow, actor=actor, at=at)
+            _save(instance, workflow, at=at)
+            return instance
+        _flush_steps(instance)
+    return advance_instance(instance, actor=actor, at=at)
 
 
 def advance_instance(instance: FlowInstance, *, actor: Actor, at: dt.datetime) -> FlowInstance:
-    """Run the instance step by step (one transaction each) until it waits or ends."""
-    for _ in range(MAX_STEPS_PER_ADVANCE):
+    """Run the instance until it waits or ends: one transaction per step on its own, or every step in
+    the caller's transaction (saved once) when there is one (see the module's docstring)."""
+    if _in_transaction():
         with transaction.atomic():
-            locked = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=instance.pk)
+            locked = _lock(instance.pk)
             if locked.state not in (FlowInstance.RUNNING, FlowInstance.WAITING):
                 return locked
-            workflow = spiff.load(locked.state_json)
+            workflow = spiff.load(locked.state_json, locked.version)
+            _run_steps(locked, workflow, actor=actor, at=at)
+            _save(locked, workflow, at=at)
+        return locked
+    for _ in range(MAX_STEPS_PER_ADVANCE):
+        with transaction.atomic():
+            locked = _lock(instance.pk)
+            if locked.state not in (FlowInstance.RUNNING, FlowInstance.WAITING):
+                return locked
+            workflow = spiff.load(locked.state_json, locked.version)
             more = _one_step(locked, workflow, actor=actor, at=at)
             _save(locked, workflow, at=at)
         if not more:
             return locked
     return locked
+
+
+def _run_steps(instance, workflow, *, actor, at) -> None:
+    """Steps back to back in the current transaction until the instance waits or ends; the caller saves
+    the state once after them (the effects of every step and that state commit together)."""
+    for _ in range(MAX_STEPS_PER_ADVANCE):
+        if instance.state not in (FlowInstance.RUNNING, FlowInstance.WAITING):
+            return
+        if not _one_step(instance, workflow, actor=actor, at=at):
+            return
 
 
 def _engine(workflow) -> None:
@@ -135,7 +213,7 @@ def _one_step(instance, workflow, *, actor, at) -> bool:
         return False
     if instance.wake_at and instance.error.startswith("retry") and at < instance.wake_at:
         return False  # a transient failure waits for its backoff
-    failing = set(instance.human_tasks.open().filter(kind=HumanTask.FAILURE).values_list("task_id", flat=True))
+    failing = _failing(instance)
     for task in workflow.get_tasks(state=TaskState.READY):
         if isinstance(task.task_spec, spiff.ServiceTask) and str(task.id) not in failing:
             return _run_service_task(instance, workflow, task, actor=actor, at=at)
@@ -148,7 +226,7 @@ def _run_service_task(instance, workflow, task, *, actor, at) -> bool:
         spec = registry.get_service_task(ext.get("task", ""))
     except KeyError as exc:
         return _permanent(instance, workflow, task, "unknown_task", str(exc), {}, 1, actor=actor, at=at)
-    attempt = FlowStep.objects.filter(instance=instance, task_id=str(task.id), kind="service").count() + 1
+    attempt = _attempt(instance, str(task.id))
     step_key = f"{instance.pk}:{task.id}:{attempt}"
     try:
         inputs = {name: evaluate(expression, task.data) for name, expression in ext.get("inputs", {}).items()}
@@ -207,20 +285,35 @@ def _permanent(instance, workflow, task, code, message, inputs, attempt, *, step
         brand=instance.brand, instance=instance, desk=desk, task_id=str(task.id), element=task.task_spec.bpmn_id,
         name=f"Handle failure: {task.task_spec.bpmn_name or task.task_spec.bpmn_id}"[:200], kind=HumanTask.FAILURE,
         fields=FAILURE_FIELDS, error=f"{code}: {message}"[:2000], created_at=at, subject_label=_subject_label(instance))
+    _failing(instance).add(str(task.id))
     instance.error, instance.wake_at = f"{code}: {message}"[:2000], None
     return False
 
 
 def _fail(instance, workflow, message, *, actor, at) -> None:
     """The instance stops failed with `message`; what its completed steps did is undone (never half-applied)."""
+    _flush_steps(instance)
     compensate(instance, actor=actor, at=at, strict=False)
     instance.state, instance.error, instance.ended_at = FlowInstance.FAILED, message[:2000], at
     _step(instance, None, "failed", actor_label=actor.label, at=at, error=message)
     instance.human_tasks.open().update(state=HumanTask.CANCELLED, closed_at=at, reason="the flow failed")
 
 
+def _forget_open_task(instance, task) -> None:
+    """A desk task closed in this transaction leaves the instance's open tasks read before."""
+    for key in ("_failing", "_open_tasks"):
+        known = instance.__dict__.get(key)
+        if known is not None:
+            known.discard(task.task_id) if isinstance(known, set) else known.pop(task.task_id, None)
+
+
 def _subject_label(instance) -> str:
+    label = instance.__dict__.get("_subject_label")
+    if label:
+        return label
     hook = registry.subject_hook(instance.subject_type) if instance.subject_type else None
+    if hook is not None and hook.label is not None:
+        return str(hook.label(instance))[:200]
     if hook is not None and hook.describe is not None:
         return str(hook.describe(instance)[0])[:200]
     return f"{instance.subject_type} {instance.subject_id}".strip()[:200]
@@ -229,7 +322,7 @@ def _subject_label(instance) -> str:
 def _save(instance, workflow, *, at) -> None:
     """Desk tasks, waits and state after a step; the serialized workflow with them (same transaction)."""
     if instance.state not in (FlowInstance.FAILED, FlowInstance.CANCELLED):
-        parsed = _parsed(instance.version)
+        parsed = spiff.flow_of(instance.version)
         if parsed.business_timers:
             spiff.business_timers(parsed, workflow, _calendar(instance.brand))
         _sync_desk_tasks(instance, workflow, at=at)
@@ -258,6 +351,7 @@ def _save(instance, workflow, *, at) -> None:
         instance.data = _plain(last.data)
     instance.state_json = spiff.dump(workflow)
     instance.updated_at = at
+    _flush_steps(instance)
     instance.save()
     _notify(instance, {"completed": "completed", "failed": "failed", "cancelled": "cancelled"}.get(instance.state,
                                                                                                    "waiting"))
@@ -280,7 +374,9 @@ def _moment(value):
 
 def _sync_desk_tasks(instance, workflow, *, at) -> None:
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, spiff.UserTask)}
-    open_tasks = {t.task_id: t for t in instance.human_tasks.open().filter(kind=HumanTask.USER)}
+    open_tasks = instance.__dict__.pop("_open_tasks", None)  # read with the failures in this transaction
+    if open_tasks is None:
+        open_tasks = {t.task_id: t for t in instance.human_tasks.open().filter(kind=HumanTask.USER)}
     for task_id, human in open_tasks.items():
         if task_id not in ready:  # a boundary timer or an error took the flow elsewhere
             human.state, human.closed_at, human.reason = HumanTask.CANCELLED, at, "the flow moved on (escalated)"
@@ -347,7 +443,7 @@ def clean_form(fields: list[dict], data: dict) -> dict:
 
 
 def _locked_task(task: HumanTask, actor: Actor) -> HumanTask:
-    task = HumanTask.objects.select_for_update().select_related("instance").get(pk=task.pk)
+    task = HumanTask.objects.select_for_update(of=("self",)).select_related("brand", "desk").get(pk=task.pk)
     if actor.principal is not None and not may_work(actor.principal, task.desk):  # the desk's roles, as the views
         raise PermissionDeniedError(f"You may not work desk {task.desk.code} in brand {task.brand.code}.")
     if task.state not in (HumanTask.OPEN, HumanTask.CLAIMED):
@@ -379,12 +475,15 @@ def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime,
     """Complete (or reject, with a reason) a desk task; the flow goes on from it.
 
     A rejected user task completes its BPMN task with `rejected=True` and `reject_reason` in the data,
-    so the flow can route on it. A failure task's action retries, skips or aborts the failed service task."""
+    so the flow can route on it. A failure task's action retries, skips or aborts the failed service task.
+
+    The completion and the automatic steps it sets off, up to the next wait, are one transaction with the
+    state saved once at its end: the desk task stays open if any of them cannot be done."""
     with transaction.atomic():
+        instance = _lock(task.instance_id)  # the instance first, then its task: the order the engine locks them
         task = _locked_task(task, actor)
-        instance = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=task.instance_id)
         cleaned = clean_form(task.fields, data or {}) if not reject_reason else {}
-        workflow = spiff.load(instance.state_json)
+        workflow = spiff.load(instance.state_json, instance.version)
         spiff_task = next((t for t in workflow.get_tasks(state=TaskState.READY) if str(t.id) == task.task_id), None)
         if spiff_task is None:
             raise ServiceError("the flow is no longer at this task", field="state")
@@ -405,13 +504,14 @@ def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime,
         task.result, task.reason, task.closed_at, task.closed_by = cleaned, reject_reason[:2000], at, actor.label[:200]
         task.assignee = task.assignee or actor.user
         task.save()
+        _forget_open_task(instance, task)
+        instance.__dict__.setdefault("_subject_label", task.subject_label)  # the same subject: not described again
         _step(instance, spiff_task, "user" if task.kind == HumanTask.USER else "failure", actor_label=actor.label,
               at=at, started_at=task.created_at, outputs=cleaned, error=reject_reason[:2000])
-        record_event(actor=actor, at=at, action="reject" if reject_reason else "complete", obj=task, brand=task.brand,
-                     new=cleaned, message=reject_reason[:500])
+        record_event(actor=actor, at=at, action="reject" if reject_reason else "complete", obj=task,
+                     brand=instance.brand, new=cleaned, message=reject_reason[:500])
+        _run_steps(instance, workflow, actor=flow_actor(instance, actor), at=at)  # as the flow, not the desk user
         _save(instance, workflow, at=at)
-        _notify(instance, "step")
-    advance_instance(instance, actor=flow_actor(instance, actor), at=at)
     return task
 
 
@@ -432,10 +532,10 @@ def deliver_message(name: str, correlation: str, payload: dict | None = None, *,
         candidates = candidates.filter(brand_id__in=brand_ids)
     for pk in candidates:
         with transaction.atomic():
-            instance = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=pk)
+            instance = _lock(pk)
             if name not in instance.waiting_messages:
                 continue
-            workflow = spiff.load(instance.state_json)
+            workflow = spiff.load(instance.state_json, instance.version)
             workflow.catch(BpmnEvent(MessageEventDefinition(name), payload=payload))
             _step(instance, None, "message", actor_label=actor.label, at=at, inputs={"name": name, **payload})
             _save(instance, workflow, at=at)
@@ -457,6 +557,7 @@ def wake_due(*, at: dt.datetime, limit: int = 500) -> int:
                 continue  # another worker has it
             _step(instance, None, "timer", actor_label=actor.label, at=at,
                   inputs={"wake_at": instance.wake_at.isoformat()})
+            _flush_steps(instance)
         advance_instance(instance, actor=actor, at=at)
     return len(due)
 
@@ -471,6 +572,7 @@ def compensate(instance: FlowInstance, *, actor: Actor, at: dt.datetime, strict:
     half undone); otherwise (a flow that already failed) the failure is logged and the others still run.
     How many steps were undone."""
     done = 0
+    _flush_steps(instance)
     for step in FlowStep.objects.filter(instance=instance, kind="service", error="").order_by("-id"):
         ext = instance.version.extensions.get(step.element, {})
         try:
@@ -506,10 +608,10 @@ def cancel_instance(instance: FlowInstance, *, reason: str, actor: Actor, at: dt
     if not reason or not reason.strip():
         raise ServiceError("a cancellation needs a reason", field="reason")
     with transaction.atomic():
-        instance = FlowInstance.objects.select_for_update().select_related("version", "brand").get(pk=instance.pk)
+        instance = _lock(instance.pk)
         if instance.state in (FlowInstance.COMPLETED, FlowInstance.FAILED, FlowInstance.CANCELLED):
             raise ServiceError(f"the flow is {instance.state} already", field="state")
-        workflow = spiff.load(instance.state_json)
+        workflow = spiff.load(instance.state_json, instance.version)
         _step(instance, None, "cancel", actor_label=actor.label, at=at, error=reason[:2000])
         undone = compensate(instance, actor=actor, at=at)
         workflow.cancel()
