@@ -10,9 +10,9 @@ import json
 import time
 
 import pytest
-from conftest import API_KEY, SECRET, configure
 from django.urls import reverse
 
+from conftest import API_KEY, SECRET, configure
 from telora.core import clock
 from telora.provisioning import services
 from telora.provisioning.models import NetworkTarget, ProvisioningExchange, ProvisioningRequest
