@@ -90,6 +90,12 @@ class ProvisioningRequest(BrandOwned):
     def finished(self) -> bool:
         return self.state in TERMINAL
 
+    def shown_payload(self) -> dict:
+        """The payload as screens show it: secrets masked (the adapter sends the real one)."""
+        from telora.provisioning.adapters import mask
+
+        return mask(self.payload)
+
 
 class ProvisioningExchange(BrandOwned):
     """One message on the wire: a request sent and its answer, or a callback received (secrets masked)."""
