@@ -219,3 +219,37 @@ def test_a_rejected_sign_up_goes_to_the_desk_and_a_retry_there_provisions(ann, s
     assert services.send_due(at=clock.now()) == {"accepted": 1}
     wait_for(lambda: Order.objects.get(pk=order.pk).state == "completed")
     assert len(netsim.subscribers()) == 1
+
+
+def test_a_worker_sigkilled_after_sending_recovers_through_the_idempotency_key(shop, system, netsim, target):
+    """A real worker process dies between the operator's answer and recording it; the request is sent again
+    when its lease ends, with the same key, and the network acts once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.db import connection
+
+    NetworkTarget.objects.filter(pk=target.pk).update(callback_url="http://127.0.0.1:9/nowhere/")
+    request = queue(shop, system)
+    db = connection.settings_dict
+    env = {**os.environ, "DATABASE_URL": f"postgresql://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+           "PYTHONPATH": os.pathsep.join(sys.path), "DJANGO_SETTINGS_MODULE": "telora.settings"}
+    worker = subprocess.Popen([sys.executable, str(Path(__file__).with_name("kill_worker.py")), str(request.pk)],
+                              env=env, stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        assert worker.stdout.readline().strip() == "sent"  # the operator answered; nothing is recorded yet
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(30)
+    finally:
+        if worker.poll() is None:
+            os.killpg(worker.pid, signal.SIGKILL)
+    request.refresh_from_db()
+    assert (request.state, request.tries, request.exchanges.count()) == ("queued", 1, 0)
+    assert len(netsim.subscribers()) == 1
+    assert services.send_due(at=request.next_try_at) == {"accepted": 1}
+    request.refresh_from_db()
+    assert request.state == "acknowledged" and request.correlation_id.startswith("NS-")
+    assert len(netsim.subscribers()) == 1 and len(netsim.requests()["requests"]) == 1
