@@ -154,3 +154,29 @@ def test_a_brand_with_a_manual_target_keeps_the_desk_flows(brand_a, system):
 def test_the_menu_lists_provisioning_for_a_user_holding_it(make_user, brand_a):
     client = login(make_user("pia", {brand_a: ["provisioning.view"]}), brand_a)
     assert "provisioning" in [area.code for area in client.get("/provisioning/").context["menu"]]
+
+
+def test_targets_are_configured_on_screen_with_write_only_secrets(make_user, brand_a, brand_b, system):
+    configure(brand_b, system)
+    viewer = login(make_user("vic", {brand_a: ["provisioning.view"]}), brand_a)
+    assert viewer.get("/provisioning/targets/").status_code == 200
+    assert viewer.get("/provisioning/targets/new/").status_code == 403
+    admin = login(make_user("ada", {brand_a: ["provisioning.view", "provisioning.change"]}), brand_a)
+    form = {"code": "network", "name": "Host", "adapter": "mvne_json", "url": "https://mvne.example/",
+            "callback_url": "https://telora.example/provisioning/callback/1/", "desk": "network",
+            "timeout_seconds": 5, "max_tries": 4, "api_key": "key-one", "callback_secret": "sig-one"}
+    assert admin.post("/provisioning/targets/new/", {**form, "url": ""}).status_code == 200  # refused: no URL
+    assert admin.post("/provisioning/targets/new/", form).status_code == 302
+    target = NetworkTarget.objects.get(brand=brand_a)
+    assert services.credentials(target) == {"api_key": "key-one", "callback_secret": "sig-one"}
+    page = admin.get("/provisioning/targets/network/").content.decode()
+    assert "key-one" not in page and "sig-one" not in page and "Credentials are stored" in page
+    assert admin.post("/provisioning/targets/network/", {**form, "api_key": "", "callback_secret": "sig-two"}
+                      ).status_code == 302
+    target.refresh_from_db()
+    assert services.credentials(target) == {"api_key": "key-one", "callback_secret": "sig-two"}
+    assert [t.brand_id for t in admin.get("/provisioning/targets/").context["object_list"]] == [brand_a.pk]
+    from telora.core.models import AuditEvent
+
+    changes = AuditEvent.objects.filter(object_type="provisioning.networktarget").order_by("id").last().changes
+    assert "sig-two" not in str(changes) and "callback_secret" in str(changes)

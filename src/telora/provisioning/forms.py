@@ -25,3 +25,23 @@ class ManualForm(forms.Form):
                                                             ("failed", _("Could not be done"))])
     reference = forms.CharField(label=_("Operator's reference"), max_length=120, required=False)
     reason = forms.CharField(label=_("Reason (when it failed)"), max_length=500, required=False)
+
+
+class TargetForm(forms.Form):
+    """A brand's target. The secret fields are write-only: empty keeps what is stored."""
+
+    code = forms.SlugField(label=_("Code"), max_length=40, initial="network")
+    name = forms.CharField(label=_("Name"), max_length=120)
+    adapter = forms.ChoiceField(label=_("Adapter"), choices=[("manual", _("manual (a person at a desk)")),
+                                                            ("mvne_json", _("mvne_json (HTTPS/JSON, signed callbacks)"))])
+    url = forms.URLField(label=_("API address"), required=False, assume_scheme="https")
+    callback_url = forms.URLField(label=_("Callback address given to the operator"), required=False,
+                                    assume_scheme="https")
+    desk = forms.SlugField(label=_("Desk of the manual adapter"), max_length=64, initial="network")
+    timeout_seconds = forms.IntegerField(label=_("Answer timeout (s)"), min_value=1, max_value=120, initial=10)
+    max_tries = forms.IntegerField(label=_("Tries before a request fails"), min_value=1, max_value=30, initial=6)
+    api_key = forms.CharField(label=_("API key"), required=False, widget=forms.PasswordInput(render_value=False),
+                              help_text=_("Stored sealed, never shown. Leave empty to keep the stored one."))
+    callback_secret = forms.CharField(label=_("Callback signing secret"), required=False,
+                                      widget=forms.PasswordInput(render_value=False),
+                                      help_text=_("Stored sealed, never shown. Leave empty to keep the stored one."))

@@ -19,14 +19,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from django.views.generic import FormView
 
 from telora.core import clock, rights
 from telora.core.services import ServiceError
 from telora.provisioning import services
 from telora.provisioning.adapters import SignatureError
-from telora.provisioning.forms import LogFilterForm, ManualForm
+from telora.provisioning.forms import LogFilterForm, ManualForm, TargetForm
 from telora.provisioning.models import NetworkTarget, ProvisioningRequest
-from telora.ui.views.generic import ScopedDetailView, ScopedListView, ScopedObjectMixin
+from telora.ui.views.generic import (
+    AreaMixin,
+    ScopedDetailView,
+    ScopedListView,
+    ScopedObjectMixin,
+    attach_service_error,
+)
 
 AREA = "provisioning"
 AGES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1), "7d": dt.timedelta(days=7)}
@@ -122,3 +129,62 @@ class CallbackView(View):
         except SignatureError:
             return HttpResponse(status=401)
         return JsonResponse({"received": True, "known": found is not None})
+
+
+class TargetListView(ScopedListView):
+    model = NetworkTarget
+    area = AREA
+    title = gettext_lazy("Provisioning: network targets")
+    template_name = "provisioning/targets.html"
+
+    def get_base_queryset(self):
+        return NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand)
+
+
+class TargetEditView(AreaMixin, FormView):
+    """Create or change a target of the active brand (provisioning.change); secrets are write-only."""
+
+    area = AREA
+    action = "change"
+    title = gettext_lazy("Provisioning: network target")
+    template_name = "provisioning/target_edit.html"
+    form_class = TargetForm
+
+    def existing(self):
+        code = self.kwargs.get("code")
+        if code is None:
+            return None
+        return get_object_or_404(NetworkTarget.objects.for_user(self.request.user, "change").filter(brand=self.brand),
+                                 code=code)
+
+    def get_initial(self):
+        target = self.existing()
+        if target is None:
+            return {}
+        return {name: getattr(target, name) for name in ("code", "name", "adapter", "url", "callback_url", "desk",
+                                                         "timeout_seconds", "max_tries")}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        target = self.existing()
+        context.update(target=target, secrets_stored=bool(target and target.sealed_credentials))
+        return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        target = self.existing()
+        secrets = None
+        typed = {k: data[k] for k in ("api_key", "callback_secret") if data[k]}
+        if typed:
+            secrets = {**(services.credentials(target) if target is not None else {}), **typed}
+        try:
+            saved = services.configure_target(
+                self.brand, code=target.code if target else data["code"], name=data["name"], adapter=data["adapter"],
+                url=data["url"], callback_url=data["callback_url"], desk=data["desk"],
+                timeout_seconds=data["timeout_seconds"], max_tries=data["max_tries"], secrets=secrets,
+                actor=self.actor(), at=clock.now())
+        except ServiceError as exc:
+            attach_service_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Target %(code)s saved.") % {"code": saved.code})
+        return HttpResponseRedirect(reverse("provisioning:targets"))
