@@ -151,7 +151,7 @@ def test_a_worker_killed_between_sending_and_recording_recovers_through_the_key(
     def killed(*args, **kwargs):
         raise SystemExit("worker killed")
 
-    monkeypatch.setattr(services, "record_outcome", killed)
+    monkeypatch.setattr(services, "record_outcomes", killed)
     with pytest.raises(SystemExit):
         services.send_due(at=clock.now())
     monkeypatch.undo()

@@ -178,41 +178,64 @@ def send_request(request_id: int, *, at: dt.datetime) -> str:
 
 
 def record_outcome(request_id: int, outcome: Outcome, *, at: dt.datetime) -> str:
+    return record_outcomes([(request_id, outcome)], at=at)[0]
+
+
+def record_outcomes(pairs: list[tuple[int, Outcome]], *, at: dt.datetime) -> list[str]:
+    """The answers of a batch of tries, recorded in one transaction with one statement per table."""
+    kinds, exchanges = [], []
     with transaction.atomic():
-        request = ProvisioningRequest.objects.select_for_update().select_related("target").get(pk=request_id)
-        _exchange(request, "request" if outcome.kind != "waiting" else "manual", outcome, at=at)
-        if outcome.correlation_id and not request.correlation_id:
-            request.correlation_id = outcome.correlation_id
-        if request.finished or request.state == "acknowledged" and outcome.kind in ("accepted", "transient"):
-            pass  # a callback was quicker than this answer: it stands
-        elif outcome.kind == "completed":
-            _finish(request, "completed", result=outcome.result, at=at)
-        elif outcome.kind == "accepted":
-            request.state, request.acknowledged_at, request.next_try_at = "acknowledged", at, None
-        elif outcome.kind == "waiting":
-            request.state, request.next_try_at = "sent", None
-        elif outcome.kind == "rejected":
-            _finish(request, "failed", code=outcome.code, message=outcome.message, at=at)
-        elif request.tries >= request.target.max_tries:
-            _finish(request, "failed", code="too_many_tries",
-                    message=f"{request.tries} tries, the last: {outcome.code}: {outcome.message}", at=at)
-        else:  # transient: again later, with the same idempotency key
-            wait = backoff(request.tries)
-            request.state, request.next_try_at = "queued", at + wait
-            request.error_code, request.error = outcome.code[:80], outcome.message[:2000]
-            transaction.on_commit(lambda: kick(request.pk, delay=wait))
-        request.updated_at = at
-        request.save()
-    return outcome.kind
+        locked = (ProvisioningRequest.objects.select_for_update().select_related("target")
+                  .in_bulk([pk for pk, _ in pairs]))
+        for pk, outcome in pairs:
+            exchanges.append(_apply(locked[pk], outcome, at=at))
+            kinds.append(outcome.kind)
+        ProvisioningExchange.objects.bulk_create(exchanges)
+        ProvisioningRequest.objects.bulk_update(list(locked.values()), UPDATED_FIELDS)
+    return kinds
 
 
-def _exchange(request, kind: str, outcome: Outcome, *, at) -> ProvisioningExchange:
-    return ProvisioningExchange.objects.create(
+UPDATED_FIELDS = ["state", "correlation_id", "acknowledged_at", "completed_at", "next_try_at", "error_code", "error",
+                  "result", "updated_at"]
+
+
+def _apply(request: ProvisioningRequest, outcome: Outcome, *, at: dt.datetime) -> ProvisioningExchange:
+    """Move the request by one try's answer (not saved); the exchange to store (not saved either)."""
+    exchange = _exchange(request, "request" if outcome.kind != "waiting" else "manual", outcome, at=at, save=False)
+    if outcome.correlation_id and not request.correlation_id:
+        request.correlation_id = outcome.correlation_id
+    if request.finished or request.state == "acknowledged" and outcome.kind in ("accepted", "transient"):
+        pass  # a callback was quicker than this answer: it stands
+    elif outcome.kind == "completed":
+        _finish(request, "completed", result=outcome.result, at=at)
+    elif outcome.kind == "accepted":
+        request.state, request.acknowledged_at, request.next_try_at = "acknowledged", at, None
+    elif outcome.kind == "waiting":
+        request.state, request.next_try_at = "sent", None
+    elif outcome.kind == "rejected":
+        _finish(request, "failed", code=outcome.code, message=outcome.message, at=at)
+    elif request.tries >= request.target.max_tries:
+        _finish(request, "failed", code="too_many_tries",
+                message=f"{request.tries} tries, the last: {outcome.code}: {outcome.message}", at=at)
+    else:  # transient: again later, with the same idempotency key
+        wait = backoff(request.tries)
+        request.state, request.next_try_at = "queued", at + wait
+        request.error_code, request.error = outcome.code[:80], outcome.message[:2000]
+        transaction.on_commit(lambda: kick(request.pk, delay=wait))
+    request.updated_at = at
+    return exchange
+
+
+def _exchange(request, kind: str, outcome: Outcome, *, at, save: bool = True) -> ProvisioningExchange:
+    exchange = ProvisioningExchange(
         brand_id=request.brand_id, request=request, target_id=request.target_id, kind=kind, url=outcome.url[:500],
         request_headers=mask(outcome.request_headers), request_body=mask_text(outcome.request_body)[:64_000],
         status_code=outcome.status_code, response_body=mask_text(outcome.response_body)[:64_000],
         outcome=outcome.kind, error=f"{outcome.code}: {outcome.message}" if outcome.code else "", at=at,
         duration_ms=outcome.duration_ms)
+    if save:
+        exchange.save()
+    return exchange
 
 
 def _finish(request, state: str, *, at, code: str = "", message: str = "", result: dict | None = None) -> None:
@@ -225,18 +248,44 @@ def _finish(request, state: str, *, at, code: str = "", message: str = "", resul
         transaction.on_commit(lambda: notify_flow(request.pk, at=at))
 
 
-def send_due(*, at: dt.datetime, brand_ids=None, limit: int = 200) -> dict:
+def send_due(*, at: dt.datetime, brand_ids=None, limit: int = 200, concurrency: int = 8) -> dict:
     """Send the queued requests whose time has come (new ones, retries after backoff, tries whose
-    worker died); counts per outcome."""
-    due = ProvisioningRequest.objects.filter(state="queued", next_try_at__lte=at)
-    if brand_ids is not None:
-        due = due.filter(brand_id__in=brand_ids)
+    worker died), a batch at a time: one transaction claims the batch, up to `concurrency` requests are
+    on the wire at once (no lock held), one transaction records the answers. Counts per outcome."""
     counts: dict[str, int] = {}
-    for pk in due.order_by("next_try_at").values_list("pk", flat=True)[:limit]:
-        kind = send_request(pk, at=at)
-        if kind:
+    while True:
+        with transaction.atomic():
+            due = (ProvisioningRequest.objects.select_for_update(skip_locked=True).select_related("target")
+                   .filter(state="queued", next_try_at__lte=at).order_by("next_try_at", "id"))
+            if brand_ids is not None:
+                due = due.filter(brand_id__in=brand_ids)
+            batch = list(due[:limit])
+            for request in batch:
+                request.tries += 1
+                request.next_try_at = at + dt.timedelta(seconds=request.target.timeout_seconds) + LEASE
+                request.sent_at = request.sent_at or at
+                request.updated_at = at
+            ProvisioningRequest.objects.bulk_update(batch, ["tries", "next_try_at", "sent_at", "updated_at"])
+            secrets = {t.pk: credentials(t) for t in {r.target_id: r.target for r in batch}.values()}
+        if not batch:
+            return counts
+        outcomes = _send_all(batch, secrets, concurrency)
+        for kind in record_outcomes([(r.pk, o) for r, o in zip(batch, outcomes, strict=True)], at=at):
             counts[kind] = counts.get(kind, 0) + 1
-    return counts
+        if len(batch) < limit:
+            return counts
+
+
+def _send_all(batch, secrets: dict, concurrency: int) -> list[Outcome]:
+    def one(request):
+        return get_adapter(request.target.adapter).send(request, secrets[request.target_id])
+
+    if concurrency <= 1 or len(batch) == 1:
+        return [one(r) for r in batch]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=min(concurrency, len(batch))) as pool:  # the adapters touch no database
+        return list(pool.map(one, batch))
 
 
 # --- callbacks --------------------------------------------------------------------------------------------
