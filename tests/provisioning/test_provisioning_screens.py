@@ -180,3 +180,18 @@ def test_targets_are_configured_on_screen_with_write_only_secrets(make_user, bra
 
     changes = AuditEvent.objects.filter(object_type="provisioning.networktarget").order_by("id").last().changes
     assert "sig-two" not in str(changes) and "callback_secret" in str(changes)
+
+
+def test_the_customer_page_has_a_provisioning_tab_for_those_who_may_see_it(make_user, ann, system):
+    from telora.customers import services as s
+
+    configure(ann.brand, system)
+    line = s.create_subscription(ann, actor=system, at=clock.now(), billing_account=ann.accounts.get(),
+                                 service_type="mobile_postpaid", plan="MOB_POST_BASIC")
+    request = services.create_request(ann.brand, operation="bar", payload={"msisdn": line.identifier},
+                                      subscription=line, idempotency_key="tab-1", actor=system, at=clock.now())
+    reader = login(make_user("ria", {ann.brand: ["customers.view", "provisioning.view"]}), ann.brand)
+    page = reader.get(f"/customers/{ann.pk}/", {"tab": "provisioning"})
+    assert page.status_code == 200 and f"/provisioning/{request.pk}/" in page.content.decode()
+    other = login(make_user("cas", {ann.brand: ["customers.view"]}), ann.brand)
+    assert other.get(f"/customers/{ann.pk}/", {"tab": "provisioning"}).status_code == 404

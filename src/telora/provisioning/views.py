@@ -39,6 +39,24 @@ AREA = "provisioning"
 AGES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1), "7d": dt.timedelta(days=7)}
 
 
+TAB_ROWS = 20
+
+
+def may_see(user, brand) -> bool:
+    return rights.has_perm(user, brand, "provisioning.view")
+
+
+def customer_tab(request, customer) -> dict:
+    """The Provisioning tab of the customer page: the latest requests for the customer's lines."""
+    rows = list(ProvisioningRequest.objects.filter(brand=customer.brand, subscription__customer=customer)
+                .select_related("target", "subscription")[:TAB_ROWS + 1])
+    return {"provisioning_requests": rows[:TAB_ROWS], "more_requests": len(rows) > TAB_ROWS}
+
+
+def customer_request_count(customer) -> int:
+    return ProvisioningRequest.objects.filter(brand=customer.brand, subscription__customer=customer).count()
+
+
 class LogView(ScopedListView):
     model = ProvisioningRequest
     area = AREA
