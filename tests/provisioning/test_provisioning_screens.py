@@ -195,3 +195,35 @@ def test_the_customer_page_has_a_provisioning_tab_for_those_who_may_see_it(make_
     assert page.status_code == 200 and f"/provisioning/{request.pk}/" in page.content.decode()
     other = login(make_user("cas", {ann.brand: ["customers.view"]}), ann.brand)
     assert other.get(f"/customers/{ann.pk}/", {"tab": "provisioning"}).status_code == 404
+
+
+def _signed_up(ann, system):
+    from telora.orders.services import create_order
+    from telora.workflows.models import HumanTask
+    from telora.workflows.services import complete_task
+
+    order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+        "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+    order.refresh_from_db()
+    complete_task(HumanTask.objects.get(instance_id=order.flow_instance_id, state="open"),
+                  data={"decision": "approved"}, actor=system, at=clock.now())
+    return order, ProvisioningRequest.objects.get(order=order)
+
+
+def test_cancelling_a_sign_up_takes_its_provisioning_back(ann, system, flows_loaded):
+    from telora.orders.services import cancel_order
+    from telora.provisioning.flows import install_automatic_flows
+
+    configure(ann.brand, system)
+    install_automatic_flows(ann.brand, actor=system, at=clock.now())
+    order, request = _signed_up(ann, system)
+    assert request.state == "queued"
+    cancel_order(order, actor=system, at=clock.now(), reason="changed her mind")
+    request.refresh_from_db()
+    assert request.state == "cancelled"  # never sent
+
+    order, request = _signed_up(ann, system)
+    services.complete_by_hand(request, reference="HOST-1", actor=system, at=clock.now())  # the network has it
+    cancel_order(order, actor=system, at=clock.now(), reason="changed her mind")
+    undo = ProvisioningRequest.objects.get(idempotency_key=f"{request.idempotency_key}:undo")
+    assert (undo.operation, undo.state, undo.payload["msisdn"]) == ("delete", "queued", request.payload["msisdn"])
