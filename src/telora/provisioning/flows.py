@@ -16,7 +16,8 @@ FLOW_DIR = Path(__file__).resolve().parent / "flows"
 
 
 def automatic_flows() -> dict[str, Path]:
-    return {path.stem: path for path in sorted(FLOW_DIR.glob("*.bpmn"))}
+    """The standard flow's key -> the automatic variant (a file named `<key>_auto.bpmn`)."""
+    return {path.stem.removesuffix("_auto"): path for path in sorted(FLOW_DIR.glob("*_auto.bpmn"))}
 
 
 def install_automatic_flows(brand, *, actor: Actor, at: dt.datetime) -> list[str]:
