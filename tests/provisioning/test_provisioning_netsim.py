@@ -11,8 +11,8 @@ import time
 
 import pytest
 from django.urls import reverse
+from provisioning_helpers import API_KEY, SECRET, configure
 
-from conftest import API_KEY, SECRET, configure
 from telora.core import clock
 from telora.provisioning import services
 from telora.provisioning.models import NetworkTarget, ProvisioningExchange, ProvisioningRequest

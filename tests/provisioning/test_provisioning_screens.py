@@ -7,8 +7,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from provisioning_helpers import SECRET, configure
 
-from conftest import SECRET, configure
 from gui_helpers import login
 from telora.core import clock
 from telora.core.services import ServiceError
