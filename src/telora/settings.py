@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "telora.letters",
     "telora.workflows",
     "telora.orders",
+    "telora.provisioning",
     "telora.migration",
 ]
 

@@ -43,6 +43,7 @@ urlpatterns = [
     path("events/", include("telora.events.urls")),
     path("workflows/", include("telora.workflows.urls")),
     path("orders/", include("telora.orders.urls")),
+    path("provisioning/", include("telora.provisioning.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

@@ -56,7 +56,9 @@ def test_the_shipped_flow_docs_match_the_shipped_flows(path, brand_a, system):
     from telora.workflows.services import create_desk, publish_flow
 
     root = etree.parse(str(path)).getroot()
-    for code in {e.get(f"{{{NS}}}desk") for e in root.iter() if e.get(f"{{{NS}}}desk")} | {"backoffice"}:
+    desks = {e.get(f"{{{NS}}}{name}") for e in root.iter() for name in ("desk", "failureDesk")
+             if e.get(f"{{{NS}}}{name}")}
+    for code in desks | {"backoffice"}:
         create_desk(brand_a, code, code.title(), actor=system, at=clock.now())
     version = publish_flow(path.stem, path.read_text(), actor=system, at=clock.now())
     assert (DOCS / f"{path.stem}.md").read_text() == flow_markdown(version), "run `telora flows doc`"

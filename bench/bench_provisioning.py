@@ -1,0 +1,110 @@
+"""Provisioning: requests sent to the network simulator (telora netsim, a separate process) with 5 %
+transient faults (503), until every one is accepted; lost or duplicated requests are counted at the
+simulator (must be 0).
+
+"sent" is the send job (send_due: claim a try in one transaction, POST with no lock held, record the
+answer in another; the faulted ones again after their backoff). Baseline, measured in the same run
+against the same simulator: the same requests POSTed one by one with urllib and no database. Each
+figure is the median of ROUNDS rounds on a fresh simulator. Measured with 1 and with 8 requests on the wire at once (on a
+busy 2-core machine with a local simulator the threads cost more than they save; a distant operator's
+latency is where they pay). Callbacks are not timed (the callback
+address is left empty: the simulator sends none).
+
+Run alone: python bench/run.py provisioning
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+from run import Timer
+
+REQUESTS = 400
+FAULT_RATE = 0.05
+ROUNDS = 3
+
+
+def _start(folder: str):
+    process = subprocess.Popen([sys.executable, "-m", "telora.provisioning.netsim", "--port", "0", "--dir", folder,
+                                "--api-key", "bench-key", "--latency", "0"], stdout=subprocess.PIPE, text=True)
+    return process, process.stdout.readline().split()[-1]
+
+
+def _call(url, path, data=None):
+    request = urllib.request.Request(url + path, data=json.dumps(data).encode() if data is not None else None,
+                                     method="POST" if data is not None else "GET",
+                                     headers={"Content-Type": "application/json", "Authorization": "Bearer bench-key"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return answer.status, json.loads(answer.read())
+
+
+def _faults(prefix: str) -> list[dict]:
+    step = int(1 / FAULT_RATE)
+    return [{"kind": "5xx", "times": 1, "msisdn": f"{prefix}{n:06d}"} for n in range(0, REQUESTS, step)]
+
+
+def run(report) -> None:
+    from telora.core import clock
+    from telora.core.models import Brand
+    from telora.core.services import Actor
+    from telora.core.services.brands import create_brand
+
+    actor = Actor.system("bench")
+    brand = Brand.objects.filter(code="bench").first() or create_brand(
+        actor=actor, at=clock.now(), code="bench", name="Bench", currency="EUR", timezone="Europe/Amsterdam",
+        country="NL", language="en")
+    for concurrency in (1, 8):
+        _rounds(report, brand, actor, concurrency)
+
+
+def _rounds(report, brand, actor, concurrency: int) -> None:
+    from telora.core import clock
+    from telora.provisioning import services
+    from telora.provisioning.models import ProvisioningRequest
+
+    telora_rates, baseline_rates, lost, duplicated = [], [], 0, 0
+    for round_ in range(ROUNDS):
+        with tempfile.TemporaryDirectory() as folder:
+            process, url = _start(folder)
+            try:
+                prefix = f"31{concurrency}{round_}"
+                _call(url, "/admin/faults", {"faults": _faults(prefix)})
+                services.configure_target(brand, adapter="mvne_json", url=url, callback_url="",
+                                          secrets={"api_key": "bench-key", "callback_secret": "s"}, actor=actor,
+                                          at=clock.now())
+                at = clock.now()
+                for n in range(REQUESTS):
+                    services.create_request(brand, operation="create", payload={"msisdn": f"{prefix}{n:06d}"},
+                                            idempotency_key=f"bench:{concurrency}:{round_}:{n}", actor=actor, at=at)
+                with Timer() as sent:
+                    later = at
+                    while ProvisioningRequest.objects.filter(brand=brand, state="queued").exists():
+                        services.send_due(at=later, limit=200, concurrency=concurrency)
+                        later += dt.timedelta(hours=2)  # the faulted ones' backoff has passed
+                telora_rates.append(REQUESTS / sent.seconds)
+                subscribers = _call(url, "/v1/subscribers")[1]["subscribers"]
+                taken = _call(url, "/admin/requests")[1]["requests"]
+                lost += REQUESTS - len(subscribers)
+                duplicated += len(taken) - len({t["idempotency_key"] for t in taken})
+                # baseline: the same number of requests straight to the simulator, no database
+                with Timer() as raw:
+                    for n in range(REQUESTS):
+                        _call(url, "/v1/requests", {"idempotency_key": f"raw:{concurrency}:{round_}:{n}", "operation": "create",
+                                                    "payload": {"msisdn": f"9{prefix}{n:06d}"}})
+                baseline_rates.append(REQUESTS / raw.seconds)
+            finally:
+                process.terminate()
+                process.wait(10)
+    size = f"{REQUESTS} requests, {FAULT_RATE:.0%} 503s, {concurrency} on the wire, median of {ROUNDS}"
+    telora_rate, baseline_rate = statistics.median(telora_rates), statistics.median(baseline_rates)
+    report.figure(f"requests accepted (send job, {concurrency} at once)", telora_rate, "req/s",
+                  f"{size}; x{telora_rate / baseline_rate:.2f} of baseline")
+    report.figure("baseline: raw POSTs, no database", baseline_rate, "req/s", size)
+    report.figure("lost requests", lost, "", "must be 0")
+    report.figure("duplicated requests", duplicated, "", "must be 0")

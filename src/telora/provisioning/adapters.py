@@ -1,0 +1,190 @@
+"""The adapter interface between Telora and a network, and the adapters shipped.
+
+An adapter turns a `ProvisioningRequest` into the target's protocol and the target's answers into an
+`Outcome`. It does no database writes: the services record exchanges and states, so every adapter
+gets retries, idempotency, logging and masking the same way. Writing one for another operator is
+described in docs/provisioning.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+
+SECRET_KEYS = re.compile(r"^(pin\d?|puk\d?|ki|opc|api_?key|authori[sz]ation|credentials?|.*(secret|password|token).*)$",
+                         re.I)
+MASK = "***"
+SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Netsim-Signature", "X-Netsim-Timestamp"
+MAX_CALLBACK_AGE = 300  # seconds: an older signed callback is refused (replays)
+
+
+@dataclass
+class Outcome:
+    """What one try came to.
+
+    kind: "completed" (done now), "accepted" (the target took it; a callback says how it ended),
+    "transient" (not taken: time-out, 5xx, connection refused: try again with the same key),
+    "rejected" (a business refusal: permanent, `code` says why), "waiting" (a person does it: manual).
+    """
+
+    kind: str
+    correlation_id: str = ""
+    code: str = ""
+    message: str = ""
+    result: dict = field(default_factory=dict)
+    # the exchange as it went on the wire, for the log (the services mask secrets before storing)
+    url: str = ""
+    request_headers: dict = field(default_factory=dict)
+    request_body: str = ""
+    status_code: int | None = None
+    response_body: str = ""
+    duration_ms: int = 0
+
+
+@dataclass
+class CallbackResult:
+    """A callback read: which request (by idempotency key or correlation id) and its new state."""
+
+    idempotency_key: str
+    correlation_id: str
+    state: str  # acknowledged, completed, failed
+    code: str = ""
+    message: str = ""
+    result: dict = field(default_factory=dict)
+    sequence: int = 0
+
+
+class SignatureError(Exception):
+    """A callback whose signature does not match (answered 401)."""
+
+
+class Adapter:
+    """The interface. `send(request, credentials)` makes one try; `handle_callback(headers, body,
+    credentials)` checks and reads an asynchronous answer (SignatureError if it is not the target's)."""
+
+    kind = ""
+    asynchronous = False
+
+    def send(self, request, credentials: dict) -> Outcome:
+        raise NotImplementedError
+
+    def handle_callback(self, headers: dict, body: bytes, credentials: dict, *, now: float) -> CallbackResult:
+        raise SignatureError(f"the {self.kind} adapter takes no callbacks")
+
+
+class ManualAdapter(Adapter):
+    """Today's behaviour: a person does it at the host operator and marks the request done (or failed)
+    with the operator's reference; the request waits in the brand's manual queue until then."""
+
+    kind = "manual"
+
+    def send(self, request, credentials: dict) -> Outcome:
+        return Outcome("waiting", message=f"to do by hand at {request.target.name} (desk {request.target.desk})",
+                       request_body=json.dumps({"operation": request.operation, "payload": request.payload}))
+
+
+class MvneJsonAdapter(Adapter):
+    """A host operator's HTTPS/JSON API with signed asynchronous callbacks (the shape telora netsim
+    speaks; docs/provisioning.md has the contract)."""
+
+    kind = "mvne_json"
+    asynchronous = True
+
+    def send(self, request, credentials: dict) -> Outcome:
+        target = request.target
+        url = target.url.rstrip("/") + "/v1/requests"
+        body = json.dumps({"idempotency_key": request.idempotency_key, "operation": request.operation,
+                           "payload": request.payload, "callback_url": target.callback_url}).encode()
+        headers = {"Content-Type": "application/json", "Idempotency-Key": request.idempotency_key,
+                   "Authorization": f"Bearer {credentials.get('api_key', '')}"}
+        outcome = Outcome("transient", url=url, request_headers=headers, request_body=body.decode())
+        started = time.monotonic()
+        try:
+            wire = urllib.request.Request(url, data=body, headers=headers, method="POST")
+            with urllib.request.urlopen(wire, timeout=target.timeout_seconds) as answer:  # noqa: S310
+                outcome.status_code, outcome.response_body = answer.status, answer.read(64_000).decode(errors="replace")
+        except urllib.error.HTTPError as exc:
+            outcome.status_code, outcome.response_body = exc.code, exc.read(64_000).decode(errors="replace")
+        except (urllib.error.URLError, OSError) as exc:  # TimeoutError is an OSError; urllib may wrap it
+            if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
+                outcome.code, outcome.message = "timeout", f"no answer within {target.timeout_seconds} s"
+            else:
+                outcome.code, outcome.message = "unreachable", str(getattr(exc, "reason", exc))[:500]
+        outcome.duration_ms = int((time.monotonic() - started) * 1000)
+        if outcome.status_code is None:
+            return outcome
+        try:
+            answer = json.loads(outcome.response_body or "{}")
+        except ValueError:
+            answer = {}
+        answer = answer if isinstance(answer, dict) else {}
+        status = outcome.status_code
+        error = answer.get("error") if isinstance(answer.get("error"), dict) else {}
+        outcome.correlation_id = str(answer.get("correlation_id") or "")[:120]
+        if status in (200, 201) and answer.get("status") == "completed":
+            outcome.kind, outcome.result = "completed", answer.get("subscriber") or {}
+        elif status in (200, 201, 202):
+            outcome.kind = "accepted"
+        elif status in (408, 429) or status >= 500:
+            outcome.kind, outcome.code, outcome.message = "transient", f"http_{status}", f"the target answered {status}"
+        else:  # 4xx: refused for good (a bad key too: retrying it would change nothing)
+            outcome.kind = "rejected"
+            outcome.code = str(error.get("code") or f"http_{status}")[:80]
+            outcome.message = str(error.get("message") or f"the target answered {status}")[:2000]
+        return outcome
+
+    def handle_callback(self, headers: dict, body: bytes, credentials: dict, *, now: float) -> CallbackResult:
+        secret = credentials.get("callback_secret", "")
+        stamp, signature = headers.get(TIMESTAMP_HEADER, ""), headers.get(SIGNATURE_HEADER, "")
+        if not secret or not stamp.isdigit() or not signature:
+            raise SignatureError("a callback without a timestamp and signature")
+        if abs(now - int(stamp)) > MAX_CALLBACK_AGE:
+            raise SignatureError("a callback signed too long ago (or in the future)")
+        expected = "v1=" + hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature):
+            raise SignatureError("the callback's signature does not match")
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise SignatureError("a signed callback that is not JSON") from None
+        status = data.get("status")
+        state = {"completed": "completed", "failed": "failed", "in_progress": "acknowledged"}.get(status, "")
+        return CallbackResult(idempotency_key=str(data.get("idempotency_key") or ""),
+                              correlation_id=str(data.get("correlation_id") or ""), state=state,
+                              code=str(data.get("code") or "")[:80], message=str(data.get("message") or "")[:2000],
+                              result=data.get("subscriber") if isinstance(data.get("subscriber"), dict) else {},
+                              sequence=int(data.get("sequence") or 0))
+
+
+ADAPTERS: dict[str, Adapter] = {"manual": ManualAdapter(), "mvne_json": MvneJsonAdapter()}
+
+
+def register_adapter(adapter: Adapter) -> None:
+    """Another operator's adapter (a SOAP one with zeep, …) plugs in here under its `kind`."""
+    ADAPTERS[adapter.kind] = adapter
+
+
+def get_adapter(kind: str) -> Adapter:
+    return ADAPTERS[kind]
+
+
+def mask(value):
+    """A copy of a JSON-like value with secrets (PIN, PUK, Ki, keys, tokens, Authorization) replaced."""
+    if isinstance(value, dict):
+        return {k: MASK if SECRET_KEYS.match(str(k)) and v not in ("", None) else mask(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask(v) for v in value]
+    return value
+
+
+def mask_text(text: str) -> str:
+    try:
+        return json.dumps(mask(json.loads(text)))
+    except ValueError:
+        return text

@@ -1,0 +1,38 @@
+"""Procrastinate tasks of provisioning: one request sent now (deferred when it is queued or its
+backoff ends) and, every minute, whatever is due (retries, tries whose worker died) and the flows not
+told yet."""
+
+from __future__ import annotations
+
+import logging
+
+from procrastinate.contrib.django import app
+
+from telora.core import clock
+from telora.core.models import Brand
+from telora.core.modules import running
+
+logger = logging.getLogger(__name__)
+
+
+def _brand_ids():
+    return list(running("provisioning", Brand.objects.all()).values_list("pk", flat=True))
+
+
+@app.task(name="telora.provisioning.send", queue="default", pass_context=False)
+def send_task(request_id: int) -> str:
+    from telora.provisioning.services import send_request
+
+    return send_request(request_id, at=clock.now())
+
+
+@app.periodic(cron="* * * * *", periodic_id="provisioning-due")
+@app.task(name="telora.provisioning.due", queueing_lock="provisioning-due")
+def send_all(timestamp: int) -> None:
+    from telora.provisioning.services import notify_pending, send_due
+
+    brand_ids = _brand_ids()
+    counts = send_due(at=clock.now(), brand_ids=brand_ids)
+    told = notify_pending(at=clock.now(), brand_ids=brand_ids)
+    if counts or told:
+        logger.info("provisioning: %s; flows told: %s", counts, told)

@@ -1,0 +1,121 @@
+"""Provisioning towards networks: where a brand's requests go (targets), the requests, and every
+exchange on the wire (see docs/provisioning.md)."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from telora.core.models import BrandOwned
+
+OPERATIONS = ("create", "change_services", "bar", "unbar", "sim_swap", "number_change", "delete")
+STATES = ("queued", "sent", "acknowledged", "completed", "failed", "cancelled")
+TERMINAL = ("completed", "failed", "cancelled")
+# a later answer never takes a request back (an out-of-order "in progress" after "completed")
+RANK = {"queued": 0, "sent": 1, "acknowledged": 2, "completed": 3, "failed": 3, "cancelled": 3}
+ADAPTERS = ("manual", "mvne_json")
+
+
+class NetworkTarget(BrandOwned):
+    """A system a brand provisions (the host operator's HLR/HSS through its API, …) and the adapter that
+    reaches it. Credentials are sealed (core.sealing) and never shown back."""
+
+    code = models.SlugField(_("code"), max_length=40, default="network")
+    name = models.CharField(_("name"), max_length=120)
+    adapter = models.CharField(_("adapter"), max_length=20, choices=[(a, a) for a in ADAPTERS], default="manual")
+    url = models.URLField(_("API address"), blank=True)
+    callback_url = models.URLField(_("callback address given to the operator"), blank=True)
+    desk = models.SlugField(_("desk of the manual adapter"), max_length=64, default="network")
+    timeout_seconds = models.PositiveSmallIntegerField(_("answer timeout (s)"), default=10)
+    max_tries = models.PositiveSmallIntegerField(_("tries before a request fails"), default=6)
+    sealed_credentials = models.BinaryField(null=True, blank=True, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField()
+    updated_at = models.DateTimeField()
+
+    rights_area = "provisioning"
+
+    class Meta:
+        ordering = ["brand_id", "code"]
+        constraints = [models.UniqueConstraint(fields=["brand", "code"], name="provisioning_target_code_per_brand")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.adapter})"
+
+
+class ProvisioningRequest(BrandOwned):
+    """One operation asked of one target for one line, with its state, tries and answers. The
+    idempotency key (the flow step, without its try) is sent with every try: the target carries out a
+    request once whatever the number of tries."""
+
+    target = models.ForeignKey(NetworkTarget, on_delete=models.PROTECT, related_name="requests")
+    subscription = models.ForeignKey("customers.Subscription", on_delete=models.SET_NULL, null=True, blank=True,
+                                     related_name="+")
+    order = models.ForeignKey("orders.Order", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    flow_instance = models.ForeignKey("workflows.FlowInstance", on_delete=models.SET_NULL, null=True, blank=True,
+                                      related_name="+")
+    step_key = models.CharField(max_length=120, blank=True)
+    operation = models.CharField(_("operation"), max_length=20, choices=[(o, o) for o in OPERATIONS])
+    payload = models.JSONField(default=dict)
+    state = models.CharField(_("state"), max_length=16, choices=[(s, s) for s in STATES], default="queued")
+    tries = models.PositiveSmallIntegerField(default=0)
+    next_try_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=160, unique=True)
+    correlation_id = models.CharField(_("operator's reference"), max_length=120, blank=True)
+    error_code = models.CharField(max_length=80, blank=True)
+    error = models.TextField(blank=True)
+    result = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+    notified_at = models.DateTimeField(null=True, blank=True)  # the flow waiting for it was told
+
+    rights_area = "provisioning"
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["next_try_at"], condition=Q(state="queued"), name="provisioning_due"),
+            models.Index(fields=["brand", "state", "created_at"], name="provisioning_brand_state"),
+            models.Index(fields=["target", "correlation_id"], name="provisioning_correlation"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.operation} {self.payload.get('msisdn', '')} ({self.state})".strip()
+
+    @property
+    def finished(self) -> bool:
+        return self.state in TERMINAL
+
+    def shown_payload(self) -> dict:
+        """The payload as screens show it: secrets masked (the adapter sends the real one)."""
+        from telora.provisioning.adapters import mask
+
+        return mask(self.payload)
+
+
+class ProvisioningExchange(BrandOwned):
+    """One message on the wire: a request sent and its answer, or a callback received (secrets masked)."""
+
+    request = models.ForeignKey(ProvisioningRequest, on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="exchanges")
+    target = models.ForeignKey(NetworkTarget, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=16, choices=[("request", "request"), ("callback", "callback"),
+                                                    ("manual", "manual")])
+    url = models.CharField(max_length=500, blank=True)
+    request_headers = models.JSONField(default=dict)
+    request_body = models.TextField(blank=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    outcome = models.CharField(max_length=40, blank=True)
+    error = models.TextField(blank=True)
+    at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+
+    rights_area = "provisioning"
+
+    class Meta:
+        ordering = ["at", "id"]

@@ -1,0 +1,134 @@
+"""The service tasks provisioning adds to the workflow engine (registered from the app's ready()).
+
+`provisioning.<operation>` queues a request for the order's line at the brand's network target and
+returns its id; the flow then waits for the message `provisioning_done` (sent when the request ends)
+and runs `provisioning.check`, which passes on a completed request and fails the step to the flow's
+failure desk (retry, skip, abort) on a failed one. The idempotency key is the flow step without its
+try number: a retried step finds its request again instead of making another.
+"""
+
+from __future__ import annotations
+
+from telora.core.services.actors import Actor, ServiceError
+from telora.provisioning import services
+from telora.provisioning.models import ProvisioningRequest
+
+ITEM_INPUTS = {"order_id": int, "item": int}
+TASK_OPERATIONS = {"create_subscriber": "create", "bar": "bar", "unbar": "unbar", "delete_subscriber": "delete",
+                   "sim_swap": "sim_swap"}
+
+
+def _step(ctx) -> tuple[str, str, int]:
+    """(instance id, task id, try) of the step key `instance:task:try`."""
+    instance, task, attempt = ctx.step_key.rsplit(":", 2)
+    return instance, task, int(attempt)
+
+
+def payload_for(line, operation: str) -> dict:
+    """What the network needs to know of the line (no SIM secrets: the host operator has the card's keys
+    from the SIM vendor's output file)."""
+    from telora.customers.models import ProductInstance
+
+    payload = {"msisdn": line.identifier, "subscription": line.pk}
+    if line.sim_id is not None:
+        payload.update(iccid=line.sim.iccid, imsi=line.sim.imsi)
+    if operation in ("create", "change_services"):
+        payload["services"] = sorted(ProductInstance.objects.filter(subscription=line, end_at__isnull=True)
+                                     .values_list("product__code", flat=True))
+    return payload
+
+
+def request_task(operation: str):
+    def task(ctx, *, order_id, item=1):
+        from telora.orders.tasks import _item
+
+        row = _item(order_id, item, ctx.brand)
+        line = row.subscription or row.order.subscription
+        if line is None:
+            raise ServiceError("subscription: the order has no line to provision", field="subscription")
+        instance, task_id, _ = _step(ctx)
+        request = services.create_request(
+            ctx.brand, operation=operation, payload=payload_for(line, operation), subscription=line, order=row.order,
+            flow_instance=ctx.instance, step_key=ctx.step_key, idempotency_key=f"flow:{instance}:{task_id}",
+            actor=_actor(ctx), at=ctx.at)
+        return {"request": request.pk}
+
+    return task
+
+
+def _actor(ctx) -> Actor:
+    return ctx.actor if isinstance(getattr(ctx, "actor", None), Actor) else Actor.system("provisioning")
+
+
+def check(ctx, *, request):
+    """Pass on a completed request; a failed one fails the step (to the failure desk). Retried from the
+    desk, the request is sent again under a fresh key and the flow waits for it again (`state` "resent":
+    the flow's gateway goes back to the wait); not ended yet: `state` "waiting", the same way back."""
+    from telora.workflows.models import FlowStep
+    from telora.workflows.registry import TaskError
+
+    found = ProvisioningRequest.objects.filter(pk=request, brand=ctx.brand).first()
+    if found is None:
+        raise TaskError("unknown_request", f"no provisioning request {request} in {ctx.brand.code}")
+    if found.state == "completed":
+        return {"state": "completed", "reference": found.correlation_id}
+    if found.state in ("failed", "cancelled"):
+        _, task_id, _ = _step(ctx)
+        last = FlowStep.objects.filter(instance=ctx.instance, task_id=task_id).order_by("-id").first()
+        if last is None or last.kind != "failure":  # not a retry asked at the desk
+            raise TaskError(found.error_code or found.state, f"{found.operation} {found.state}: {found.error}")
+        services.resend(found, actor=_actor(ctx), at=ctx.at)
+        return {"state": "resent", "reference": ""}
+    return {"state": "waiting", "reference": ""}
+
+
+def undo_request(ctx, *, inputs, outputs):
+    """A cancelled order: a request not sent yet is cancelled; one the network took is taken back by the
+    opposite request (a created subscriber is deleted)."""
+    request = ProvisioningRequest.objects.filter(pk=outputs.get("request"), brand=ctx.brand).first()
+    if request is None:
+        return {}
+    if request.state == "queued" and not request.tries:
+        services.cancel_request(request, reason="the order was cancelled", actor=_actor(ctx), at=ctx.at)
+        return {"request": request.pk, "cancelled": True}
+    opposite = {"create": "delete", "bar": "unbar", "unbar": "bar"}.get(request.operation)
+    if opposite is None or request.state in ("failed", "cancelled"):
+        return {"request": request.pk, "undone": False}
+    undo = services.create_request(ctx.brand, operation=opposite, payload=request.payload, target=request.target,
+                                   subscription=request.subscription, order=request.order,
+                                   idempotency_key=f"{request.idempotency_key}:undo", actor=_actor(ctx), at=ctx.at)
+    return {"request": request.pk, "undo_request": undo.pk}
+
+
+def register() -> None:
+    from telora.workflows.registry import TaskError, service_task, service_tasks
+
+    known = {spec.key for spec in service_tasks()}
+
+    def guarded(work):
+        def task(ctx, **inputs):
+            try:
+                return work(ctx, **inputs)
+            except ServiceError as exc:
+                raise TaskError(exc.code, exc.message) from exc
+
+        return task
+
+    def undo(ctx, *, inputs, outputs):
+        try:
+            return undo_request(ctx, inputs=inputs, outputs=outputs)
+        except ServiceError as exc:
+            raise TaskError(exc.code, exc.message) from exc
+
+    for name, operation in TASK_OPERATIONS.items():
+        key = f"provisioning.{name}"
+        if key not in known:
+            service_task(key, inputs=ITEM_INPUTS, outputs={"request": int},
+                         description=f"Provisioning: {operation} at the brand's network (then wait for "
+                                     f"provisioning_done)",
+                         undo=undo if operation in ("create", "bar", "unbar") else None,
+                         undo_description="cancel the request, or send the opposite one")(
+                guarded(request_task(operation)))
+    if "provisioning.check" not in known:
+        service_task("provisioning.check", inputs={"request": int}, outputs={"state": str, "reference": str},
+                     description="Provisioning: the request's result (a failure goes to the desk)")(guarded(check))
