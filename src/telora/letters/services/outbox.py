@@ -60,28 +60,32 @@ def _note(letter: Letter, at: dt.datetime, what: str, detail: str = "") -> None:
     letter.log = [*letter.log, {"at": at.isoformat(), "what": what, "detail": detail[:500]}][-50:]
 
 
-# Columns the sending path writes, with their SQL array types (see _write).
+# Columns the sending path writes, with their SQL types (see _write).
 _COLUMNS = {"state": "text", "error": "text", "tries": "smallint", "next_try_at": "timestamptz",
             "provider_ref": "text", "sent_at": "timestamptz", "delivered_at": "timestamptz", "log": "jsonb"}
 
 
 def _write(letters: list[Letter], fields: list[str]) -> None:
-    """`fields` of many letters in one UPDATE over arrays (unnest), one round trip whatever the batch
-    size: Django's bulk_update builds a CASE per field and row, which cost more than the sending."""
+    """`fields` of many letters in one UPDATE from one JSON document (jsonb_to_recordset), one round
+    trip whatever the batch size. Django's bulk_update builds a CASE per field and row, and passing
+    one array per column made psycopg adapt every element: both cost more than the sending."""
     if not letters:
         return
     import json
 
-    arrays = [[letter.pk for letter in letters]]
-    for name in fields:
-        values = [getattr(letter, name) for letter in letters]
-        arrays.append([json.dumps(v) for v in values] if name == "log" else values)
-    casts = ", ".join(f"%s::{'text' if _COLUMNS[f] == 'jsonb' else _COLUMNS[f]}[]" for f in fields)
-    names = ", ".join(fields)
-    sets = ", ".join(f"{f} = v.{f}{'::jsonb' if _COLUMNS[f] == 'jsonb' else ''}" for f in fields)
+    rows = []
+    for letter in letters:
+        row = {"id": letter.pk}
+        for name in fields:
+            value = getattr(letter, name)
+            row[name] = value.isoformat() if isinstance(value, dt.datetime) else value
+        rows.append(row)
+    columns = ", ".join(f"{f} {_COLUMNS[f]}" for f in fields)
+    sets = ", ".join(f"{f} = v.{f}" for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {Letter._meta.db_table} AS l SET {sets} "
-                       f"FROM unnest(%s::bigint[], {casts}) AS v(id, {names}) WHERE l.id = v.id", arrays)
+                       f"FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {columns}) WHERE l.id = v.id",
+                       [json.dumps(rows, separators=(",", ":"))])
 
 
 # -- choosing channel, recipient and consent ---------------------------------------------------------
@@ -414,12 +418,15 @@ def apply_receipts(receipts, *, at: dt.datetime) -> int:
         ids = {message_id for message_id, _stat, _err in receipts}
         found = {letter.provider_ref: letter for letter in Letter.objects.select_for_update().filter(
             channel="sms", state="sent", provider_ref__in=ids)}
+        parts = list(ids - found.keys())  # parts of long messages ("id1,id2,id3"), or already applied
+        if parts:
+            for letter in Letter.objects.select_for_update().filter(
+                    channel="sms", state="sent", provider_ref__contains=",").extra(
+                    where=["string_to_array(provider_ref, ',') && %s::text[]"], params=[parts]):
+                for part in letter.provider_ref.split(","):
+                    found.setdefault(part, letter)
         for message_id, stat, err in receipts:
             letter = found.get(message_id)
-            if letter is None:  # one part of a long message ("id1,id2,id3")
-                letter = Letter.objects.select_for_update().filter(
-                    Q(provider_ref__startswith=f"{message_id},") | Q(provider_ref__endswith=f",{message_id}")
-                    | Q(provider_ref__contains=f",{message_id},"), channel="sms", state="sent").first()
             if letter is None or letter.state != "sent":
                 continue
             if stat == "DELIVRD":
