@@ -310,3 +310,23 @@ def test_the_mime_written_for_smtp_reads_back_as_sent():
     assert mail.get_body(("html",)).get_content().strip() == "<p>Kære <b>Søren</b></p>"
     [attachment] = list(mail.iter_attachments())
     assert attachment.get_filename() == "faktura-ø.pdf" and attachment.get_content() == pdf
+
+
+def test_a_key_queued_by_another_process_meanwhile_gives_that_letter(ann, system, monkeypatch):
+    from telora.letters.services import outbox
+
+    render = outbox.render_many
+    other = {}
+
+    def racing(tasks):  # another process queues "k2" after our lookup, before our insert
+        if not other:
+            other["letter"] = None
+            other["letter"] = _welcome(ann, system, key="k2")
+        return render(tasks)
+
+    monkeypatch.setattr(outbox, "render_many", racing)
+    first, second = outbox.queue_letters(ann.brand, [
+        {"key": "k1", "customer": ann, "template_code": "welcome", "channel": "email"},
+        {"key": "k2", "customer": ann, "template_code": "welcome", "channel": "email"}], actor=system, at=clock.now())
+    assert second.pk == other["letter"].pk and first.pk != second.pk
+    assert Letter.objects.filter(brand=ann.brand).count() == 2 and first.state == "queued"

@@ -21,12 +21,14 @@ import logging
 import mimetypes
 import time
 
+import psycopg
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from telora.core import clock
+from telora.core.bulk import copy_objects
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event, record_events
 from telora.letters.channels import Message, Refused, Unavailable, channel_for
@@ -189,9 +191,14 @@ def queue_letters(brand, items, *, actor: Actor, at: dt.datetime, check_recipien
     if letters:
         try:
             with transaction.atomic():
-                Letter.objects.bulk_create(letters)
+                copy_objects(Letter, letters, with_ids=True)  # COPY: bulk_create cost more than the render
                 record_events(actor=actor, at=at, action="letter_queue", items=[_audited(one) for one in letters])
-        except IntegrityError:  # a key queued at the same moment by another process: the one that won
+            for letter in letters:
+                letter._state.adding, letter._state.db = False, "default"
+        except (IntegrityError, psycopg.IntegrityError):  # a key queued at the same moment by another process
+            for letter in letters:
+                letter.pk = letter.id = None
+                letter._state.adding = True
             taken = {letter.idempotency_key: letter for letter in Letter.objects.filter(
                 brand=brand, idempotency_key__in=[letter.idempotency_key for letter in letters])}
             letters = [letter for letter in letters if letter.idempotency_key not in taken]
