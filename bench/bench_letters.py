@@ -11,7 +11,8 @@ The end-to-end figure is letters / (queue + send) seconds (targets: 300 e-mails/
 
 Baselines, measured in the same run against the same servers: the same messages pushed through the
 same client library with no outbox (smtplib on one connection; smpplib submit_sm one by one, waiting
-for each answer). Invoice delivery: the PDFs are the production run's (rendered before the timing,
+for each answer); and the ceilings: Telora's own channels alone on the same messages, no database
+(what the gateways and the channel code allow; the outbox can only come below it). Invoice delivery: the PDFs are the production run's (rendered before the timing,
 as the run does); the figure is the invoice letters queued with the PDF attached and sent.
 
 Run alone: python bench/run.py letters
@@ -81,6 +82,7 @@ def run(report) -> None:
     from telora.core import clock
     from telora.core.services import Actor
     from telora.core.services.brands import create_brand
+    from telora.letters.channels import Message, Receipt, SmppChannel, SmtpChannel
     from telora.letters.engine import sms_parts
     from telora.letters.models import Letter
     from telora.letters.services.defaults import install_defaults
@@ -125,7 +127,7 @@ def run(report) -> None:
         connections = getattr(settings, "TELORA_SMTP_CONNECTIONS", 4)
 
         # -- e-mail ------------------------------------------------------------------------------
-        queued, sent, raw = [], [], []
+        queued, sent, raw, bare = [], [], [], []
         for n in range(ROUNDS):
             queued.append(queue(f"e{n}:", EMAILS, "welcome", "email", lambda i: f"c{i}@example.com"))
             sent.append(send("email", EMAILS))
@@ -139,6 +141,13 @@ def run(report) -> None:
                     message.add_alternative(html, subtype="html")
                     client.send_message(message)
             raw.append(t.seconds)
+            messages = [Message(key=f"bench:bare{n}:{i}", recipient=r, subject=su, text=te, html=h)
+                        for i, (r, su, te, h) in enumerate(letters)]
+            gateway = SmtpChannel()
+            with Timer() as t:
+                assert all(isinstance(r, Receipt) for r in gateway.send_many(messages))
+            gateway.close()
+            bare.append(t.seconds)
         size = len(Letter.objects.filter(channel="email").first().text)
         report.figure("e-mails queued (render, row, audit; bulk)", EMAILS / _median(queued), "letters/s",
                       f"{EMAILS:,} welcome e-mails, text+HTML, ~{size} chars, median of {ROUNDS}")
@@ -149,9 +158,12 @@ def run(report) -> None:
         baseline = EMAILS / _median(raw)
         report.figure("baseline: smtplib alone, one connection", baseline, "mails/s",
                       f"ratio end-to-end/baseline {email_rate / baseline:.2f}")
+        ceiling = EMAILS / _median(bare)
+        report.figure("ceiling: the SMTP channel alone, no outbox", ceiling, "mails/s",
+                      f"{connections} sessions, MIME built; ratio end-to-end/ceiling {email_rate / ceiling:.2f}")
 
         # -- SMS ---------------------------------------------------------------------------------
-        queued, sent, raw = [], [], []
+        queued, sent, raw, bare = [], [], [], []
         for n in range(ROUNDS):
             queued.append(queue(f"s{n}:", SMS, "balance-low", "sms", lambda i: f"+316{10000000 + i}"))
             sent.append(send("sms", SMS))
@@ -170,16 +182,25 @@ def run(report) -> None:
             client.unbind()
             client.disconnect()
             raw.append(t.seconds)
+            gateway = SmppChannel()
+            messages = [Message(key=f"bench:bare{n}:{i}", recipient=r, text=te) for i, (r, te) in enumerate(texts)]
+            with Timer() as t:
+                assert all(isinstance(r, Receipt) for r in gateway.send_many(messages))
+            gateway.close()
+            bare.append(t.seconds)
         size = len(Letter.objects.filter(channel="sms").first().text)
         report.figure("SMS queued (render, row, audit; bulk)", SMS / _median(queued), "letters/s",
                       f"{SMS:,} low-balance SMS, {size} chars, 1 part GSM-7, median of {ROUNDS}")
         report.figure("SMS submitted to the SMSC simulator (job)", SMS / _median(sent), "letters/s",
-                      "one bind, submit_sm pipelined 500 per window, receipts asked")
+                      f"one bind, batches of 500, window {SmppChannel.WINDOW}, receipts asked")
         sms_rate = _median([SMS / (q + s) for q, s in zip(queued, sent, strict=True)])
         report.figure("SMS rendered and submitted, end to end", sms_rate, "letters/s", "target >= 1,000/s")
         baseline = SMS / _median(raw)
         report.figure("baseline: smpplib alone, one by one", baseline, "SMS/s",
                       f"ratio end-to-end/baseline {sms_rate / baseline:.2f}")
+        ceiling = SMS / _median(bare)
+        report.figure("ceiling: the SMPP channel alone, no outbox", ceiling, "SMS/s",
+                      f"window {SmppChannel.WINDOW}, receipts read; ratio end-to-end/ceiling {sms_rate / ceiling:.2f}")
 
         # -- invoices with their PDF -------------------------------------------------------------
         from telora.billing.documents.pdf import render_pdf

@@ -269,3 +269,64 @@ def test_many_letters_queue_together_and_one_bad_render_fails_only_itself(ann, s
     got = {mail["To"]: mail["Message-ID"] for mail in smtp.messages}
     assert len(smtp.messages) == 12 and got["reader5@example.com"] == "<alpha.m5@letters.telora.invalid>"
     assert set(Letter.objects.filter(state="sent").values_list("provider_ref", flat=True)) == set(got.values())
+
+
+def test_sms_window_matches_answers_by_sequence_and_throttling_retries(ann, system, smsc, settings):
+    settings.TELORA_SMPP = {**settings.TELORA_SMPP, "window": 2}  # fewer outstanding than the batch
+    smsc.faults.throttle_every = 3
+    letters = [queue_letter(ann.brand, actor=system, at=clock.now(), key=f"w{i}", customer=ann, channel="sms",
+                            recipient=f"+31 6 2000 000{i}", parts={"text": f"message {i}"}) for i in range(7)]
+    counts = send_due("sms")
+    assert counts == {"sent": 5, "failed": 0, "retry": 2}
+    accepted = {message.destination: message for message in smsc.messages}
+    for letter in letters:
+        letter.refresh_from_db()
+        if letter.recipient in accepted:  # each answer went to the letter whose submission it answers
+            assert letter.state in ("sent", "delivered") and letter.provider_ref == accepted[letter.recipient].message_id
+            assert accepted[letter.recipient].text == letter.text
+        else:
+            assert letter.state == "queued" and letter.tries == 1 and "0x58" in letter.error and letter.next_try_at
+    assert len(accepted) == 5
+
+
+def test_the_mime_written_for_smtp_reads_back_as_sent():
+    import email
+    from email import policy
+
+    from telora.letters.channels import Message, mime_bytes
+
+    text = "Kære Søren,\n.a line with a leading dot\n" + "x=1 " * 40 + "\nbeløb: €1.50\n"
+    pdf = bytes(range(256)) * 20
+    raw = mime_bytes(Message(key="nordlink:event:7", recipient="soren@example.dk", subject="Velkommen, Søren – €",
+                             text=text, html="<p>Kære <b>Søren</b></p>",
+                             attachments=[("faktura-ø.pdf", pdf, "application/pdf")]),
+                     "Nordlink Øst <letters@nordlink.example>")
+    assert raw.isascii() and all(len(line) <= 998 for line in raw.split(b"\r\n"))
+    mail = email.message_from_bytes(raw, policy=policy.default)
+    assert mail["Subject"] == "Velkommen, Søren – €" and mail["To"] == "soren@example.dk"
+    assert mail["From"].addresses[0].display_name == "Nordlink Øst"
+    assert mail["Message-ID"] == "<nordlink.event.7@letters.telora.invalid>"
+    assert mail.get_body(("plain",)).get_content().replace("\r\n", "\n") == text
+    assert mail.get_body(("html",)).get_content().strip() == "<p>Kære <b>Søren</b></p>"
+    [attachment] = list(mail.iter_attachments())
+    assert attachment.get_filename() == "faktura-ø.pdf" and attachment.get_content() == pdf
+
+
+def test_a_key_queued_by_another_process_meanwhile_gives_that_letter(ann, system, monkeypatch):
+    from telora.letters.services import outbox
+
+    render = outbox.render_many
+    other = {}
+
+    def racing(tasks):  # another process queues "k2" after our lookup, before our insert
+        if not other:
+            other["letter"] = None
+            other["letter"] = _welcome(ann, system, key="k2")
+        return render(tasks)
+
+    monkeypatch.setattr(outbox, "render_many", racing)
+    first, second = outbox.queue_letters(ann.brand, [
+        {"key": "k1", "customer": ann, "template_code": "welcome", "channel": "email"},
+        {"key": "k2", "customer": ann, "template_code": "welcome", "channel": "email"}], actor=system, at=clock.now())
+    assert second.pk == other["letter"].pk and first.pk != second.pk
+    assert Letter.objects.filter(brand=ann.brand).count() == 2 and first.state == "queued"

@@ -22,6 +22,7 @@ import struct
 import threading
 from dataclasses import dataclass, field
 
+from telora.letters import smpp_wire
 from telora.letters.engine import gsm7_decode
 
 BIND = {0x00000001: "receiver", 0x00000002: "transmitter", 0x00000009: "transceiver"}
@@ -62,8 +63,7 @@ def _cstring(data: bytes, offset: int) -> tuple[str, int]:
     return data[offset:end].decode("latin-1"), end + 1
 
 
-def _pdu(command: int, status: int, sequence: int, body: bytes = b"") -> bytes:
-    return struct.pack(">IIII", 16 + len(body), command, status, sequence) + body
+_pdu = smpp_wire.pdu
 
 
 class SmscSimulator:
@@ -126,48 +126,29 @@ class SmscSimulator:
 
     # -- one ESME's session ----------------------------------------------------------------------
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        bound, system_id = None, ""
+        """Reads whatever has arrived, answers every complete PDU in it, then waits for the socket
+        once (a pipelining ESME sends hundreds of submissions per read)."""
+        state = {"bound": None, "system_id": ""}
+        buffer = bytearray()
         try:
             while True:
-                header = await reader.readexactly(16)
-                length, command, _status, sequence = struct.unpack(">IIII", header)
-                if length < 16 or length > MAX_PDU:
-                    writer.write(_pdu(GENERIC_NACK, 2, sequence))  # ESME_RINVCMDLEN
+                data = await reader.read(262_144)
+                if not data:
                     break
-                body = await reader.readexactly(length - 16)
-                if command in BIND:
-                    system_id, offset = _cstring(body, 0)
-                    password, _ = _cstring(body, offset)
-                    if self.faults.password is not None and password != self.faults.password:
-                        writer.write(_pdu(command | RESP, ESME_RBINDFAIL, sequence, b"telora-smsc\0"))
-                        continue
-                    bound = BIND[command]
-                    writer.write(_pdu(command | RESP, ESME_ROK, sequence, b"telora-smsc\0"))
-                    if bound in ("receiver", "transceiver"):
-                        self._receivers.setdefault(system_id, []).append(writer)
-                        for receipt in self._pending.pop(system_id, []):
-                            self._send_receipt(writer, receipt)
-                elif command == SUBMIT_SM:
-                    if bound not in ("transmitter", "transceiver"):
-                        writer.write(_pdu(command | RESP, ESME_RINVBNDSTS, sequence, b"\0"))
-                    else:
-                        status, message_id, receipt = self._submit(system_id, body)
-                        writer.write(_pdu(command | RESP, status, sequence, message_id.encode() + b"\0"))
-                        if receipt is not None:
-                            self._deliver(system_id, receipt)
-                elif command == ENQUIRE_LINK:
-                    writer.write(_pdu(command | RESP, ESME_ROK, sequence))
-                elif command == UNBIND:
-                    writer.write(_pdu(command | RESP, ESME_ROK, sequence))
-                    await writer.drain()
+                buffer += data
+                try:
+                    pdus = smpp_wire.split(buffer, MAX_PDU)
+                except ValueError:
+                    writer.write(_pdu(GENERIC_NACK, 2, 0))  # ESME_RINVCMDLEN
                     break
-                elif command == DELIVER_SM | RESP:
-                    self._unacked.get(writer, {}).pop(sequence, None)
-                elif command & RESP:
-                    pass  # enquire_link_resp
-                else:
-                    writer.write(_pdu(GENERIC_NACK, ESME_RINVCMDID, sequence))
+                stop = False
+                for command, _status, sequence, body in pdus:
+                    if self._answer(writer, state, command, sequence, body):
+                        stop = True
+                        break
                 await writer.drain()
+                if stop:
+                    break
         except (asyncio.IncompleteReadError, ConnectionError, ValueError):
             pass
         finally:
@@ -176,8 +157,43 @@ class SmscSimulator:
                     writers.remove(writer)
             # receipts the ESME never acknowledged are delivered again on its next bind
             for receipt in self._unacked.pop(writer, {}).values():
-                self._deliver(system_id, receipt)
+                self._deliver(state["system_id"], receipt)
             writer.close()
+
+    def _answer(self, writer, state: dict, command: int, sequence: int, body: bytes) -> bool:
+        """Answer one PDU; True when the session ends (unbind)."""
+        if command in BIND:
+            system_id, offset = _cstring(body, 0)
+            password, _ = _cstring(body, offset)
+            if self.faults.password is not None and password != self.faults.password:
+                writer.write(_pdu(command | RESP, ESME_RBINDFAIL, sequence, b"telora-smsc\0"))
+                return False
+            state["bound"], state["system_id"] = BIND[command], system_id
+            writer.write(_pdu(command | RESP, ESME_ROK, sequence, b"telora-smsc\0"))
+            if state["bound"] in ("receiver", "transceiver"):
+                self._receivers.setdefault(system_id, []).append(writer)
+                for receipt in self._pending.pop(system_id, []):
+                    self._send_receipt(writer, receipt)
+        elif command == SUBMIT_SM:
+            if state["bound"] not in ("transmitter", "transceiver"):
+                writer.write(_pdu(command | RESP, ESME_RINVBNDSTS, sequence, b"\0"))
+            else:
+                status, message_id, receipt = self._submit(state["system_id"], body)
+                writer.write(_pdu(command | RESP, status, sequence, message_id.encode() + b"\0"))
+                if receipt is not None:
+                    self._deliver(state["system_id"], receipt)
+        elif command == ENQUIRE_LINK:
+            writer.write(_pdu(command | RESP, ESME_ROK, sequence))
+        elif command == UNBIND:
+            writer.write(_pdu(command | RESP, ESME_ROK, sequence))
+            return True
+        elif command == DELIVER_SM | RESP:
+            self._unacked.get(writer, {}).pop(sequence, None)
+        elif command & RESP:
+            pass  # enquire_link_resp
+        else:
+            writer.write(_pdu(GENERIC_NACK, ESME_RINVCMDID, sequence))
+        return False
 
     def _send_receipt(self, writer, receipt: bytes) -> None:
         sequence = struct.unpack(">I", receipt[12:16])[0]
@@ -192,19 +208,9 @@ class SmscSimulator:
             self._pending.setdefault(system_id, []).append(receipt)
 
     def _submit(self, system_id: str, body: bytes) -> tuple[int, str, bytes | None]:
-        _service, offset = _cstring(body, 0)
-        offset += 2
-        source, offset = _cstring(body, offset)
-        offset += 2
-        destination, offset = _cstring(body, offset)
-        esm_class = body[offset]
-        offset += 3
-        _schedule, offset = _cstring(body, offset)
-        _validity, offset = _cstring(body, offset)
-        registered = body[offset]
-        data_coding = body[offset + 2]
-        length = body[offset + 4]
-        message = body[offset + 5:offset + 5 + length]
+        fields = smpp_wire.parse_sm(body)
+        source, destination, esm_class = fields["source"], fields["destination"], fields["esm_class"]
+        registered, data_coding, message = fields["registered_delivery"], fields["data_coding"], fields["short_message"]
         self._submits += 1
         if self.faults.throttle_every and self._submits % self.faults.throttle_every == 0:
             return ESME_RTHROTTLED, "", None

@@ -82,16 +82,21 @@ def record_event(
 
 
 def record_events(*, actor: Actor, at: dt.datetime, action: str, items, message: str = "") -> int:
-    """Bulk paths: one AuditEvent per (obj, brand, new values) in one statement, each as record_event
+    """Bulk paths: one AuditEvent per (obj, brand, new values) in one COPY, each as record_event
     would write it (the objects must have their primary keys)."""
+    from telora.core.bulk import copy_objects, new_object
+
+    user_id = actor.user.pk if actor.user is not None else None
+    key_id = actor.api_key.pk if actor.api_key is not None else None
     events = [
-        AuditEvent(at=at, actor_user=actor.user, actor_api_key=actor.api_key, actor_label=actor.label[:200],
-                   brand=brand, object_type=obj._meta.label_lower, object_id=str(obj.pk), object_repr=str(obj)[:200],
-                   action=action, changes=diff(None, _plain_dict(new)), message=message,
-                   request_id=actor.request_id, address=actor.address)
+        new_object(AuditEvent, at=at, actor_user_id=user_id, actor_api_key_id=key_id, actor_label=actor.label[:200],
+                   brand_id=brand.pk if brand is not None else None, object_type=obj._meta.label_lower,
+                   object_id=str(obj.pk), object_repr=str(obj)[:200], action=action,
+                   changes=diff(None, _plain_dict(new)), message=message, request_id=actor.request_id,
+                   address=actor.address)
         for obj, brand, new in items
     ]
-    AuditEvent.objects.bulk_create(events, batch_size=2000)
+    copy_objects(AuditEvent, events)  # COPY: a tenth of bulk_create's cost per row (core.bulk)
     return len(events)
 
 

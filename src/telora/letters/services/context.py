@@ -24,7 +24,11 @@ def address_lines(customer: Customer, address: Address | None) -> list[str]:
 
 
 def postal_address(customer: Customer) -> Address | None:
-    addresses = list(Address.objects.filter(customer=customer).order_by("id"))
+    return pick_postal_address(list(Address.objects.filter(customer=customer).order_by("id")))
+
+
+def pick_postal_address(addresses: list[Address]) -> Address | None:
+    """Of a customer's addresses (by id): the billing one, else the legal one, else the first."""
     for role in ("billing", "legal"):
         for address in addresses:
             if role in address.roles:
@@ -34,9 +38,11 @@ def postal_address(customer: Customer) -> Address | None:
 
 def customer_context(customer: Customer, *, subscription: Subscription | None = None,
                      account: BillingAccount | None = None, event=None, invoice=None,
-                     at: dt.datetime | None = None) -> dict:
+                     at: dt.datetime | None = None, postal: Address | None | str = "read") -> dict:
+    """`postal`: the customer's postal address when the caller has read it (None: none), else read here."""
     brand = customer.brand
     account = account or BillingAccount.objects.filter(customer=customer).order_by("id").first()
+    postal = postal_address(customer) if postal == "read" else postal
     payload = Payload(getattr(event, "payload", None) or {})
     context = {
         "brand": {"name": brand.name, "code": brand.code, "language": brand.language},
@@ -44,7 +50,7 @@ def customer_context(customer: Customer, *, subscription: Subscription | None = 
                      "last_name": customer.last_name, "company_name": customer.company_name,
                      "email": customer.email, "phone": customer.phone and f"+{customer.phone}",
                      "language": customer.language or brand.language},
-        "address": {"name": customer.name, "lines": address_lines(customer, postal_address(customer))},
+        "address": {"name": customer.name, "lines": address_lines(customer, postal)},
         "account": {"number": account.number if account else "", "name": account.name if account else ""},
         "subscription": {"identifier": subscription.identifier if subscription else "",
                          "service_type": subscription.service_type if subscription else "",

@@ -21,12 +21,14 @@ import logging
 import mimetypes
 import time
 
+import psycopg
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 
 from telora.core import clock
+from telora.core.bulk import copy_objects
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event, record_events
 from telora.letters.channels import Message, Refused, Unavailable, channel_for
@@ -60,28 +62,32 @@ def _note(letter: Letter, at: dt.datetime, what: str, detail: str = "") -> None:
     letter.log = [*letter.log, {"at": at.isoformat(), "what": what, "detail": detail[:500]}][-50:]
 
 
-# Columns the sending path writes, with their SQL array types (see _write).
+# Columns the sending path writes, with their SQL types (see _write).
 _COLUMNS = {"state": "text", "error": "text", "tries": "smallint", "next_try_at": "timestamptz",
             "provider_ref": "text", "sent_at": "timestamptz", "delivered_at": "timestamptz", "log": "jsonb"}
 
 
 def _write(letters: list[Letter], fields: list[str]) -> None:
-    """`fields` of many letters in one UPDATE over arrays (unnest), one round trip whatever the batch
-    size: Django's bulk_update builds a CASE per field and row, which cost more than the sending."""
+    """`fields` of many letters in one UPDATE from one JSON document (jsonb_to_recordset), one round
+    trip whatever the batch size. Django's bulk_update builds a CASE per field and row, and passing
+    one array per column made psycopg adapt every element: both cost more than the sending."""
     if not letters:
         return
     import json
 
-    arrays = [[letter.pk for letter in letters]]
-    for name in fields:
-        values = [getattr(letter, name) for letter in letters]
-        arrays.append([json.dumps(v) for v in values] if name == "log" else values)
-    casts = ", ".join(f"%s::{'text' if _COLUMNS[f] == 'jsonb' else _COLUMNS[f]}[]" for f in fields)
-    names = ", ".join(fields)
-    sets = ", ".join(f"{f} = v.{f}{'::jsonb' if _COLUMNS[f] == 'jsonb' else ''}" for f in fields)
+    rows = []
+    for letter in letters:
+        row = {"id": letter.pk}
+        for name in fields:
+            value = getattr(letter, name)
+            row[name] = value.isoformat() if isinstance(value, dt.datetime) else value
+        rows.append(row)
+    columns = ", ".join(f"{f} {_COLUMNS[f]}" for f in fields)
+    sets = ", ".join(f"{f} = v.{f}" for f in fields)
     with connection.cursor() as cursor:
         cursor.execute(f"UPDATE {Letter._meta.db_table} AS l SET {sets} "
-                       f"FROM unnest(%s::bigint[], {casts}) AS v(id, {names}) WHERE l.id = v.id", arrays)
+                       f"FROM jsonb_to_recordset(%s::jsonb) AS v(id bigint, {columns}) WHERE l.id = v.id",
+                       [json.dumps(rows, separators=(",", ":"))])
 
 
 # -- choosing channel, recipient and consent ---------------------------------------------------------
@@ -185,9 +191,14 @@ def queue_letters(brand, items, *, actor: Actor, at: dt.datetime, check_recipien
     if letters:
         try:
             with transaction.atomic():
-                Letter.objects.bulk_create(letters)
+                copy_objects(Letter, letters, with_ids=True)  # COPY: bulk_create cost more than the render
                 record_events(actor=actor, at=at, action="letter_queue", items=[_audited(one) for one in letters])
-        except IntegrityError:  # a key queued at the same moment by another process: the one that won
+            for letter in letters:
+                letter._state.adding, letter._state.db = False, "default"
+        except (IntegrityError, psycopg.IntegrityError):  # a key queued at the same moment by another process
+            for letter in letters:
+                letter.pk = letter.id = None
+                letter._state.adding = True
             taken = {letter.idempotency_key: letter for letter in Letter.objects.filter(
                 brand=brand, idempotency_key__in=[letter.idempotency_key for letter in letters])}
             letters = [letter for letter in letters if letter.idempotency_key not in taken]
@@ -307,7 +318,7 @@ def _claim(channel: str, at: dt.datetime, limit: int, brand_ids=None) -> list[Le
         if brand_ids is not None:
             due = due.filter(brand_id__in=brand_ids)
         claimed, changed = [], []
-        for letter in due.select_related("brand")[:limit]:
+        for letter in due[:limit]:
             changed.append(letter)
             if letter.state == "sending":  # left by a process that died after (maybe) handing it over
                 if any(entry["what"] == "recovered" for entry in letter.log):
@@ -326,13 +337,20 @@ def _claim(channel: str, at: dt.datetime, limit: int, brand_ids=None) -> list[Le
     return claimed
 
 
-def _message(letter: Letter) -> Message:
+def _brand_codes(letters: list[Letter]) -> dict[int, str]:
+    """The brand codes of a batch's letters in one query (a Brand object per letter cost more)."""
+    from telora.core.models import Brand
+
+    return dict(Brand.objects.filter(pk__in={letter.brand_id for letter in letters}).values_list("pk", "code"))
+
+
+def _message(letter: Letter, codes: dict[int, str]) -> Message:
     files = []
     for item in letter.attachments:
         with default_storage.open(item["path"], "rb") as handle:
             files.append((item["name"], handle.read(),
                           item.get("content_type") or mimetypes.guess_type(item["name"])[0] or "application/octet-stream"))
-    return Message(key=f"{letter.brand.code}:{letter.idempotency_key}", recipient=letter.recipient,
+    return Message(key=f"{codes[letter.brand_id]}:{letter.idempotency_key}", recipient=letter.recipient,
                    subject=letter.subject, text=letter.text, html=letter.html, attachments=files)
 
 
@@ -377,10 +395,10 @@ def send_due(channel: str, *, at: dt.datetime | None = None, limit: int = BATCH,
                 break
             if gateway is None:
                 gateway = channel_for(channel, on_receipt=lambda *r: receipts.append(r))
-            messages, ready = [], []
+            messages, ready, codes = [], [], _brand_codes(letters)
             for letter in letters:
                 try:
-                    messages.append(_message(letter))
+                    messages.append(_message(letter, codes))
                     ready.append(letter)
                 except OSError as exc:
                     _record_all([letter], [Refused(f"attachment missing: {exc}")], now)
@@ -414,12 +432,15 @@ def apply_receipts(receipts, *, at: dt.datetime) -> int:
         ids = {message_id for message_id, _stat, _err in receipts}
         found = {letter.provider_ref: letter for letter in Letter.objects.select_for_update().filter(
             channel="sms", state="sent", provider_ref__in=ids)}
+        parts = list(ids - found.keys())  # parts of long messages ("id1,id2,id3"), or already applied
+        if parts:
+            for letter in Letter.objects.select_for_update().filter(
+                    channel="sms", state="sent", provider_ref__contains=",").extra(
+                    where=["string_to_array(provider_ref, ',') && %s::text[]"], params=[parts]):
+                for part in letter.provider_ref.split(","):
+                    found.setdefault(part, letter)
         for message_id, stat, err in receipts:
             letter = found.get(message_id)
-            if letter is None:  # one part of a long message ("id1,id2,id3")
-                letter = Letter.objects.select_for_update().filter(
-                    Q(provider_ref__startswith=f"{message_id},") | Q(provider_ref__endswith=f",{message_id}")
-                    | Q(provider_ref__contains=f",{message_id},"), channel="sms", state="sent").first()
             if letter is None or letter.state != "sent":
                 continue
             if stat == "DELIVRD":
