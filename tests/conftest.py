@@ -13,16 +13,21 @@ from telora.core.services import Actor
 from telora.core.services.users import create_api_key
 
 PASSWORD = "correct-horse-battery-9"
+TEST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
     # Without DATABASE_URL the tests run on the embedded PostgreSQL (its own test database).
     if not os.environ.get("DATABASE_URL"):
-        from django.conf import settings
-
         from telora.core.embedded_db import ensure_running
 
         ensure_running(settings.EMBEDDED_PG_DIR, settings.EMBEDDED_PG_PORT)
+    # Argon2 as configured takes 100 MB and 0.1-0.5 s a hash; the suite makes thousands of users.
+    # The tests hash with MD5 (the production hashers stay listed, so their hashes still verify);
+    # tests/core/test_users_and_rights.py checks that production hashes with Argon2.
+    settings.PASSWORD_HASHERS = [TEST_HASHER, *settings.PASSWORD_HASHERS]
 
 
 @pytest.fixture(autouse=True)
