@@ -7,7 +7,7 @@ import pytest
 
 from api_client import ApiClient
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS
-from db_helpers import forget_queued_jobs
+from db_helpers import BRAND_A, forget_queued_jobs, kept_brand
 from telora.core import clock
 from telora.core.services import Actor
 from telora.core.services.users import create_api_key
@@ -30,15 +30,28 @@ def pytest_configure(config):
     settings.PASSWORD_HASHERS = [TEST_HASHER, *settings.PASSWORD_HASHERS]
 
 
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
+        marker is not None and bool(marker.kwargs.get("transaction")))
+
+
 @pytest.fixture(autouse=True)
 def _no_jobs_left_by_transactional_tests(request, django_db_blocker):
     yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
-        marker is not None and marker.kwargs.get("transaction"))
-    if transactional:
+    if _transactional(request):
         with django_db_blocker.unblock():
             forget_queued_jobs()
+
+
+@pytest.fixture(autouse=True)
+def _no_transactional_test_inside_kept_data(request):
+    """A module's kept data (db_helpers.kept_for_the_module) is an open transaction: a transactional
+    test (a live server's threads, a subprocess) would not see it, and its flush would erase it."""
+    from django.db import connection
+
+    if _transactional(request) and getattr(connection, "telora_seed_open", False):
+        pytest.fail("a transactional test cannot run in a module with kept data: move it to its own module")
 
 
 @pytest.fixture
@@ -65,8 +78,9 @@ def make_brand(db, system):
 
 
 @pytest.fixture
-def brand_a(make_brand):
-    return make_brand("alpha", name="Alpha Mobile")
+def brand_a(request, make_brand):
+    """Alpha Mobile (EUR, NL); in a module with kept data (a fixture named *_kept), the kept one."""
+    return kept_brand(request, "alpha") or make_brand(**BRAND_A)
 
 
 @pytest.fixture
