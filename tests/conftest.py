@@ -7,7 +7,7 @@ import pytest
 
 from api_client import ApiClient
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS
-from db_helpers import BRAND_A, forget_queued_jobs, kept_brand
+from db_helpers import BRAND_A, drop_kept_data, forget_queued_jobs, kept_brand, kept_data_open
 from telora.core import clock
 from telora.core.services import Actor
 from telora.core.services.users import create_api_key
@@ -45,13 +45,24 @@ def _no_jobs_left_by_transactional_tests(request, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
-def _no_transactional_test_inside_kept_data(request):
+def _no_transactional_test_inside_kept_data(request, django_db_blocker):
     """A module's kept data (db_helpers.kept_for_the_module) is an open transaction: a transactional
-    test (a live server's threads, a subprocess) would not see it, and its flush would erase it."""
-    from django.db import connection
+    test (a live server's threads, a subprocess) would not see it, and its flush would erase it.
+    It is rolled back first; the module's later tests then build their own data."""
+    if _transactional(request) and kept_data_open():
+        with django_db_blocker.unblock():
+            drop_kept_data()
 
-    if _transactional(request) and getattr(connection, "telora_seed_open", False):
-        pytest.fail("a transactional test cannot run in a module with kept data: move it to its own module")
+
+@pytest.fixture(autouse=True)
+def _no_cache_across_tests():
+    """Caches keyed by a brand's id (its modules, its compiled tariff) would carry one test's changes
+    into the next now that a module's tests share their kept brand (same id): start each test cold."""
+    from telora.core import modules
+    from telora.rating.services.context import forget_tariffs
+
+    modules.forget()
+    forget_tariffs()
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from stdnum import luhn
 
 from api_client import ApiClient
-from db_helpers import BRAND_A, kept_for_the_module
+from db_helpers import BRAND_A, kept_for_the_module, uses_kept
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
@@ -66,7 +66,7 @@ def shop_kept(django_db_setup, django_db_blocker):
 @pytest.fixture
 def shop(request, brand_a, system):
     """brand_a with the demo catalogue (from 2024-01-01) and three numbers and SIM cards."""
-    if "shop_kept" not in request.fixturenames:
+    if not uses_kept(request, "shop_kept"):
         catalogue_for(brand_a, system)
         stock_for(brand_a, system)
     return brand_a

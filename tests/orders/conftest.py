@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from stdnum import luhn
 
-from db_helpers import BRAND_A, kept_for_the_module
+from db_helpers import BRAND_A, kept_for_the_module, uses_kept
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
@@ -63,7 +63,7 @@ def shop_kept(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def shop(request, brand_a, system):
-    if "shop_kept" in request.fixturenames:
+    if uses_kept(request, "shop_kept"):
         return brand_a
     return _shop(brand_a, system, *ALPHA_STOCK)
 

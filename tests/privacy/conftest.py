@@ -11,7 +11,7 @@ import pytest
 from privacy_helpers import make_customer, usage
 from stdnum import luhn
 
-from db_helpers import BRAND_A, kept_for_the_module
+from db_helpers import BRAND_A, kept_for_the_module, uses_kept
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
@@ -54,7 +54,7 @@ def shop_kept(django_db_setup, django_db_blocker):
 @pytest.fixture
 def shop(request, brand_a, system, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    if "shop_kept" not in request.fixturenames:
+    if not uses_kept(request, "shop_kept"):
         _catalogue(brand_a, system)
         _stock(brand_a, system, ("+31 6 10000001", "+31 6 10000002"), 0)
     return brand_a
