@@ -41,11 +41,13 @@ serve: install
 worker: install
 	$(BIN)/telora worker
 
-# Two test processes (pytest-xdist), one per core, each with its own test database.
+# Two test processes (pytest-xdist), one per core, each with its own test database. worksteal hands
+# each process a contiguous half of the suite (a module's kept data is built once, not in both) and
+# lets an idle process take tests from the other's tail.
 TEST_WORKERS ?= 2
 
 test: install
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 bench: install
 	$(BIN)/python bench/run.py $(BENCH)

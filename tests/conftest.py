@@ -7,33 +7,62 @@ import pytest
 
 from api_client import ApiClient
 from browser_helpers import CHROMIUM, CHROMIUM_ARGS
-from db_helpers import forget_queued_jobs
+from db_helpers import BRAND_A, drop_kept_data, forget_queued_jobs, kept_brand, kept_data_open
 from telora.core import clock
 from telora.core.services import Actor
 from telora.core.services.users import create_api_key
 
 PASSWORD = "correct-horse-battery-9"
+TEST_HASHER = "django.contrib.auth.hashers.MD5PasswordHasher"
 
 
 def pytest_configure(config):
+    from django.conf import settings
+
     # Without DATABASE_URL the tests run on the embedded PostgreSQL (its own test database).
     if not os.environ.get("DATABASE_URL"):
-        from django.conf import settings
-
         from telora.core.embedded_db import ensure_running
 
         ensure_running(settings.EMBEDDED_PG_DIR, settings.EMBEDDED_PG_PORT)
+    # Argon2 as configured takes 100 MB and 0.1-0.5 s a hash; the suite makes thousands of users.
+    # The tests hash with MD5 (the production hashers stay listed, so their hashes still verify);
+    # tests/core/test_users_and_rights.py checks that production hashes with Argon2.
+    settings.PASSWORD_HASHERS = [TEST_HASHER, *settings.PASSWORD_HASHERS]
+
+
+def _transactional(request) -> bool:
+    marker = request.node.get_closest_marker("django_db")
+    return "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
+        marker is not None and bool(marker.kwargs.get("transaction")))
 
 
 @pytest.fixture(autouse=True)
 def _no_jobs_left_by_transactional_tests(request, django_db_blocker):
     yield
-    marker = request.node.get_closest_marker("django_db")
-    transactional = "transactional_db" in request.fixturenames or "live_server" in request.fixturenames or (
-        marker is not None and marker.kwargs.get("transaction"))
-    if transactional:
+    if _transactional(request):
         with django_db_blocker.unblock():
             forget_queued_jobs()
+
+
+@pytest.fixture(autouse=True)
+def _no_transactional_test_inside_kept_data(request, django_db_blocker):
+    """A module's kept data (db_helpers.kept_for_the_module) is an open transaction: a transactional
+    test (a live server's threads, a subprocess) would not see it, and its flush would erase it.
+    It is rolled back first; the module's later tests then build their own data."""
+    if _transactional(request) and kept_data_open():
+        with django_db_blocker.unblock():
+            drop_kept_data()
+
+
+@pytest.fixture(autouse=True)
+def _no_cache_across_tests():
+    """Caches keyed by a brand's id (its modules, its compiled tariff) would carry one test's changes
+    into the next now that a module's tests share their kept brand (same id): start each test cold."""
+    from telora.core import modules
+    from telora.rating.services.context import forget_tariffs
+
+    modules.forget()
+    forget_tariffs()
 
 
 @pytest.fixture
@@ -60,8 +89,9 @@ def make_brand(db, system):
 
 
 @pytest.fixture
-def brand_a(make_brand):
-    return make_brand("alpha", name="Alpha Mobile")
+def brand_a(request, make_brand):
+    """Alpha Mobile (EUR, NL); in a module with kept data (a fixture named *_kept), the kept one."""
+    return kept_brand(request, "alpha") or make_brand(**BRAND_A)
 
 
 @pytest.fixture

@@ -9,6 +9,8 @@ from decimal import Decimal
 import pytest
 from billing_helpers import EXAMPLES, cph
 
+from db_helpers import kept_brand, kept_for_the_module
+
 
 @pytest.fixture(autouse=True)
 def no_pdf_wait(settings):
@@ -17,22 +19,37 @@ def no_pdf_wait(settings):
     settings.TELORA_PDF_WAIT_SECONDS = 0
 
 
-@pytest.fixture
-def nord(make_brand, system):
+def _nord(actor):
     from telora.catalog.models import Product, ProductCharge, ProductPrice
     from telora.catalog.services.apply import apply_catalog
     from telora.catalog.yamlio import load
     from telora.core import clock
+    from telora.core.services.brands import create_brand
 
-    brand = make_brand("NORD", name="Nordmobil", currency="DKK", timezone="Europe/Copenhagen", country="DK",
-                       language="da")
-    apply_catalog(load((EXAMPLES / "catalog.yaml").read_text()), actor=system, at=clock.now(),
+    brand = create_brand(actor=actor, at=clock.now(), code="NORD", name="Nordmobil", currency="DKK",
+                         timezone="Europe/Copenhagen", country="DK", language="da")
+    apply_catalog(load((EXAMPLES / "catalog.yaml").read_text()), actor=actor, at=clock.now(),
                   effective_from=dt.date(2024, 1, 1))
     # The prepaid plan gets a monthly fee (taken from the balance on renewal).
     pre = Product.objects.get(brand=brand, code="MOB_PRE")
     charge = ProductCharge.objects.create(brand=brand, product=pre, code="recurring", kind="recurring")
     ProductPrice.objects.create(brand=brand, charge=charge, amount=Decimal("20.00"), valid_from=dt.date(2024, 1, 1))
     return brand
+
+
+@pytest.fixture(scope="module")
+def nord_kept(django_db_setup, django_db_blocker):
+    """NORD built once for a module that asks for it (pytestmark usefixtures("nord_kept")): applying
+    the catalogue takes about a second; each test rolls back to it (db_helpers.kept_for_the_module)."""
+    from telora.core.services import Actor
+
+    with kept_for_the_module(django_db_blocker):
+        yield _nord(Actor.system("tests"))
+
+
+@pytest.fixture
+def nord(request, db, system):
+    return kept_brand(request, "NORD") or _nord(system)
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from telora.core import clock
 from telora.core.models import AuditEvent, Job
 from telora.core.services.users import create_api_key
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 def cph(text):

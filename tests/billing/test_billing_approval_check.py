@@ -16,7 +16,7 @@ from telora.core.models import AuditEvent
 from telora.core.services.actors import ServiceError
 from telora.core.services.users import create_api_key
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 AT = "2026-04-02T06:00"
 RUNS = "/api/v1/billruns"
 BOSS = ["billing.view", "billing.change", "billing.approve"]

@@ -12,6 +12,8 @@ from django.core.management.base import CommandError
 
 from telora.billing.models import BillRun
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 
 def test_billrun_test_then_export(nord, account_for, subscribe, capsys):
     subscribe(account_for("Kunde Et"), "2026-03-11")

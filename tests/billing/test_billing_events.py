@@ -12,7 +12,7 @@ from telora.billing.services import execute_run, start_run
 from telora.core.services.actors import Actor
 from telora.events.models import Event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 AT = "2026-04-02T06:00"
 
 

@@ -16,6 +16,8 @@ from telora.core.models import AuditEvent, Job
 from telora.core.services.actors import Actor
 from telora.core.services.jobs import execute
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 AT = "2026-04-02T06:00"
 RUNNER = ["billing.view", "billing.change"]
 

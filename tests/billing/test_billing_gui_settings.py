@@ -18,6 +18,8 @@ from telora.core.models import AuditEvent
 from telora.core.services.actors import Actor
 from telora.rating.models import PrepaidBalance
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 URL = "billing:settings"
 VALUES = {"payment_terms_days": "14", "iban": "", "large_adjustment": "500.00", "late_usage_periods": "3",
           "late_usage_report_periods": "3", "prepaid_renewal_policy": "go_negative",

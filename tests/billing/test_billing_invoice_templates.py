@@ -21,6 +21,8 @@ from telora.core.models import AuditEvent
 from telora.core.services.actors import PermissionDeniedError, ServiceError
 from telora.core.services.users import create_api_key
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 AT = "2026-04-02T06:00"
 CHANGE = ["billing.view", "billing.change"]
 MOBILEPAY = ('{% extends "billing/invoice/invoice.html.j2" %}\n'

@@ -18,6 +18,8 @@ from telora.billing.models import Invoice
 from telora.billing.services import execute_run, start_run
 from telora.billing.services.pdfs import render_invoice_pdf
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 AT = "2026-04-02T06:00"
 
 

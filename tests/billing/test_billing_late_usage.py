@@ -17,6 +17,8 @@ from telora.billing.services import execute_run, start_run
 from telora.billing.services.snapshot import Loader
 from telora.rating.services.rerate import billed_reason
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 MARCH = "late usage of 2026-03-01–2026-04-01"
 
 

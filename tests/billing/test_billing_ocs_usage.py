@@ -13,6 +13,8 @@ from telora.core import clock
 from telora.rating.services import import_usage_file, rate_pending
 from telora.rating.services.sources import create_source
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 HEADER = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 
 

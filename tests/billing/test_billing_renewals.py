@@ -23,6 +23,8 @@ from telora.events.models import Event
 from telora.rating.models import BalanceEvent, PrepaidBalance, PrepaidBalanceEntry, PrepaidRenewal, RatedUsage
 from telora.rating.services import balances, import_usage_file, rate_pending
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 MARCH = dt.date(2026, 3, 1)
 HEADER = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 

@@ -26,6 +26,8 @@ from telora.core.services.actors import Actor, PermissionDeniedError, ServiceErr
 from telora.core.services.jobs import execute, start_job
 from telora.core.services.users import create_api_key
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 AT = "2026-04-02T06:00"
 CLERK = ["billing.view", "billing.change"]
 BOSS = ["billing.view", "billing.change", "billing.approve"]

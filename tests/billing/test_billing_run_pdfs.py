@@ -13,7 +13,7 @@ from telora.core import clock
 from telora.core.models import Job
 from telora.core.services.jobs import execute, start_job
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 AT = "2026-04-02T06:00"
 
 

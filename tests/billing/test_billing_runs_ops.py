@@ -16,6 +16,8 @@ from telora.billing.services import runs as run_services
 from telora.billing.services.snapshot import Loader
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 AT = "2026-04-02T06:00"
 
 

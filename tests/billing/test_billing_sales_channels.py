@@ -21,7 +21,7 @@ from telora.core import clock
 from telora.core.services.users import create_api_key
 from telora.customers import services as s
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 CHANNELS = """
 version: 1

@@ -26,6 +26,8 @@ from telora.core.services.actors import ServiceError
 from telora.core.services.jobs import execute
 from telora.core.services.users import create_api_key
 
+pytestmark = pytest.mark.usefixtures("nord_kept")  # the transactional test is last
+
 AT = "2026-04-02T06:00"
 EXTENDS = '{% extends "billing/invoice/invoice.html.j2" %}\n'
 # The samples are INV-2026-000123 (and a draft and a credit note); the brand's first real invoice is

@@ -5,10 +5,12 @@ import copy
 import pytest
 from catalog_helpers import DATA, DAY0
 
+from db_helpers import kept_for_the_module, uses_kept
 from telora.catalog import yamlio
 from telora.catalog.services import apply_catalog
 from telora.core import clock
 from telora.core.models import Brand
+from telora.core.services import Actor
 
 
 @pytest.fixture
@@ -31,7 +33,18 @@ def apply(db, system):
     return run
 
 
+@pytest.fixture(scope="module")
+def nord_kept(django_db_setup, django_db_blocker):
+    """NORD with the reference catalogue, applied once for a module that asks for it (pytestmark
+    usefixtures("nord_kept")); each test rolls back to it (db_helpers.kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        data = yamlio.load((DATA / "catalog.yaml").read_text(encoding="utf-8"))
+        apply_catalog(data, actor=Actor.system("tests"), at=clock.now(), effective_from=DAY0)
+        yield Brand.objects.get(code="NORD")
+
+
 @pytest.fixture
-def nord(apply, reference):
-    apply(reference, effective_from=DAY0)
+def nord(request, apply, reference):
+    if not uses_kept(request, "nord_kept"):
+        apply(reference, effective_from=DAY0)
     return Brand.objects.get(code="NORD")

@@ -12,6 +12,8 @@ from telora.catalog import yamlio
 from telora.catalog.export import export_yaml
 from telora.catalog.selectors import effective_price
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 MARCH, JUNE = dt.date(2026, 3, 1), dt.date(2026, 6, 1)
 
 

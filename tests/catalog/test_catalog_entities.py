@@ -15,6 +15,8 @@ from telora.core.models import AuditEvent
 from telora.core.services import Actor, ServiceError
 from telora.core.services.actors import PermissionDeniedError
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 MARCH = dt.date(2026, 3, 1)
 
 

@@ -11,7 +11,7 @@ from telora.catalog import models as m
 from telora.catalog import yamlio
 from telora.core.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 def changed(reference_text: str) -> str:

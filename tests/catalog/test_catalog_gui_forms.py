@@ -14,7 +14,7 @@ from telora.catalog.selectors import effective_price
 from telora.core import clock
 from telora.core.models import AuditEvent
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from telora.catalog.selectors.usage import _PROVIDERS, Usage, register_usage
 from telora.core import clock
 from telora.core.services import Actor
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 @pytest.fixture

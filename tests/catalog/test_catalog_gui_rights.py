@@ -8,7 +8,7 @@ from django.urls import reverse
 from gui_helpers import login
 from telora.catalog import models as m
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 @pytest.fixture

@@ -10,6 +10,8 @@ from telora.catalog import models as m
 from telora.catalog.selectors import effective_price, pick_override, resolve_price
 from telora.catalog.selectors.pricing import Candidate
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 LISTS = {
     "customer_groups": [{"code": "STAFF", "name": "Employees"}, {"code": "STUDENT", "name": "Students"}],
     "sales_channels": [{"code": "WEB", "name": "Web shop"}, {"code": "SHOP", "name": "Shops"}],

@@ -11,6 +11,8 @@ from telora.billperiods import anchor_date, bill_period
 from telora.catalog import tariff as t
 from telora.catalog.selectors import compile_tariff
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 PLAIN = (str, int, bool, Decimal, dt.date, type(None))
 
 

@@ -80,6 +80,21 @@ def test_weak_passwords_are_refused_naming_the_field(system, brand_a, make_role)
     assert err.value.field == "password"
 
 
+def test_production_stores_passwords_with_argon2(system, brand_a, make_role, settings):
+    """The suite hashes with MD5 for speed (tests/conftest.py); Telora's own setting is Argon2 first."""
+    from django.contrib.auth import authenticate
+
+    import telora.settings as production
+
+    assert production.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    settings.PASSWORD_HASHERS = production.PASSWORD_HASHERS
+    role = make_role("Viewer", ["users.view"], brand_a)
+    user = create_user(actor=system, at=clock.now(), username="strong", password="Pass-word-1234!",
+                       grants=[(brand_a, role)])
+    assert user.password.startswith("argon2$")
+    assert authenticate(username="strong", password="Pass-word-1234!") == user
+
+
 def test_api_keys_are_hashed_narrowed_and_revocable(make_user, brand_a, brand_b):
     ann = make_user("ann", {brand_a: ["users.view", "audit.view"], brand_b: ["users.view"]})
     key, token = create_api_key(actor=act(ann), at=clock.now(), user=ann, name="script",

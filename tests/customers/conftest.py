@@ -7,9 +7,12 @@ import pytest
 from stdnum import luhn
 
 from api_client import ApiClient
+from db_helpers import BRAND_A, kept_for_the_module, uses_kept
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
+from telora.core.services import Actor
+from telora.core.services.brands import create_brand
 from telora.customers import services as s
 from telora.customers.demo import CATALOG
 from telora.inventory.services import create_number, create_sim
@@ -48,11 +51,24 @@ def stock_for(brand, actor, *, numbers=("+31 6 10000001", "+31 6 10000002", "+31
                    imsi=f"{imsi}{n:010d}", sim_type="esim" if n % 2 else "usim-4g")
 
 
+@pytest.fixture(scope="module")
+def shop_kept(django_db_setup, django_db_blocker):
+    """The shop built once for a module that asks for it (pytestmark usefixtures("shop_kept")):
+    applying the catalogue takes about a second, and most tests here only read it."""
+    with kept_for_the_module(django_db_blocker):
+        actor = Actor.system("tests")
+        brand = create_brand(actor=actor, at=clock.now(), **BRAND_A)
+        catalogue_for(brand, actor)
+        stock_for(brand, actor)
+        yield brand
+
+
 @pytest.fixture
-def shop(brand_a, system):
+def shop(request, brand_a, system):
     """brand_a with the demo catalogue (from 2024-01-01) and three numbers and SIM cards."""
-    catalogue_for(brand_a, system)
-    stock_for(brand_a, system)
+    if not uses_kept(request, "shop_kept"):
+        catalogue_for(brand_a, system)
+        stock_for(brand_a, system)
     return brand_a
 
 

@@ -14,7 +14,7 @@ from telora.core.services import Actor, ServiceError
 from telora.customers import services as s
 from telora.customers.models import PriceAgreement
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 PRICING = ["customers.view", "customers.price_agreement"]
 
 

@@ -5,7 +5,7 @@ import pytest
 from telora.core.models import AuditEvent
 from telora.inventory.models import PhoneNumber, SimCard
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 SUBS = "/api/v1/subscriptions"
 
 

@@ -14,7 +14,7 @@ from telora.customers.models import Customer, ProductInstance, Subscription
 from telora.customers.tmf import customer as tmf_customer
 from telora.customers.tmf import product as tmf_product
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 PRODUCTS = "/tmf-api/productInventory/v4/product"
 

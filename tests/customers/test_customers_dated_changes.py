@@ -13,7 +13,7 @@ from telora.customers import services as s
 from telora.customers.models import Subscription
 from telora.inventory.models import PhoneNumber
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 SUBS = "/api/v1/subscriptions"
 CHANGE = ["customers.view", "customers.change"]
 

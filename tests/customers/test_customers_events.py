@@ -9,7 +9,7 @@ from telora.core.services.actors import ServiceError
 from telora.customers import services as s
 from telora.events.models import Event
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 

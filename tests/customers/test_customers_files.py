@@ -12,7 +12,7 @@ from telora.core.services.actors import PermissionDeniedError, ServiceError
 from telora.customers import services as s
 from telora.customers.selectors import open_customer_file
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 

@@ -10,7 +10,7 @@ from gui_helpers import form_errors, login
 from telora.core.models import AuditEvent
 from telora.customers.models import BillingAccount, Customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from gui_helpers import login
 from telora.core import clock
 from telora.customers import services as s
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 
 
 @pytest.fixture(autouse=True)

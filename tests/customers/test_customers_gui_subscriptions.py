@@ -12,7 +12,7 @@ from telora.customers.models import NumberAssignment, Subscription
 from telora.inventory.models import PhoneNumber, SimCard
 from telora.inventory.services import create_number, create_number_group
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 
 
 @pytest.fixture

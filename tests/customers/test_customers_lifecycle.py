@@ -20,7 +20,7 @@ from telora.customers.selectors import (
 from telora.inventory.models import PhoneNumber, SimCard
 from telora.inventory.services import end_quarantine
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 T0 = dt.datetime(2025, 3, 1, 9, 0, tzinfo=dt.UTC)
 
 

@@ -7,7 +7,7 @@ from telora.customers import services as s
 from telora.customers.selectors import search_customers
 from telora.ui import search as ui_search
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from telora.customers.models import Customer, NumberAssignment
 from telora.inventory.models import PhoneNumber, SimCard
 from telora.inventory.services import reserve_number
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 
 
 def private(brand, actor, **values):

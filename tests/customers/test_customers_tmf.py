@@ -7,7 +7,7 @@ import pytest
 
 from telora.customers.models import Customer
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 CUSTOMERS = "/tmf-api/customerManagement/v4/customer"
 ACCOUNTS = "/tmf-api/accountManagement/v4/billingAccount"
 PRODUCTS = "/tmf-api/productInventory/v4/product"

@@ -10,9 +10,12 @@ from aiosmtpd.controller import Controller
 from letters_helpers import Mailbox, free_port, make_customer
 from stdnum import luhn
 
+from db_helpers import BRAND_A, kept_for_the_module, uses_kept
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
+from telora.core.services import Actor
+from telora.core.services.brands import create_brand
 from telora.customers.demo import CATALOG
 from telora.inventory.services import create_number, create_sim
 from telora.letters.services.defaults import install_defaults
@@ -58,12 +61,26 @@ def smsc(settings):
     simulator.stop()
 
 
+@pytest.fixture(scope="module")
+def shop_kept(django_db_setup, django_db_blocker):
+    """The shop built once for a module that asks for it (pytestmark usefixtures("shop_kept"));
+    each test rolls back to it (db_helpers.kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        actor = Actor.system("tests")
+        brand = create_brand(actor=actor, at=clock.now(), **BRAND_A)
+        _catalogue(brand, actor)
+        _stock(brand, actor, ("+31 6 10000001", "+31 6 10000002"), 0)
+        install_defaults(brand, actor=actor, at=clock.now())
+        yield brand
+
+
 @pytest.fixture
-def shop(brand_a, system, settings, tmp_path):
+def shop(request, brand_a, system, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
-    _catalogue(brand_a, system)
-    _stock(brand_a, system, ("+31 6 10000001", "+31 6 10000002"), 0)
-    install_defaults(brand_a, actor=system, at=clock.now())
+    if not uses_kept(request, "shop_kept"):
+        _catalogue(brand_a, system)
+        _stock(brand_a, system, ("+31 6 10000001", "+31 6 10000002"), 0)
+        install_defaults(brand_a, actor=system, at=clock.now())
     return brand_a
 
 

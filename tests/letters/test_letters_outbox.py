@@ -16,6 +16,8 @@ from telora.letters.models import Letter
 from telora.letters.services import queue_letter, resend, save_template, send_due
 from telora.letters.services.outbox import collect_receipts
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 
 def _welcome(customer, system, key="k1", **values):
     return queue_letter(customer.brand, actor=system, at=clock.now(), key=key, customer=customer,

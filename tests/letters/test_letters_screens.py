@@ -11,6 +11,8 @@ from telora.core import clock
 from telora.letters.models import Letter, LetterTemplate, PrintBatch, Trigger
 from telora.letters.services import make_batch, queue_letter
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 VIEW = ["letters.view", "customers.view"]
 ALL = ["letters.view", "letters.change", "letters.send", "customers.view"]
 

@@ -11,6 +11,8 @@ from telora.letters.engine import conditions_hold, gsm7_decode, is_gsm7, sms_par
 from telora.letters.models import LetterTemplate
 from telora.letters.services.templates import activate, active_template, preview, save_template
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 
 def _save(brand, actor, **values):
     spec = {"code": "hello", "channel": "email", "subject": "Hi {{ customer.first_name }}",

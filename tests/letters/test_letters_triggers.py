@@ -22,6 +22,8 @@ from telora.letters.services.invoices import deliver_run
 from telora.letters.services.printing import export_to_drop_folder
 from telora.privacy.services import record_consent
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 
 def test_customer_created_sends_the_welcome_once_per_event(ann, system):
     event = Event(id=101, type="customer.created", brand_id=ann.brand_id, subject_type="customers.customer",

@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 
+from db_helpers import kept_brand, kept_for_the_module
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
+from telora.core.services import Actor
+from telora.core.services.brands import create_brand
 from telora.customers.demo import CATALOG
 
 SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "migration"
@@ -27,11 +30,22 @@ def with_catalogue(brand, actor):
     return brand
 
 
+NORDLINK = dict(code="nordlink", name="Nordlink Mobile", currency="DKK", timezone="Europe/Copenhagen", country="DK",
+                language="da")
+
+
+@pytest.fixture(scope="module")
+def nordlink_kept(django_db_setup, django_db_blocker):
+    """nordlink with the demo catalogue, built once for a module that asks for it (pytestmark
+    usefixtures("nordlink_kept")); each test rolls back to it (db_helpers.kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        actor = Actor.system("tests")
+        yield with_catalogue(create_brand(actor=actor, at=clock.now(), **NORDLINK), actor)
+
+
 @pytest.fixture
-def nordlink(make_brand, system):
-    brand = make_brand("nordlink", name="Nordlink Mobile", currency="DKK", timezone="Europe/Copenhagen",
-                       country="DK", language="da")
-    return with_catalogue(brand, system)
+def nordlink(request, make_brand, system):
+    return kept_brand(request, "nordlink") or with_catalogue(make_brand(**NORDLINK), system)
 
 
 @pytest.fixture

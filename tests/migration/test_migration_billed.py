@@ -18,7 +18,7 @@ from telora.migration.services import run_import
 
 from .conftest import sample_files
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nordlink_kept")]
 
 
 def files_of(folder):

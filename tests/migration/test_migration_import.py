@@ -24,6 +24,8 @@ from telora.rating.models import BundleCounter, PrepaidBalance, PrepaidBalanceEn
 
 from .conftest import sample_files
 
+pytestmark = pytest.mark.usefixtures("nordlink_kept")
+
 MODELS = (Customer, Address, Contact, BillingAccount, Subscription, ProductInstance, NumberAssignment, PhoneNumber,
           SimCard, PrepaidBalance, PrepaidBalanceEntry, BundleCounter, ARLedgerEntry, OpeningReceivable,
           SourceMapping)

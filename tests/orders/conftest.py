@@ -6,9 +6,12 @@ import datetime as dt
 import pytest
 from stdnum import luhn
 
+from db_helpers import BRAND_A, kept_for_the_module, uses_kept
 from telora.catalog.services.apply import apply_catalog
 from telora.catalog.yamlio import load
 from telora.core import clock
+from telora.core.services import Actor
+from telora.core.services.brands import create_brand
 from telora.customers import services as s
 from telora.customers.demo import CATALOG
 from telora.inventory.services import create_number, create_sim
@@ -46,9 +49,23 @@ def _line(customer, actor):
                                  service_type="mobile_postpaid", plan="MOB_POST_BASIC", addons=["ROAM_EU_5GB"])
 
 
+ALPHA_STOCK = (("+31 6 10000001", "+31 6 10000002", "+31 6 10000003"), "8931440400", 0)
+
+
+@pytest.fixture(scope="module")
+def shop_kept(django_db_setup, django_db_blocker):
+    """The shop built once for a module that asks for it (pytestmark usefixtures("shop_kept"));
+    each test rolls back to it (db_helpers.kept_for_the_module)."""
+    with kept_for_the_module(django_db_blocker):
+        actor = Actor.system("tests")
+        yield _shop(create_brand(actor=actor, at=clock.now(), **BRAND_A), actor, *ALPHA_STOCK)
+
+
 @pytest.fixture
-def shop(brand_a, system):
-    return _shop(brand_a, system, ("+31 6 10000001", "+31 6 10000002", "+31 6 10000003"), "8931440400", 0)
+def shop(request, brand_a, system):
+    if uses_kept(request, "shop_kept"):
+        return brand_a
+    return _shop(brand_a, system, *ALPHA_STOCK)
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from telora.core import clock
 from telora.orders.models import Order
 from telora.orders.services import create_order
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 BASE = "/tmf-api/productOrderingManagement/v4"
 ORDER_PERMS = ["customers.view", "customers.change", "orders.view", "orders.change"]
 

@@ -12,7 +12,7 @@ from telora.billing.models import Invoice
 from telora.billing.services import execute_run, start_run
 from telora.orders.services import create_order, run_due_orders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]
 CPH = ZoneInfo("Europe/Copenhagen")
 EXAMPLES = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "examples"
 

@@ -9,6 +9,8 @@ from django.apps import apps
 from telora.orders.constants import SIGNUP_FLOWS, TYPE_FLOWS
 from telora.orders.flows import standard_flows
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 TELORA = "{https://telora.org/bpmn}"
 engine = pytest.mark.skipif(not apps.is_installed("telora.workflows"), reason="needs the telora.workflows engine")

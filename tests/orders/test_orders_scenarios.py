@@ -9,7 +9,7 @@ from django.apps import apps
 
 from telora.core import clock
 
-pytestmark = [pytest.mark.django_db,
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept"),
               pytest.mark.skipif(not apps.is_installed("telora.workflows"), reason="needs the workflow engine")]
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 

@@ -14,7 +14,7 @@ from telora.customers.models import ProductInstance
 from telora.orders.models import Order
 from telora.orders.services import cancel_order, create_order, run_due_orders
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept")]  # the transactional test is last
 
 
 def order(customer, actor, order_type, subscription=None, **values):
@@ -120,6 +120,34 @@ def test_the_due_runner_follows_the_modules(ann, mobile, system, settings):
     assert waiting.state == "completed"
 
 
+def test_notes_and_files_of_an_order(ann, mobile, system, shop, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from telora.customers import services as s
+    from telora.orders.services import add_note, attach_file
+
+    settings.MEDIA_ROOT = str(tmp_path)
+    done = order(ann, system, "suspend", mobile)
+    pdf = SimpleUploadedFile("form.pdf", b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
+                             content_type="application/pdf")
+    kept = s.upload_customer_file(ann, pdf, actor=system, at=clock.now())
+    attach_file(done, kept, actor=system, at=clock.now())
+    assert list(done.files.values_list("file_id", flat=True)) == [kept.pk]
+    other = s.create_customer(shop, actor=system, at=clock.now(), kind="private", first_name="Eve",
+                              last_name="Other", email="eve@example.com", phone="")
+    theirs = s.upload_customer_file(other, SimpleUploadedFile("id.pdf", b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n",
+                                                              content_type="application/pdf"),
+                                    actor=system, at=clock.now())
+    with pytest.raises(ServiceError) as exc:
+        attach_file(done, theirs, actor=system, at=clock.now())
+    assert exc.value.field == "file"
+    with pytest.raises(ServiceError) as exc:
+        add_note(done, actor=system, at=clock.now(), text="   ")
+    assert exc.value.field == "text"
+    add_note(done, actor=system, at=clock.now(), text="customer called")
+    assert [e.kind for e in done.entries.all()][-2:] == ["file", "note"]
+
+
 @pytest.mark.django_db(transaction=True)
 def test_numbers_stay_gap_free_under_concurrency(ann, mobile, system):
     """Eight threads take orders at once; one rolls back after taking its number. The numbers are
@@ -150,31 +178,3 @@ def test_numbers_stay_gap_free_under_concurrency(ann, mobile, system):
     assert errors == []
     numbers = sorted(int(n[-6:]) for n in Order.objects.values_list("number", flat=True))
     assert numbers == list(range(1, 8))
-
-
-def test_notes_and_files_of_an_order(ann, mobile, system, shop, settings, tmp_path):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from telora.customers import services as s
-    from telora.orders.services import add_note, attach_file
-
-    settings.MEDIA_ROOT = str(tmp_path)
-    done = order(ann, system, "suspend", mobile)
-    pdf = SimpleUploadedFile("form.pdf", b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n",
-                             content_type="application/pdf")
-    kept = s.upload_customer_file(ann, pdf, actor=system, at=clock.now())
-    attach_file(done, kept, actor=system, at=clock.now())
-    assert list(done.files.values_list("file_id", flat=True)) == [kept.pk]
-    other = s.create_customer(shop, actor=system, at=clock.now(), kind="private", first_name="Eve",
-                              last_name="Other", email="eve@example.com", phone="")
-    theirs = s.upload_customer_file(other, SimpleUploadedFile("id.pdf", b"%PDF-1.7\n1 0 obj <<>> endobj\n%%EOF\n",
-                                                              content_type="application/pdf"),
-                                    actor=system, at=clock.now())
-    with pytest.raises(ServiceError) as exc:
-        attach_file(done, theirs, actor=system, at=clock.now())
-    assert exc.value.field == "file"
-    with pytest.raises(ServiceError) as exc:
-        add_note(done, actor=system, at=clock.now(), text="   ")
-    assert exc.value.field == "text"
-    add_note(done, actor=system, at=clock.now(), text="customer called")
-    assert [e.kind for e in done.entries.all()][-2:] == ["file", "note"]

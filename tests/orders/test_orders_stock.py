@@ -4,7 +4,7 @@ reserved behind it, and no second card or number leaves the stock."""
 import pytest
 from django.apps import apps
 
-pytestmark = [pytest.mark.django_db,
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("shop_kept"),
               pytest.mark.skipif(not apps.is_installed("telora.workflows"), reason="needs the workflow engine")]
 
 

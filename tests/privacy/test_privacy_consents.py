@@ -15,6 +15,8 @@ from telora.privacy.models import Consent
 from telora.privacy.selectors import consent_history, current_consents
 from telora.privacy.services import record_consent
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 BASE = "/tmf-api/privacyManagement/v4/partyPrivacyProfile"
 
 

@@ -26,6 +26,8 @@ from telora.privacy.selectors import audit_events_about
 from telora.privacy.services import erase_customer, start_erasure
 from telora.rating.models import FailedRecord, RatedUsage
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 PERSONAL = ("Annabel", "Vermeulen", "annabel@example.com", "Prinsengracht", "31612345678", "signed form 17",
             "prefers calls")
 

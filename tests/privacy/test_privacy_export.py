@@ -22,6 +22,8 @@ from telora.core.services.jobs import execute
 from telora.customers.models import Customer
 from telora.privacy.services import start_export
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 
 def _zip(job: Job) -> zipfile.ZipFile:
     assert job.status == Job.Status.SUCCEEDED, job.error

@@ -22,6 +22,8 @@ from telora.privacy.services import apply_retention, set_retention
 from telora.privacy.services import retention as retention_module
 from telora.rating.models import FailedRecord, RatedUsage
 
+pytestmark = pytest.mark.usefixtures("shop_kept")
+
 
 def _closed(customer, years_ago: float):
     Customer.objects.filter(pk=customer.pk).update(

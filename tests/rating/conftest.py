@@ -25,7 +25,7 @@ REFERENCE_DAY0 = "2024-01-01"
 LINES_FROM = "2026-01-01T00:00:00+00:00"
 
 
-def _reference_brand(make_brand, system):
+def _reference_brand(actor):
     import datetime as dt
 
     from rating_helpers import CATALOG
@@ -33,18 +33,32 @@ def _reference_brand(make_brand, system):
     from telora.catalog.services.apply import apply_catalog
     from telora.catalog.yamlio import load
     from telora.core import clock
+    from telora.core.services.brands import create_brand
 
-    brand = make_brand("NORD", name="Nordmobil", currency="DKK", timezone="Europe/Copenhagen", country="DK",
-                       language="da")
+    brand = create_brand(actor=actor, at=clock.now(), code="NORD", name="Nordmobil", currency="DKK",
+                         timezone="Europe/Copenhagen", country="DK", language="da")
     data = load(CATALOG.read_text())
-    apply_catalog(data, actor=system, at=clock.now(), effective_from=dt.date.fromisoformat(REFERENCE_DAY0))
+    apply_catalog(data, actor=actor, at=clock.now(), effective_from=dt.date.fromisoformat(REFERENCE_DAY0))
     return brand
 
 
+@pytest.fixture(scope="module")
+def nord_kept(django_db_setup, django_db_blocker):
+    """NORD built once for a module that asks for it (pytestmark usefixtures("nord_kept")): applying
+    the catalogue takes about a second; each test rolls back to it (db_helpers.kept_for_the_module)."""
+    from db_helpers import kept_for_the_module
+    from telora.core.services import Actor
+
+    with kept_for_the_module(django_db_blocker):
+        yield _reference_brand(Actor.system("tests"))
+
+
 @pytest.fixture
-def nord(make_brand, system):
+def nord(request, db, system):
     """The reference brand (DK) with the reference catalogue from 2024-01-01."""
-    return _reference_brand(make_brand, system)
+    from db_helpers import kept_brand
+
+    return kept_brand(request, "NORD") or _reference_brand(system)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from telora.rating.models import FailedRecord, RatedUsage
 from telora.rating.services import import_usage_file, rate_pending
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 FAILED = "/api/v1/usage/failed"
 FIXER = ["rating.view", "rating.change", "rating.rerate", "rating.delete_failed"]

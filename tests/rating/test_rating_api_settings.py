@@ -9,7 +9,7 @@ from rating_api_helpers import RATER, ApiClient, client_for
 from telora.core.models import AuditEvent
 from telora.rating.services.settings import rating_settings
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 URL = "/api/v1/rating/settings"
 
 

@@ -14,7 +14,7 @@ from telora.rating.models import FailedRecord, RatedUsage, RatingBatch, UsageFil
 from telora.rating.services import rate_pending
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 USAGE = "/api/v1/usage"
 FILES = f"{USAGE}/files"

@@ -14,7 +14,7 @@ from telora.rating.services import import_usage_file, partition_of, rate_pending
 from telora.rating.services.balances import adjust, balance_of, ledger, prepaid_subscriptions, top_up
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 HEADER = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 
 

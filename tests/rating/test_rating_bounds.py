@@ -18,7 +18,7 @@ from telora.rating.services.collector import create_source, update_source
 from telora.rating.services.storage import ensure_partitions
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 HEADER = "record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 
 

@@ -15,7 +15,7 @@ from telora.rating.services import import_usage_file, rate_pending
 from telora.rating.services.balances import top_up
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 HEADER = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 
 

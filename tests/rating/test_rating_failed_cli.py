@@ -18,6 +18,8 @@ from telora.rating.models import FailedRecord, RatedUsage
 from telora.rating.services import import_usage_file, rate_pending
 from telora.rating.services.rerate import register_billed_check, unregister_billed_check
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 D = Decimal
 
 

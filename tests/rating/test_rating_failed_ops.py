@@ -17,7 +17,7 @@ from telora.rating.services import import_usage_file, import_usage_records, rate
 from telora.rating.services.failed import delete_failed, record_from_original, rerate_failed
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 RERATER = ["rating.view", "rating.change", "rating.rerate"]
 
 

@@ -14,7 +14,7 @@ from telora.core.models import AuditEvent
 from telora.rating.models import FailedRecord, RatedUsage, UsageFile
 from telora.rating.services import import_usage_file, rate_pending
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 VIEW = ["rating.view"]
 RERATE = ["rating.view", "rating.change", "rating.rerate"]

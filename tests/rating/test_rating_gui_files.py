@@ -13,7 +13,7 @@ from telora.core import clock
 from telora.rating.models import RatingBatch, UsageFile
 from telora.rating.services import import_usage_file, rate_pending
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 VIEW = ["rating.view"]
 CHANGE = ["rating.view", "rating.change"]

@@ -11,7 +11,7 @@ from telora.core import clock
 from telora.rating.models import FailedRecord, UsageFile
 from telora.rating.services import import_usage_file, rate_pending
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 EVERYTHING = ["rating.view", "rating.change", "rating.rerate", "rating.delete_failed"]
 

@@ -18,7 +18,7 @@ from telora.rating.models import PrepaidBalance
 from telora.rating.services import import_usage_file, rate_pending
 from telora.rating.services.balances import top_up
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 CPH = ZoneInfo("Europe/Copenhagen")
 NOW = dt.datetime(2026, 10, 20, 10, 0, tzinfo=dt.UTC)

@@ -27,7 +27,7 @@ from telora.rating.services.failed import rerate_failed
 from telora.rating.services.rerate import rerate_subscription
 from telora.rating.services.sources import create_source
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 HEADER = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge,balance_after\n"
 PLAIN = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"

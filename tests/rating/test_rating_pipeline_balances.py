@@ -11,7 +11,7 @@ from telora.rating.models import BalanceEvent, BundleCounter, PrepaidBalance, Pr
 from telora.rating.services import import_usage_file, rate_pending
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 def take(brand, data, system, name="cdrs.csv"):

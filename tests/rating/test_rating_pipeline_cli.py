@@ -7,7 +7,7 @@ from rating_helpers import CDRS
 
 from telora.rating.models import RatedUsage, RatingBatch
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 def test_cdr_import_now_prints_the_summary(nord, line_for, capsys):

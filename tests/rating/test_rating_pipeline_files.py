@@ -13,7 +13,7 @@ from telora.rating.services import import_usage_file, rate_pending
 from telora.rating.services.staging import unpack_all
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 
 def take(brand, path, system, fmt="csv", source="nord-msc", **kwargs):

@@ -18,7 +18,7 @@ from telora.rating.services import import_usage_file, rate_pending
 from telora.rating.services.context import forget_tariffs
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 HEADER = "record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 MONDAY = dt.datetime(2026, 10, 5, tzinfo=dt.UTC)
 

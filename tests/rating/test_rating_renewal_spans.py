@@ -11,6 +11,8 @@ from telora.core import clock
 from telora.rating.services import balances
 from telora.rating.services.context import held_spans
 
+pytestmark = pytest.mark.usefixtures("nord_kept")
+
 UTC = dt.UTC
 
 

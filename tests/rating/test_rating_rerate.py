@@ -32,7 +32,7 @@ D = Decimal
 CPH = ZoneInfo("Europe/Copenhagen")
 OCT = dt.datetime(2026, 10, 1, tzinfo=CPH)
 NOV = dt.datetime(2026, 11, 1, tzinfo=CPH)
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 RERATER = ["rating.view", "rating.change", "rating.rerate"]
 
 

@@ -28,7 +28,7 @@ from telora.rating.services.collector import collect_all, collect_source, create
 from telora.rating.services.pull import preview, trust_host_key
 from telora.rating.services.sealing import unseal
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]  # the transactional test is last
 AT = dt.datetime(2026, 10, 6, 8, 0, tzinfo=dt.UTC)
 
 

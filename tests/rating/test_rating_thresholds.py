@@ -24,7 +24,7 @@ from telora.rating.services.balances import top_up
 from telora.rating.services.context import forget_tariffs
 from telora.rating.services.settings import rating_settings, update_rating_settings
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 HEADER = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 DAY0 = dt.date(2024, 1, 1)

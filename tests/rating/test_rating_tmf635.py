@@ -15,7 +15,7 @@ from telora.rating.models import RatedUsage
 from telora.rating.services import import_usage_file, rate_pending
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 USAGE = "/tmf-api/usageManagement/v4/usage"
 OCTOBER = {"usageDate.gt": "2026-10-01T00:00:00+02:00", "usageDate.lt": "2026-11-01T00:00:00+01:00"}

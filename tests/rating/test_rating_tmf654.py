@@ -13,7 +13,7 @@ from telora.rating.models import PrepaidBalance, PrepaidBalanceEntry
 from telora.rating.services import import_usage_file, rate_pending
 
 D = Decimal
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 
 BASE = "/tmf-api/prepayBalanceManagement/v4"
 HEADER = b"record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"

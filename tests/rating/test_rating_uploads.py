@@ -15,7 +15,7 @@ from telora.core.services.jobs import execute
 from telora.rating.models import FailedRecord, RatedUsage, RatingBatch, UsageFile
 from telora.rating.services import import_usage_file, rate_pending
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("nord_kept")]
 FILES = "/api/v1/usage/files"
 HEADER = "record_id,service,a_number,b_number,start_time,duration,volume,quantity,location,charge\n"
 
