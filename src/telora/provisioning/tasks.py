@@ -64,8 +64,8 @@ def check(ctx, *, request):
     """Pass on a completed request; a failed one fails the step (to the failure desk). Retried from the
     desk, the request is sent again under a fresh key and the flow waits for it again (`state` "resent":
     the flow's gateway goes back to the wait); not ended yet: `state` "waiting", the same way back."""
-    from telora.workflows.models import FlowStep
     from telora.workflows.registry import TaskError
+    from telora.workflows.services.run import last_step
 
     found = ProvisioningRequest.objects.filter(pk=request, brand=ctx.brand).first()
     if found is None:
@@ -74,7 +74,7 @@ def check(ctx, *, request):
         return {"state": "completed", "reference": found.correlation_id}
     if found.state in ("failed", "cancelled"):
         _, task_id, _ = _step(ctx)
-        last = FlowStep.objects.filter(instance=ctx.instance, task_id=task_id).order_by("-id").first()
+        last = last_step(ctx.instance, task_id)
         if last is None or last.kind != "failure":  # not a retry asked at the desk
             raise TaskError(found.error_code or found.state, f"{found.operation} {found.state}: {found.error}")
         services.resend(found, actor=_actor(ctx), at=ctx.at)

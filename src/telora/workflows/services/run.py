@@ -107,6 +107,16 @@ def _flush_steps(instance) -> None:
         pending.clear()
 
 
+def last_step(instance, task_id: str) -> FlowStep | None:
+    """The latest step logged for a task of the instance, the ones not yet inserted included: a service
+    task asking how it came to run again (e.g. retried from a failure desk) reads it here, not from the
+    table, since the steps of a transaction are inserted together at its end."""
+    for step in reversed(instance.__dict__.get("_pending_steps", ())):
+        if step.task_id == task_id:
+            return step
+    return FlowStep.objects.filter(instance=instance, task_id=task_id).order_by("-id").first()
+
+
 def _attempt(instance, task_id: str) -> int:
     """The try number of a service task's next run (its earlier service steps + 1), counted once per
     locked instance for all its tasks."""
