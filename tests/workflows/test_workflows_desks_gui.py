@@ -155,6 +155,8 @@ def test_the_business_calendar_screen(make_brand, make_user):
     manager = make_user("max", {brand: ["workflows.view", "workflows.change"]})
     page = login(reader, brand).get("/workflows/calendar/")
     assert page.status_code == 200 and "2026-12-24 Juleaften" in page.content.decode()
+    assert 'data-testid="submit"' not in page.content.decode() and 'data-testid="read-only"' in page.content.decode()
+    assert 'data-testid="submit"' in login(manager, brand).get("/workflows/calendar/").content.decode()
     form = {"weekend": ["6", "7"], "opens": "09:00", "closes": "16:00", "holidays": "2026-12-24 Juleaften\n"}
     assert login(reader, brand).post("/workflows/calendar/", form).status_code == 403
     bad = login(manager, brand).post("/workflows/calendar/", {**form, "holidays": "24-12-2026 Juleaften"})
