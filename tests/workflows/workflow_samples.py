@@ -54,6 +54,42 @@ def activate(ctx, *, reservation):
 
 
 
+@service_task("example.count", inputs={"n": int}, outputs={"n": int}, description="Add one to n (test task)")
+def count(ctx, *, n):
+    CALLS.append(("example.count", ctx.step_key, {"n": n}))
+    return {"n": n + 1}
+
+
+# A flow that loops back to a message wait it has already passed: each "ping" counts once, until n reaches 2.
+PING_LOOP_FLOW = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:telora="https://telora.org/bpmn"
+    id="defs_ping_loop" targetNamespace="https://telora.org/flows">
+  <bpmn:message id="msg_ping" name="ping"/>
+  <bpmn:process id="ping_loop" name="Ping loop" isExecutable="true">
+    <bpmn:startEvent id="start" name="Start"/>
+    <bpmn:intermediateCatchEvent id="wait_ping" name="Wait for ping">
+      <bpmn:messageEventDefinition messageRef="msg_ping"/>
+    </bpmn:intermediateCatchEvent>
+    <bpmn:serviceTask id="count" name="Count" telora:task="example.count">
+      <bpmn:extensionElements>
+        <telora:input name="n" expression="n"/>
+        <telora:output name="n" target="n"/>
+      </bpmn:extensionElements>
+    </bpmn:serviceTask>
+    <bpmn:exclusiveGateway id="enough" name="Enough pings?" default="f_done"/>
+    <bpmn:endEvent id="end" name="End"/>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="wait_ping"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="wait_ping" targetRef="count"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="count" targetRef="enough"/>
+    <bpmn:sequenceFlow id="f_again" sourceRef="enough" targetRef="wait_ping">
+      <bpmn:conditionExpression>n &lt; 2</bpmn:conditionExpression>
+    </bpmn:sequenceFlow>
+    <bpmn:sequenceFlow id="f_done" sourceRef="enough" targetRef="end"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
 
 # A flow whose desks come from BPMN lanes (a pool with two lanes, drawn): "review" sits in the back-office
 # lane and has no desk of its own; "sign_off" has its own telora:desk, which wins over its lane's.

@@ -422,6 +422,36 @@ def load(state: str, version=None) -> BpmnWorkflow:
     return workflow
 
 
+def catch_message(workflow: BpmnWorkflow, name: str, payload: dict) -> int:
+    """Deliver message `name` with its payload to the tasks waiting for it now; how many caught it.
+
+    Not `workflow.catch`: it hands the message to every unfinished task that catches it, and in a flow that
+    loops back to a message wait Spiff has already predicted the wait of the next lap (a MAYBE task on the
+    loop's branch). That task caught the message too, became ready and ran at once with the payload as its
+    only data (its parent had not run), so the next lap never waited. Only WAITING tasks are on the path
+    the instance is on, with one exception: the events after a waiting event-based gateway are predicted
+    tasks (MAYBE) that must catch for the gateway to take their branch."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+    from SpiffWorkflow.bpmn.util import BpmnEvent
+    from SpiffWorkflow.util.task import TaskState
+
+    def on_the_path(task) -> bool:
+        parent = task.parent
+        return task.state == TaskState.WAITING or (
+            parent is not None and parent.state == TaskState.WAITING and isinstance(parent.task_spec, EventBasedGateway))
+
+    event = BpmnEvent(MessageEventDefinition(name), payload=payload)
+    workflow.update_collaboration(event)
+    tasks = [task for task in workflow.get_tasks(state=TaskState.NOT_FINISHED_MASK, catches_event=event)
+             if on_the_path(task)]
+    for task in tasks:
+        task.task_spec.catch(task, event)
+    if tasks:
+        workflow.refresh_waiting_tasks()
+    return len(tasks)
+
+
 def due_at(duration: str, *, start: dt.datetime, calendar: str = "", business=None) -> dt.datetime:
     """When a desk task that starts at `start` is due: `duration` in calendar time, or in the brand's
     business calendar (`business`: a core.calendar.BusinessCalendar) when `calendar` is "business"."""
@@ -469,4 +499,4 @@ def due_delta(duration: str) -> dt.timedelta:
 
 
 __all__ = ["UserTask", "ServiceTask", "FlowError", "parse_flow", "check_flow", "flow_of", "new_workflow", "dump",
-           "load"]
+           "load", "catch_message"]

@@ -25,7 +25,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from SpiffWorkflow.bpmn.specs.event_definitions.item_aware_event import ErrorEventDefinition
-from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util import BpmnEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -546,7 +545,7 @@ def deliver_message(name: str, correlation: str, payload: dict | None = None, *,
             if name not in instance.waiting_messages:
                 continue
             workflow = spiff.load(instance.state_json, instance.version)
-            workflow.catch(BpmnEvent(MessageEventDefinition(name), payload=payload))
+            spiff.catch_message(workflow, name, payload)
             _step(instance, None, "message", actor_label=actor.label, at=at, inputs={"name": name, **payload})
             _save(instance, workflow, at=at)
             resumed.append(instance)
