@@ -40,7 +40,7 @@ def load_provisioning_demo(actor: Actor, report) -> None:
         barred = mobile.filter(status="suspended").first()
         if barred is not None:
             work.append(("bar", barred, 2))
-        report.step(f"provisioning log {brand.code}", len(work))
+        report.step(f"{brand.code}: provisioning log", len(work))
         for operation, line, days_ago in work:
             report.advance()
             key = f"demo:{operation}:{line.pk}"

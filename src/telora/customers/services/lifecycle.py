@@ -15,7 +15,6 @@ from telora.core.services.audit import record_event, snapshot
 from telora.customers.constants import SUBSCRIPTION_TRANSITIONS
 from telora.customers.models import ProductInstance, Subscription
 from telora.customers.services.common import (
-    ASSIGNMENT_FIELDS,
     SUBSCRIPTION_FIELDS,
     fail,
     for_inventory,
@@ -28,6 +27,7 @@ from telora.customers.services.subscriptions import (
     check_time,
     commitment_after,
     end_instance,
+    end_number_assignments,
     lock_subscription,
     start_instance,
 )
@@ -198,12 +198,7 @@ def terminate_subscription(subscription: Subscription, *, actor: Actor, at: dt.d
     old = snapshot(subscription, SUBSCRIPTION_FIELDS)
     for instance in _open_instances(subscription):
         end_instance(instance, actor=actor, at=at, reason="terminated")
-    for assignment in subscription.number_history.filter(valid_to__isnull=True):
-        before = snapshot(assignment, ASSIGNMENT_FIELDS)
-        assignment.valid_to = at
-        assignment.save(update_fields=["valid_to"])
-        record_event(actor=actor, at=at, action="unassign", obj=assignment, brand=brand, old=before,
-                     new=snapshot(assignment, ASSIGNMENT_FIELDS))
+    end_number_assignments(subscription, brand=brand, actor=actor, at=at)
     if subscription.phone_number_id is not None:
         inventory.release_number(brand, subscription.phone_number, actor=inventory_actor, at=at)
     if subscription.sim_id is not None:

@@ -227,6 +227,17 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
     return subscription
 
 
+def end_number_assignments(subscription: Subscription, *, brand, actor: Actor, at: dt.datetime) -> None:
+    """The line's current number assignments end at `at` (a number change, a termination), each audited:
+    the number history keeps who held which number when."""
+    for assignment in subscription.number_history.filter(valid_to__isnull=True):
+        before = snapshot(assignment, ASSIGNMENT_FIELDS)
+        assignment.valid_to = at
+        assignment.save(update_fields=["valid_to"])
+        record_event(actor=actor, at=at, action="unassign", obj=assignment, brand=brand, old=before,
+                     new=snapshot(assignment, ASSIGNMENT_FIELDS))
+
+
 @transaction.atomic
 def activate_subscription(subscription: Subscription, *, actor: Actor, at: dt.datetime) -> Subscription:
     """pending → active. Products and the number start counting from now (nothing was billed before)."""
@@ -383,12 +394,7 @@ def change_number(subscription: Subscription, *, actor: Actor, at: dt.datetime, 
     reference = reservation_reference(subscription.customer) if reference is None else reference
     new = from_inventory(inventory.allocate_number, brand, number or None, group=group, reference=reference,
                          actor=for_inventory(actor), at=at)
-    for assignment in subscription.number_history.filter(valid_to__isnull=True):
-        before = snapshot(assignment, ASSIGNMENT_FIELDS)
-        assignment.valid_to = at
-        assignment.save(update_fields=["valid_to"])
-        record_event(actor=actor, at=at, action="unassign", obj=assignment, brand=brand, old=before,
-                     new=snapshot(assignment, ASSIGNMENT_FIELDS))
+    end_number_assignments(subscription, brand=brand, actor=actor, at=at)
     try:
         with transaction.atomic():
             assignment = NumberAssignment.objects.create(brand=brand, subscription=subscription, number=new.number,
