@@ -32,7 +32,8 @@ DESK_NAMES = {
 }
 BACK_OFFICE = "Back office"
 DESK_ROLES = (BACK_OFFICE, "Brand administrator")
-# The flow goes on as the person who completes a desk step: the back office changes customers' lines.
+# The back office works the desks (the steps after a desk step run as the flow, not as the desk user) and
+# corrects customers' lines and orders by hand where a desk step asks for it.
 BACK_OFFICE_PERMISSIONS = ["customers.view", "customers.change", "orders.view", "orders.change", "catalog.view",
                            "inventory.view", "workflows.view", "workflows.work"]
 # Per brand: the donor operator and number of its port-in, and the CSR who takes its orders.
