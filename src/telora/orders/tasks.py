@@ -83,12 +83,26 @@ def item_task(operation: str, **options):
     return work
 
 
+def _reservation_ttl(ctx, brand):
+    """How long the brand's reservations last, read once per run of the instance's steps (one transaction,
+    one `at`): a sign-up's SIM and number steps run one after the other and would each read the settings."""
+    from telora.inventory.services.common import reservation_ttl
+
+    known = getattr(ctx.instance, "__dict__", {}).setdefault("_reservation_ttl", {})
+    key = (brand.pk, ctx.at)
+    if key not in known:
+        known.clear()
+        known[key] = reservation_ttl(brand, None)
+    return known[key] if known[key].total_seconds() > 0 else None  # 0 minutes: as the inventory says itself
+
+
 def allocate_sim(ctx, *, order_id, item=1):
     """Reserve a SIM card for the customer (the sign-up takes it when it creates the line)."""
     row = _item(order_id, item, ctx.brand)
     values = row.characteristics
     sim = inventory.reserve_sim(row.order.brand, values.get("sim") or None, actor=Actor.system("orders_flow"),
                                 at=ctx.at, sim_type=values.get("sim_type") or None,
+                                ttl=_reservation_ttl(ctx, row.order.brand),
                                 reference=reservation_reference(row.order.customer))
     _keep(row, "sim", sim.iccid)
     return {"iccid": sim.iccid}
@@ -108,6 +122,7 @@ def allocate_number(ctx, *, order_id, item=1):
     number = inventory.reserve_number(row.order.brand, row.characteristics.get("number") or None,
                                       group=row.characteristics.get("number_group") or None,
                                       actor=Actor.system("orders_flow"), at=ctx.at,
+                                      ttl=_reservation_ttl(ctx, row.order.brand),
                                       reference=reservation_reference(row.order.customer))
     _keep(row, "number", number.number)
     return {"number": number.number}
