@@ -43,7 +43,8 @@ def once(name: str, work, outputs: dict):
     from telora.workflows.registry import TaskError
 
     def task(ctx, **inputs):
-        done = TaskRun.objects.filter(step_key=ctx.step_key).first()
+        ran = _ran(ctx)
+        done = TaskRun.objects.filter(step_key=ctx.step_key).first() if ran is None or ctx.step_key in ran else None
         if done is not None:
             return done.outputs
         try:
@@ -55,9 +56,27 @@ def once(name: str, work, outputs: dict):
             TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=kept, at=ctx.at)
         except IntegrityError as exc:  # the same step ran meanwhile in another worker
             raise TaskError("duplicate", f"{name} ran meanwhile for step {ctx.step_key}") from exc
+        if ran is not None:
+            ran.add(ctx.step_key)
         return kept
 
     return task
+
+
+def _ran(ctx) -> set | None:
+    """The step keys of the instance's TaskRuns, read once per run of its steps (one transaction, one `at`,
+    the instance locked) rather than one look-up before each task. None: no instance (look the key up)."""
+    instance = ctx.instance
+    if instance is None or getattr(instance, "pk", None) is None:
+        return None
+    known = instance.__dict__.get("_task_runs")
+    if known is None or known[0] != ctx.at:
+        prefix = f"{instance.pk}:"
+        if not ctx.step_key.startswith(prefix):
+            return None
+        keys = set(TaskRun.objects.filter(step_key__startswith=prefix).values_list("step_key", flat=True))
+        known = instance.__dict__["_task_runs"] = (ctx.at, keys)
+    return known[1]
 
 
 def _item(order_id: int, position: int, brand) -> OrderItem:
