@@ -219,6 +219,36 @@ def test_a_service_task_run_twice_with_one_step_key_does_its_work_once(ann, syst
 
 @engine
 @pytest.mark.django_db
+def test_a_step_key_run_in_another_transaction_is_found_by_the_instances_next_run(ann, system, flows_loaded):
+    """The step keys an instance's run reads once hold the TaskRuns of earlier runs: the step repeated with
+    the instance in hand (a later `at`, as a retry) returns the first outputs (doing the work again would
+    find its TaskRun and fail as a duplicate)."""
+    import datetime as dt
+
+    from telora.core import clock
+    from telora.orders.services import create_order
+    from telora.workflows.models import FlowInstance
+    from telora.workflows.registry import StepContext, get_service_task
+
+    order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+        "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+    order.refresh_from_db()
+    instance = FlowInstance.objects.get(pk=order.flow_instance_id)
+    task = get_service_task("inventory.allocate_sim")
+    at = clock.now()
+    key = f"{instance.pk}:test-allocate:1"
+    first = task.function(StepContext(actor=system, at=at, brand=ann.brand, instance=instance, step_key=key),
+                          order_id=order.pk, item=1)
+    again = task.function(StepContext(actor=system, at=at, brand=ann.brand, instance=instance, step_key=key),
+                          order_id=order.pk, item=1)
+    fresh = FlowInstance.objects.get(pk=instance.pk)  # another run: its keys read anew
+    later = task.function(StepContext(actor=system, at=at + dt.timedelta(seconds=1), brand=ann.brand,
+                                      instance=fresh, step_key=key), order_id=order.pk, item=1)
+    assert first == again == later and first["iccid"]
+
+
+@engine
+@pytest.mark.django_db
 def test_the_signup_flow_state_names_its_version_and_an_older_state_still_loads(ann, system, flows_loaded):
     """The saved state names the flow version instead of carrying its spec; a state saved with the spec
     (before) is read the same and saved by reference from then on."""

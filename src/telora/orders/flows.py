@@ -66,7 +66,8 @@ def run_order(order, *, actor: Actor, at: dt.datetime) -> None:
         from telora.workflows.services import start_instance
 
         instance = start_instance(order.flow_key, brand=order.brand, data=flow_data(order), subject_type=SUBJECT,
-                                  subject_id=str(order.pk), actor=actor, at=at, version=version)
+                                  subject_id=str(order.pk), actor=actor, at=at, version=version,
+                                  subject_label=_label(order))  # the order is in hand: not read again
         type(order).objects.filter(pk=order.pk).update(flow_instance_id=instance.pk)
         return
     run_directly(order, actor=actor, at=at)
@@ -161,7 +162,11 @@ def label(instance) -> str:
     from telora.orders.models import Order
 
     order = Order.objects.select_related("customer").filter(pk=int(instance.subject_id)).first()
-    return f"{order.number} {order.customer.name}" if order is not None else f"order {instance.subject_id}"
+    return _label(order) if order is not None else f"order {instance.subject_id}"
+
+
+def _label(order) -> str:
+    return f"{order.number} {order.customer.name}"
 
 
 def describe(instance):

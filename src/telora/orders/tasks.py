@@ -43,7 +43,8 @@ def once(name: str, work, outputs: dict):
     from telora.workflows.registry import TaskError
 
     def task(ctx, **inputs):
-        done = TaskRun.objects.filter(step_key=ctx.step_key).first()
+        ran = _ran(ctx)
+        done = TaskRun.objects.filter(step_key=ctx.step_key).first() if ran is None or ctx.step_key in ran else None
         if done is not None:
             return done.outputs
         try:
@@ -55,9 +56,27 @@ def once(name: str, work, outputs: dict):
             TaskRun.objects.create(step_key=ctx.step_key, task=name, outputs=kept, at=ctx.at)
         except IntegrityError as exc:  # the same step ran meanwhile in another worker
             raise TaskError("duplicate", f"{name} ran meanwhile for step {ctx.step_key}") from exc
+        if ran is not None:
+            ran.add(ctx.step_key)
         return kept
 
     return task
+
+
+def _ran(ctx) -> set | None:
+    """The step keys of the instance's TaskRuns, read once per run of its steps (one transaction, one `at`,
+    the instance locked) rather than one look-up before each task. None: no instance (look the key up)."""
+    instance = ctx.instance
+    if instance is None or getattr(instance, "pk", None) is None:
+        return None
+    known = instance.__dict__.get("_task_runs")
+    if known is None or known[0] != ctx.at:
+        prefix = f"{instance.pk}:"
+        if not ctx.step_key.startswith(prefix):
+            return None
+        keys = set(TaskRun.objects.filter(step_key__startswith=prefix).values_list("step_key", flat=True))
+        known = instance.__dict__["_task_runs"] = (ctx.at, keys)
+    return known[1]
 
 
 def _item(order_id: int, position: int, brand) -> OrderItem:
@@ -83,12 +102,26 @@ def item_task(operation: str, **options):
     return work
 
 
+def _reservation_ttl(ctx, brand):
+    """How long the brand's reservations last, read once per run of the instance's steps (one transaction,
+    one `at`): a sign-up's SIM and number steps run one after the other and would each read the settings."""
+    from telora.inventory.services.common import reservation_ttl
+
+    known = getattr(ctx.instance, "__dict__", {}).setdefault("_reservation_ttl", {})
+    key = (brand.pk, ctx.at)
+    if key not in known:
+        known.clear()
+        known[key] = reservation_ttl(brand, None)
+    return known[key] if known[key].total_seconds() > 0 else None  # 0 minutes: as the inventory says itself
+
+
 def allocate_sim(ctx, *, order_id, item=1):
     """Reserve a SIM card for the customer (the sign-up takes it when it creates the line)."""
     row = _item(order_id, item, ctx.brand)
     values = row.characteristics
     sim = inventory.reserve_sim(row.order.brand, values.get("sim") or None, actor=Actor.system("orders_flow"),
                                 at=ctx.at, sim_type=values.get("sim_type") or None,
+                                ttl=_reservation_ttl(ctx, row.order.brand),
                                 reference=reservation_reference(row.order.customer))
     _keep(row, "sim", sim.iccid)
     return {"iccid": sim.iccid}
@@ -108,6 +141,7 @@ def allocate_number(ctx, *, order_id, item=1):
     number = inventory.reserve_number(row.order.brand, row.characteristics.get("number") or None,
                                       group=row.characteristics.get("number_group") or None,
                                       actor=Actor.system("orders_flow"), at=ctx.at,
+                                      ttl=_reservation_ttl(ctx, row.order.brand),
                                       reference=reservation_reference(row.order.customer))
     _keep(row, "number", number.number)
     return {"number": number.number}

@@ -19,11 +19,12 @@ def catalogue_owners(brand) -> list[int]:
     return [brand.pk, *sorted(shared)]
 
 
-def default_channel(brand, interface: str, at: dt.date | None = None):
+def default_channel(brand, interface: str, at: dt.date | None = None, *, owners: list[int] | None = None):
     """The sales channel a sale entered through `interface` (gui, api, …) is recorded in when it
-    names none: the brand's own catalogue first, then the ones shared with it. None: no default."""
+    names none: the brand's own catalogue first, then the ones shared with it. None: no default.
+    `owners`: the brand's `catalogue_owners`, when the caller has them already."""
     day = at or clock.today(brand)
-    owners = catalogue_owners(brand)
+    owners = catalogue_owners(brand) if owners is None else owners
     rows = {c.brand_id: c for c in m.SalesChannel.objects.at(day).filter(
         brand_id__in=owners, default_for__contains=[interface]).order_by("code")}
     return next((rows[b] for b in owners if b in rows), None)

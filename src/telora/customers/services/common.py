@@ -34,15 +34,16 @@ INSTANCE_FIELDS = ["subscription", "product", "kind", "start_at", "end_at", "end
 ASSIGNMENT_FIELDS = ["subscription", "number", "valid_from", "valid_to"]
 
 
-def sale_channel(brand: Brand, channel, interface: str | None, at: dt.datetime):
+def sale_channel(brand: Brand, channel, interface: str | None, at: dt.datetime, *, owners: list[int] | None = None):
     """The sales channel a sale is recorded in: the one named (row or code), else the default of
-    the interface it came through (catalogue `default_for`), else none (the brand has no default)."""
+    the interface it came through (catalogue `default_for`), else none (the brand has no default).
+    `owners`: the brand's `catalogue_owners`, when the caller has them already."""
     from telora.catalog.models import SalesChannel
     from telora.catalog.selectors import default_channel
 
     if channel not in (None, ""):
-        return catalog_row(SalesChannel, brand, channel, "channel", at=at)
-    return default_channel(brand, interface, clock.localtime(at, brand).date()) if interface else None
+        return catalog_row(SalesChannel, brand, channel, "channel", at=at, owners=owners)
+    return default_channel(brand, interface, clock.localtime(at, brand).date(), owners=owners) if interface else None
 
 
 def require(actor: Actor, brand, perm: str = "customers.change") -> None:
@@ -115,11 +116,13 @@ def check(field: str, func, *args):
         raise fail(field, str(exc)) from None
 
 
-def catalog_row(model, brand: Brand, value, field: str, *, at: dt.datetime | None = None):
-    """A catalogue row (object, id or code) the brand may use and which exists today, or a clear error."""
+def catalog_row(model, brand: Brand, value, field: str, *, at: dt.datetime | None = None,
+                owners: list[int] | None = None):
+    """A catalogue row (object, id or code) the brand may use and which exists today, or a clear error.
+    `owners`: the brand's `catalogue_owners`, when the caller has them already (one read per sale)."""
     if value is None or value == "":
         return None
-    ids = catalogue_owners(brand)
+    ids = catalogue_owners(brand) if owners is None else owners
     if isinstance(value, model):
         row = value if value.brand_id in ids else None
     else:

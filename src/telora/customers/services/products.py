@@ -16,9 +16,10 @@ KIND_NAMES = {"plan": "a plan", "addon": "an add-on", "one_time": "a one-time pr
 
 
 def product_for(brand: Brand, value, *, field: str, kinds: tuple[str, ...], service_type: str, at: dt.datetime,
-                selling: bool = True) -> Product:
-    """The product (object, id or code) the brand may put on a `service_type` subscription as one of `kinds`."""
-    product = catalog_row(Product, brand, value, field, at=at)
+                selling: bool = True, owners: list[int] | None = None) -> Product:
+    """The product (object, id or code) the brand may put on a `service_type` subscription as one of `kinds`.
+    `owners`: the brand's `catalogue_owners`, when the caller has them already."""
+    product = catalog_row(Product, brand, value, field, at=at, owners=owners)
     if product is None:
         raise fail(field, "give a product code")
     if product.kind not in kinds:
@@ -31,23 +32,24 @@ def product_for(brand: Brand, value, *, field: str, kinds: tuple[str, ...], serv
     return product
 
 
-def rules_for(brand: Brand, at: dt.datetime, codes=None) -> dict:
+def rules_for(brand: Brand, at: dt.datetime, codes=None, *, owners: list[int] | None = None) -> dict:
     """Every product's kind and rules the brand sees on the day of `at` (its own catalogue wins); only
-    those of `codes` when given."""
+    those of `codes` when given. `owners`: the brand's `catalogue_owners`, when the caller has them."""
     day = clock.localtime(at, brand).date()
     rules: dict = {}
-    for owner_id in reversed(catalogue_owners(brand)):
+    for owner_id in reversed(catalogue_owners(brand) if owners is None else owners):
         owner = brand if owner_id == brand.pk else Brand.objects.get(pk=owner_id)
         rules.update(product_rules(owner, day, codes))
     return rules
 
 
-def check_rules(brand: Brand, products: list[Product], at: dt.datetime, *, field: str = "products") -> None:
+def check_rules(brand: Brand, products: list[Product], at: dt.datetime, *, field: str = "products",
+                owners: list[int] | None = None) -> None:
     """Refuse a product set the catalogue's rules forbid, naming every broken rule at once.
 
     A product closed in the catalogue since it was sold keeps its kind and carries no rules.
     """
-    rules = rules_for(brand, at, [product.code for product in products])
+    rules = rules_for(brand, at, [product.code for product in products], owners=owners)
     for product in products:
         rules.setdefault(product.code, ProductRules(code=product.code, kind=product.kind))
     messages = check_product_set([product.code for product in products], rules)

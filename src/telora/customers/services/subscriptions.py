@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
 from telora.catalog.constants import SERVICE_TYPES
+from telora.catalog.selectors import catalogue_owners
 from telora.core import clock
 from telora.core.models import Brand
 from telora.core.services.actors import Actor
@@ -157,13 +158,15 @@ def create_subscription(customer: Customer, *, actor: Actor, at: dt.datetime, bi
         raise fail("billing_account", "is required")
     if account.status != "active":
         raise fail("billing_account", f"{account.number} is closed", code="state")
-    products = [product_for(brand, plan, field="plan", kinds=("plan",), service_type=service_type, at=at)]
-    products += [product_for(brand, code, field=f"addons[{i}]", kinds=("addon",), service_type=service_type, at=at)
-                 for i, code in enumerate(addons)]
+    owners = catalogue_owners(brand)  # read once for every product, the rules and the channel
+    products = [product_for(brand, plan, field="plan", kinds=("plan",), service_type=service_type, at=at,
+                            owners=owners)]
+    products += [product_for(brand, code, field=f"addons[{i}]", kinds=("addon",), service_type=service_type, at=at,
+                             owners=owners) for i, code in enumerate(addons)]
     products += [product_for(brand, code, field=f"one_time[{i}]", kinds=("one_time", "device"),
-                             service_type=service_type, at=at) for i, code in enumerate(one_time)]
-    check_rules(brand, products, at)
-    channel = sale_channel(brand, channel, interface, at)
+                             service_type=service_type, at=at, owners=owners) for i, code in enumerate(one_time)]
+    check_rules(brand, products, at, owners=owners)
+    channel = sale_channel(brand, channel, interface, at, owners=owners)
 
     addresses = {
         "billing_address": _address(billing_address, customer, "billing_address"),

@@ -143,10 +143,11 @@ def _failing(instance) -> set:
 
 
 def start_instance(key: str, *, brand, data: dict, subject_type: str = "", subject_id: str = "",
-                   correlation: str = "", actor: Actor, at: dt.datetime, version: FlowVersion | None = None
-                   ) -> FlowInstance:
+                   correlation: str = "", actor: Actor, at: dt.datetime, version: FlowVersion | None = None,
+                   subject_label: str = "") -> FlowInstance:
     """Start the latest published version of flow `key` for the brand (or `version`, found by the caller
-    with `latest_version`) and run it until it waits."""
+    with `latest_version`) and run it until it waits. `subject_label`: what the subject hook's label would
+    say, when the caller has the subject in hand (its desk tasks then do not read it again)."""
     if not isinstance(data, dict) or _json_size(data) > MAX_DATA:
         raise ServiceError(f"flow data must be a JSON object of at most {MAX_DATA} bytes", field="data")
     version = version or _latest_version(key, brand)
@@ -161,6 +162,8 @@ def start_instance(key: str, *, brand, data: dict, subject_type: str = "", subje
             state_json="{}" if together else spiff.dump(workflow), data=data, started_at=at, updated_at=at)
         # a new instance has no step, desk task or failure yet: nothing to read back
         instance.__dict__.update(_attempts=Counter(), _failing=set(), _open_tasks={})
+        if subject_label:
+            instance.__dict__["_subject_label"] = subject_label[:200]
         _step(instance, None, "start", actor_label=actor.label, at=at, inputs=data)
         record_event(actor=actor, at=at, action="start", obj=instance, brand=brand,
                      message=f"flow {key} v{version.number} started")
@@ -332,9 +335,16 @@ def _save(instance, workflow, *, at) -> None:
     """Desk tasks, waits and state after a step; the serialized workflow with them (same transaction)."""
     if instance.state not in (FlowInstance.FAILED, FlowInstance.CANCELLED):
         parsed = spiff.flow_of(instance.version)
+        calendar = []  # the brand's business calendar, read at most once per save
+
+        def business():
+            if not calendar:
+                calendar.append(_calendar(instance.brand))
+            return calendar[0]
+
         if parsed.business_timers:
-            spiff.business_timers(parsed, workflow, _calendar(instance.brand))
-        _sync_desk_tasks(instance, workflow, at=at)
+            spiff.business_timers(parsed, workflow, business())
+        _sync_desk_tasks(instance, workflow, at=at, business=business)
         waits = workflow.waiting_events()
         instance.waiting_messages = sorted({w.name for w in waits if w.event_type == "MessageEventDefinition"})
         timers = [_moment(w.value) for w in waits if w.event_type in TIMER_EVENTS]
@@ -381,7 +391,8 @@ def _moment(value):
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _sync_desk_tasks(instance, workflow, *, at) -> None:
+def _sync_desk_tasks(instance, workflow, *, at, business) -> None:
+    """`business()`: the brand's business calendar (read by the caller when first needed)."""
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY) if isinstance(t.task_spec, spiff.UserTask)}
     open_tasks = instance.__dict__.pop("_open_tasks", None)  # read with the failures in this transaction
     if open_tasks is None:
@@ -399,7 +410,7 @@ def _sync_desk_tasks(instance, workflow, *, at) -> None:
             raise ServiceError(f"desk {ext.get('desk')!r} of {task.task_spec.bpmn_id} does not exist in "
                                f"{instance.brand.code}", field="desk")
         due = spiff.due_at(ext["due"], start=at, calendar=ext.get("calendar", ""),
-                           business=_calendar(instance.brand) if ext.get("calendar") == spiff.BUSINESS else None) \
+                           business=business() if ext.get("calendar") == spiff.BUSINESS else None) \
             if ext.get("due") else None
         HumanTask.objects.create(
             brand=instance.brand, instance=instance, desk=desk, task_id=task_id, element=task.task_spec.bpmn_id,
