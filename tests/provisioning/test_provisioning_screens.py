@@ -131,6 +131,14 @@ def test_the_manual_adapter_waits_for_a_person_who_needs_the_work_right(make_use
         services.complete_by_hand(request, actor=system, at=clock.now())
 
 
+def test_a_target_keeps_the_secrets_not_typed_again(brand_a, system):
+    target = configure(brand_a, system)
+    services.configure_target(brand_a, adapter="mvne_json", url=target.url, secrets={"api_key": "new-key"},
+                              actor=system, at=clock.now())
+    target.refresh_from_db()
+    assert services.credentials(target) == {"api_key": "new-key", "callback_secret": "test-callback-secret"}
+
+
 def test_too_many_transient_tries_fail_the_request(brand_a, system):
     configure(brand_a, system, max_tries=2)  # its URL answers nothing (port 9)
     request = queue(brand_a, system, "31610000001", "t-1")

@@ -69,8 +69,9 @@ def credentials(target: NetworkTarget) -> dict:
 def configure_target(brand, *, code: str = "network", name: str = "", adapter: str, url: str = "",
                      callback_url: str = "", desk: str = "network", timeout_seconds: int = 10, max_tries: int = 6,
                      secrets: dict | None = None, actor: Actor, at: dt.datetime) -> NetworkTarget:
-    """Create or change the brand's target `code`. `secrets` (api_key, callback_secret, …) replace the
-    stored ones when given; None keeps them. The audit names which secrets changed, never their values."""
+    """Create or change the brand's target `code`. `secrets` (api_key, callback_secret, …) given replace
+    those stored under the same names; the others are kept (a form leaves a secret empty to keep it). The
+    audit names which secrets changed, never their values."""
     if adapter not in ADAPTERS:
         raise ServiceError(f"adapter: one of {', '.join(sorted(ADAPTERS))}", field="adapter")
     if adapter != "manual" and not url:
@@ -90,8 +91,10 @@ def configure_target(brand, *, code: str = "network", name: str = "", adapter: s
     target.desk, target.timeout_seconds, target.max_tries, target.updated_at = desk, timeout_seconds, max_tries, at
     target.save()
     new = {"name": target.name, "adapter": adapter, "url": url, "callback_url": callback_url, "desk": desk}
-    if secrets is not None:
-        target.sealed_credentials = SEALER.seal({k: str(v) for k, v in secrets.items()}, _context(target))
+    if secrets:
+        kept = credentials(target)
+        target.sealed_credentials = SEALER.seal({**kept, **{k: str(v) for k, v in secrets.items()}},
+                                                _context(target))
         target.save(update_fields=["sealed_credentials"])
         new["secrets"] = sorted(secrets)  # which ones, not what
     record_event(actor=actor, at=at, action="create" if old is None else "update", obj=target, brand=brand,
