@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.db import connection
 
+from telora.billing.models import ChargeMark
 from telora.catalog.constants import SERVICE_TYPES
 from telora.catalog.models import Product
 from telora.catalog.selectors import catalogue_owners
@@ -72,6 +73,7 @@ def _clean(column: str, func, *args) -> str:
 class SubscriptionKind(Kind):
     entity = "subscription"
     model = Subscription
+    writes = (PhoneNumber, SimCard, Subscription, ProductInstance, NumberAssignment, ChargeMark)
     required = ("source_id", "customer_id", "account_id", "service_type", "plan", "activated_at")
     optional = ("status", "plan_start", "suspended_at", "terminated_at", "number", "iccid", "imsi", "sim_type",
                 "identifier", "installation_address_id", "commitment_end")
@@ -297,6 +299,7 @@ class ProductKind(Kind):
 
     entity = "product"
     model = ProductInstance
+    writes = (ProductInstance, ChargeMark)
     required = ("source_id", "subscription_id", "product", "start_at")
     optional = ("end_at",)
     refs = {"subscription_id": "subscription"}
