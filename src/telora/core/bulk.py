@@ -80,8 +80,9 @@ def assign_ids(model, objects: list) -> None:
     pipeline = getattr(_LOCAL, "pipeline", None)
     ids = pipeline.ids(model._meta.db_table, len(objects)) if pipeline else _next_ids(model._meta.db_table,
                                                                                       len(objects))
+    name = model._meta.pk.attname
     for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
+        obj.__dict__[name] = pk  # what `obj.pk = pk` sets, without the property's calls
 
 
 def copy_objects(model, objects: list, *, with_ids: bool = False, ids_given: bool = False) -> None:
@@ -97,7 +98,8 @@ def copy_objects(model, objects: list, *, with_ids: bool = False, ids_given: boo
     if with_ids:
         assign_ids(model, objects)
     if keys is not None:
-        keys.record(table, [obj.pk for obj in objects])
+        name = model._meta.pk.attname
+        keys.record(table, [obj.__dict__[name] for obj in objects])
     fields = [f for f in model._meta.concrete_fields if with_ids or ids_given or not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     # one C call reads a row's values (itemgetter); JSON fields are encoded after it
