@@ -13,7 +13,8 @@ table.
 
 It applies only where it is the same guarantee: the role may set `session_replication_role`
 (a superuser, or `GRANT SET ON PARAMETER session_replication_role`), and the tables given have no
-triggers of their own (which the replica role would skip too). Elsewhere the block changes
+triggers but their foreign keys' (none of their own, no deferrable unique constraint's recheck:
+the replica role would skip those too). Elsewhere the block changes
 nothing and the per-row triggers run as usual. Writes in the block other than `copy_objects` must
 not insert rows with keys nor change keys (the caller's promise: updates of status columns, the
 brand's number counters).
@@ -105,14 +106,17 @@ def _runs(ids: list[int]) -> tuple[list[int], list[int]]:
 
 
 def may_check_at_end(tables: set[str]) -> bool:
-    """The role may switch the per-row triggers off, and the tables have no triggers of their own."""
+    """The role may switch the per-row triggers off, and the tables have no triggers but their keys'."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT current_setting('session_replication_role') = 'origin' "
                        "AND has_parameter_privilege('session_replication_role', 'SET')")
         if not cursor.fetchone()[0]:
             return False
-        cursor.execute("SELECT count(*) FROM pg_trigger WHERE NOT tgisinternal AND tgenabled <> 'D' "
-                       "AND tgrelid = ANY(%s::regclass[])", [sorted(tables)])
+        # any trigger but the foreign keys' own: a table's own triggers, and the recheck of a
+        # deferrable unique or exclusion constraint, which the replica role would skip as well
+        cursor.execute("SELECT count(*) FROM pg_trigger t JOIN pg_proc f ON f.oid = t.tgfoid "
+                       "WHERE t.tgrelid = ANY(%s::regclass[]) AND t.tgenabled <> 'D' "
+                       "AND f.proname NOT LIKE 'RI\\_FKey\\_%%'", [sorted(tables)])
         return cursor.fetchone()[0] == 0
 
 
