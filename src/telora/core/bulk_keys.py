@@ -6,8 +6,8 @@ import. Inside `keys_checked_at_end(models)` the transaction's per-row triggers 
 (`session_replication_role = replica`) and `copy_objects` records the ids it writes; `check()` then
 runs, for each table written and each of its single-column foreign keys (read from the catalogue,
 so a key added later is checked too), one statement that takes the same KEY SHARE locks on every
-referenced row and counts them against the distinct keys written: a missing row is a
-`ForeignKeyViolation` naming the constraint and a key, raised before commit, and the transaction
+referenced row and counts them against the distinct keys written: a missing row is an
+`IntegrityError` naming the constraint and a key (as PostgreSQL's own message), raised before commit, and the transaction
 rolls back as for any refused insert. What the database guarantees is unchanged; it is checked per
 table.
 
