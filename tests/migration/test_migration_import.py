@@ -305,3 +305,22 @@ def test_row_checks_may_not_query_the_database(nordlink, system, monkeypatch):
     with pytest.raises(RuntimeError, match="load what checks need in Kind.prepare"):
         run_import(nordlink, [("customers.csv", CUSTOMERS)], actor=system, at=clock.now())
     assert Customer.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_where_the_role_may_not_switch_the_key_triggers_off_the_same_rows_are_imported_checked_per_row(
+        nordlink, system, monkeypatch):
+    import telora.core.bulk_keys as bulk_keys
+
+    asked = []
+    monkeypatch.setattr(bulk_keys, "may_check_at_end", lambda tables: asked.append(tables) or False)
+    before = counts()
+    report = run_import(nordlink, sample_files(), actor=system, at=clock.now())
+    assert report.ok, [str(e) for e in report.errors]
+    assert asked and {"customers_subscription", "migration_sourcemapping"} <= set().union(*asked)
+    added = {name: n - before[name] for name, n in counts().items()}
+    # 13 numbered lines, one of them terminated (its history only), 10 live mobile lines
+    assert added == {"Customer": 9, "Address": 10, "Contact": 3, "BillingAccount": 9, "Subscription": 14,
+                     "ProductInstance": 20, "NumberAssignment": 13, "PhoneNumber": 12, "SimCard": 10,
+                     "PrepaidBalance": 2, "PrepaidBalanceEntry": 2, "BundleCounter": 6, "ARLedgerEntry": 4,
+                     "OpeningReceivable": 4, "SourceMapping": 63}

@@ -14,6 +14,8 @@ import threading
 from django.db import connection
 from django.db.models.base import ModelState
 
+from telora.core import bulk_keys
+
 _JSON = json.JSONEncoder(check_circular=False, separators=(",", ":"))
 _DEFAULTS: dict = {}
 _LOCAL = threading.local()  # .pipeline: the CopyPipeline this thread's copy_objects hands its rows to
@@ -78,8 +80,9 @@ def assign_ids(model, objects: list) -> None:
     pipeline = getattr(_LOCAL, "pipeline", None)
     ids = pipeline.ids(model._meta.db_table, len(objects)) if pipeline else _next_ids(model._meta.db_table,
                                                                                       len(objects))
+    name = model._meta.pk.attname
     for obj, pk in zip(objects, ids, strict=True):
-        obj.pk = pk
+        obj.__dict__[name] = pk  # what `obj.pk = pk` sets, without the property's calls
 
 
 def copy_objects(model, objects: list, *, with_ids: bool = False, ids_given: bool = False) -> None:
@@ -89,8 +92,14 @@ def copy_objects(model, objects: list, *, with_ids: bool = False, ids_given: boo
     if not objects:
         return
     table = model._meta.db_table
+    keys = bulk_keys.recording()
+    if keys is not None and not ids_given:  # the key checks find the rows by id
+        with_ids = True
     if with_ids:
         assign_ids(model, objects)
+    if keys is not None:
+        name = model._meta.pk.attname
+        keys.record(table, [obj.__dict__[name] for obj in objects])
     fields = [f for f in model._meta.concrete_fields if with_ids or ids_given or not f.primary_key]
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     # one C call reads a row's values (itemgetter); JSON fields are encoded after it

@@ -174,4 +174,48 @@ def _parsed_e164(compact: str) -> PhoneNumber | None:
     if prefix is not None and prefix.match(national):
         return None
     number = PhoneNumber(country_code=country_code, national_number=int(national))
-    return number if phonenumbers.is_valid_number(number) else None
+    plan = _numbering_plan(country_code)
+    if plan is None:
+        return number if phonenumbers.is_valid_number(number) else None
+    return number if _valid_in(plan, national) else None
+
+
+_Plan = tuple[tuple[frozenset, re.Pattern], tuple[tuple[frozenset, re.Pattern], ...]]
+
+
+@functools.lru_cache(maxsize=512)
+def _numbering_plan(country_code: int) -> _Plan | None:
+    """The patterns `phonenumbers.is_valid_number` tries for a country code of one region: its
+    general description, then each number type (mobile only where its pattern differs from fixed
+    line's, as phonenumbers tests it). None for a code several regions share (+1, +7, +44...),
+    where phonenumbers first decides the region."""
+    regions = COUNTRY_CODE_TO_REGION_CODE.get(country_code)
+    if not regions or len(regions) != 1:
+        return None
+    metadata = PhoneMetadata.metadata_for_region_or_calling_code(country_code, regions[0].upper())
+    if metadata is None or (regions[0] != "001" and phonenumbers.country_code_for_valid_region(regions[0])
+                            != country_code):
+        return None
+
+    def desc(d):
+        if d is None or not d.national_number_pattern:
+            return None
+        return frozenset(d.possible_length or ()), re.compile(d.national_number_pattern)
+
+    types = [metadata.premium_rate, metadata.toll_free, metadata.shared_cost, metadata.voip,
+             metadata.personal_number, metadata.pager, metadata.uan, metadata.voicemail, metadata.fixed_line]
+    if not metadata.same_mobile_and_fixed_line_pattern:
+        types.append(metadata.mobile)
+    general = desc(metadata.general_desc)
+    if general is None:
+        return None
+    return general, tuple(d for d in map(desc, types) if d is not None)
+
+
+def _valid_in(plan: _Plan, national: str) -> bool:
+    """phonenumbers' validity (a type other than UNKNOWN) of a national significant number: the
+    general description and one type's length and whole pattern match."""
+    (lengths, pattern), types = plan
+    if (lengths and len(national) not in lengths) or not pattern.fullmatch(national):
+        return False
+    return any((not lengths or len(national) in lengths) and pattern.fullmatch(national) for lengths, pattern in types)

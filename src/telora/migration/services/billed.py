@@ -20,17 +20,25 @@ idempotent by source ids (a line is written once) and the marks' unique constrai
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from django.db import connection
 
 from telora.billing.models import ChargeMark
-from telora.billperiods import bill_period
+from telora.billperiods import bill_period as _bill_period
 from telora.catalog.models import CustomerGroup, Product, ProductCharge
 from telora.catalog.selectors import effective_price
 from telora.core.bulk import copy_objects, new_object
 from telora.migration.services.base import Bad, Context, day
+
+
+@functools.lru_cache(maxsize=4096)
+def bill_period(anchor_day: int, on: dt.date) -> tuple[dt.date, dt.date]:
+    """billperiods.bill_period, remembered: a base's lines share a few activation days and periods."""
+    return _bill_period(anchor_day, on)
+
 
 RECURRING_KINDS = ("plan", "addon")  # as billing's snapshot reads them
 ONE_TIME_KINDS = ("one_time", "device")

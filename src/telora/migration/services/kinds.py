@@ -19,6 +19,9 @@ class Kind:
     required: tuple[str, ...] = ()
     optional: tuple[str, ...] = ()
     refs: dict[str, str] = {}  # column → entity whose source id it holds
+    # the models `write` inserts into, when it inserts only with copy_objects (and changes no keys
+    # otherwise): their foreign keys are then checked per table at the file's end (core.bulk_keys)
+    writes: tuple = ()
 
     def prepare(self, ctx: Context, rows: list[tuple[int, dict]]) -> None:
         """Load in bulk what checking the rows needs (inventory, existing counters, catalogue...):

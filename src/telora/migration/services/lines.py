@@ -11,6 +11,7 @@ from collections import defaultdict
 
 from django.db import connection
 
+from telora.billing.models import ChargeMark
 from telora.catalog.constants import SERVICE_TYPES
 from telora.catalog.models import Product
 from telora.catalog.selectors import catalogue_owners
@@ -72,6 +73,7 @@ def _clean(column: str, func, *args) -> str:
 class SubscriptionKind(Kind):
     entity = "subscription"
     model = Subscription
+    writes = (PhoneNumber, SimCard, Subscription, ProductInstance, NumberAssignment, ChargeMark)
     required = ("source_id", "customer_id", "account_id", "service_type", "plan", "activated_at")
     optional = ("status", "plan_start", "suspended_at", "terminated_at", "number", "iccid", "imsi", "sim_type",
                 "identifier", "installation_address_id", "commitment_end")
@@ -254,16 +256,19 @@ class SubscriptionKind(Kind):
         assign_ids(Subscription, subs)
         instances, assignments = [], []
         for (sub, instance, assignment, number, _n, sim, _s), ref in planned:
-            ref.id = sub.pk
-            sub.customer_id, sub.billing_account_id = ref.customer.id, ref.account.id
-            sub.phone_number_id = number.pk if number is not None else None
-            sub.sim_id = sim.pk if sim is not None else None
+            # the new rows' attributes set in their __dict__: no related object is cached on them,
+            # so the foreign key descriptors' checks (eight a line) have nothing to do
+            state = sub.__dict__
+            ref.id = pk = state["id"]
+            state["customer_id"], state["billing_account_id"] = ref.customer.id, ref.account.id
+            state["phone_number_id"] = number.__dict__["id"] if number is not None else None
+            state["sim_id"] = sim.__dict__["id"] if sim is not None else None
             if ref.installation is not None and sub.service_type in ("fixed_line", "broadband", "fiber", "tv"):
-                sub.installation_address_id = ref.installation.id
-            instance.subscription_id = sub.pk
+                state["installation_address_id"] = ref.installation.id
+            instance.__dict__["subscription_id"] = pk
             instances.append(instance)
             if assignment is not None:
-                assignment.subscription_id = sub.pk
+                assignment.__dict__["subscription_id"] = pk
                 assignments.append(assignment)
         copy_objects(Subscription, subs, ids_given=True)
         copy_objects(ProductInstance, instances, with_ids=True)
@@ -297,6 +302,7 @@ class ProductKind(Kind):
 
     entity = "product"
     model = ProductInstance
+    writes = (ProductInstance, ChargeMark)
     required = ("source_id", "subscription_id", "product", "start_at")
     optional = ("end_at",)
     refs = {"subscription_id": "subscription"}

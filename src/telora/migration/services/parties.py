@@ -51,6 +51,7 @@ def catalogue_row(ctx: Context, model, row: dict, column: str):
 class CustomerKind(Kind):
     entity = "customer"
     model = Customer
+    writes = (Customer,)
     required = ("source_id", "kind")
     optional = (*CUSTOMER_TEXTS, "birth_date", "customer_group", "parent_id", "created_at")
     refs = {"parent_id": "customer"}
@@ -104,6 +105,7 @@ class CustomerKind(Kind):
 class AddressKind(Kind):
     entity = "address"
     model = Address
+    writes = (Address,)
     required = ("source_id", "customer_id", "street1", "postcode", "city")
     optional = ("roles", "street2", "state", "country")
     refs = {"customer_id": "customer"}
@@ -136,6 +138,7 @@ class AddressKind(Kind):
 class ContactKind(Kind):
     entity = "contact"
     model = Contact
+    writes = (Contact,)
     required = ("source_id", "customer_id", "last_name")
     optional = ("role", "first_name", "email", "phone")
     refs = {"customer_id": "customer"}
@@ -176,6 +179,7 @@ class AccountKind(Kind):
 
     entity = "account"
     model = BillingAccount
+    writes = (BillingAccount,)
     required = ("source_id", "customer_id")
     optional = ("name", "bill_cycle", "billing_group", "invoice_delivery", "invoice_email", "payment_method",
                 "payment_method_ref", "credit_limit", "billing_address_id", "created_at", "billed_through")

@@ -8,6 +8,7 @@ for the files after them. A real run refuses a file with any bad row whole and s
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import queue
 import threading
@@ -17,6 +18,7 @@ import psycopg
 from django.db import DatabaseError, connection, transaction
 
 from telora.core.bulk import copy_objects, copy_pipeline, gc_paused, new_object
+from telora.core.bulk_keys import keys_checked_at_end
 from telora.core.models import Brand
 from telora.core.services.actors import Actor, ServiceError
 from telora.core.services.audit import record_event
@@ -324,16 +326,19 @@ def _import_whole(ctx: Context, kind: Kind, source: Source, fresh: list, errors:
     try:
         with transaction.atomic():
             _constraints(immediate=True)
-            with copy_pipeline():  # the COPYs of a slice run while the next slice's rows are built
-                while (batch := slices.get()) is not None:
-                    if isinstance(batch, BaseException):
-                        raise batch
-                    if batch and not errors:
-                        _write_rows(ctx, kind, batch)
-                        written += batch
-                ended = True
-            if errors or not written:
-                raise _Refused
+            with _keys_at_end(kind) as keys:
+                with copy_pipeline():  # the COPYs of a slice run while the next slice's rows are built
+                    while (batch := slices.get()) is not None:
+                        if isinstance(batch, BaseException):
+                            raise batch
+                        if batch and not errors:
+                            _write_rows(ctx, kind, batch)
+                            written += batch
+                    ended = True
+                if errors or not written:
+                    raise _Refused
+                if keys is not None:
+                    keys.check()
             _constraints(immediate=False)
             _mark(ctx, kind, source, written, done=True)
     except _Refused:
@@ -351,6 +356,15 @@ def _import_whole(ctx: Context, kind: Kind, source: Source, fresh: list, errors:
     if file_report.status == "pending":
         file_report.imported = len(written)
         file_report.status = "imported"
+
+
+def _keys_at_end(kind: Kind):
+    """The file's (or chunk's) foreign keys checked per table at its end where the kind writes
+    only by COPY (core.bulk_keys: the same checks and locks, a statement a key instead of a
+    trigger a row), else per row as usual."""
+    if not kind.writes:
+        return contextlib.nullcontext()
+    return keys_checked_at_end((*kind.writes, SourceMapping))
 
 
 def _constraints(*, immediate: bool) -> None:
@@ -391,6 +405,9 @@ def _write(ctx: Context, kind: Kind, source: Source, planned: list, file_report:
     for start in range(0, len(planned), size):
         chunk = planned[start:start + size]
         with transaction.atomic():
-            _write_rows(ctx, kind, chunk)
+            with _keys_at_end(kind) as keys:
+                _write_rows(ctx, kind, chunk)
+                if keys is not None:
+                    keys.check()
             _mark(ctx, kind, source, chunk, done=start + len(chunk) == len(planned))
         file_report.imported += len(chunk)
