@@ -82,6 +82,8 @@ class LogView(ScopedListView):
         elif age == "stuck":
             queryset = queryset.filter(created_at__lt=clock.now() - AGES["1h"],
                                        state__in=("queued", "sent", "acknowledged"))
+        if data.get("subscription"):
+            queryset = queryset.filter(subscription_id=data["subscription"])
         if data.get("q"):
             queryset = queryset.filter(Q(payload__msisdn__icontains=data["q"]) | Q(correlation_id=data["q"])
                                        | Q(idempotency_key=data["q"]))
@@ -103,7 +105,10 @@ class RequestView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         request = self.object
         may_work = rights.has_perm(self.request.user, request.brand, "provisioning.work")
+        from telora.provisioning.manual import open_tasks_by_request
+
         context.update(exchanges=request.exchanges.order_by("at", "id"),
+                       desk_task=open_tasks_by_request([request.pk] if request.state == "sent" else []).get(request.pk),
                        manual=may_work and request.target.adapter == "manual" and request.state == "sent",
                        manual_form=ManualForm())
         return context
