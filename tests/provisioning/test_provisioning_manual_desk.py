@@ -57,6 +57,9 @@ def test_a_manual_request_waits_on_the_targets_desk_and_completing_it_records_th
     title, url, facts = manual.describe(task.instance)
     assert url == f"/provisioning/{request.pk}/" and ("Number", line.identifier) in facts
     assert "1234" not in str(facts)  # the SIM's PIN is masked beside the task too
+    page = login(worker, ann.brand).get(f"/workflows/tasks/{task.pk}/")
+    assert page.status_code == 200
+    assert line.identifier in page.content.decode() and f"/provisioning/{request.pk}/" in page.content.decode()
     with pytest.raises(Exception, match="required"):
         complete_task(task, data={}, actor=Actor(user=worker), at=clock.now())  # done needs the reference
     complete_task(task, data={"reference": "HOST-9"}, actor=Actor(user=worker), at=clock.now())
@@ -86,6 +89,20 @@ def test_answering_on_the_request_page_closes_the_desk_task(ann, system, line, w
     assert request.state == "completed" and task.state == HumanTask.CANCELLED
     assert "wes" in task.reason
     assert "request-desk-task" not in client.get(f"/provisioning/{request.pk}/").content.decode()
+
+
+def test_a_desk_task_that_cannot_be_opened_leaves_the_request_in_the_log(ann, system, line, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the flow cannot start")
+
+    monkeypatch.setattr(manual, "ensure_flow", broken)
+    configure(ann.brand, system, adapter="manual")
+    request = queue(ann.brand, system, "b-1", subscription=line)
+    assert services.send_due(at=clock.now()) == {"waiting": 1}
+    request.refresh_from_db()
+    assert request.state == "sent" and not FlowInstance.objects.filter(subject_id=str(request.pk)).exists()
+    monkeypatch.undo()
+    assert manual.open_missing(at=clock.now()) == 1  # the periodic job's pass
 
 
 def test_the_periodic_pass_opens_a_missing_desk_task_once(ann, system, line):

@@ -153,6 +153,23 @@ def test_a_monitor_shows_the_request_and_the_answer_masked(line, viewer, system)
     assert failed["state"] == "InError" and "HLR refused" in failed["response"]["body"]
 
 
+def test_a_manual_requests_monitor_names_the_desk_and_the_persons_answer(line, viewer, system):
+    services.configure_target(line.brand, adapter="manual", actor=system, at=clock.now())
+    request = request_for(line, "create", "man-1", system=system)
+    services.send_due(at=clock.now())
+    waiting = viewer.get(f"{BASE}/monitor/{request.pk}").json()
+    assert_valid(waiting, "Monitor")
+    assert (waiting["state"], waiting["request"]["method"], waiting["request"]["to"]) == ("InProgress", "manual",
+                                                                                         "desk:network")
+    assert "1234" not in waiting["request"]["body"] and "response" not in waiting
+    services.complete_by_hand(request, reference="HOST-5", by="wes", actor=system, at=clock.now())
+    done = viewer.get(f"{BASE}/monitor/{request.pk}").json()
+    assert_valid(done, "Monitor")
+    assert done["state"] == "Completed" and '"by": "wes"' in done["response"]["body"]
+    service = viewer.get(f"{BASE}/service/{line.pk}").json()
+    assert (service["state"], service["startMode"]) == ("active", "3")  # manually by the provider
+
+
 def test_monitors_list_newest_first_with_filters_and_field_selection(line, viewer, system):
     first = request_for(line, "create", "l-1", system=system, at=clock.now() - dt.timedelta(hours=2))
     services.complete_by_hand(first, reference="R1", actor=system, at=clock.now())

@@ -126,7 +126,7 @@ def open_desk_tasks(request_ids, *, at: dt.datetime) -> int:
         try:
             with transaction.atomic():
                 opened += open_desk_task(pk, at=at) is not None
-        except (ServiceError, ValueError) as exc:
+        except Exception as exc:  # noqa: BLE001  (rolled back to its savepoint: the answer is recorded all the same)
             logger.warning("provisioning: no desk task for manual request %s: %s", pk, exc)
     return opened
 
