@@ -189,6 +189,8 @@ def test_monitors_list_newest_first_with_filters_and_field_selection(line, viewe
     bad = viewer.get(f"{BASE}/monitor", state="Done")
     assert bad.status_code == 400 and bad.json()["field"] == "state"
     assert viewer.get(f"{BASE}/monitor", sourceHref="/elsewhere/1").json()["field"] == "sourceHref"
+    assert viewer.get(f"{BASE}/monitor", sourceHref=f"{BASE}/service/x").json()["field"] == "sourceHref"
+    assert viewer.get(f"{BASE}/monitor", **{"service.id": "x"}).json()["field"] == "service.id"
     assert viewer.get(f"{BASE}/monitor", limit=1, offset=1).json()[0]["id"] == str(first.pk)
 
 

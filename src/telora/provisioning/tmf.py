@@ -283,7 +283,8 @@ def _lines(brands):
 def list_service(request, response: HttpResponse, paging: Query[Paging], filters: Query[ServiceFilter]):
     """The lines provisioned at a network, by id."""
     wanted = wanted_fields(filters.fields, SERVICE_FIELDS)
-    lines = _lines(_brands(request))
+    brands = _brands(request)
+    lines = services_queryset(brands)
     if filters.state:
         states = split_values(filters.state)
         unknown = sorted(set(states) - set(SERVICE_STATES))
@@ -301,7 +302,10 @@ def list_service(request, response: HttpResponse, paging: Query[Paging], filters
         lines = lines.filter(customer_id=id_or_error(filters.relatedParty_id, "relatedParty.id"))
     if filters.supportingResource_id:
         lines = lines.filter(sim__iccid=filters.supportingResource_id.strip())
-    return _render_services(page(lines.order_by("id"), paging, response), wanted)
+    # The page's ids first, then their state: the state's subqueries run for the page's lines only, not for
+    # every line an offset skips (PostgreSQL computes the select list before OFFSET drops the rows).
+    ids = page(lines.order_by("id").values_list("pk", flat=True), paging, response)
+    return _render_services(list(_lines(brands).filter(pk__in=ids).order_by("id")), wanted)
 
 
 @router.get("/service/{id}", response={200: ServiceOut, **ERRORS}, **TMF)
@@ -388,14 +392,14 @@ def list_monitor(request, response: HttpResponse, paging: Query[Paging], filters
             raise ServiceError(f"state: unknown state {unknown[0]!r}; known: InProgress, InError, Completed",
                                field="state")
         rows = rows.filter(state__in=[ours for ours, theirs in MONITOR_STATES.items() if theirs in states])
-    line = filters.service_id
+    if filters.service_id is not None:
+        rows = rows.filter(subscription_id=id_or_error(filters.service_id, "service.id"))
     if filters.sourceHref:
         prefix = f"{SERVICE_BASE}/"
-        if not filters.sourceHref.startswith(prefix):
-            raise ServiceError(f"sourceHref: a service's href ({prefix}<id>)", field="sourceHref")
         line = filters.sourceHref.removeprefix(prefix)
-    if line is not None:
-        rows = rows.filter(subscription_id=id_or_error(line, "service.id"))
+        if not filters.sourceHref.startswith(prefix) or not line.isascii() or not line.isdigit():
+            raise ServiceError(f"sourceHref: a service's href ({prefix}<id>)", field="sourceHref")
+        rows = rows.filter(subscription_id=key(line))
     return _render_monitors(page(rows.order_by("-created_at", "-id"), paging, response), wanted)
 
 
