@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import json
 
-from django.db.models import Case, Exists, F, OuterRef, Subquery, Value, When, Window
+from django.db.models import Case, Exists, F, OuterRef, Q, Subquery, Value, When, Window
 from django.db.models.functions import RowNumber
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router
@@ -201,6 +201,38 @@ def services_queryset(brands):
         default=Value("designed")))
 
 
+def in_states(brands, states) -> Q:
+    """The lines whose network state is one of `states`, as sets of ids (the same rules as `network_state`,
+    each set one pass over the brand's requests, instead of each line's state computed one by one)."""
+    requests = _in(ProvisioningRequest.objects.all(), brands)
+    lifecycle = requests.filter(state="completed", operation__in=LIFECYCLE)
+    last = lifecycle.order_by("subscription_id", "-completed_at", "-id").distinct("subscription_id").values("pk")
+
+    def last_was(*operations):
+        return Q(pk__in=requests.filter(pk__in=last, operation__in=operations).values("subscription_id"))
+
+    decided = Q(pk__in=lifecycle.values("subscription_id"))
+    creates = requests.filter(operation="create")
+    open_create = Q(pk__in=creates.filter(state__in=OPEN).values("subscription_id"))
+    any_create = Q(pk__in=creates.values("subscription_id"))
+    never = ~decided & ~any_create  # never created through Telora: the subscription's status
+
+    def by_status(state):
+        return never & Q(status__in=[ours for ours, theirs in FROM_SUBSCRIPTION.items() if theirs == state])
+
+    rules = {
+        "active": last_was("create", "unbar") | by_status("active"),
+        "inactive": last_was("bar") | by_status("inactive"),
+        "terminated": last_was("delete") | by_status("terminated"),
+        "reserved": ~decided & open_create,
+        "designed": (~decided & any_create & ~open_create) | by_status("designed"),
+    }
+    chosen = Q(pk__in=[])
+    for state in states:
+        chosen |= rules.get(state, Q(pk__in=[]))
+    return chosen
+
+
 def _iso(moment) -> str | None:
     return moment.isoformat() if moment is not None else None
 
@@ -291,7 +323,7 @@ def list_service(request, response: HttpResponse, paging: Query[Paging], filters
         if unknown:
             raise ServiceError(f"state: unknown state {unknown[0]!r}; known: {', '.join(SERVICE_STATES)}",
                                field="state")
-        lines = lines.filter(network_state__in=states)
+        lines = lines.filter(in_states(brands, states))
     if filters.name:
         digits = query_digits(filters.name)
         lines = lines.filter(identifier__in={filters.name.strip(), digits,
