@@ -380,7 +380,7 @@ def complete_by_hand(request: ProvisioningRequest, *, reference: str = "", faile
         if request.target.adapter == "manual":
             from telora.provisioning.manual import close_desk_tasks
 
-            close_desk_tasks(request, reason=f"answered on the request's page by {by or actor.label}"[:300],
+            close_desk_tasks(request, reason=f"answered outside the desk (by {by or actor.label})"[:300],
                              actor=actor, at=at, keep=desk_instance)
         record_event(actor=actor, at=at, action="update", obj=request, brand=request.brand, old=old,
                      new={"state": request.state, "reference": reference}, message=reason[:500])
