@@ -176,6 +176,8 @@ def test_the_subscription_page_shows_the_lines_provisioning_history(ann, system,
     assert page.status_code == 200 and "line-provisioning" in html
     assert f"/provisioning/{request.pk}/" in html and f"/provisioning/{done.pk}/" in html and "HOST-B" in html
     assert f"/workflows/tasks/{task.pk}/" in html  # the waiting one links to its desk task
+    tab = reader.get(f"/customers/{line.customer_id}/", {"tab": "provisioning"}).content.decode()
+    assert f"/workflows/tasks/{task.pk}/" in tab  # the customer's Provisioning tab links it too
     logged = reader.get("/provisioning/", {"subscription": line.pk}).context["object_list"]
     assert {r.pk for r in logged} == {request.pk, done.pk}
     csr = login(make_user("cas", {ann.brand: ["customers.view"]}), ann.brand)

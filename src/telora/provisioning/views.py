@@ -48,8 +48,11 @@ def may_see(user, brand) -> bool:
 
 def customer_tab(request, customer) -> dict:
     """The Provisioning tab of the customer page: the latest requests for the customer's lines."""
+    from telora.provisioning.history import attach_desk_tasks
+
     rows = list(ProvisioningRequest.objects.filter(brand=customer.brand, subscription__customer=customer)
                 .select_related("target", "subscription")[:TAB_ROWS + 1])
+    attach_desk_tasks(rows[:TAB_ROWS])
     return {"provisioning_requests": rows[:TAB_ROWS], "more_requests": len(rows) > TAB_ROWS}
 
 
