@@ -9,6 +9,7 @@ from telora.events.api import mount_hub
 from telora.letters.tmf import communication_api
 from telora.orders.tmf import ordering_api
 from telora.privacy.tmf import privacy_api
+from telora.provisioning.tmf import service_api
 from telora.rating.tmf import balance_api, usage_api
 
 # The TM Forum APIs of a module the installation does not run (TELORA_MODULES) are not mounted.
@@ -23,6 +24,7 @@ TMF_APIS = [
     ("tmf-api/privacyManagement/v4/", "telora.privacy", privacy_api),
     ("tmf-api/communicationManagement/v4/", "telora.letters", communication_api),
     ("tmf-api/productOrderingManagement/v4/", "telora.orders", ordering_api),
+    ("tmf-api/serviceActivationAndConfiguration/v4/", "telora.provisioning", service_api),
 ]
 # Every TM Forum API offers the TMF630 hub (POST/GET/DELETE …/hub) for event notifications.
 for _route, _app, _tmf_api in TMF_APIS:

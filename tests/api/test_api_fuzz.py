@@ -29,10 +29,11 @@ from telora.api.main import api
 from telora.billing.tmf import bill_api
 from telora.catalog.tmf import catalog_api
 from telora.customers.tmf import account_api, customer_api, product_api
+from telora.provisioning.tmf import service_api
 from telora.rating.tmf import balance_api, usage_api
 
 APIS = {"telora": api, "tmf629": customer_api, "tmf666": account_api, "tmf637": product_api, "tmf620": catalog_api,
-        "tmf635": usage_api, "tmf654": balance_api, "tmf678": bill_api}
+        "tmf635": usage_api, "tmf654": balance_api, "tmf678": bill_api, "tmf640": service_api}
 EXAMPLES = int(os.environ.get("TELORA_FUZZ_EXAMPLES", "4"))
 COVERAGE_SHARE = float(os.environ.get("TELORA_FUZZ_COVERAGE", "0.2"))
 PICK = random.Random()

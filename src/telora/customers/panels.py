@@ -65,3 +65,23 @@ def register_tab(name: str, label, *, icon: str, template: str, allowed: Callabl
 def tabs_for(user, customer) -> list[Tab]:
     """The registered tabs this reader sees on this customer's page, in order."""
     return [tab for tab in sorted(_TABS.values(), key=lambda t: (t.order, t.name)) if tab.allowed(user, customer.brand)]
+
+
+# Cards higher apps add to a subscription's own page (the line's provisioning history, …): the same
+# contract as the customer page's panels, `build(request, subscription)` -> (template, context) or None.
+_SUBSCRIPTION_PANELS: dict[str, Panel] = {}
+
+
+def register_subscription_panel(name: str, build: Callable, *, order: int = 100) -> None:
+    _SUBSCRIPTION_PANELS[name] = Panel(name=name, build=build, order=order)
+
+
+def subscription_panels_for(request, subscription) -> list[dict]:
+    """The panels this reader sees on this subscription's page, in order: [{"name", "template", "context"}]."""
+    shown = []
+    for panel in sorted(_SUBSCRIPTION_PANELS.values(), key=lambda p: (p.order, p.name)):
+        built = panel.build(request, subscription)
+        if built is not None:
+            template, context = built
+            shown.append({"name": panel.name, "template": template, "context": context})
+    return shown

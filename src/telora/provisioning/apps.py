@@ -24,7 +24,12 @@ class ProvisioningConfig(AppConfig):
         from telora.provisioning import demo
 
         demo.register()
+        from telora.customers.panels import register_subscription_panel
+        from telora.provisioning.history import line_panel
+
+        register_subscription_panel("provisioning", line_panel, order=50)  # the line's requests on its page
         if apps.is_installed("telora.workflows"):
-            from telora.provisioning import tasks
+            from telora.provisioning import manual, tasks
 
             tasks.register()
+            manual.register()  # the manual adapter's work as a desk task

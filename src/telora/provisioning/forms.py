@@ -18,6 +18,8 @@ class LogFilterForm(forms.Form):
     target = forms.CharField(label=_("Target"), max_length=40, required=False)
     age = forms.ChoiceField(label=_("Age"), choices=AGES, required=False)
     q = forms.CharField(label=_("Number or reference"), max_length=100, required=False)
+    # a line's whole history, from its subscription page (kept as the filters change)
+    subscription = forms.IntegerField(min_value=1, max_value=2**63 - 1, required=False, widget=forms.HiddenInput)
 
 
 class ManualForm(forms.Form):

@@ -29,10 +29,12 @@ def send_task(request_id: int) -> str:
 @app.periodic(cron="* * * * *", periodic_id="provisioning-due")
 @app.task(name="telora.provisioning.due", queueing_lock="provisioning-due")
 def send_all(timestamp: int) -> None:
+    from telora.provisioning.manual import open_missing
     from telora.provisioning.services import notify_pending, send_due
 
     brand_ids = _brand_ids()
     counts = send_due(at=clock.now(), brand_ids=brand_ids)
     told = notify_pending(at=clock.now(), brand_ids=brand_ids)
-    if counts or told:
-        logger.info("provisioning: %s; flows told: %s", counts, told)
+    desk_tasks = open_missing(at=clock.now(), brand_ids=brand_ids)  # manual requests without their desk task
+    if counts or told or desk_tasks:
+        logger.info("provisioning: %s; flows told: %s; desk tasks opened: %s", counts, told, desk_tasks)

@@ -195,6 +195,11 @@ def record_outcomes(pairs: list[tuple[int, Outcome]], *, at: dt.datetime) -> lis
             kinds.append(outcome.kind)
         ProvisioningExchange.objects.bulk_create(exchanges)
         ProvisioningRequest.objects.bulk_update(list(locked.values()), UPDATED_FIELDS)
+        to_people = [pk for pk, outcome in pairs if outcome.kind == "waiting" and locked[pk].state == "sent"]
+        if to_people:  # a manual target: the person's work goes on the target's desk (provisioning/manual.py)
+            from telora.provisioning.manual import open_desk_tasks
+
+            open_desk_tasks(to_people, at=at)
     return kinds
 
 
@@ -352,8 +357,11 @@ def _plain_headers(headers) -> dict:
 # --- the manual queue -------------------------------------------------------------------------------------
 
 def complete_by_hand(request: ProvisioningRequest, *, reference: str = "", failed: bool = False, reason: str = "",
-                     actor: Actor, at: dt.datetime) -> ProvisioningRequest:
-    """A person did (or could not do) the request at the operator: it ends as a callback would end it."""
+                     by: str = "", desk_instance: int | None = None, actor: Actor,
+                     at: dt.datetime) -> ProvisioningRequest:
+    """A person did (or could not do) the request at the operator: it ends as a callback would end it.
+    `by` names the person when the actor is the desk task's flow (`desk_instance`); answered on the request's
+    page instead, the request's open desk task is closed."""
     if failed and not reason.strip():
         raise ServiceError("reason: say why it failed", field="reason")
     with transaction.atomic():
@@ -365,10 +373,15 @@ def complete_by_hand(request: ProvisioningRequest, *, reference: str = "", faile
         _finish(request, "failed" if failed else "completed", code="manual" if failed else "", message=reason, at=at)
         ProvisioningExchange.objects.create(
             brand_id=request.brand_id, request=request, target_id=request.target_id, kind="manual",
-            request_body=json.dumps({"by": actor.label, "reference": reference, "reason": reason}),
+            request_body=json.dumps({"by": by or actor.label, "reference": reference, "reason": reason}),
             outcome=request.state, at=at)
         request.updated_at = at
         request.save()
+        if request.target.adapter == "manual":
+            from telora.provisioning.manual import close_desk_tasks
+
+            close_desk_tasks(request, reason=f"answered outside the desk (by {by or actor.label})"[:300],
+                             actor=actor, at=at, keep=desk_instance)
         record_event(actor=actor, at=at, action="update", obj=request, brand=request.brand, old=old,
                      new={"state": request.state, "reference": reference}, message=reason[:500])
     return request

@@ -48,8 +48,11 @@ def may_see(user, brand) -> bool:
 
 def customer_tab(request, customer) -> dict:
     """The Provisioning tab of the customer page: the latest requests for the customer's lines."""
+    from telora.provisioning.history import attach_desk_tasks
+
     rows = list(ProvisioningRequest.objects.filter(brand=customer.brand, subscription__customer=customer)
                 .select_related("target", "subscription")[:TAB_ROWS + 1])
+    attach_desk_tasks(rows[:TAB_ROWS])
     return {"provisioning_requests": rows[:TAB_ROWS], "more_requests": len(rows) > TAB_ROWS}
 
 
@@ -82,6 +85,8 @@ class LogView(ScopedListView):
         elif age == "stuck":
             queryset = queryset.filter(created_at__lt=clock.now() - AGES["1h"],
                                        state__in=("queued", "sent", "acknowledged"))
+        if data.get("subscription"):
+            queryset = queryset.filter(subscription_id=data["subscription"])
         if data.get("q"):
             queryset = queryset.filter(Q(payload__msisdn__icontains=data["q"]) | Q(correlation_id=data["q"])
                                        | Q(idempotency_key=data["q"]))
@@ -103,7 +108,10 @@ class RequestView(ScopedDetailView):
         context = super().get_context_data(**kwargs)
         request = self.object
         may_work = rights.has_perm(self.request.user, request.brand, "provisioning.work")
+        from telora.provisioning.manual import open_tasks_by_request
+
         context.update(exchanges=request.exchanges.order_by("at", "id"),
+                       desk_task=open_tasks_by_request([request.pk] if request.state == "sent" else []).get(request.pk),
                        manual=may_work and request.target.adapter == "manual" and request.state == "sent",
                        manual_form=ManualForm())
         return context

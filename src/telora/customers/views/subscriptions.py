@@ -27,6 +27,7 @@ from telora.customers.forms.subscriptions import (
     SubscriptionForm,
     SwapSimForm,
 )
+from telora.customers.panels import subscription_panels_for
 from telora.customers.selectors import number_history, product_history, products_on
 from telora.customers.templatetags.customers_ui import identifier
 from telora.customers.views.common import (
@@ -157,6 +158,7 @@ class SubscriptionDetailView(SubscriptionObjectMixin, ScopedDetailView):
         )
         context["events"], context["more"] = history_feed(self.request.user, [subscription, *instances,
                                                                                *assignments])
+        context["panels"] = subscription_panels_for(self.request, subscription)
         return context
 
 
