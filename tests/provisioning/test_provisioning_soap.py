@@ -230,3 +230,28 @@ def test_a_soap_target_is_chosen_on_screen_with_its_credentials(make_user, brand
     assert admin.get(f"/provisioning/targets/{other.code}/").status_code == 404
     assert [t.brand_id for t in admin.get("/provisioning/targets/").context["object_list"]] == [brand_a.pk]
     assert ProvisioningRequest.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_sign_up_is_provisioned_through_the_soap_target_in_the_call(ann, system, soapsim, flows_loaded):
+    """The automatic sign-up flow on a SOAP target: the answer in the call ends the request and wakes the flow."""
+    from telora.orders.services import create_order
+    from telora.provisioning.flows import install_automatic_flows
+    from telora.workflows.models import HumanTask
+    from telora.workflows.services import complete_task
+
+    soap_target(ann.brand, system, soapsim.url)
+    assert install_automatic_flows(ann.brand, actor=system, at=clock.now()) == ["signup_mobile_postpaid"]
+    order = create_order(ann, actor=system, at=clock.now(), order_type="sign_up", items=[{
+        "product_offering": "MOB_POST_BASIC", "characteristics": {"service_type": "mobile_postpaid"}}])
+    order.refresh_from_db()
+    complete_task(HumanTask.objects.get(instance_id=order.flow_instance_id, state="open"),
+                  data={"decision": "approved"}, actor=system, at=clock.now())
+    assert services.send_due(at=clock.now()) == {"completed": 1}
+    order.refresh_from_db()
+    assert order.state == "completed" and order.subscription.status == "active"
+    [subscriber] = soapsim.subscribers()
+    line = order.subscription
+    assert (subscriber["iccid"], "MOB_POST_BASIC" in subscriber["services"]) == (line.sim.iccid, True)
+    request = ProvisioningRequest.objects.get(order=order)
+    assert request.idempotency_key == soapsim.requests()["requests"][0]["idempotency_key"]
