@@ -25,7 +25,8 @@ matching requests): `5xx` (503, nothing done), `timeout` (done, answered after t
 `reject` (422 with `code`), `duplicate_callback` (the completion twice), `out_of_order` (the
 completion, then a stale `in_progress`), `callback_failed` (the completion says failed with `code`).
 
-No Django here: standard library only, its own SQLite database under `--dir`.
+No Django here: standard library only (and lxml for the SOAP side at /soap, netsim_soap.py), its own SQLite
+database under `--dir`.
 """
 
 from __future__ import annotations
