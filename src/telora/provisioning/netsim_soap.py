@@ -24,6 +24,7 @@ import datetime as dt
 import hashlib
 import hmac
 import re
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -286,6 +287,8 @@ def _content_type(version: str) -> str:
 
 
 def _send(handler, status: int, body: bytes, content_type: str) -> None:
+    # SOAP clients keep the connection open: without TCP_NODELAY the body waits for the headers' ACK (40 ms)
+    handler.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     handler.send_response(status)
     handler.send_header("Content-Type", content_type)
     handler.send_header("Content-Length", str(len(body)))

@@ -10,7 +10,7 @@ Client / Sender is a business refusal (permanent, the ProvisioningFault detail's
 Receiver faults, 5xx, time-outs and refused connections are transient (tried again with the same id).
 
 The WSDL is read from the repository, not fetched from the operator at each call: it is the contract we
-tested against, and parsing it once per thread keeps a try to one HTTP round trip. The target's URL is
+tested against, and parsing it once per process keeps a try to one HTTP round trip. The target's URL is
 the service address. The stored exchange is the XML on the wire with the password masked.
 """
 
@@ -101,18 +101,36 @@ def _transport_class():
 
 
 _local = threading.local()  # a zeep client per thread: the adapters run in a thread pool (send_due)
+_document_lock = threading.Lock()
+_document = None
+
+
+def _settings():
+    from zeep import Settings
+
+    return Settings(strict=True, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+
+
+def document():
+    """The shipped WSDL, parsed once per process (read-only afterwards: the threads' clients share it)."""
+    global _document
+    with _document_lock:
+        if _document is None:
+            from zeep.transports import Transport
+            from zeep.wsdl import Document
+
+            _document = Document(str(WSDL), Transport(), settings=_settings())
+    return _document
 
 
 def client():
-    """This thread's zeep client over the shipped WSDL (parsed once per thread)."""
+    """This thread's zeep client (its own transport, which records the wire) over the shared WSDL."""
     found = getattr(_local, "client", None)
     if found is None:
-        from zeep import Client, Settings
+        from zeep import Client
 
         transport = _transport_class()(timeout=10, operation_timeout=10)
-        settings = Settings(strict=True, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True,
-                            forbid_external=True)
-        found = _local.client = Client(str(WSDL), transport=transport, settings=settings)
+        found = _local.client = Client(document(), transport=transport, settings=_settings())
     return found
 
 
