@@ -255,3 +255,37 @@ def test_a_sign_up_is_provisioned_through_the_soap_target_in_the_call(ann, syste
     assert (subscriber["iccid"], "MOB_POST_BASIC" in subscriber["services"]) == (line.sim.iccid, True)
     request = ProvisioningRequest.objects.get(order=order)
     assert request.idempotency_key == soapsim.requests()["requests"][0]["idempotency_key"]
+
+
+def test_a_replayed_digest_token_is_refused(soapsim):
+    """A captured PasswordDigest token sent again (same nonce) is refused, even within its 5 minutes."""
+    import base64
+    import datetime as dt
+    import hashlib
+    import urllib.error
+    import urllib.request
+
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    nonce = b"0123456789abcdef"
+    digest = base64.b64encode(hashlib.sha1(nonce + created.encode() + SOAP_PASSWORD.encode()).digest()).decode()
+    envelope = f"""<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/"
+      xmlns:h="urn:telora:netsim:hlr-provisioning:1"
+      xmlns:wsse="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+      xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"><s:Header>
+      <h:TransactionHeader><h:TransactionId>get-1</h:TransactionId></h:TransactionHeader>
+      <wsse:Security><wsse:UsernameToken><wsse:Username>{SOAP_USER}</wsse:Username>
+      <wsse:Password Type="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-username-token-profile-1.0#PasswordDigest">{digest}</wsse:Password>
+      <wsse:Nonce>{base64.b64encode(nonce).decode()}</wsse:Nonce><wsu:Created>{created}</wsu:Created>
+      </wsse:UsernameToken></wsse:Security></s:Header>
+      <s:Body><h:GetSubscriberRequest><h:Msisdn>31610000001</h:Msisdn></h:GetSubscriberRequest></s:Body></s:Envelope>"""
+
+    def code():
+        request = urllib.request.Request(soapsim.url + "/soap", data=envelope.encode(), method="POST",
+                                         headers={"Content-Type": "text/xml; charset=utf-8"})
+        with pytest.raises(urllib.error.HTTPError) as failed:
+            urllib.request.urlopen(request, timeout=10)
+        body = failed.value.read().decode()
+        return body.split("<hlr:Code>")[1].split("</hlr:Code>")[0]
+
+    assert code() == "UNKNOWN_SUBSCRIBER"  # let in: the number is simply not there
+    assert code() == "AUTHENTICATION_FAILED"  # the same token again

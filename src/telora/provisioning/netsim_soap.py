@@ -5,8 +5,9 @@
 (application/soap+xml) envelopes and answers in the same version, in the call (no callbacks).
 
 Every call needs a WS-Security UsernameToken (PasswordText or PasswordDigest, `--soap-username`,
-`--soap-password`) and a TransactionHeader/TransactionId. A transaction id is carried out once: a
-repeat gets the first answer again (a fault included) and changes nothing. The subscriber database, its
+`--soap-password`; a digest token's nonce is taken once, its Created at most 5 minutes away) and a
+TransactionHeader/TransactionId. A transaction id is carried out once: a repeat gets the first answer
+again (a fault included) and changes nothing. The subscriber database, its
 business rules and the faults (`POST /admin/faults`) are the JSON side's: `5xx` is a Server / Receiver
 fault (HTTP 500, nothing done), `timeout` does the work and answers after `--timeout-delay` seconds (after
 the client gave up), `reject` and `callback_failed` are a Client / Sender fault with the fault's `code`;
@@ -235,10 +236,26 @@ def _authenticate(simulator, header) -> None:
             raise Fault("AUTHENTICATION_FAILED", "the digest token's Nonce or Created is malformed") from None
         if abs(time.time() - stamp.timestamp()) > MAX_TOKEN_AGE:
             raise Fault("AUTHENTICATION_FAILED", "the digest token was created too long ago (or ahead)")
+        if not _first_use(simulator, nonce):
+            raise Fault("AUTHENTICATION_FAILED", "the digest token's nonce was used already (a replay)")
         expected = base64.b64encode(hashlib.sha1(raw_nonce + created.encode() + expected.encode())  # noqa: S324
                                     .digest()).decode()  # (WSS UsernameToken profile: SHA-1 by definition)
     if not (hmac.compare_digest(user, expected_user) and hmac.compare_digest(given, expected)):
         raise Fault("AUTHENTICATION_FAILED", "unknown user or wrong password")
+
+
+def _first_use(simulator, nonce: str) -> bool:
+    """Whether a digest token's nonce is new (those seen within MAX_TOKEN_AGE are kept; older tokens are
+    refused by their age anyway)."""
+    now = time.time()
+    with simulator.network.lock:
+        seen = simulator.__dict__.setdefault("soap_nonces", {})
+        for old in [n for n, at in seen.items() if now - at > 2 * MAX_TOKEN_AGE]:
+            del seen[old]
+        if nonce in seen:
+            return False
+        seen[nonce] = now
+    return True
 
 
 # --- writing answers -------------------------------------------------------------------------------------------
