@@ -91,7 +91,7 @@ def test_every_operation_is_carried_out_in_the_call(brand_a, system, soapsim, ad
                                                "number_change", "delete"]
 
 
-def test_the_exchange_keeps_the_xml_on_the_wire_without_the_password(brand_a, system, soapsim):
+def test_the_exchange_keeps_the_xml_on_the_wire_without_the_password(brand_a, brand_b, system, soapsim, make_user):
     soap_target(brand_a, system, soapsim.url)
     request, _ = send(brand_a, system, "create", "k-1")
     (exchange,) = request.exchanges.all()
@@ -101,6 +101,11 @@ def test_the_exchange_keeps_the_xml_on_the_wire_without_the_password(brand_a, sy
     assert SOAP_PASSWORD not in exchange.request_body and ">***</wsse:Password>" in exchange.request_body
     assert "CreateSubscriberResponse" in exchange.response_body and request.correlation_id in exchange.response_body
     assert exchange.request_headers["SOAPAction"].endswith('#CreateSubscriber"')
+    reader = login(make_user("rex", {brand_a: ["provisioning.view"]}), brand_a)
+    page = reader.get(f"/provisioning/{request.pk}/").content.decode()
+    assert "&lt;ns0:TransactionId&gt;k-1&lt;/ns0:TransactionId&gt;" in page and SOAP_PASSWORD not in page
+    stranger = login(make_user("sid", {brand_b: ["provisioning.view"]}), brand_b)
+    assert stranger.get(f"/provisioning/{request.pk}/").status_code == 404
 
 
 def test_a_digest_password_is_accepted_and_masked_too(brand_a, system, soapsim):
