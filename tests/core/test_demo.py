@@ -56,6 +56,16 @@ def test_every_loader_reports_each_brand(db, small_demo):
         assert all(report.done[label] > 0 for label in mine)
         notes = [n for n in report.notes if n.startswith(f"{brand}: ")]
         assert [n.split(" ")[2] for n in notes] == ["customers,", "usage", "bill", "letter", "provisioning"]  # one note per loader
+    # the whole demo: Nordlink provisions its sign-ups at netsim automatically, Bluewave at the desk
+    provisioning = {n.split(":")[0]: n for n in report.notes if " provisioning requests " in n}
+    assert "automatically at netsim" in provisioning["nordlink"] and "netsim" not in provisioning["bluewave"]
+
+
+def test_the_demo_runs_the_simulators_of_outside_parties():
+    from telora.letters.demo import mail_catcher, smsc
+    from telora.provisioning.demo import netsim_companion
+
+    assert {mail_catcher, smsc, netsim_companion} <= set(demo.DEMO_COMPANIONS)
 
 
 def test_the_demo_command_says_what_it_does(db, small_demo):

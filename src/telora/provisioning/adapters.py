@@ -184,7 +184,22 @@ def mask(value):
 
 
 def mask_text(text: str) -> str:
+    if text.lstrip().startswith("<"):
+        return mask_xml(text)
     try:
         return json.dumps(mask(json.loads(text)))
     except ValueError:
         return text
+
+
+XML_LEAF = re.compile(r"<((?:[\w.-]+:)?([\w.-]+))(\s[^>]*)?>([^<]*)</\1>")
+
+
+def mask_xml(text: str) -> str:
+    """XML (a SOAP envelope) with the text of secret elements (wsse:Password, Ki, PIN, …) replaced."""
+    def leaf(match):
+        if SECRET_KEYS.match(match.group(2)) and match.group(4).strip():
+            return f"<{match.group(1)}{match.group(3) or ''}>{MASK}</{match.group(1)}>"
+        return match.group(0)
+
+    return XML_LEAF.sub(leaf, text)

@@ -21,8 +21,9 @@ class ProvisioningConfig(AppConfig):
         register_tab("provisioning", _("Provisioning"), icon="antenna", template="provisioning/_tab.html",
                      allowed=may_see, context=customer_tab, count=customer_request_count, order=16)
 
-        from telora.provisioning import demo
+        from telora.provisioning import demo, soap
 
+        soap.register()  # the hlr_soap adapters (zeep)
         demo.register()
         from telora.customers.panels import register_subscription_panel
         from telora.provisioning.history import line_panel

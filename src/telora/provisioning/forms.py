@@ -35,7 +35,9 @@ class TargetForm(forms.Form):
     code = forms.SlugField(label=_("Code"), max_length=40, initial="network")
     name = forms.CharField(label=_("Name"), max_length=120)
     adapter = forms.ChoiceField(label=_("Adapter"), choices=[("manual", _("manual (a person at a desk)")),
-                                                            ("mvne_json", _("mvne_json (HTTPS/JSON, signed callbacks)"))])
+                                                            ("mvne_json", _("mvne_json (HTTPS/JSON, signed callbacks)")),
+                                                            ("hlr_soap", _("hlr_soap (SOAP 1.1, answers in the call)")),
+                                                            ("hlr_soap12", _("hlr_soap12 (SOAP 1.2, answers in the call)"))])
     url = forms.URLField(label=_("API address"), required=False, assume_scheme="https")
     callback_url = forms.URLField(label=_("Callback address given to the operator"), required=False,
                                     assume_scheme="https")
@@ -47,3 +49,12 @@ class TargetForm(forms.Form):
     callback_secret = forms.CharField(label=_("Callback signing secret"), required=False,
                                       widget=forms.PasswordInput(render_value=False),
                                       help_text=_("Stored sealed, never shown. Leave empty to keep the stored one."))
+    # the SOAP adapters' WS-Security UsernameToken
+    username = forms.CharField(label=_("SOAP user (WS-Security)"), max_length=200, required=False,
+                               widget=forms.PasswordInput(render_value=False),
+                               help_text=_("Stored sealed, never shown. Leave empty to keep the stored one."))
+    password = forms.CharField(label=_("SOAP password (WS-Security)"), max_length=500, required=False,
+                               widget=forms.PasswordInput(render_value=False),
+                               help_text=_("Stored sealed, never shown. Leave empty to keep the stored one."))
+
+    SECRET_FIELDS = ("api_key", "callback_secret", "username", "password")

@@ -14,7 +14,7 @@ STATES = ("queued", "sent", "acknowledged", "completed", "failed", "cancelled")
 TERMINAL = ("completed", "failed", "cancelled")
 # a later answer never takes a request back (an out-of-order "in progress" after "completed")
 RANK = {"queued": 0, "sent": 1, "acknowledged": 2, "completed": 3, "failed": 3, "cancelled": 3}
-ADAPTERS = ("manual", "mvne_json")
+ADAPTERS = ("manual", "mvne_json", "hlr_soap", "hlr_soap12")
 
 
 class NetworkTarget(BrandOwned):

@@ -25,7 +25,8 @@ matching requests): `5xx` (503, nothing done), `timeout` (done, answered after t
 `reject` (422 with `code`), `duplicate_callback` (the completion twice), `out_of_order` (the
 completion, then a stale `in_progress`), `callback_failed` (the completion says failed with `code`).
 
-No Django here: standard library only, its own SQLite database under `--dir`.
+No Django here: standard library only (and lxml for the SOAP side at /soap, netsim_soap.py), its own SQLite
+database under `--dir`.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+from telora.provisioning import netsim_soap  # the SOAP side at /soap (lxml)
 
 OPERATIONS = ("create", "change_services", "bar", "unbar", "sim_swap", "number_change", "delete")
 SCHEMA = """
@@ -236,6 +239,8 @@ class Simulator:
                 return value if isinstance(value, dict) else {}
 
             def do_GET(self):  # noqa: N802
+                if self.path.startswith("/soap"):
+                    return netsim_soap.handle_get(simulator, self)
                 if self.path == "/v1/subscribers":
                     return self._json(200, {"subscribers": simulator.network.subscribers()})
                 if self.path.startswith("/v1/subscribers/"):
@@ -249,6 +254,8 @@ class Simulator:
                 return self._json(404, {"error": "not found"})
 
             def do_POST(self):  # noqa: N802
+                if self.path.startswith("/soap"):
+                    return netsim_soap.handle_post(simulator, self)
                 body = self._body()
                 if self.path == "/admin/faults":
                     simulator.faults = [dict(f) for f in body.get("faults", [])]
@@ -284,9 +291,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--latency", type=float, default=0.05, help="seconds before a callback is sent")
     parser.add_argument("--timeout-delay", type=float, default=3.0, help="seconds a `timeout` fault holds the answer")
     parser.add_argument("--faults", default="", help="a JSON file: a list of faults for the first requests")
+    netsim_soap.add_arguments(parser)
     args = parser.parse_args(argv)
     simulator = Simulator(Path(args.dir), api_key=args.api_key, secret=args.secret, latency=args.latency,
                           timeout_delay=args.timeout_delay)
+    netsim_soap.configure(simulator, args)
     if args.faults:
         simulator.faults = json.loads(Path(args.faults).read_text())
     server = simulator.serve(args.host, args.port)

@@ -199,7 +199,7 @@ class TargetEditView(AreaMixin, FormView):
     def form_valid(self, form):
         data = form.cleaned_data
         target = self.existing()
-        secrets = {k: data[k] for k in ("api_key", "callback_secret") if data[k]}  # empty: keep the stored one
+        secrets = {k: data[k] for k in TargetForm.SECRET_FIELDS if data[k]}  # empty: keep the stored one
         try:
             saved = services.configure_target(
                 self.brand, code=target.code if target else data["code"], name=data["name"], adapter=data["adapter"],

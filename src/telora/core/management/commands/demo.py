@@ -75,6 +75,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, no_serve, host, port, **options):
         started = time.perf_counter()
+        if not no_serve:  # the demo server's own address, for the simulators' callbacks (netsim's to provisioning)
+            os.environ.setdefault("TELORA_DEMO_URL", f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{port}")
         companions = [] if no_serve else self._start_companions()
         try:
             self._load(started)

@@ -1,4 +1,5 @@
-"""`telora netsim`: the host operator's provisioning API simulator (HTTPS/JSON with signed callbacks)."""
+"""`telora netsim`: the host operator's provisioning API simulator (HTTPS/JSON with signed callbacks, and SOAP
+at /soap)."""
 
 import sys
 
@@ -10,7 +11,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("args", nargs="*", help="passed on: --host, --port, --dir, --api-key, --secret, "
-                                                    "--latency, --timeout-delay, --faults (see telora netsim -- -h)")
+                                                    "--latency, --timeout-delay, --faults, --soap-username, --soap-password "
+                                                    "(see telora netsim -- -h)")
 
     def run_from_argv(self, argv):
         from telora.provisioning.netsim import main
