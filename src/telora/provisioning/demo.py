@@ -65,3 +65,7 @@ def register() -> None:
 
     if load_provisioning_demo not in DEMO_LOADERS:
         DEMO_LOADERS.append(load_provisioning_demo)
+
+    from telora.provisioning.sequencing_demo import register as register_sequencing
+
+    register_sequencing()  # after the targets exist
