@@ -199,7 +199,8 @@ def _steps(value, path: str, fault) -> list[dict]:
         if not isinstance(description, str) or len(description) > 200:
             fault(f"{at}.description", "a text of up to 200 characters")
             description = ""
-        step = {"step": name, "do": do, "description": description.strip(), "services": dict(services),
+        services = dict(sorted(services.items(), key=lambda kv: str(kv[0])))  # one order, however written
+        step = {"step": name, "do": do, "description": description.strip(), "services": services,
                 "when": _names(raw.get("when", []), f"{at}.when", fault),
                 "unless": _names(raw.get("unless", []), f"{at}.unless", fault),
                 "after": []}
@@ -294,21 +295,22 @@ def expand(document: dict | None, operation: str, services) -> list[Step]:
 
 def to_yaml(document: dict) -> str:
     """The document as YAML, stable byte for byte (a default left out: an empty list, no description)."""
-    operations = {}
-    for operation, steps in document["operations"].items():
-        written = []
+    operations = {}  # in the vocabulary's order (a stored document's keys come back in the database's order)
+    for operation in [op for op in ORDER_OPERATIONS if op in document["operations"]]:
+        steps, written = document["operations"][operation], []
         for step in steps:
             item = {"step": step["step"], "do": step["do"]}
             if step["description"]:
                 item["description"] = step["description"]
             for key in ("services", "when", "unless", "after"):
                 if step[key]:
-                    item[key] = yamlio.Flow(step[key]) if key == "services" else list(step[key])
+                    item[key] = yamlio.Flow(sorted(step[key].items())) if key == "services" else list(step[key])
             written.append(item)
         operations[operation] = written
     body = {"target": document["target"]}
     if document.get("service_types"):
-        body["service_types"] = {k: list(v) for k, v in document["service_types"].items()}
+        body["service_types"] = {k: list(document["service_types"][k]) for k in SERVICE_TYPES
+                                 if k in document["service_types"]}
     body["operations"] = operations
     return yamlio.dump(body, header=HEADER)
 
