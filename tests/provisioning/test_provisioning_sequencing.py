@@ -264,3 +264,30 @@ def test_without_a_sequencing_the_operation_is_the_one_request_with_the_key_as_i
     [only] = queue_operation(shop, line, "suspend", key="flow:9:bar", payload={"msisdn": line.identifier},
                              actor=system, at=clock.now())
     assert (only.operation, only.idempotency_key, only.group_key) == ("bar", "flow:9:bar", "")
+
+
+def test_the_demo_loader_comes_after_the_targets_and_applies_the_default():
+    from telora.core.demo import DEMO_LOADERS
+    from telora.provisioning import demo
+    from telora.provisioning.sequencing_demo import load_sequencing_demo
+
+    assert DEMO_LOADERS.index(load_sequencing_demo) > DEMO_LOADERS.index(demo.load_provisioning_demo)
+
+
+@pytest.mark.django_db
+def test_the_demo_sequencing_for_the_demo_brands(monkeypatch, system):
+    from telora.core import demo as core_demo
+    from telora.core.models import Brand
+    from telora.customers import demo as customers_demo
+    from telora.provisioning import demo
+    from telora.provisioning.sequencing_demo import load_sequencing_demo
+
+    monkeypatch.setattr(core_demo, "DEMO_LOADERS", [customers_demo.load_customers_demo, demo.load_provisioning_demo,
+                                                    load_sequencing_demo])
+    monkeypatch.setattr(customers_demo, "CUSTOMERS_PER_BRAND", 4)
+    core_demo.load_demo()
+    rows = Sequencing.objects.filter(brand__in=Brand.objects.filter(code__in=("nordlink", "bluewave")))
+    assert rows.count() == 2
+    assert all(row.document == sequencing.default_document() and row.version == 1 for row in rows)
+    load_sequencing_demo(system, core_demo.DemoReport())
+    assert [row.version for row in rows] == [1, 1]

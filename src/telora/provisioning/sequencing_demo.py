@@ -28,7 +28,7 @@ def load_sequencing_demo(actor: Actor, report) -> None:
         apply_sequencing(brand, DEFAULT_FILE.read_text(encoding="utf-8"), actor=actor, at=clock.now(),
                          source=DEFAULT_FILE.name)
         steps = sum(len(steps) for steps in Sequencing.objects.get(target=target).document["operations"].values())
-        report.note(f"{brand.code}: the default provisioning sequencing ({steps} steps in 7 operations)")
+        report.note(f"{brand.code}: {steps} sequencing steps in 7 order operations (the default)")
 
 def register() -> None:
     from telora.core.demo import DEMO_LOADERS

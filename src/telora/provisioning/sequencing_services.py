@@ -172,9 +172,9 @@ def queue_operation(brand, line, operation: str, *, key: str, payload: dict, ord
             if step.operation == "change_services" and step.services:
                 body["services"] = dict(step.services)
             requests.append(create_request(
-                brand, operation=step.operation, payload=body, target=target, idempotency_key=f"{key}:{step.name}"[:160],
-                subscription=line, order=order, flow_instance=flow_instance, step_key=step_key, group_key=key,
-                step=step.name, position=position, actor=actor, at=at))
+                brand, operation=step.operation, payload=body, target=target,
+                idempotency_key=f"{key}:{step.name}"[:160], subscription=line, order=order, flow_instance=flow_instance,
+                step_key=step_key, group_key=key, step=step.name, position=position, actor=actor, at=at))
     return requests
 
 

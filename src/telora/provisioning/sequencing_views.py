@@ -69,8 +69,8 @@ class SequencingView(AreaMixin, FormView):
             targets=NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand),
             service_types=(document or {}).get("service_types", {}),
             yaml_text=sequencing.to_yaml(document) if document else "",
-            recent=AuditEvent.objects.filter(brand=self.brand, object_type="provisioning.sequencing").order_by("-at")[:8]
-            if self.brand is not None else [])
+            recent=AuditEvent.objects.filter(brand=self.brand, object_type="provisioning.sequencing")
+            .order_by("-at")[:8] if self.brand is not None else [])
         return context
 
     def form_valid(self, form):

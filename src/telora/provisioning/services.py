@@ -138,7 +138,8 @@ def create_request(brand, *, operation: str, payload: dict, idempotency_key: str
         request = ProvisioningRequest.objects.create(
             brand=brand, target=target, operation=operation, payload=payload, idempotency_key=idempotency_key,
             subscription=subscription, order=order, flow_instance=flow_instance, step_key=step_key[:120],
-            group_key=group_key[:160], step=step[:40], position=position, state="queued", next_try_at=at, created_at=at, updated_at=at)
+            group_key=group_key[:160], step=step[:40], position=position, state="queued", next_try_at=at,
+            created_at=at, updated_at=at)
         record_event(actor=actor, at=at, action="create", obj=request, brand=brand,
                      new={"operation": operation, "target": target.code, "payload": mask(payload)})
         transaction.on_commit(lambda: kick(request.pk))
