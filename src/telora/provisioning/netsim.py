@@ -25,6 +25,11 @@ matching requests): `5xx` (503, nothing done), `timeout` (done, answered after t
 `reject` (422 with `code`), `duplicate_callback` (the completion twice), `out_of_order` (the
 completion, then a stale `in_progress`), `callback_failed` (the completion says failed with `code`).
 
+Business rules: `create` of an existing number is SUBSCRIBER_EXISTS, anything on an unknown one
+UNKNOWN_SUBSCRIBER; `change_services` with a mapping `{"data": true, "roaming": false}` switches the
+subscriber's network services (roaming needs data: DATA_REQUIRED), and `delete` of a subscriber whose
+network services are still on is SERVICES_ACTIVE, so a wrong order of steps fails here as at a network.
+
 No Django here: standard library only, its own SQLite database under `--dir`.
 """
 
