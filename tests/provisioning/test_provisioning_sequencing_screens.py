@@ -117,3 +117,19 @@ def test_a_bad_file_lists_every_fault_and_stores_nothing(make_user, two_brands):
     assert Sequencing.objects.get(brand=brand_a).version == 1
     empty = client.post("/provisioning/sequencing/", {"text": "", "action": "check"})
     assert "Choose a file or paste its text." in empty.content.decode()
+
+
+def test_a_sequenced_request_shows_its_step_in_the_log_and_on_its_page(make_user, shop, ann, system):
+    from telora.customers import services as s
+    from telora.provisioning.sequencing_services import queue_operation
+
+    configure(shop, system)
+    apply_sequencing(shop, sequencing.DEFAULT_FILE.read_text(), actor=system, at=clock.now())
+    line = s.create_subscription(ann, actor=system, at=clock.now(), billing_account=ann.accounts.get(),
+                                 service_type="mobile_postpaid", plan="MOB_POST_10GB")
+    steps = queue_operation(shop, line, "activate", key="op:1", payload={"msisdn": line.identifier}, actor=system,
+                            at=clock.now())
+    client = login(make_user("pia", {shop: ["provisioning.view"]}), shop)
+    assert "(enable_data)" in client.get("/provisioning/").content.decode()
+    page = client.get(f"/provisioning/{steps[1].pk}/").content.decode()
+    assert "<code>enable_data</code> (number 2 of its sequence" in page
