@@ -291,3 +291,48 @@ def test_the_demo_sequencing_for_the_demo_brands(monkeypatch, system):
     assert all(row.document == sequencing.default_document() and row.version == 1 for row in rows)
     load_sequencing_demo(system, core_demo.DemoReport())
     assert [row.version for row in rows] == [1, 1]
+
+
+@pytest.mark.django_db
+def test_a_cancelled_order_cancels_the_unsent_steps_and_terminates_what_the_network_did(shop, system, line):
+    from telora.provisioning import services
+    from telora.provisioning.adapters import Outcome
+    from telora.provisioning.sequencing_services import undo_group
+
+    configure(shop, system)
+    apply_sequencing(shop, sequencing.DEFAULT_FILE.read_text(), actor=system, at=clock.now())
+    made = queue_operation(shop, line, "activate", key="op:1", payload={"msisdn": line.identifier}, actor=system,
+                           at=clock.now())
+    services.record_outcome(made[0].pk, Outcome("completed", correlation_id="NS-1"), at=clock.now())
+    undone = undo_group(made[0], actor=system, at=clock.now())
+    assert undone["cancelled"] == [r.pk for r in made[1:]]
+    assert [r.state for r in ProvisioningRequest.objects.filter(group_key="op:1").order_by("position")] == [
+        "completed", "cancelled", "cancelled"]
+    back = ProvisioningRequest.objects.filter(group_key="op:1:undo").order_by("position")
+    assert undone["undo_request"] == back[0].pk
+    assert [(r.step, r.operation) for r in back] == [("remove_data", "change_services"),
+                                                     ("remove_voicemail", "change_services"),
+                                                     ("delete_subscriber", "delete")]
+
+
+@pytest.mark.django_db
+def test_a_line_waits_for_its_earlier_open_request_and_others_do_not(shop, system, line, ann):
+    """Without the network: the claim itself skips a request whose line has an earlier open one."""
+    from telora.customers import services as s
+    from telora.provisioning import services
+
+    configure(shop, system, url="http://127.0.0.1:9/")  # nothing listens: every try is transient
+    apply_sequencing(shop, sequencing.DEFAULT_FILE.read_text(), actor=system, at=clock.now())
+    other = s.create_subscription(ann, actor=system, at=clock.now(), billing_account=ann.accounts.get(),
+                                  service_type="mobile_postpaid", plan="MOB_POST_BASIC")
+    first = queue_operation(shop, line, "activate", key="a", payload={"msisdn": line.identifier}, actor=system,
+                            at=clock.now())
+    [bar] = queue_operation(shop, line, "suspend", key="b", payload={"msisdn": line.identifier}, actor=system,
+                            at=clock.now())
+    elsewhere = queue_operation(shop, other, "activate", key="c", payload={"msisdn": other.identifier},
+                                actor=system, at=clock.now())[0]
+    assert services.send_due(at=clock.now()) == {"transient": 2}
+    tried = {r.pk: r.tries for r in ProvisioningRequest.objects.all()}
+    assert tried[first[0].pk] == 1 and tried[elsewhere.pk] == 1
+    assert tried[bar.pk] == 0 and tried[first[1].pk] == 0
+    assert services.send_request(bar.pk, at=clock.now()) == ""  # the one-request job waits too
