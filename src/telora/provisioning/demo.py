@@ -142,3 +142,7 @@ def register() -> None:
         DEMO_LOADERS.append(load_provisioning_demo)
     if netsim_companion not in DEMO_COMPANIONS:
         DEMO_COMPANIONS.append(netsim_companion)
+
+    from telora.provisioning.sequencing_demo import register as register_sequencing
+
+    register_sequencing()  # after the targets exist

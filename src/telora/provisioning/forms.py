@@ -58,3 +58,34 @@ class TargetForm(forms.Form):
                                help_text=_("Stored sealed, never shown. Leave empty to keep the stored one."))
 
     SECRET_FIELDS = ("api_key", "callback_secret", "username", "password")
+
+
+class SequencingFileForm(forms.Form):
+    """A sequencing YAML uploaded or pasted: checked first (a dry run), then applied."""
+
+    MAX_BYTES = 256 * 1024
+
+    file = forms.FileField(label=_("Sequencing file"), required=False,
+                           help_text=_("A YAML file as `telora provisioning sequencing export` writes it."))
+    text = forms.CharField(label=_("Or paste it"), required=False, strip=False, max_length=MAX_BYTES,
+                           widget=forms.Textarea(attrs={"rows": 10, "class": "font-monospace", "spellcheck": "false"}))
+    source_name = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("file")
+        if upload is not None:
+            if upload.size > self.MAX_BYTES:
+                self.add_error("file", _("The file is larger than 256 KB."))
+                return data
+            try:
+                data["text"] = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                self.add_error("file", _("The file is not UTF-8 text."))
+                return data
+            data["source"] = upload.name[:200]
+        else:
+            data["source"] = (data.get("source_name") or "pasted text")[:200]
+        if not (data.get("text") or "").strip() and not self.errors:
+            self.add_error("file", _("Choose a file or paste its text."))
+        return data

@@ -72,6 +72,11 @@ class ProvisioningRequest(BrandOwned):
     completed_at = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField()
     notified_at = models.DateTimeField(null=True, blank=True)  # the flow waiting for it was told
+    # sequencing: the requests one order operation became share a group (the flow step's key) and run in
+    # their position's order; `step` is the sequencing's step name (docs/provisioning.md, Sequencing)
+    group_key = models.CharField(max_length=160, blank=True)
+    step = models.CharField(_("step"), max_length=40, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
 
     rights_area = "provisioning"
 
@@ -81,6 +86,10 @@ class ProvisioningRequest(BrandOwned):
             models.Index(fields=["next_try_at"], condition=Q(state="queued"), name="provisioning_due"),
             models.Index(fields=["brand", "state", "created_at"], name="provisioning_brand_state"),
             models.Index(fields=["target", "correlation_id"], name="provisioning_correlation"),
+            # one line's open requests, oldest first: a request waits for the line's earlier ones
+            models.Index(fields=["subscription", "id"], condition=Q(state__in=("queued", "sent", "acknowledged")),
+                         name="provisioning_line_open"),
+            models.Index(fields=["group_key", "position"], condition=~Q(group_key=""), name="provisioning_group"),
         ]
 
     def __str__(self) -> str:
@@ -119,3 +128,22 @@ class ProvisioningExchange(BrandOwned):
 
     class Meta:
         ordering = ["at", "id"]
+
+
+class Sequencing(BrandOwned):
+    """A brand's sequencing for one target: the network steps of each order operation, as a checked
+    document (provisioning/sequencing.py cleans it; `telora provisioning sequencing` applies and exports it)."""
+
+    target = models.OneToOneField(NetworkTarget, on_delete=models.CASCADE, related_name="sequencing")
+    document = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    source = models.CharField(_("applied from"), max_length=200, blank=True)
+    updated_at = models.DateTimeField()
+
+    rights_area = "provisioning"
+
+    class Meta:
+        ordering = ["brand_id", "target_id"]
+
+    def __str__(self) -> str:
+        return f"sequencing of {self.target.code} (version {self.version})"

@@ -25,6 +25,11 @@ matching requests): `5xx` (503, nothing done), `timeout` (done, answered after t
 `reject` (422 with `code`), `duplicate_callback` (the completion twice), `out_of_order` (the
 completion, then a stale `in_progress`), `callback_failed` (the completion says failed with `code`).
 
+Business rules: `create` of an existing number is SUBSCRIBER_EXISTS, anything on an unknown one
+UNKNOWN_SUBSCRIBER; `change_services` with a mapping `{"data": true, "roaming": false}` switches the
+subscriber's network services (roaming needs data: DATA_REQUIRED), and `delete` of a subscriber whose
+network services are still on is SERVICES_ACTIVE, so a wrong order of steps fails here as at a network.
+
 No Django here: standard library only (and lxml for the SOAP side at /soap, netsim_soap.py), its own SQLite
 database under `--dir`.
 """
@@ -48,7 +53,7 @@ from telora.provisioning import netsim_soap  # the SOAP side at /soap (lxml)
 OPERATIONS = ("create", "change_services", "bar", "unbar", "sim_swap", "number_change", "delete")
 SCHEMA = """
 create table if not exists subscribers (msisdn text primary key, imsi text, iccid text, barred integer default 0,
-    services text default '[]', created_at real);
+    services text default '[]', created_at real, network_services text default '{}');
 create table if not exists requests (idempotency_key text primary key, correlation_id text, operation text,
     payload text, status integer, answer text, final text, created_at real);
 """
@@ -73,6 +78,9 @@ class Network:
         self.db = sqlite3.connect(str(folder / "netsim.sqlite3"), check_same_thread=False, isolation_level=None)
         self.db.executescript("pragma journal_mode = wal; pragma synchronous = normal;" + SCHEMA)  # no fsync per
         # request: a simulator keeps what it took across restarts, not across power cuts
+        columns = {row[1] for row in self.db.execute("pragma table_info(subscribers)")}
+        if "network_services" not in columns:  # a database of an older simulator
+            self.db.execute("alter table subscribers add column network_services text default '{}'")
         self.lock = threading.Lock()
 
     def taken(self, key: str):
@@ -89,23 +97,30 @@ class Network:
         msisdn = str(payload.get("msisdn") or "")
         if not msisdn:
             raise Rejection("MISSING_MSISDN", "the request names no msisdn")
-        row = self.db.execute("select msisdn, imsi, iccid, barred, services from subscribers where msisdn = ?",
-                              (msisdn,)).fetchone()
+        row = self.db.execute("select msisdn, imsi, iccid, barred, services, network_services from subscribers "
+                              "where msisdn = ?", (msisdn,)).fetchone()
         if operation == "create":
             if row is not None:
                 raise Rejection("SUBSCRIBER_EXISTS", f"{msisdn} exists already")
-            self.db.execute("insert into subscribers values (?, ?, ?, 0, ?, ?)",
+            products = payload.get("services", [])
+            self.db.execute("insert into subscribers values (?, ?, ?, 0, ?, ?, '{}')",
                             (msisdn, payload.get("imsi", ""), payload.get("iccid", ""),
-                             json.dumps(payload.get("services", [])), time.time()))
+                             json.dumps(products if isinstance(products, list) else []), time.time()))
         elif row is None:
             raise Rejection("UNKNOWN_SUBSCRIBER", f"{msisdn} is not provisioned")
         elif operation == "delete":
+            active = sorted(json.loads(row[5] or "{}"))
+            if active:
+                raise Rejection("SERVICES_ACTIVE", f"{msisdn} still has {', '.join(active)}: remove them first")
             self.db.execute("delete from subscribers where msisdn = ?", (msisdn,))
         elif operation in ("bar", "unbar"):
             self.db.execute("update subscribers set barred = ? where msisdn = ?", (int(operation == "bar"), msisdn))
         elif operation == "sim_swap":
             self.db.execute("update subscribers set iccid = ?, imsi = ? where msisdn = ?",
                             (payload.get("iccid", ""), payload.get("imsi", ""), msisdn))
+        elif operation == "change_services" and isinstance(payload.get("services"), dict):
+            self.db.execute("update subscribers set network_services = ? where msisdn = ?",
+                            (json.dumps(self.switch(msisdn, json.loads(row[5] or "{}"), payload["services"])), msisdn))
         elif operation == "change_services":
             self.db.execute("update subscribers set services = ? where msisdn = ?",
                             (json.dumps(payload.get("services", [])), msisdn))
@@ -116,13 +131,27 @@ class Network:
             self.db.execute("update subscribers set msisdn = ? where msisdn = ?", (new, msisdn))
         return self.subscriber(str(payload.get("new_msisdn") or msisdn)) or {"msisdn": msisdn, "deleted": True}
 
+    @staticmethod
+    def switch(msisdn: str, enabled: dict, changes: dict) -> dict:
+        """The network services after a change_services with a services mapping (name -> on/off). Removing
+        one that is off changes nothing; roaming runs on data, so it needs data and goes before it."""
+        enabled = dict(enabled)
+        for name, on in changes.items():
+            if on:
+                enabled[str(name)] = True
+            else:
+                enabled.pop(str(name), None)
+        if "roaming" in enabled and "data" not in enabled:
+            raise Rejection("DATA_REQUIRED", f"{msisdn}: roaming needs data enabled first (and removed before it)")
+        return dict(sorted(enabled.items()))
+
     def subscriber(self, msisdn: str) -> dict | None:
-        row = self.db.execute("select msisdn, imsi, iccid, barred, services from subscribers where msisdn = ?",
-                              (msisdn,)).fetchone()
+        row = self.db.execute("select msisdn, imsi, iccid, barred, services, network_services from subscribers "
+                              "where msisdn = ?", (msisdn,)).fetchone()
         if row is None:
             return None
         return {"msisdn": row[0], "imsi": row[1], "iccid": row[2], "barred": bool(row[3]),
-                "services": json.loads(row[4])}
+                "services": json.loads(row[4]), "network_services": sorted(json.loads(row[5] or "{}"))}
 
     def subscribers(self) -> list[dict]:
         return [self.subscriber(m) for (m,) in self.db.execute("select msisdn from subscribers order by msisdn")]

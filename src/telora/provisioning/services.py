@@ -16,6 +16,7 @@ import random
 import time
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 
 from telora.core.sealing import Sealer
 from telora.core.services import Actor, ServiceError
@@ -115,8 +116,8 @@ def automatic(brand, code: str = "network") -> bool:
 # --- requests ---------------------------------------------------------------------------------------------
 
 def create_request(brand, *, operation: str, payload: dict, idempotency_key: str, target: NetworkTarget | None = None,
-                   subscription=None, order=None, flow_instance=None, step_key: str = "", actor: Actor,
-                   at: dt.datetime) -> ProvisioningRequest:
+                   subscription=None, order=None, flow_instance=None, step_key: str = "", group_key: str = "",
+                   step: str = "", position: int = 0, actor: Actor, at: dt.datetime) -> ProvisioningRequest:
     """Queue a request (sent by a worker at once, see `kick`). The same idempotency key again returns the
     request made the first time: a retried flow step makes no second request."""
     if operation not in OPERATIONS:
@@ -137,7 +138,8 @@ def create_request(brand, *, operation: str, payload: dict, idempotency_key: str
         request = ProvisioningRequest.objects.create(
             brand=brand, target=target, operation=operation, payload=payload, idempotency_key=idempotency_key,
             subscription=subscription, order=order, flow_instance=flow_instance, step_key=step_key[:120],
-            state="queued", next_try_at=at, created_at=at, updated_at=at)
+            group_key=group_key[:160], step=step[:40], position=position, state="queued", next_try_at=at,
+            created_at=at, updated_at=at)
         record_event(actor=actor, at=at, action="create", obj=request, brand=brand,
                      new={"operation": operation, "target": target.code, "payload": mask(payload)})
         transaction.on_commit(lambda: kick(request.pk))
@@ -166,7 +168,7 @@ def send_request(request_id: int, *, at: dt.datetime) -> str:
     """One try of a due queued request; what it came to ("" when it was not due or taken elsewhere)."""
     with transaction.atomic():
         request = (ProvisioningRequest.objects.select_for_update(skip_locked=True).select_related("target")
-                   .filter(pk=request_id, state="queued").first())
+                   .filter(line_free(), pk=request_id, state="queued").first())
         if request is None or (request.next_try_at is not None and request.next_try_at > at):
             return ""
         target = request.target
@@ -252,8 +254,28 @@ def _finish(request, state: str, *, at, code: str = "", message: str = "", resul
     request.error_code, request.error = code[:80], message[:2000]
     if result:
         request.result = mask(result)
+    if state == "failed" and request.group_key:
+        from telora.provisioning.sequencing_services import block_rest
+
+        block_rest(request, at=at)  # the later steps of its sequence are not sent
     if request.flow_instance_id is not None:
         transaction.on_commit(lambda: notify_flow(request.pk, at=at))
+    if request.subscription_id is not None:
+        transaction.on_commit(lambda: _kick_line(request.subscription_id))
+
+
+def _kick_line(subscription_id: int) -> None:
+    from telora.provisioning.sequencing_services import kick_line
+
+    kick_line(subscription_id)
+
+
+def line_free():
+    """No earlier request of the same line is still open: one line's requests reach the network one at a
+    time, in the order they were made (a later bar waits for an earlier create; sequencing relies on it)."""
+    earlier = ProvisioningRequest.objects.filter(subscription_id=OuterRef("subscription_id"), id__lt=OuterRef("id"),
+                                                 state__in=("queued", "sent", "acknowledged"))
+    return ~Exists(earlier)
 
 
 def send_due(*, at: dt.datetime, brand_ids=None, limit: int = 200, concurrency: int = 8) -> dict:
@@ -264,7 +286,7 @@ def send_due(*, at: dt.datetime, brand_ids=None, limit: int = 200, concurrency: 
     while True:
         with transaction.atomic():
             due = (ProvisioningRequest.objects.select_for_update(skip_locked=True).select_related("target")
-                   .filter(state="queued", next_try_at__lte=at).order_by("next_try_at", "id"))
+                   .filter(line_free(), state="queued", next_try_at__lte=at).order_by("next_try_at", "id"))
             if brand_ids is not None:
                 due = due.filter(brand_id__in=brand_ids)
             batch = list(due[:limit])
@@ -426,11 +448,15 @@ def notify_flow(request_id: int, *, at: dt.datetime) -> bool:
     """Tell the flow instance waiting for this request that it ended (BPMN message `provisioning_done`).
     True once it is told, or has nothing to be told (ended meanwhile). A flow that was not waiting yet
     is told by the periodic job later; one retrying its result check is woken."""
+    from telora.provisioning.sequencing_services import group_open
     from telora.workflows.models import FlowInstance
     from telora.workflows.services import deliver_message
 
     request = ProvisioningRequest.objects.select_related("flow_instance").filter(pk=request_id).first()
     if request is None or request.flow_instance_id is None or request.notified_at or not request.finished:
+        return True
+    if group_open(request):  # the flow waits for its whole sequence: the last step to end tells it
+        ProvisioningRequest.objects.filter(pk=request.pk).update(notified_at=at)
         return True
     instance = request.flow_instance
     payload = {"provisioning_request": request.pk, "provisioning_state": request.state}

@@ -12,10 +12,21 @@ from __future__ import annotations
 from telora.core.services.actors import Actor, ServiceError
 from telora.provisioning import services
 from telora.provisioning.models import ProvisioningRequest
+from telora.provisioning.sequencing_services import (
+    group_of,
+    group_state,
+    queue_operation,
+    resend_group,
+    undo_group,
+)
 
 ITEM_INPUTS = {"order_id": int, "item": int}
 TASK_OPERATIONS = {"create_subscriber": "create", "bar": "bar", "unbar": "unbar", "delete_subscriber": "delete",
-                   "sim_swap": "sim_swap"}
+                   "sim_swap": "sim_swap", "change_services": "change_services"}
+# (no number_change task yet: its request needs the old and the new number, which the order's flow holds)
+# the order operation each task is (its steps come from the brand's sequencing, docs/provisioning.md)
+ORDER_OPERATIONS = {"create": "activate", "bar": "suspend", "unbar": "resume", "delete": "terminate",
+                    "sim_swap": "sim_swap", "change_services": "change_services", "number_change": "number_change"}
 
 
 def _step(ctx) -> tuple[str, str, int]:
@@ -47,11 +58,11 @@ def request_task(operation: str):
         if line is None:
             raise ServiceError("subscription: the order has no line to provision", field="subscription")
         instance, task_id, _ = _step(ctx)
-        request = services.create_request(
-            ctx.brand, operation=operation, payload=payload_for(line, operation), subscription=line, order=row.order,
-            flow_instance=ctx.instance, step_key=ctx.step_key, idempotency_key=f"flow:{instance}:{task_id}",
-            actor=_actor(ctx), at=ctx.at)
-        return {"request": request.pk}
+        requests = queue_operation(
+            ctx.brand, line, ORDER_OPERATIONS[operation], payload=payload_for(line, operation), order=row.order,
+            flow_instance=ctx.instance, step_key=ctx.step_key, key=f"flow:{instance}:{task_id}", actor=_actor(ctx),
+            at=ctx.at)
+        return {"request": requests[0].pk}  # the first of its sequence: `check` reads the whole group
 
     return task
 
@@ -70,14 +81,18 @@ def check(ctx, *, request):
     found = ProvisioningRequest.objects.filter(pk=request, brand=ctx.brand).first()
     if found is None:
         raise TaskError("unknown_request", f"no provisioning request {request} in {ctx.brand.code}")
-    if found.state == "completed":
-        return {"state": "completed", "reference": found.correlation_id}
-    if found.state in ("failed", "cancelled"):
+    group = group_of(found)  # a sequenced operation is done when all its steps are
+    state, failed = group_state(group)
+    if state == "completed":
+        return {"state": "completed", "reference": group[0].correlation_id}
+    if state == "failed":
         _, task_id, _ = _step(ctx)
         last = last_step(ctx.instance, task_id)
         if last is None or last.kind != "failure":  # not a retry asked at the desk
-            raise TaskError(found.error_code or found.state, f"{found.operation} {found.state}: {found.error}")
-        services.resend(found, actor=_actor(ctx), at=ctx.at)
+            step = f" (step {failed.step})" if failed.step else ""
+            raise TaskError(failed.error_code or failed.state,
+                            f"{failed.operation}{step} {failed.state}: {failed.error}")
+        resend_group(found, actor=_actor(ctx), at=ctx.at)
         return {"state": "resent", "reference": ""}
     return {"state": "waiting", "reference": ""}
 
@@ -88,6 +103,8 @@ def undo_request(ctx, *, inputs, outputs):
     request = ProvisioningRequest.objects.filter(pk=outputs.get("request"), brand=ctx.brand).first()
     if request is None:
         return {}
+    if request.group_key:
+        return undo_group(request, actor=_actor(ctx), at=ctx.at)
     if request.state == "queued" and not request.tries:
         services.cancel_request(request, reason="the order was cancelled", actor=_actor(ctx), at=ctx.at)
         return {"request": request.pk, "cancelled": True}

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telora.provisioning import views
+from telora.provisioning import sequencing_views, views
 
 app_name = "provisioning"
 urlpatterns = [
@@ -12,5 +12,7 @@ urlpatterns = [
     path("targets/", views.TargetListView.as_view(), name="targets"),
     path("targets/new/", views.TargetEditView.as_view(), name="target_new"),
     path("targets/<slug:code>/", views.TargetEditView.as_view(), name="target"),
+    path("sequencing/", sequencing_views.SequencingView.as_view(), name="sequencing"),
+    path("sequencing/export/", sequencing_views.SequencingExportView.as_view(), name="sequencing_export"),
     path("callback/<int:target_id>/", views.CallbackView.as_view(), name="callback"),
 ]
