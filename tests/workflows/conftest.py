@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from workflow_samples import BEHAVIOUR, CALLS, FLOW, START
+from workflow_samples import BEHAVIOUR, CALLS, FLOW, FRESH, START
 
 from telora.core import clock
 
@@ -13,6 +13,7 @@ def _reset_behaviour():
     for key in BEHAVIOUR:
         BEHAVIOUR[key].clear()
     CALLS.clear()
+    FRESH.clear()
     yield
 
 

@@ -16,6 +16,7 @@ START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
 # What the example service tasks do next: a list of exceptions to raise before succeeding.
 BEHAVIOUR: dict[str, list] = {"example.reserve": [], "example.activate": [], "example.reserve.undo": []}
 CALLS: list[tuple[str, str, dict]] = []
+FRESH: list[tuple[str, bool]] = []  # (step key, ctx.fresh) of every try of example.reserve and example.count
 
 
 def _next_failure(key):
@@ -40,6 +41,7 @@ def reserve(ctx, *, amount):
     # An effect in the step's transaction: an audit row that must vanish when the try fails.
     record_event(actor=Actor.system("example"), at=ctx.at, action="reserve", obj=ctx.instance,
                  brand=ctx.brand, message=ctx.step_key)
+    FRESH.append((ctx.step_key, ctx.fresh))
     _next_failure("example.reserve")
     CALLS.append(("example.reserve", ctx.step_key, {"amount": amount}))
     return {"reservation": f"R-{amount}"}
@@ -56,6 +58,7 @@ def activate(ctx, *, reservation):
 
 @service_task("example.count", inputs={"n": int}, outputs={"n": int}, description="Add one to n (test task)")
 def count(ctx, *, n):
+    FRESH.append((ctx.step_key, ctx.fresh))
     CALLS.append(("example.count", ctx.step_key, {"n": n}))
     return {"n": n + 1}
 

@@ -10,6 +10,7 @@ the items one after the other in one transaction: all of them or none.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 
 from django.apps import apps
@@ -24,6 +25,9 @@ SUBJECT = "orders.order"
 # engine event -> order state
 EVENT_STATES = {"step": "inProgress", "waiting": "inProgress", "completed": "completed", "failed": "failed",
                 "cancelled": "cancelled"}
+# The orders whose flow `run_order` is starting in this thread: `start_order` has just put them inProgress in
+# the same transaction, so the flow's "waiting" need not check (one UPDATE matching nothing per start).
+_STARTING = threading.local()
 
 
 def engine_installed() -> bool:
@@ -65,9 +69,14 @@ def run_order(order, *, actor: Actor, at: dt.datetime) -> None:
     if version is not None:
         from telora.workflows.services import start_instance
 
-        instance = start_instance(order.flow_key, brand=order.brand, data=flow_data(order), subject_type=SUBJECT,
-                                  subject_id=str(order.pk), actor=actor, at=at, version=version,
-                                  subject_label=_label(order))  # the order is in hand: not read again
+        starting = getattr(_STARTING, "orders", None)
+        _STARTING.orders = {order.pk} if order.state == "inProgress" else set()
+        try:
+            instance = start_instance(order.flow_key, brand=order.brand, data=flow_data(order), subject_type=SUBJECT,
+                                      subject_id=str(order.pk), actor=actor, at=at, version=version,
+                                      subject_label=_label(order))  # the order is in hand: not read again
+        finally:
+            _STARTING.orders = starting
         type(order).objects.filter(pk=order.pk).update(flow_instance_id=instance.pk)
         return
     run_directly(order, actor=actor, at=at)
@@ -129,6 +138,8 @@ def on_instance_change(instance, event: str) -> None:
         return
     state = EVENT_STATES[event]
     if state == "inProgress":
+        if int(instance.subject_id) in (getattr(_STARTING, "orders", None) or ()):
+            return  # put inProgress by start_order in this transaction, just before its flow started
         # Every step says so: one conditional update (the order is inProgress since it started, so it
         # normally matches nothing) rather than locking and reading the order at each step.
         at = getattr(instance, "updated_at", None)

@@ -39,14 +39,18 @@ def once(name: str, work, outputs: dict):
 
     No savepoint of its own: the engine runs every try in one (a failed try leaves no effect), and the
     instance's lock keeps two workers off the same step. Should the step's TaskRun appear meanwhile all
-    the same, this try's effect is undone with it and the step goes to a person (never done twice)."""
+    the same, this try's effect is undone with it and the step goes to a person (never done twice). A step the
+    engine marks `fresh` (its task became ready in this run: no earlier try) skips the look-up."""
     from telora.workflows.registry import TaskError
 
     def task(ctx, **inputs):
-        ran = _ran(ctx)
-        done = TaskRun.objects.filter(step_key=ctx.step_key).first() if ran is None or ctx.step_key in ran else None
-        if done is not None:
-            return done.outputs
+        # a task that became ready in this run (`fresh`) has no earlier try, hence no TaskRun to look up
+        ran = None if getattr(ctx, "fresh", False) else _ran(ctx)
+        if not getattr(ctx, "fresh", False):
+            done = TaskRun.objects.filter(step_key=ctx.step_key).first() if ran is None or ctx.step_key in ran \
+                else None
+            if done is not None:
+                return done.outputs
         try:
             made = work(ctx, **inputs)
         except ServiceError as exc:
@@ -80,10 +84,13 @@ def _ran(ctx) -> set | None:
 
 
 def _item(order_id: int, position: int, brand) -> OrderItem:
-    item = (OrderItem.objects.select_related("order", "order__customer", "order__brand", "subscription")
+    item = (OrderItem.objects.select_related("order", "order__customer", "subscription")
             .get(order_id=order_id, position=position or 1))
     if item.order.brand_id != brand.pk:  # a flow acts in its own brand only
         raise ServiceError("order_id: not an order of the flow's brand", field="order_id")
+    item.order.brand = brand  # the flow's brand row, in hand (not joined again)
+    if item.order.customer.brand_id == brand.pk:
+        item.order.customer.brand = brand  # the line's services read the customer's brand: the same row
     if item.subscription is not None and item.subscription.brand_id == brand.pk:
         item.subscription.brand = item.order.brand  # the same row, in hand: the line's services read it
     return item

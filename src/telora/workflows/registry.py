@@ -41,13 +41,16 @@ class ServiceTaskSpec:
 @dataclass(frozen=True)
 class StepContext:
     """What a service task is handed: who acts, when, in which brand and instance, and the step key
-    (stable per instance + task + try) to use as its idempotency key."""
+    (stable per instance + task + try) to use as its idempotency key; `fresh` when no earlier try exists."""
 
     actor: Any
     at: Any
     brand: Any
     instance: Any
     step_key: str
+    # the task became ready in this run of the instance's steps: no earlier try of it exists, so a task may skip
+    # looking up its step key (it still records it)
+    fresh: bool = False
 
 
 @dataclass(frozen=True)

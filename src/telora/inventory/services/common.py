@@ -7,6 +7,7 @@ import datetime as dt
 from telora.core import rights
 from telora.core.models import AuditEvent, Brand
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
+from telora.core.services.audit import flush_pending
 from telora.inventory.models import (
     DEFAULT_QUARANTINE_DAYS,
     DEFAULT_RESERVATION_MINUTES,
@@ -93,6 +94,7 @@ def audit_rows(*, actor: Actor, at: dt.datetime, action: str, rows, message: str
                    address=actor.address)
         for brand_id, object_type, pk, text, changes in rows
     ]
+    flush_pending()  # the events a batched unit of work recorded before these come first
     AuditEvent.objects.bulk_create(events, batch_size=2000)
     return len(events)
 

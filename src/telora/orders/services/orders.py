@@ -16,7 +16,7 @@ from django.db import transaction
 from telora.billperiods import bill_period
 from telora.core import clock, rights
 from telora.core.services.actors import Actor, PermissionDeniedError, ServiceError
-from telora.core.services.audit import record_event, snapshot
+from telora.core.services.audit import batched, record_event, snapshot
 from telora.core.services.sequences import next_number
 from telora.customers.models import Customer, CustomerFile, Subscription
 from telora.orders.constants import (
@@ -186,7 +186,8 @@ def start_order(order: Order, *, actor: Actor, at: dt.datetime) -> Order:
     from telora.orders import flows
 
     try:
-        with transaction.atomic():
+        # the audit events of the start (its flow's steps up to the first wait included) go in one insert
+        with transaction.atomic(), batched():
             order = Order.objects.select_for_update().select_related("brand", "customer").get(pk=order.pk)
             if order.state != "acknowledged":
                 raise NotWaiting(f"state: order {order.number} is {order.state}, not waiting to start",

@@ -463,7 +463,8 @@ def due_at(duration: str, *, start: dt.datetime, calendar: str = "", business=No
 def business_timers(parsed: ParsedFlow, workflow: BpmnWorkflow, business) -> int:
     """Re-time the waiting business-time timers Spiff has just started: Spiff set them to start + the
     duration in calendar time; they become start + the duration in the brand's business calendar. Each is
-    re-timed once (marked in the task's internal data); how many were."""
+    re-timed once (marked in the task's internal data); how many were. `business`: the calendar, or a
+    function returning it (called only when a timer is to be re-timed)."""
     elements = parsed.business_timers
     if not elements:
         return 0
@@ -480,6 +481,8 @@ def business_timers(parsed: ParsedFlow, workflow: BpmnWorkflow, business) -> int
         duration = str(task.workflow.script_engine.evaluate(task, definition.expression))
         days, working = parse_business_duration(duration)
         started = spiff_timer.TimerEventDefinition.get_datetime(value) - dt.timedelta(days=days) - working
+        if callable(business):
+            business = business()
         end = add_business_duration(started, duration, business)
         task._set_internal_data(event_value=end.isoformat(), telora_business=True)
         done += 1

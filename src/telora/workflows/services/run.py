@@ -31,7 +31,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from telora.core.services import Actor, ServiceError
 from telora.core.services.actors import PermissionDeniedError
-from telora.core.services.audit import record_event
+from telora.core.services.audit import batched, record_event
 from telora.workflows import registry
 from telora.workflows.engine import spiff
 from telora.workflows.engine.evaluator import ExpressionError, evaluate
@@ -69,8 +69,8 @@ def _latest_version(key: str, brand) -> FlowVersion:
 
 def _lock(pk: int) -> FlowInstance:
     """The instance row locked (not its version's or brand's rows, which every instance shares)."""
-    return (FlowInstance.objects.select_for_update(of=("self",)).select_related("version", "brand")
-            .defer("version__bpmn_xml").get(pk=pk))
+    return (FlowInstance.objects.select_for_update(of=("self",))
+            .select_related("version__definition", "brand").defer("version__bpmn_xml").get(pk=pk))
 
 
 def _in_transaction() -> bool:
@@ -118,13 +118,31 @@ def last_step(instance, task_id: str) -> FlowStep | None:
 
 def _attempt(instance, task_id: str) -> int:
     """The try number of a service task's next run (its earlier service steps + 1), counted once per
-    locked instance for all its tasks."""
+    locked instance for all its tasks; a task that became ready in this run needs no count (`_fresh`)."""
     attempts = instance.__dict__.get("_attempts")
+    if attempts is None and _fresh(instance, task_id):
+        return 1 + sum(1 for s in instance.__dict__.get("_pending_steps", ()) if s.kind == "service"
+                       and s.task_id == task_id)
     if attempts is None:
         attempts = Counter(FlowStep.objects.filter(instance=instance, kind="service").values_list("task_id", flat=True))
         attempts.update(s.task_id for s in instance.__dict__.get("_pending_steps", ()) if s.kind == "service")
         instance.__dict__["_attempts"] = attempts
     return attempts[task_id] + 1
+
+
+def _loaded(instance, workflow):
+    """Note the tasks ready in the state just read: only they can have tries logged before this run."""
+    instance.__dict__["_ready_at_load"] = {str(t.id) for t in workflow.get_tasks(state=TaskState.READY)}
+    return workflow
+
+
+def _fresh(instance, task_id: str) -> bool:
+    """Whether a service task became ready in this run of the instance's steps (it was not ready in the state
+    the run started from), so that no earlier try of it exists: a try is logged only while its task is ready,
+    in the transaction that saves the state after it, and a task that has left the ready state never comes back
+    to it (a loop runs new tasks). Such a task needs no count of its tries and no look-up of its step key."""
+    ready = instance.__dict__.get("_ready_at_load")
+    return ready is not None and task_id not in ready
 
 
 def _read_open_tasks(instance) -> None:
@@ -155,13 +173,15 @@ def start_instance(key: str, *, brand, data: dict, subject_type: str = "", subje
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(data)
     together = _in_transaction()  # the caller's transaction: run to the first wait in it, save once
-    with transaction.atomic():
+    # In the caller's transaction no savepoint of its own: a failure here fails the caller's whole block (an
+    # order's start rolls back and the order fails with the reason), so there is nothing to keep apart.
+    with transaction.atomic(savepoint=not together), batched():
         instance = FlowInstance.objects.create(
             brand=brand, version=version, subject_type=subject_type[:64], subject_id=str(subject_id)[:64],
             correlation=(correlation or str(subject_id))[:120], state=FlowInstance.RUNNING,
             state_json="{}" if together else spiff.dump(workflow), data=data, started_at=at, updated_at=at)
         # a new instance has no step, desk task or failure yet: nothing to read back
-        instance.__dict__.update(_attempts=Counter(), _failing=set(), _open_tasks={})
+        instance.__dict__.update(_attempts=Counter(), _failing=set(), _open_tasks={}, _ready_at_load=set())
         if subject_label:
             instance.__dict__["_subject_label"] = subject_label[:200]
         _step(instance, None, "start", actor_label=actor.label, at=at, inputs=data)
@@ -179,20 +199,20 @@ def advance_instance(instance: FlowInstance, *, actor: Actor, at: dt.datetime) -
     """Run the instance until it waits or ends: one transaction per step on its own, or every step in
     the caller's transaction (saved once) when there is one (see the module's docstring)."""
     if _in_transaction():
-        with transaction.atomic():
+        with transaction.atomic(), batched():
             locked = _lock(instance.pk)
             if locked.state not in (FlowInstance.RUNNING, FlowInstance.WAITING):
                 return locked
-            workflow = spiff.load(locked.state_json, locked.version)
+            workflow = _loaded(locked, spiff.load(locked.state_json, locked.version))
             _run_steps(locked, workflow, actor=actor, at=at)
             _save(locked, workflow, at=at)
         return locked
     for _ in range(MAX_STEPS_PER_ADVANCE):
-        with transaction.atomic():
+        with transaction.atomic(), batched():
             locked = _lock(instance.pk)
             if locked.state not in (FlowInstance.RUNNING, FlowInstance.WAITING):
                 return locked
-            workflow = spiff.load(locked.state_json, locked.version)
+            workflow = _loaded(locked, spiff.load(locked.state_json, locked.version))
             more = _one_step(locked, workflow, actor=actor, at=at)
             _save(locked, workflow, at=at)
         if not more:
@@ -244,7 +264,8 @@ def _run_service_task(instance, workflow, task, *, actor, at) -> bool:
         inputs = {name: evaluate(expression, task.data) for name, expression in ext.get("inputs", {}).items()}
     except ExpressionError as exc:
         return _permanent(instance, workflow, task, "input", f"input mapping: {exc}", {}, attempt, actor=actor, at=at)
-    ctx = registry.StepContext(actor=actor, at=at, brand=instance.brand, instance=instance, step_key=step_key)
+    ctx = registry.StepContext(actor=actor, at=at, brand=instance.brand, instance=instance, step_key=step_key,
+                               fresh=_fresh(instance, str(task.id)))
     try:
         with transaction.atomic():  # a failed try leaves no effect behind
             outputs = spec.function(ctx, **inputs) or {}
@@ -343,7 +364,7 @@ def _save(instance, workflow, *, at) -> None:
             return calendar[0]
 
         if parsed.business_timers:
-            spiff.business_timers(parsed, workflow, business())
+            spiff.business_timers(parsed, workflow, business)  # the calendar read only when a timer needs it
         _sync_desk_tasks(instance, workflow, at=at, business=business)
         waits = workflow.waiting_events()
         instance.waiting_messages = sorted({w.name for w in waits if w.event_type == "MessageEventDefinition"})
@@ -462,8 +483,25 @@ def clean_form(fields: list[dict], data: dict) -> dict:
     return cleaned
 
 
-def _locked_task(task: HumanTask, actor: Actor) -> HumanTask:
+def _locked_task(task: HumanTask, actor: Actor, *, instance: FlowInstance | None = None) -> HumanTask:
+    """The task locked and checked for the actor. With its `instance` (locked): the instance's open desk tasks
+    are locked and read in the same statement and kept for its steps (`_read_open_tasks`)."""
+    if instance is not None and instance.pk == task.instance_id:
+        rows = list(instance.human_tasks.open().select_for_update(of=("self",)).select_related("desk"))
+        for row in rows:
+            row.brand = instance.brand  # the instance's brand row, in hand
+            if row.desk.brand_id == instance.brand_id:
+                row.desk.brand = instance.brand
+        instance.__dict__["_failing"] = {t.task_id for t in rows if t.kind == HumanTask.FAILURE}
+        instance.__dict__["_open_tasks"] = {t.task_id: t for t in rows if t.kind == HumanTask.USER}
+        found = next((row for row in rows if row.pk == task.pk), None)
+        if found is not None:
+            return _check_task(found, actor)
     task = HumanTask.objects.select_for_update(of=("self",)).select_related("brand", "desk").get(pk=task.pk)
+    return _check_task(task, actor)
+
+
+def _check_task(task: HumanTask, actor: Actor) -> HumanTask:
     if actor.principal is not None and not may_work(actor.principal, task.desk):  # the desk's roles, as the views
         raise PermissionDeniedError(f"You may not work desk {task.desk.code} in brand {task.brand.code}.")
     if task.state not in (HumanTask.OPEN, HumanTask.CLAIMED):
@@ -499,11 +537,11 @@ def complete_task(task: HumanTask, *, data: dict, actor: Actor, at: dt.datetime,
 
     The completion and the automatic steps it sets off, up to the next wait, are one transaction with the
     state saved once at its end: the desk task stays open if any of them cannot be done."""
-    with transaction.atomic():
+    with transaction.atomic(), batched():
         instance = _lock(task.instance_id)  # the instance first, then its task: the order the engine locks them
-        task = _locked_task(task, actor)
+        task = _locked_task(task, actor, instance=instance)
         cleaned = clean_form(task.fields, data or {}) if not reject_reason else {}
-        workflow = spiff.load(instance.state_json, instance.version)
+        workflow = _loaded(instance, spiff.load(instance.state_json, instance.version))
         spiff_task = next((t for t in workflow.get_tasks(state=TaskState.READY) if str(t.id) == task.task_id), None)
         if spiff_task is None:
             raise ServiceError("the flow is no longer at this task", field="state")
