@@ -29,10 +29,12 @@ def send_task(request_id: int) -> str:
 @app.periodic(cron="* * * * *", periodic_id="provisioning-due")
 @app.task(name="telora.provisioning.due", queueing_lock="provisioning-due")
 def send_all(timestamp: int) -> None:
+    from telora.provisioning.polling import poll_lost
     from telora.provisioning.services import notify_pending, send_due
 
     brand_ids = _brand_ids()
     counts = send_due(at=clock.now(), brand_ids=brand_ids)
+    polled = poll_lost(at=clock.now(), brand_ids=brand_ids)  # acknowledged requests whose callback was lost
     told = notify_pending(at=clock.now(), brand_ids=brand_ids)
-    if counts or told:
-        logger.info("provisioning: %s; flows told: %s", counts, told)
+    if counts or told or polled:
+        logger.info("provisioning: %s; polled: %s; flows told: %s", counts, polled, told)
