@@ -11,6 +11,7 @@ from procrastinate.contrib.django import app
 from telora.core import clock
 from telora.core.models import Brand
 from telora.core.modules import running
+from telora.provisioning import reconcile  # noqa: F401  (its job kind: the target page's reconciliation)
 
 logger = logging.getLogger(__name__)
 

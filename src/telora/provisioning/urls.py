@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telora.provisioning import views
+from telora.provisioning import views, views_reliability
 
 app_name = "provisioning"
 urlpatterns = [
@@ -12,5 +12,8 @@ urlpatterns = [
     path("targets/", views.TargetListView.as_view(), name="targets"),
     path("targets/new/", views.TargetEditView.as_view(), name="target_new"),
     path("targets/<slug:code>/", views.TargetEditView.as_view(), name="target"),
+    path("targets/<slug:code>/reconcile/", views_reliability.ReconcileView.as_view(), name="reconcile"),
+    path("targets/<slug:code>/reliability/", views_reliability.ReliabilitySettingsView.as_view(), name="reliability"),
+    path("targets/<slug:code>/breaker/close/", views_reliability.BreakerCloseView.as_view(), name="breaker_close"),
     path("callback/<int:target_id>/", views.CallbackView.as_view(), name="callback"),
 ]
