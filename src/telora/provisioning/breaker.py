@@ -83,7 +83,8 @@ def claim_probes(probing: dict[int, TargetReliability], *, at: dt.datetime, bran
     for target_id, row in probing.items():
         if brand_ids is not None and row.brand_id not in brand_ids:
             continue
-        request = (ProvisioningRequest.objects.select_for_update(skip_locked=True).select_related("target")
+        request = (ProvisioningRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("target")
                    .filter(target_id=target_id, state="queued", next_try_at__lte=at).order_by("next_try_at", "id")
                    .first())
         if request is not None and take_probe(row, at=at):

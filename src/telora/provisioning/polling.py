@@ -60,7 +60,8 @@ def _record(request_id: int, outcome, *, give_up: dt.timedelta, at: dt.datetime)
     from telora.provisioning.services import _exchange, _finish, kick
 
     with transaction.atomic():
-        request = ProvisioningRequest.objects.select_for_update().select_related("target").get(pk=request_id)
+        request = (ProvisioningRequest.objects.select_for_update(of=("self",)).select_related("target")
+                   .get(pk=request_id))
         kind = outcome.kind
         if request.state != "acknowledged":
             kind = outcome.kind = "ignored"  # a callback came meanwhile: it stands
