@@ -2,8 +2,10 @@
 transient faults (503), until every one is accepted; lost or duplicated requests are counted at the
 simulator (must be 0).
 
-"sent" is the send job (send_due: claim a try in one transaction, POST with no lock held, record the
-answer in another; the faulted ones again after their backoff). Baseline, measured in the same run
+"sent" is the send job (send_due: claim a try in one transaction, POST with no lock held on a kept-alive
+connection per thread, record the batch's answers in two statements (COPY of the exchanges, one
+UPDATE … FROM (VALUES …)); the faulted ones again after their backoff; the circuit breaker is consulted
+and fed as in production). Baseline, measured in the same run
 against the same simulator: the same requests POSTed one by one with urllib and no database. Each
 figure is the median of ROUNDS rounds on a fresh simulator. Measured with 1 and with 8 requests on the wire at once (on a
 busy 2-core machine with a local simulator the threads cost more than they save; a distant operator's

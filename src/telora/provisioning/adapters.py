@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import re
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+
+from telora.provisioning import wire
 
 SECRET_KEYS = re.compile(r"^(pin\d?|puk\d?|ki|opc|api_?key|authori[sz]ation|credentials?|.*(secret|password|token).*)$",
                          re.I)
@@ -118,13 +121,10 @@ class MvneJsonAdapter(Adapter):
                    "Authorization": f"Bearer {credentials.get('api_key', '')}"}
         outcome = Outcome("transient", url=url, request_headers=headers, request_body=body.decode())
         started = time.monotonic()
-        try:
-            wire = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            with urllib.request.urlopen(wire, timeout=target.timeout_seconds) as answer:  # noqa: S310
-                outcome.status_code, outcome.response_body = answer.status, answer.read(64_000).decode(errors="replace")
-        except urllib.error.HTTPError as exc:
-            outcome.status_code, outcome.response_body = exc.code, exc.read(64_000).decode(errors="replace")
-        except (urllib.error.URLError, OSError) as exc:  # TimeoutError is an OSError; urllib may wrap it
+        try:  # a kept-alive connection per thread (wire.py); the key makes a resend on a fresh one safe
+            status, data = wire.request("POST", url, body=body, headers=headers, timeout=target.timeout_seconds)
+            outcome.status_code, outcome.response_body = status, data[:64_000].decode(errors="replace")
+        except (http.client.HTTPException, OSError) as exc:  # TimeoutError is an OSError
             if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
                 outcome.code, outcome.message = "timeout", f"no answer within {target.timeout_seconds} s"
             else:

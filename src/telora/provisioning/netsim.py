@@ -245,6 +245,7 @@ class Simulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # kept-alive clients: the answer's headers and body leave at once
 
             def log_message(self, *args):  # quiet: tests read /admin/requests instead
                 pass

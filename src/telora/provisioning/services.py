@@ -17,6 +17,7 @@ import time
 
 from django.db import transaction
 
+from telora.core.bulk import copy_objects
 from telora.core.sealing import Sealer
 from telora.core.services import Actor, ServiceError
 from telora.core.services.audit import record_event
@@ -30,6 +31,7 @@ from telora.provisioning.adapters import (
     mask,
     mask_text,
 )
+from telora.provisioning.bulkwrite import update_rows
 from telora.provisioning.models import (
     OPERATIONS,
     RANK,
@@ -207,8 +209,8 @@ def record_outcomes(pairs: list[tuple[int, Outcome]], *, at: dt.datetime) -> lis
             else:
                 exchanges.append(_apply(locked[pk], outcome, at=at))
             kinds.append(outcome.kind)
-        ProvisioningExchange.objects.bulk_create(exchanges)
-        ProvisioningRequest.objects.bulk_update(list(locked.values()), UPDATED_FIELDS)
+        copy_objects(ProvisioningExchange, exchanges)  # COPY, and one UPDATE … FROM (VALUES …): a batch's
+        update_rows(ProvisioningRequest, list(locked.values()), UPDATED_FIELDS)  # answers in two statements
     return kinds
 
 
@@ -286,7 +288,7 @@ def send_due(*, at: dt.datetime, brand_ids=None, limit: int = 200, concurrency: 
                 request.next_try_at = at + dt.timedelta(seconds=request.target.timeout_seconds) + LEASE
                 request.sent_at = request.sent_at or at
                 request.updated_at = at
-            ProvisioningRequest.objects.bulk_update(batch, ["tries", "next_try_at", "sent_at", "updated_at"])
+            update_rows(ProvisioningRequest, batch, ["tries", "next_try_at", "sent_at", "updated_at"])
             targets = {r.target_id: r.target for r in batch}.values()
             secrets = {t.pk: credentials(t) for t in targets}
             gate = breaker.gate_for(targets, at=at)
