@@ -89,7 +89,8 @@ class LogView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["targets"] = NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand)
+        context["targets"] = (NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand)
+                              .select_related("reliability"))  # an open circuit breaker is announced
         return context
 
 
