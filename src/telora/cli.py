@@ -35,7 +35,7 @@ TELORA_COMMANDS = {
     "privacy": "personal data: export or erase a customer, apply retention rules (privacy export|erase|retention)",
     "letters": "the outbox: send due letters, collect SMS receipts, install default templates (letters send|receipts|defaults)",
     "smsc-simulator": "run the SMPP 3.4 SMS centre simulator (for the demo and tests)",
-    "provisioning": "provisioning configuration as code (provisioning sequencing export|apply FILE --brand B)",
+    "provisioning": "provisioning as code and checks (provisioning sequencing export|apply FILE --brand B; provisioning reconcile --brand B [--export FILE.csv])",
     "netsim": "run the network (host operator) provisioning simulator: signed callbacks, faults (for tests, demo)",
     "mail-catcher": "run an SMTP server that keeps every mail it gets in a folder (for the demo)",
     "flows": "BPMN flows: publish a folder, write docs/flows, fire due timers (flows load DIR|doc|wake)",

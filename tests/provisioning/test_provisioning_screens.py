@@ -235,3 +235,20 @@ def test_cancelling_a_sign_up_takes_its_provisioning_back(ann, system, flows_loa
     cancel_order(order, actor=system, at=clock.now(), reason="changed her mind")
     undo = ProvisioningRequest.objects.get(idempotency_key=f"{request.idempotency_key}:undo")
     assert (undo.operation, undo.state, undo.payload["msisdn"]) == ("delete", "queued", request.payload["msisdn"])
+
+
+def test_an_open_breaker_is_announced_in_the_log_and_on_the_targets_list(make_user, brand_a, brand_b, system):
+    from telora.provisioning.models import TargetReliability
+
+    mine, theirs = configure(brand_a, system), configure(brand_b, system)
+    for target in (mine, theirs):
+        TargetReliability.objects.create(brand=target.brand, target=target, state="open", updated_at=clock.now(),
+                                         retry_at=clock.now() + dt.timedelta(seconds=30), last_error="http_503: down")
+    client = login(make_user("pia", {brand_a: ["provisioning.view"]}), brand_a)
+    log = client.get("/provisioning/").content.decode()
+    assert "data-testid=\"breaker-open-network\"" in log and "http_503: down" in log
+    assert log.count("breaker-open-") == 1  # brand B's breaker is not shown to brand A
+    targets = client.get("/provisioning/targets/").content.decode()
+    assert 'data-testid="breaker-network">open<' in targets
+    page = client.get("/provisioning/targets/network/reconcile/")
+    assert page.status_code == 200 and 'data-state="open"' in page.content.decode()

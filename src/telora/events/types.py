@@ -52,6 +52,8 @@ _ALL = [
               BUCKET),
     EventType("bundle.used_80", "rating", "prepayBalanceManagement", "BucketUsageThresholdEvent", "Bucket", BUCKET),
     EventType("bundle.used_100", "rating", "prepayBalanceManagement", "BucketUsageThresholdEvent", "Bucket", BUCKET),
+    EventType("provisioning.target_down", "provisioning", "", "NetworkTargetDownEvent", "NetworkTarget", ""),
+    EventType("provisioning.target_up", "provisioning", "", "NetworkTargetUpEvent", "NetworkTarget", ""),
 ]
 EVENT_TYPES: dict[str, EventType] = {t.code: t for t in _ALL}
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import json
 import re
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+
+from telora.provisioning import wire
 
 SECRET_KEYS = re.compile(r"^(pin\d?|puk\d?|ki|opc|api_?key|authori[sz]ation|credentials?|.*(secret|password|token).*)$",
                          re.I)
@@ -77,6 +80,19 @@ class Adapter:
     def handle_callback(self, headers: dict, body: bytes, credentials: dict, *, now: float) -> CallbackResult:
         raise SignatureError(f"the {self.kind} adapter takes no callbacks")
 
+    # Optional: an adapter that can ask the target (None: it cannot; polling and reconciliation skip it)
+
+    def poll(self, request, credentials: dict) -> Outcome | None:
+        """The target's word on an acknowledged request whose callback did not come: an Outcome of kind
+        "completed", "rejected" (it failed), "accepted" (still in progress), "unknown" (the target never
+        took it) or "transient" (no answer now)."""
+        return None
+
+    def subscribers(self, target, credentials: dict, *, after: str = "", limit: int = 500):
+        """One page of the target's subscribers, MSISDN order after `after`: (rows, next cursor or None,
+        total). Rows: {"msisdn", "imsi", "iccid", "barred", "services"}. None: the target cannot list."""
+        return None
+
 
 class ManualAdapter(Adapter):
     """Today's behaviour: a person does it at the host operator and marks the request done (or failed)
@@ -105,13 +121,10 @@ class MvneJsonAdapter(Adapter):
                    "Authorization": f"Bearer {credentials.get('api_key', '')}"}
         outcome = Outcome("transient", url=url, request_headers=headers, request_body=body.decode())
         started = time.monotonic()
-        try:
-            wire = urllib.request.Request(url, data=body, headers=headers, method="POST")
-            with urllib.request.urlopen(wire, timeout=target.timeout_seconds) as answer:  # noqa: S310
-                outcome.status_code, outcome.response_body = answer.status, answer.read(64_000).decode(errors="replace")
-        except urllib.error.HTTPError as exc:
-            outcome.status_code, outcome.response_body = exc.code, exc.read(64_000).decode(errors="replace")
-        except (urllib.error.URLError, OSError) as exc:  # TimeoutError is an OSError; urllib may wrap it
+        try:  # a kept-alive connection per thread (wire.py); the key makes a resend on a fresh one safe
+            status, data = wire.request("POST", url, body=body, headers=headers, timeout=target.timeout_seconds)
+            outcome.status_code, outcome.response_body = status, data[:64_000].decode(errors="replace")
+        except (http.client.HTTPException, OSError) as exc:  # TimeoutError is an OSError
             if isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError):
                 outcome.code, outcome.message = "timeout", f"no answer within {target.timeout_seconds} s"
             else:
@@ -160,6 +173,75 @@ class MvneJsonAdapter(Adapter):
                               code=str(data.get("code") or "")[:80], message=str(data.get("message") or "")[:2000],
                               result=data.get("subscriber") if isinstance(data.get("subscriber"), dict) else {},
                               sequence=int(data.get("sequence") or 0))
+
+
+    def poll(self, request, credentials: dict) -> Outcome:
+        from urllib.parse import quote
+
+        target = request.target
+        url = f"{target.url.rstrip('/')}/v1/requests/{quote(request.idempotency_key, safe='')}"
+        outcome = _get(url, credentials, target.timeout_seconds)
+        if outcome.status_code is None or outcome.kind == "transient":
+            return outcome
+        if outcome.status_code == 404:
+            outcome.kind, outcome.code = "unknown", "UNKNOWN_REQUEST"
+            return outcome
+        answer = _json_object(outcome.response_body)
+        outcome.correlation_id = str(answer.get("correlation_id") or "")[:120]
+        status = answer.get("status")
+        if status == "completed":
+            outcome.kind = "completed"
+            outcome.result = answer.get("subscriber") if isinstance(answer.get("subscriber"), dict) else {}
+        elif status in ("failed", "rejected"):
+            outcome.kind = "rejected"
+            outcome.code = str(answer.get("code") or status)[:80]
+            outcome.message = str(answer.get("message") or f"the target says {status}")[:2000]
+        else:
+            outcome.kind = "accepted"  # in progress: ask again later
+        return outcome
+
+    def subscribers(self, target, credentials: dict, *, after: str = "", limit: int = 500):
+        from urllib.parse import urlencode
+
+        url = f"{target.url.rstrip('/')}/v1/subscribers?{urlencode({'after': after, 'limit': limit})}"
+        outcome = _get(url, credentials, max(target.timeout_seconds, 30))
+        if outcome.kind != "answered":
+            raise OSError(f"the target's subscriber list: {outcome.code or outcome.status_code}: {outcome.message}")
+        answer = _json_object(outcome.response_body)
+        rows = [r for r in answer.get("subscribers") or [] if isinstance(r, dict)]
+        return rows, answer.get("next") or None, int(answer.get("total") or 0)
+
+
+def _get(url: str, credentials: dict, timeout: float) -> Outcome:
+    """A GET with the API key: kind "answered" (any 2xx or 404), else "transient" with the reason."""
+    headers = {"Accept": "application/json", "Authorization": f"Bearer {credentials.get('api_key', '')}"}
+    outcome = Outcome("transient", url=url, request_headers=headers)
+    started = time.monotonic()
+    try:
+        wire = urllib.request.Request(url, headers=headers, method="GET")
+        with urllib.request.urlopen(wire, timeout=timeout) as answer:  # noqa: S310 (the target's configured URL)
+            outcome.status_code, outcome.response_body = answer.status, answer.read(4_000_000).decode(errors="replace")
+    except urllib.error.HTTPError as exc:
+        outcome.status_code, outcome.response_body = exc.code, exc.read(64_000).decode(errors="replace")
+    except (urllib.error.URLError, OSError) as exc:
+        timed_out = isinstance(exc, TimeoutError) or isinstance(getattr(exc, "reason", None), TimeoutError)
+        outcome.code = "timeout" if timed_out else "unreachable"
+        outcome.message = f"no answer within {timeout} s" if timed_out else str(getattr(exc, "reason", exc))[:500]
+    outcome.duration_ms = int((time.monotonic() - started) * 1000)
+    if outcome.status_code is not None:
+        if 200 <= outcome.status_code < 300 or outcome.status_code == 404:
+            outcome.kind = "answered"
+        else:
+            outcome.code, outcome.message = f"http_{outcome.status_code}", f"the target answered {outcome.status_code}"
+    return outcome
+
+
+def _json_object(text: str) -> dict:
+    try:
+        value = json.loads(text or "{}")
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 ADAPTERS: dict[str, Adapter] = {"manual": ManualAdapter(), "mvne_json": MvneJsonAdapter()}

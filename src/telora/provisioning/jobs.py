@@ -11,6 +11,7 @@ from procrastinate.contrib.django import app
 from telora.core import clock
 from telora.core.models import Brand
 from telora.core.modules import running
+from telora.provisioning import reconcile  # noqa: F401  (its job kind: the target page's reconciliation)
 
 logger = logging.getLogger(__name__)
 
@@ -30,11 +31,14 @@ def send_task(request_id: int) -> str:
 @app.task(name="telora.provisioning.due", queueing_lock="provisioning-due")
 def send_all(timestamp: int) -> None:
     from telora.provisioning.manual import open_missing
+    from telora.provisioning.polling import poll_lost
     from telora.provisioning.services import notify_pending, send_due
 
     brand_ids = _brand_ids()
     counts = send_due(at=clock.now(), brand_ids=brand_ids)
+    polled = poll_lost(at=clock.now(), brand_ids=brand_ids)  # acknowledged requests whose callback was lost
     told = notify_pending(at=clock.now(), brand_ids=brand_ids)
     desk_tasks = open_missing(at=clock.now(), brand_ids=brand_ids)  # manual requests without their desk task
-    if counts or told or desk_tasks:
-        logger.info("provisioning: %s; flows told: %s; desk tasks opened: %s", counts, told, desk_tasks)
+    if counts or told or polled or desk_tasks:
+        logger.info("provisioning: %s; polled: %s; flows told: %s; desk tasks opened: %s", counts, polled, told,
+                    desk_tasks)

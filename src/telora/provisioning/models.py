@@ -113,7 +113,7 @@ class ProvisioningExchange(BrandOwned):
                                 related_name="exchanges")
     target = models.ForeignKey(NetworkTarget, on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=16, choices=[("request", "request"), ("callback", "callback"),
-                                                    ("manual", "manual")])
+                                                    ("manual", "manual"), ("poll", "poll")])
     url = models.CharField(max_length=500, blank=True)
     request_headers = models.JSONField(default=dict)
     request_body = models.TextField(blank=True)
@@ -147,3 +147,40 @@ class Sequencing(BrandOwned):
 
     def __str__(self) -> str:
         return f"sequencing of {self.target.code} (version {self.version})"
+
+
+BREAKER_STATES = ("closed", "open", "half_open")
+
+
+class TargetReliability(BrandOwned):
+    """A target's circuit breaker and how lost answers are chased (provisioning/breaker.py, polling.py).
+
+    The breaker is shared by every worker through this row: `closed` sends; `open` sends nothing until
+    `retry_at` (the requests stay queued, no try taken); then `half_open` lets one probe through (held
+    by `probe_until`, so a dead worker's probe is taken over) and closes on its success or opens again.
+    One row per target, made with the defaults when first needed."""
+
+    target = models.OneToOneField(NetworkTarget, on_delete=models.CASCADE, related_name="reliability")
+    # settings
+    failure_threshold = models.PositiveSmallIntegerField(_("consecutive failures that open the breaker"), default=5)
+    failure_rate = models.PositiveSmallIntegerField(_("failure rate that opens it (%)"), default=50)
+    window_size = models.PositiveSmallIntegerField(_("tries the rate is measured over"), default=20)
+    cooldown_seconds = models.PositiveIntegerField(_("cool-down before a probe (s)"), default=30)
+    poll_after_seconds = models.PositiveIntegerField(_("ask the operator after this long without an answer (s)"),
+                                                     default=300)
+    give_up_hours = models.PositiveSmallIntegerField(_("fail a request unanswered after (h)"), default=24)
+    # state
+    state = models.CharField(_("breaker"), max_length=10, choices=[(s, s) for s in BREAKER_STATES], default="closed")
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    recent = models.CharField(max_length=200, blank=True)  # the last tries, oldest first: "1" answered, "0" failed
+    opened_at = models.DateTimeField(null=True, blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)  # open: when a probe may go
+    probe_until = models.DateTimeField(null=True, blank=True)  # half open: the probe's lease
+    last_error = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField()
+
+    rights_area = "provisioning"
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: {self.state}"

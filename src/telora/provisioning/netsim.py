@@ -23,7 +23,12 @@ X-Netsim-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>.
 Faults (each `{"kind": ..., "times": n, "operation": optional, "msisdn": optional}`, used in order by the
 matching requests): `5xx` (503, nothing done), `timeout` (done, answered after the client gave up),
 `reject` (422 with `code`), `duplicate_callback` (the completion twice), `out_of_order` (the
-completion, then a stale `in_progress`), `callback_failed` (the completion says failed with `code`).
+completion, then a stale `in_progress`), `callback_failed` (the completion says failed with `code`),
+`lost_callback` (accepted and done, but no callback ever: the client must poll).
+
+    GET  /v1/requests/<idempotency key>   a request's outcome (the final callback's body; 404 unknown)
+    GET  /v1/subscribers?limit=&after=    the subscriber database a page at a time (MSISDN order,
+                                          "next" is the cursor of the following page, "total")
 
 Business rules: `create` of an existing number is SUBSCRIBER_EXISTS, anything on an unknown one
 UNKNOWN_SUBSCRIBER; `change_services` with a mapping `{"data": true, "roaming": false}` switches the
@@ -43,6 +48,7 @@ import json
 import sqlite3
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -156,6 +162,28 @@ class Network:
     def subscribers(self) -> list[dict]:
         return [self.subscriber(m) for (m,) in self.db.execute("select msisdn from subscribers order by msisdn")]
 
+    def status(self, key: str) -> dict | None:
+        """A request's outcome as a poll answers it (the final callback's body, or the rejection)."""
+        row = self.db.execute("select correlation_id, status, answer, final from requests where idempotency_key = ?",
+                              (key,)).fetchone()
+        if row is None:
+            return None
+        correlation, status, answer, final = row[0], row[1], json.loads(row[2]), json.loads(row[3]) if row[3] else None
+        if final is not None:
+            return final
+        error = answer.get("error") or {}
+        return {"correlation_id": correlation, "idempotency_key": key, "status": "rejected" if status == 422 else
+                answer.get("status", ""), "code": error.get("code", ""), "message": error.get("message", ""),
+                "sequence": 2, "subscriber": None}
+
+    def subscribers_page(self, after: str, limit: int) -> tuple[list[dict], str | None, int]:
+        """One page of the subscriber database in MSISDN order after `after` (a keyset cursor)."""
+        rows = self.db.execute("select msisdn from subscribers where msisdn > ? order by msisdn limit ?",
+                               (after, limit + 1)).fetchall()
+        total = self.db.execute("select count(*) from subscribers").fetchone()[0]
+        page = [self.subscriber(m) for (m,) in rows[:limit]]
+        return page, (page[-1]["msisdn"] if len(rows) > limit else None), total
+
     def requests(self) -> list[dict]:
         rows = self.db.execute("select idempotency_key, correlation_id, operation, status, answer from requests "
                                "order by created_at")
@@ -215,7 +243,9 @@ class Simulator:
             answer = {"status": "accepted", "correlation_id": correlation}
             self.network.record(key, correlation, operation, payload, 202, answer, final)
         callbacks = [final]
-        if kind == "duplicate_callback":
+        if kind == "lost_callback":  # accepted and done, but the callback never leaves (polling finds it)
+            callbacks = []
+        elif kind == "duplicate_callback":
             callbacks = [final, final]
         elif kind == "out_of_order":
             callbacks = [final, {**final, "status": "in_progress", "sequence": 1, "subscriber": None}]
@@ -247,6 +277,7 @@ class Simulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # kept-alive clients: the answer's headers and body leave at once
 
             def log_message(self, *args):  # quiet: tests read /admin/requests instead
                 pass
@@ -270,6 +301,22 @@ class Simulator:
             def do_GET(self):  # noqa: N802
                 if self.path.startswith("/soap"):
                     return netsim_soap.handle_get(simulator, self)
+                path, _, query = self.path.partition("?")
+                keyed = hmac.compare_digest(self.headers.get("Authorization", ""), f"Bearer {simulator.api_key}")
+                if (path.startswith("/v1/requests/") or path == "/v1/subscribers" and query) and not keyed:
+                    return self._json(401, {"status": "unauthorised"})  # (the bare list stays open for tests)
+                if path.startswith("/v1/requests/"):
+                    with simulator.network.lock:
+                        found = simulator.network.status(urllib.parse.unquote(path.rsplit("/", 1)[1]))
+                    return self._json(200 if found else 404, found or {"error": {"code": "UNKNOWN_REQUEST",
+                                                                                  "message": "no such request"}})
+                if path == "/v1/subscribers" and query:
+                    params = urllib.parse.parse_qs(query)
+                    limit = max(1, min(int((params.get("limit") or ["500"])[0] or 500), 5000))
+                    with simulator.network.lock:
+                        page, following, total = simulator.network.subscribers_page((params.get("after") or [""])[0],
+                                                                                    limit)
+                    return self._json(200, {"subscribers": page, "next": following, "total": total})
                 if self.path == "/v1/subscribers":
                     return self._json(200, {"subscribers": simulator.network.subscribers()})
                 if self.path.startswith("/v1/subscribers/"):

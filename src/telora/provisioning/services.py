@@ -18,9 +18,11 @@ import time
 from django.db import transaction
 from django.db.models import Exists, OuterRef
 
+from telora.core.bulk import copy_objects
 from telora.core.sealing import Sealer
 from telora.core.services import Actor, ServiceError
 from telora.core.services.audit import record_event
+from telora.provisioning import breaker
 from telora.provisioning.adapters import (
     ADAPTERS,
     CallbackResult,
@@ -30,6 +32,7 @@ from telora.provisioning.adapters import (
     mask,
     mask_text,
 )
+from telora.provisioning.bulkwrite import update_rows
 from telora.provisioning.models import (
     OPERATIONS,
     RANK,
@@ -167,11 +170,16 @@ def backoff(tries: int) -> dt.timedelta:
 def send_request(request_id: int, *, at: dt.datetime) -> str:
     """One try of a due queued request; what it came to ("" when it was not due or taken elsewhere)."""
     with transaction.atomic():
-        request = (ProvisioningRequest.objects.select_for_update(skip_locked=True).select_related("target")
-                   .filter(line_free(), pk=request_id, state="queued").first())
+        request = (ProvisioningRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("target").filter(line_free(), pk=request_id, state="queued").first())
         if request is None or (request.next_try_at is not None and request.next_try_at > at):
             return ""
         target = request.target
+        held_until = breaker.admit_one(target, at=at)
+        if held_until is not None:  # the target's breaker is open: no try taken, its next when it may probe
+            request.next_try_at, request.updated_at = held_until, at
+            request.save(update_fields=["next_try_at", "updated_at"])
+            return "held"
         request.tries += 1
         request.next_try_at = at + dt.timedelta(seconds=target.timeout_seconds) + LEASE
         request.sent_at = request.sent_at or at
@@ -190,13 +198,21 @@ def record_outcomes(pairs: list[tuple[int, Outcome]], *, at: dt.datetime) -> lis
     """The answers of a batch of tries, recorded in one transaction with one statement per table."""
     kinds, exchanges = [], []
     with transaction.atomic():
-        locked = (ProvisioningRequest.objects.select_for_update().select_related("target")
-                  .in_bulk([pk for pk, _ in pairs]))
+        # its own rows only (`of`: a callback inserting an exchange must not wait on the target's row), in
+        # id order (two recorders never lock crosswise)
+        locked = (ProvisioningRequest.objects.select_for_update(of=("self",)).select_related("target")
+                  .order_by("pk").in_bulk([pk for pk, _ in pairs]))
+        reopen = breaker.observe([(locked[pk].target, outcome) for pk, outcome in pairs], at=at)
         for pk, outcome in pairs:
-            exchanges.append(_apply(locked[pk], outcome, at=at))
+            if outcome.kind == "held":  # not sent (the breaker opened during the batch): the try given back
+                request = locked[pk]
+                request.tries = max(request.tries - 1, 0)
+                request.next_try_at, request.updated_at = reopen.get(request.target_id, at), at
+            else:
+                exchanges.append(_apply(locked[pk], outcome, at=at))
             kinds.append(outcome.kind)
-        ProvisioningExchange.objects.bulk_create(exchanges)
-        ProvisioningRequest.objects.bulk_update(list(locked.values()), UPDATED_FIELDS)
+        copy_objects(ProvisioningExchange, exchanges)  # COPY, and one UPDATE … FROM (VALUES …): a batch's
+        update_rows(ProvisioningRequest, list(locked.values()), UPDATED_FIELDS)  # answers in two statements
         to_people = [pk for pk, outcome in pairs if outcome.kind == "waiting" and locked[pk].state == "sent"]
         if to_people:  # a manual target: the person's work goes on the target's desk (provisioning/manual.py)
             from telora.provisioning.manual import open_desk_tasks
@@ -205,7 +221,7 @@ def record_outcomes(pairs: list[tuple[int, Outcome]], *, at: dt.datetime) -> lis
     return kinds
 
 
-UPDATED_FIELDS = ["state", "correlation_id", "acknowledged_at", "completed_at", "next_try_at", "error_code", "error",
+UPDATED_FIELDS = ["state", "tries", "correlation_id", "acknowledged_at", "completed_at", "next_try_at", "error_code", "error",
                   "result", "updated_at"]
 
 
@@ -285,30 +301,42 @@ def send_due(*, at: dt.datetime, brand_ids=None, limit: int = 200, concurrency: 
     counts: dict[str, int] = {}
     while True:
         with transaction.atomic():
-            due = (ProvisioningRequest.objects.select_for_update(skip_locked=True).select_related("target")
-                   .filter(line_free(), state="queued", next_try_at__lte=at).order_by("next_try_at", "id"))
+            blocked, probing = breaker.blocked_targets(at=at)  # targets whose breaker is not closed
+            due = (ProvisioningRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("target").filter(line_free(), state="queued", next_try_at__lte=at)
+                   .order_by("next_try_at", "id"))
+            if blocked or probing:
+                due = due.exclude(target_id__in=blocked | set(probing))
             if brand_ids is not None:
                 due = due.filter(brand_id__in=brand_ids)
-            batch = list(due[:limit])
+            main = list(due[:limit])
+            batch = main + breaker.claim_probes(probing, at=at, brand_ids=brand_ids)
             for request in batch:
                 request.tries += 1
                 request.next_try_at = at + dt.timedelta(seconds=request.target.timeout_seconds) + LEASE
                 request.sent_at = request.sent_at or at
                 request.updated_at = at
-            ProvisioningRequest.objects.bulk_update(batch, ["tries", "next_try_at", "sent_at", "updated_at"])
-            secrets = {t.pk: credentials(t) for t in {r.target_id: r.target for r in batch}.values()}
+            update_rows(ProvisioningRequest, batch, ["tries", "next_try_at", "sent_at", "updated_at"])
+            targets = {r.target_id: r.target for r in batch}.values()
+            secrets = {t.pk: credentials(t) for t in targets}
+            gate = breaker.gate_for(targets, at=at)
         if not batch:
             return counts
-        outcomes = _send_all(batch, secrets, concurrency)
+        outcomes = _send_all(batch, secrets, concurrency, gate)
         for kind in record_outcomes([(r.pk, o) for r, o in zip(batch, outcomes, strict=True)], at=at):
             counts[kind] = counts.get(kind, 0) + 1
-        if len(batch) < limit:
+        if len(main) < limit and len(batch) == len(main):  # after a probe: its target may be open to all now
             return counts
 
 
-def _send_all(batch, secrets: dict, concurrency: int) -> list[Outcome]:
+def _send_all(batch, secrets: dict, concurrency: int, gate=None) -> list[Outcome]:
     def one(request):
-        return get_adapter(request.target.adapter).send(request, secrets[request.target_id])
+        if gate is not None and not gate.may_send(request.target_id):
+            return Outcome("held", message="the target's circuit breaker opened during the batch")
+        outcome = get_adapter(request.target.adapter).send(request, secrets[request.target_id])
+        if gate is not None:
+            gate.saw(request.target_id, outcome.kind)
+        return outcome
 
     if concurrency <= 1 or len(batch) == 1:
         return [one(r) for r in batch]

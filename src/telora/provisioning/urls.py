@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from telora.provisioning import sequencing_views, views
+from telora.provisioning import sequencing_views, views, views_reliability
 
 app_name = "provisioning"
 urlpatterns = [
@@ -14,5 +14,8 @@ urlpatterns = [
     path("targets/<slug:code>/", views.TargetEditView.as_view(), name="target"),
     path("sequencing/", sequencing_views.SequencingView.as_view(), name="sequencing"),
     path("sequencing/export/", sequencing_views.SequencingExportView.as_view(), name="sequencing_export"),
+    path("targets/<slug:code>/reconcile/", views_reliability.ReconcileView.as_view(), name="reconcile"),
+    path("targets/<slug:code>/reliability/", views_reliability.ReliabilitySettingsView.as_view(), name="reliability"),
+    path("targets/<slug:code>/breaker/close/", views_reliability.BreakerCloseView.as_view(), name="breaker_close"),
     path("callback/<int:target_id>/", views.CallbackView.as_view(), name="callback"),
 ]

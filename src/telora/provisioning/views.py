@@ -94,7 +94,8 @@ class LogView(ScopedListView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["targets"] = NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand)
+        context["targets"] = (NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand)
+                              .select_related("reliability"))  # an open circuit breaker is announced
         return context
 
 
@@ -164,7 +165,7 @@ class TargetListView(ScopedListView):
     template_name = "provisioning/targets.html"
 
     def get_base_queryset(self):
-        return NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand)
+        return NetworkTarget.objects.for_user(self.request.user).filter(brand=self.brand).select_related("reliability")
 
 
 class TargetEditView(AreaMixin, FormView):
@@ -194,6 +195,10 @@ class TargetEditView(AreaMixin, FormView):
         context = super().get_context_data(**kwargs)
         target = self.existing()
         context.update(target=target, secrets_stored=bool(target and target.sealed_credentials))
+        if target is not None:  # its circuit breaker and reconciliation (views_reliability)
+            from telora.provisioning.views_reliability import reliability_context
+
+            context.update(reliability_context(self.request.user, self.brand, target))
         return context
 
     def form_valid(self, form):
