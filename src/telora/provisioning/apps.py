@@ -24,7 +24,10 @@ class ProvisioningConfig(AppConfig):
         from telora.provisioning import demo
 
         demo.register()
+        from telora.provisioning import barring  # the balance consumer; the suspend/resume tasks below
+
         if apps.is_installed("telora.workflows"):
             from telora.provisioning import tasks
 
             tasks.register()
+            barring.register_tasks()
