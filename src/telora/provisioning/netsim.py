@@ -45,7 +45,7 @@ from pathlib import Path
 OPERATIONS = ("create", "change_services", "bar", "unbar", "sim_swap", "number_change", "delete")
 SCHEMA = """
 create table if not exists subscribers (msisdn text primary key, imsi text, iccid text, barred integer default 0,
-    services text default '[]', created_at real);
+    services text default '[]', created_at real, barring text default '[]');
 create table if not exists requests (idempotency_key text primary key, correlation_id text, operation text,
     payload text, status integer, answer text, final text, created_at real);
 """
@@ -70,6 +70,10 @@ class Network:
         self.db = sqlite3.connect(str(folder / "netsim.sqlite3"), check_same_thread=False, isolation_level=None)
         self.db.executescript("pragma journal_mode = wal; pragma synchronous = normal;" + SCHEMA)  # no fsync per
         # request: a simulator keeps what it took across restarts, not across power cuts
+        try:  # a database made before the barred services were kept
+            self.db.execute("alter table subscribers add column barring text default '[]'")
+        except sqlite3.OperationalError:
+            pass
         self.lock = threading.Lock()
 
     def taken(self, key: str):
@@ -91,15 +95,18 @@ class Network:
         if operation == "create":
             if row is not None:
                 raise Rejection("SUBSCRIBER_EXISTS", f"{msisdn} exists already")
-            self.db.execute("insert into subscribers values (?, ?, ?, 0, ?, ?)",
+            self.db.execute("insert into subscribers (msisdn, imsi, iccid, barred, services, created_at) "
+                            "values (?, ?, ?, 0, ?, ?)",
                             (msisdn, payload.get("imsi", ""), payload.get("iccid", ""),
                              json.dumps(payload.get("services", [])), time.time()))
         elif row is None:
             raise Rejection("UNKNOWN_SUBSCRIBER", f"{msisdn} is not provisioned")
         elif operation == "delete":
             self.db.execute("delete from subscribers where msisdn = ?", (msisdn,))
-        elif operation in ("bar", "unbar"):
-            self.db.execute("update subscribers set barred = ? where msisdn = ?", (int(operation == "bar"), msisdn))
+        elif operation in ("bar", "unbar"):  # a bar names what it bars ("barring"; none: everything) and replaces it
+            barring = [str(s) for s in payload.get("barring") or ["all"]] if operation == "bar" else []
+            self.db.execute("update subscribers set barred = ?, barring = ? where msisdn = ?",
+                            (int(operation == "bar"), json.dumps(barring), msisdn))
         elif operation == "sim_swap":
             self.db.execute("update subscribers set iccid = ?, imsi = ? where msisdn = ?",
                             (payload.get("iccid", ""), payload.get("imsi", ""), msisdn))
@@ -114,12 +121,12 @@ class Network:
         return self.subscriber(str(payload.get("new_msisdn") or msisdn)) or {"msisdn": msisdn, "deleted": True}
 
     def subscriber(self, msisdn: str) -> dict | None:
-        row = self.db.execute("select msisdn, imsi, iccid, barred, services from subscribers where msisdn = ?",
-                              (msisdn,)).fetchone()
+        row = self.db.execute("select msisdn, imsi, iccid, barred, services, barring from subscribers "
+                              "where msisdn = ?", (msisdn,)).fetchone()
         if row is None:
             return None
         return {"msisdn": row[0], "imsi": row[1], "iccid": row[2], "barred": bool(row[3]),
-                "services": json.loads(row[4])}
+                "services": json.loads(row[4]), "barring": json.loads(row[5] or "[]")}
 
     def subscribers(self) -> list[dict]:
         return [self.subscriber(m) for (m,) in self.db.execute("select msisdn from subscribers order by msisdn")]
