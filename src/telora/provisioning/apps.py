@@ -24,6 +24,9 @@ class ProvisioningConfig(AppConfig):
         from telora.provisioning import demo
 
         demo.register()
+        from telora.provisioning import barring_demo
+
+        barring_demo.register()
         from telora.provisioning import barring  # the balance consumer; the suspend/resume tasks below
 
         if apps.is_installed("telora.workflows"):
