@@ -47,10 +47,9 @@ def rate_usage(line, system, *charges: str, start: dt.datetime | None = None):
 
 def consume() -> int:
     """The barring consumer's waiting events, handed over as the dispatcher does."""
+    from telora.events.models import ConsumerPosition
     from telora.events.services.dispatch import dispatch
     from telora.provisioning.barring import CONSUMER
-
-    from telora.events.models import ConsumerPosition
 
     handed = dispatch(CONSUMER)
     position = ConsumerPosition.objects.filter(name=CONSUMER).first()

@@ -250,5 +250,29 @@ def test_the_customer_page_shows_the_lines_bars_to_those_who_may_see_them(make_u
     reader = login(make_user("ria", {ann.brand: ["customers.view", "provisioning.view"]}), ann.brand)
     page = reader.get(f"/customers/{ann.pk}/", {"tab": "provisioning"}).content.decode()
     assert 'data-testid="line-bars"' in page and "balance" in page and line.identifier in page
+    listed = reader.get("/provisioning/barring/")
+    assert [bar.subscription_id for bar in listed.context["bars"]] == [line.pk]
+    assert line.identifier in listed.content.decode()
+    outsider_list = login(make_user("bea", {brand_b: ["provisioning.view"]}), brand_b).get("/provisioning/barring/")
+    assert list(outsider_list.context["bars"]) == [] and line.identifier not in outsider_list.content.decode()
     outsider = login(make_user("bob", {brand_b: ["customers.view", "provisioning.view"]}), brand_b)
     assert outsider.get(f"/customers/{ann.pk}/", {"tab": "provisioning"}).status_code == 404
+
+
+def test_a_cancelled_suspension_ends_its_reason(ann, system, flows_loaded):
+    from telora.orders.services import cancel_order, create_order
+    from telora.provisioning.flows import install_automatic_flows
+
+    configure(ann.brand, system)  # mvne_json: the automatic flows may be installed
+    install_automatic_flows(ann.brand, actor=system, at=clock.now())
+    line = prepaid_line(ann, system, balance="5.00")
+    order = create_order(ann, actor=system, at=clock.now(), order_type="suspend", subscription=line,
+                         items=[{"characteristics": {"reason": "travel"}}])
+    bar = LineBar.objects.get(subscription=line, reason="order")
+    assert bar.open and bar.bar_request.state == "queued" and bar.bar_request.flow_instance_id is not None
+    cancel_order(order, actor=system, at=clock.now(), reason="changed her mind")
+    bar.refresh_from_db()
+    assert not bar.open and bar.ended_by == f"order:{order.pk}:cancelled"
+    assert bar.bar_request.state == "cancelled" and bar.end_request is None  # never sent: nothing to undo
+    line.refresh_from_db()
+    assert line.status == "active"

@@ -137,13 +137,13 @@ def _payload(line, operation: str, wanted: list[str], reasons: list[str]) -> dic
 
 
 def _ask_network(line, bar: LineBar, before: list[str], after: list[str], reasons: list[str], *, end: bool,
-                 order=None, flow=None, actor: Actor, at: dt.datetime) -> ProvisioningRequest | None:
+                 settings: BarringSettings, order=None, flow=None, actor: Actor,
+                 at: dt.datetime) -> ProvisioningRequest | None:
     """One request when what the network bars changes: bar (or narrow/widen) to `after`, or unbar when
     `after` is empty. A bar never sent yet is simply cancelled instead of being undone."""
     if before == after:
         return None
-    target = services.target_for(line.brand, barring_settings(line.brand).target_code) or services.target_for(
-        line.brand)
+    target = services.target_for(line.brand, settings.target_code) or services.target_for(line.brand)
     if target is None:
         logger.warning("barring: %s has no network target; the %s bar of line %s is recorded only",
                        line.brand.code, bar.reason, line.pk)
@@ -168,7 +168,7 @@ def _ask_network(line, bar: LineBar, before: list[str], after: list[str], reason
 
 def bar_line(line, *, reason: str, started_by: str, services_barred: list[str] | None = None,
              since: dt.datetime | None = None, balance: Decimal | None = None, order=None, flow=None,
-             actor: Actor, at: dt.datetime) -> LineBar:
+             settings: BarringSettings | None = None, actor: Actor, at: dt.datetime) -> LineBar:
     """Open the line's bar for `reason` (the open one when it exists: once per reason) and ask the network
     for what the open reasons now need. Locks the line: two reasons never race. `flow` (instance, step
     key): the flow waiting for the request (told when it ends)."""
@@ -182,13 +182,14 @@ def bar_line(line, *, reason: str, started_by: str, services_barred: list[str] |
         existing = next((b for b in bars if b.reason == reason), None)
         if existing is not None:
             return existing
+        settings = settings or barring_settings(line.brand_id)
         if services_barred is None:
-            services_barred = barring_settings(line.brand).barred_services() if reason != "order" else ["all"]
+            services_barred = settings.barred_services() if reason != "order" else ["all"]
         bar = LineBar.objects.create(brand=line.brand, subscription=line, reason=reason, services=services_barred,
                                      started_at=at, started_by=started_by[:80], since=since, balance=balance)
         before, after = network_services(bars), network_services([*bars, bar])
         bar.bar_request = _ask_network(line, bar, before, after, [b.reason for b in (*bars, bar)], end=False,
-                                       order=order, flow=flow, actor=actor, at=at)
+                                       settings=settings, order=order, flow=flow, actor=actor, at=at)
         bar.save(update_fields=["bar_request"])
         record_event(actor=actor, at=at, action="bar", obj=line, brand=line.brand,
                      new={"reason": reason, "services": services_barred, "network": after,
@@ -196,8 +197,8 @@ def bar_line(line, *, reason: str, started_by: str, services_barred: list[str] |
     return bar
 
 
-def unbar_line(line, *, reason: str, ended_by: str, order=None, flow=None, actor: Actor,
-               at: dt.datetime) -> LineBar | None:
+def unbar_line(line, *, reason: str, ended_by: str, order=None, flow=None, settings: BarringSettings | None = None,
+               actor: Actor, at: dt.datetime) -> LineBar | None:
     """End the line's open bar for `reason` (None when there is none: nothing to do) and ask the network
     for what the reasons left need: nothing (unbar), or less (narrow)."""
     from telora.customers.models import Subscription
@@ -216,7 +217,8 @@ def unbar_line(line, *, reason: str, ended_by: str, order=None, flow=None, actor
         before, after = network_services(bars), network_services(rest)
         if line.status != "terminated":
             bar.end_request = _ask_network(line, bar, before, after, [b.reason for b in rest], end=True,
-                                           order=order, flow=flow, actor=actor, at=at)
+                                           settings=settings or barring_settings(line.brand_id), order=order,
+                                           flow=flow, actor=actor, at=at)
             bar.save(update_fields=["end_request"])
         record_event(actor=actor, at=at, action="unbar", obj=line, brand=line.brand,
                      old={"reason": reason, "network": before},
@@ -257,10 +259,10 @@ def follow_balance(line, *, cause: str, at: dt.datetime, since: dt.datetime | No
     barred = LineBar.objects.filter(subscription=line, reason="balance", ended_at__isnull=True).exists()
     if level is not None and balance <= level and not barred:
         bar_line(line, reason="balance", started_by=cause, since=reached(line, level) or since or at,
-                 balance=balance, actor=actor, at=at)
+                 balance=balance, settings=settings, actor=actor, at=at)
         return "barred"
     if barred and (level is None or balance > level):
-        unbar_line(line, reason="balance", ended_by=cause, actor=actor, at=at)
+        unbar_line(line, reason="balance", ended_by=cause, settings=settings, actor=actor, at=at)
         return "unbarred"
     return ""
 

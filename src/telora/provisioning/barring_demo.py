@@ -41,7 +41,7 @@ def load_barring_demo(actor: Actor, report) -> None:
                 .exclude(identifier="").order_by("id").first())
         if line is None:
             continue
-        report.step(f"{brand.code}: a prepaid line runs out and is barred, then topped up", 4)
+        report.step(f"{brand.code}: barring (a prepaid line runs out, is barred, is topped up)", 4)
         now = clock.now()
         if not UsageSource.objects.filter(brand=brand, code=SOURCE).exists():
             from django.conf import settings
@@ -72,7 +72,8 @@ def load_barring_demo(actor: Actor, report) -> None:
                 services.complete_by_hand(bar.end_request, reference=f"HOST-UNBAR-{line.pk:06d}", actor=actor,
                                           at=clock.now())
         report.advance()
-        report.note(f"{brand.code}: line {line.identifier} ran out, was barred and was unbarred after a top-up")
+        report.note(f"{brand.code}: 1 barring story: line {line.identifier} ran out, was barred, was topped up and "
+                    "unbarred")
 
 
 def register() -> None:
