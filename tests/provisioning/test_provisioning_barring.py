@@ -276,3 +276,15 @@ def test_a_cancelled_suspension_ends_its_reason(ann, system, flows_loaded):
     assert bar.bar_request.state == "cancelled" and bar.end_request is None  # never sent: nothing to undo
     line.refresh_from_db()
     assert line.status == "active"
+
+
+def test_a_brand_that_runs_no_provisioning_bars_nothing(line, ann, system):
+    from telora.core.services.brands import update_brand
+
+    from telora.core import modules
+
+    update_brand(ann.brand, actor=system, at=clock.now(), modules_off=["provisioning"])
+    modules.forget()  # the service forgets on commit; the test's transaction never commits
+    rate_usage(line, system, "3.00")
+    consume()
+    assert not LineBar.objects.filter(subscription=line).exists() and requests_of(line) == []

@@ -282,8 +282,11 @@ def reached(line, level: Decimal) -> dt.datetime | None:
 @consumer(CONSUMER, types=(*BALANCE_EVENTS, "subscription.terminated"))
 def on_event(event) -> None:
     """The domain events that move a line's balance (and its end). Idempotent: see follow_balance."""
+    from telora.core.modules import area_enabled
     from telora.customers.models import Subscription
 
+    if not area_enabled("provisioning", event.brand_id):  # the brand (or installation) runs no provisioning
+        return
     line = Subscription.objects.filter(pk=int(event.subject_id or 0), brand_id=event.brand_id) \
         .select_related("brand").first()
     if line is None:
