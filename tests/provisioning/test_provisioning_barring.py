@@ -279,9 +279,8 @@ def test_a_cancelled_suspension_ends_its_reason(ann, system, flows_loaded):
 
 
 def test_a_brand_that_runs_no_provisioning_bars_nothing(line, ann, system):
-    from telora.core.services.brands import update_brand
-
     from telora.core import modules
+    from telora.core.services.brands import update_brand
 
     update_brand(ann.brand, actor=system, at=clock.now(), modules_off=["provisioning"])
     modules.forget()  # the service forgets on commit; the test's transaction never commits
