@@ -108,7 +108,8 @@ def test_suspend_and_resume_orders_bar_and_unbar_with_the_balance_reason_overlap
     wait_for(lambda: at_network(netsim, line)["barred"])
 
     suspend = _order(line, system, "suspend")  # the order's reason bars everything
-    assert services.send_due(at=clock.now()) == {"accepted": 1}
+    # a dated order's flow runs at its requested moment, a little after this test's clock read
+    assert wait_for(lambda: services.send_due(at=clock.now())) == {"accepted": 1}
     wait_for(lambda: Order.objects.get(pk=suspend.pk).state == "completed")
     line.refresh_from_db()
     assert line.status == "suspended" and at_network(netsim, line)["barring"] == ["all"]
@@ -120,9 +121,30 @@ def test_suspend_and_resume_orders_bar_and_unbar_with_the_balance_reason_overlap
     assert at_network(netsim, line)["barring"] == ["all"]
 
     resume = _order(line, system, "resume")  # the last reason ends: unbarred
-    assert services.send_due(at=clock.now()) == {"accepted": 1}
+    assert wait_for(lambda: services.send_due(at=clock.now())) == {"accepted": 1}
     wait_for(lambda: Order.objects.get(pk=resume.pk).state == "completed")
     line.refresh_from_db()
     assert line.status == "active" and at_network(netsim, line)["barred"] is False
     assert barring.open_bars(line) == []
     assert [r["operation"] for r in netsim.requests()["requests"]] == ["create", "bar", "bar", "unbar"]
+
+
+def test_a_cancellation_deletes_the_subscriber_at_the_network_and_closes_its_bars(line, system, netsim, ann,
+                                                                                 flows_loaded):
+    from telora.orders.models import Order
+    from telora.provisioning.flows import install_automatic_flows
+
+    assert "cancellation" in install_automatic_flows(ann.brand, actor=system, at=clock.now())
+    rate_usage(line, system, "3.00")
+    consume()
+    services.send_due(at=clock.now())
+    wait_for(lambda: at_network(netsim, line)["barred"])
+    order = _order(line, system, "terminate")
+    # a dated order's flow runs at its requested moment, a little after this test's clock read
+    assert wait_for(lambda: services.send_due(at=clock.now())) == {"accepted": 1}
+    wait_for(lambda: Order.objects.get(pk=order.pk).state == "completed")
+    line.refresh_from_db()
+    assert line.status == "terminated" and line.identifier not in [s["msisdn"] for s in netsim.subscribers()]
+    consume()  # subscription.terminated: the balance bar is closed without an unbar
+    assert barring.open_bars(line) == []
+    assert [r["operation"] for r in netsim.requests()["requests"]] == ["create", "bar", "delete"]
