@@ -184,7 +184,7 @@ def test_sign_up_provisions_automatically_on_the_simulator(ann, system, netsim, 
     from telora.provisioning.flows import install_automatic_flows
     from telora.workflows.models import HumanTask
 
-    assert install_automatic_flows(ann.brand, actor=system, at=clock.now()) == ["signup_mobile_postpaid"]
+    assert "signup_mobile_postpaid" in install_automatic_flows(ann.brand, actor=system, at=clock.now())
     order = _sign_up(ann, system)
     request = ProvisioningRequest.objects.get(order=order)
     assert (request.operation, request.state) == ("create", "queued")

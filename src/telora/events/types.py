@@ -48,6 +48,7 @@ _ALL = [
     EventType("balance.low", "rating", "prepayBalanceManagement", "BucketBalanceLowEvent", "Bucket", BUCKET),
     EventType("balance.zero", "rating", "prepayBalanceManagement", "BucketBalanceZeroEvent", "Bucket", BUCKET),
     EventType("balance.topped_up", "rating", "prepayBalanceManagement", "BucketBalanceChangeEvent", "Bucket", BUCKET),
+    EventType("balance.adjusted", "rating", "prepayBalanceManagement", "BucketBalanceChangeEvent", "Bucket", BUCKET),
     EventType("renewal.skipped", "rating", "prepayBalanceManagement", "BucketRenewalSkippedEvent", "Bucket",
               BUCKET),
     EventType("bundle.used_80", "rating", "prepayBalanceManagement", "BucketUsageThresholdEvent", "Bucket", BUCKET),

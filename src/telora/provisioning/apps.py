@@ -29,8 +29,14 @@ class ProvisioningConfig(AppConfig):
         from telora.provisioning.history import line_panel
 
         register_subscription_panel("provisioning", line_panel, order=50)  # the line's requests on its page
+        from telora.provisioning import barring_demo
+
+        barring_demo.register()
+        from telora.provisioning import barring  # the balance consumer; the suspend/resume tasks below
+
         if apps.is_installed("telora.workflows"):
             from telora.provisioning import manual, tasks
 
             tasks.register()
             manual.register()  # the manual adapter's work as a desk task
+            barring.register_tasks()

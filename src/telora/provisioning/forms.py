@@ -89,3 +89,20 @@ class SequencingFileForm(forms.Form):
         if not (data.get("text") or "").strip() and not self.errors:
             self.add_error("file", _("Choose a file or paste its text."))
         return data
+
+
+class BarringForm(forms.Form):
+    """The brand's barring from balance (provisioning/barring.py)."""
+
+    bar_at = forms.ChoiceField(label=_("Bar a prepaid line when its balance reaches"), choices=[
+        ("zero", _("zero")), ("low", _("its low-balance threshold (the plan's, else the rating settings')")),
+        ("off", _("never (no barring from balance)"))])
+    scope = forms.ChoiceField(label=_("What the network bars"), choices=[
+        ("outgoing", _("outgoing chargeable services (listed below)")), ("all", _("everything"))])
+    services = forms.CharField(label=_("Outgoing chargeable services"), max_length=900, required=False,
+                               help_text=_("Service codes the host operator knows, separated by spaces or commas."))
+    grace = forms.DecimalField(label=_("Grace below zero for usage in flight"), min_value=0, max_digits=18,
+                               decimal_places=6, initial=0,
+                               help_text=_("How far below zero usage already under way when the bar is asked may take "
+                                           "the balance before it is shown as beyond the grace."))
+    target_code = forms.SlugField(label=_("Network target"), max_length=40, initial="network")

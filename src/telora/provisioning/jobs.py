@@ -42,3 +42,14 @@ def send_all(timestamp: int) -> None:
     if counts or told or polled or desk_tasks:
         logger.info("provisioning: %s; polled: %s; flows told: %s; desk tasks opened: %s", counts, polled, told,
                     desk_tasks)
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="provisioning-barring-sweep")
+@app.task(name="telora.provisioning.barring_sweep", queueing_lock="provisioning-barring-sweep")
+def barring_sweep(timestamp: int) -> None:
+    """Lines barred for balance whose balance came back without an event (a re-rate, an OCS credit)."""
+    from telora.provisioning.barring import sweep
+
+    unbarred = sweep(at=clock.now(), brand_ids=_brand_ids())
+    if unbarred:
+        logger.info("provisioning: %s lines unbarred by the barring sweep", unbarred)

@@ -184,3 +184,78 @@ class TargetReliability(BrandOwned):
 
     def __str__(self) -> str:
         return f"{self.target_id}: {self.state}"
+
+
+# --- barring (provisioning/barring.py) -------------------------------------------------------------------
+
+BAR_REASONS = ("balance", "order", "dunning")
+BAR_AT = ("zero", "low", "off")
+BAR_SCOPES = ("outgoing", "all")
+# what "outgoing chargeable" means at the network unless the brand lists its own (service codes the host
+# operator knows: outgoing calls, outgoing SMS, data, premium-rate and roaming)
+CHARGEABLE_SERVICES = ("voice_out", "sms_out", "data", "premium", "roaming")
+
+
+class BarringSettings(BrandOwned):
+    """How a brand bars prepaid lines that run out of balance: at which level (zero, or the line's
+    low-balance threshold, or never), what the network bars (outgoing chargeable services, or everything),
+    the grace below zero left for usage already in flight, and which target is asked. One row per brand;
+    a brand without one has the defaults (bar at zero, outgoing chargeable, no grace, target `network`)."""
+
+    bar_at = models.CharField(_("bar when the balance reaches"), max_length=8, choices=[(c, c) for c in BAR_AT],
+                              default="zero")
+    scope = models.CharField(_("what is barred"), max_length=10, choices=[(c, c) for c in BAR_SCOPES],
+                             default="outgoing")
+    services = models.JSONField(_("services barred (outgoing chargeable)"), default=list)
+    grace = models.DecimalField(_("grace below zero for usage in flight"), max_digits=18, decimal_places=6,
+                                default=0)
+    target_code = models.SlugField(_("target"), max_length=40, default="network")
+    updated_at = models.DateTimeField()
+
+    rights_area = "provisioning"
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["brand"], name="provisioning_barring_settings_per_brand"),
+                       models.CheckConstraint(condition=Q(grace__gte=0), name="provisioning_barring_grace_positive")]
+
+    def barred_services(self) -> list[str]:
+        """What a balance bar asks the network to bar."""
+        if self.scope == "all":
+            return ["all"]
+        return sorted(self.services or CHARGEABLE_SERVICES)
+
+
+class LineBar(BrandOwned):
+    """One reason a line is barred (balance, order suspension, dunning), from when to when, and the
+    network requests it caused. Reasons are tracked apart: the network is asked to bar what the open
+    reasons together need, and to unbar only when none is left. At most one open bar per line and reason."""
+
+    subscription = models.ForeignKey("customers.Subscription", on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(_("reason"), max_length=12, choices=[(r, r) for r in BAR_REASONS])
+    services = models.JSONField(_("services barred"), default=list)  # ["all"]: everything
+    started_at = models.DateTimeField()
+    started_by = models.CharField(max_length=80)  # event:<id>, order:<id>, a person
+    since = models.DateTimeField(null=True, blank=True)  # the balance reached the level (the record's time)
+    balance = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)  # when it started
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_by = models.CharField(max_length=80, blank=True)
+    bar_request = models.ForeignKey(ProvisioningRequest, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    end_request = models.ForeignKey(ProvisioningRequest, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+
+    rights_area = "provisioning"
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["subscription", "reason"], condition=Q(ended_at__isnull=True),
+                                               name="provisioning_one_open_bar_per_reason")]
+        indexes = [models.Index(fields=["brand", "reason"], condition=Q(ended_at__isnull=True),
+                                name="provisioning_open_bars")]
+
+    def __str__(self) -> str:
+        return f"{self.reason} bar of {self.subscription_id}"
+
+    @property
+    def open(self) -> bool:
+        return self.ended_at is None

@@ -59,7 +59,7 @@ from telora.provisioning import netsim_soap  # the SOAP side at /soap (lxml)
 OPERATIONS = ("create", "change_services", "bar", "unbar", "sim_swap", "number_change", "delete")
 SCHEMA = """
 create table if not exists subscribers (msisdn text primary key, imsi text, iccid text, barred integer default 0,
-    services text default '[]', created_at real, network_services text default '{}');
+    services text default '[]', created_at real, network_services text default '{}', barring text default '[]');
 create table if not exists requests (idempotency_key text primary key, correlation_id text, operation text,
     payload text, status integer, answer text, final text, created_at real);
 """
@@ -87,6 +87,8 @@ class Network:
         columns = {row[1] for row in self.db.execute("pragma table_info(subscribers)")}
         if "network_services" not in columns:  # a database of an older simulator
             self.db.execute("alter table subscribers add column network_services text default '{}'")
+        if "barring" not in columns:  # a database made before the barred services were kept
+            self.db.execute("alter table subscribers add column barring text default '[]'")
         self.lock = threading.Lock()
 
     def taken(self, key: str):
@@ -109,7 +111,8 @@ class Network:
             if row is not None:
                 raise Rejection("SUBSCRIBER_EXISTS", f"{msisdn} exists already")
             products = payload.get("services", [])
-            self.db.execute("insert into subscribers values (?, ?, ?, 0, ?, ?, '{}')",
+            self.db.execute("insert into subscribers (msisdn, imsi, iccid, barred, services, created_at) "
+                            "values (?, ?, ?, 0, ?, ?)",
                             (msisdn, payload.get("imsi", ""), payload.get("iccid", ""),
                              json.dumps(products if isinstance(products, list) else []), time.time()))
         elif row is None:
@@ -119,8 +122,10 @@ class Network:
             if active:
                 raise Rejection("SERVICES_ACTIVE", f"{msisdn} still has {', '.join(active)}: remove them first")
             self.db.execute("delete from subscribers where msisdn = ?", (msisdn,))
-        elif operation in ("bar", "unbar"):
-            self.db.execute("update subscribers set barred = ? where msisdn = ?", (int(operation == "bar"), msisdn))
+        elif operation in ("bar", "unbar"):  # a bar names what it bars ("barring"; none: everything) and replaces it
+            barring = [str(s) for s in payload.get("barring") or ["all"]] if operation == "bar" else []
+            self.db.execute("update subscribers set barred = ?, barring = ? where msisdn = ?",
+                            (int(operation == "bar"), json.dumps(barring), msisdn))
         elif operation == "sim_swap":
             self.db.execute("update subscribers set iccid = ?, imsi = ? where msisdn = ?",
                             (payload.get("iccid", ""), payload.get("imsi", ""), msisdn))
@@ -152,12 +157,13 @@ class Network:
         return dict(sorted(enabled.items()))
 
     def subscriber(self, msisdn: str) -> dict | None:
-        row = self.db.execute("select msisdn, imsi, iccid, barred, services, network_services from subscribers "
+        row = self.db.execute("select msisdn, imsi, iccid, barred, services, network_services, barring from subscribers "
                               "where msisdn = ?", (msisdn,)).fetchone()
         if row is None:
             return None
         return {"msisdn": row[0], "imsi": row[1], "iccid": row[2], "barred": bool(row[3]),
-                "services": json.loads(row[4]), "network_services": sorted(json.loads(row[5] or "{}"))}
+                "services": json.loads(row[4]), "network_services": sorted(json.loads(row[5] or "{}")),
+                "barring": json.loads(row[6] or "[]")}
 
     def subscribers(self) -> list[dict]:
         return [self.subscriber(m) for (m,) in self.db.execute("select msisdn from subscribers order by msisdn")]

@@ -23,10 +23,10 @@ from django.views.generic import FormView
 
 from telora.core import clock, rights
 from telora.core.services import ServiceError
-from telora.provisioning import services
+from telora.provisioning import barring, services
 from telora.provisioning.adapters import SignatureError
-from telora.provisioning.forms import LogFilterForm, ManualForm, TargetForm
-from telora.provisioning.models import NetworkTarget, ProvisioningRequest
+from telora.provisioning.forms import BarringForm, LogFilterForm, ManualForm, TargetForm
+from telora.provisioning.models import CHARGEABLE_SERVICES, LineBar, NetworkTarget, ProvisioningRequest
 from telora.ui.views.generic import (
     AreaMixin,
     ScopedDetailView,
@@ -40,6 +40,7 @@ AGES = {"1h": dt.timedelta(hours=1), "1d": dt.timedelta(days=1), "7d": dt.timede
 
 
 TAB_ROWS = 20
+BARS_SHOWN = 200
 
 
 def may_see(user, brand) -> bool:
@@ -53,7 +54,10 @@ def customer_tab(request, customer) -> dict:
     rows = list(ProvisioningRequest.objects.filter(brand=customer.brand, subscription__customer=customer)
                 .select_related("target", "subscription")[:TAB_ROWS + 1])
     attach_desk_tasks(rows[:TAB_ROWS])
-    return {"provisioning_requests": rows[:TAB_ROWS], "more_requests": len(rows) > TAB_ROWS}
+    grace = barring.barring_settings(customer.brand).grace
+    bars = [(bar, barring.in_flight(bar, grace)) for bar in barring.bars_for_customer(customer)]
+    return {"provisioning_requests": rows[:TAB_ROWS], "more_requests": len(rows) > TAB_ROWS, "line_bars": bars,
+            "grace": grace}
 
 
 def customer_request_count(customer) -> int:
@@ -216,3 +220,44 @@ class TargetEditView(AreaMixin, FormView):
             return self.form_invalid(form)
         messages.success(self.request, _("Target %(code)s saved.") % {"code": saved.code})
         return HttpResponseRedirect(reverse("provisioning:targets"))
+
+
+class BarringView(AreaMixin, FormView):
+    """The brand's barring from balance: shown with provisioning.view, changed with provisioning.change;
+    the lines barred now (their reasons and the requests they caused) below."""
+
+    area = AREA
+    title = gettext_lazy("Provisioning: barring")
+    template_name = "provisioning/barring.html"
+    form_class = BarringForm
+
+    def post(self, request, *args, **kwargs):
+        if not rights.has_perm(request.user, self.brand, "provisioning.change"):
+            raise PermissionDenied
+        return super().post(request, *args, **kwargs)
+
+    def get_initial(self):
+        settings = barring.barring_settings(self.brand)
+        return {"bar_at": settings.bar_at, "scope": settings.scope, "grace": settings.grace,
+                "services": " ".join(settings.services or CHARGEABLE_SERVICES), "target_code": settings.target_code}
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        settings = barring.barring_settings(self.brand)
+        bars = (LineBar.objects.for_user(self.request.user).filter(brand=self.brand, ended_at__isnull=True)
+                .select_related("subscription__customer", "bar_request")[:BARS_SHOWN])
+        context.update(settings=settings, bars=bars, grace=settings.grace,
+                       may_change=rights.has_perm(self.request.user, self.brand, "provisioning.change"))
+        return context
+
+    def form_valid(self, form):
+        data = form.cleaned_data
+        try:
+            barring.update_barring_settings(self.brand, bar_at=data["bar_at"], scope=data["scope"],
+                                            services=data["services"], grace=data["grace"],
+                                            target_code=data["target_code"], actor=self.actor(), at=clock.now())
+        except ServiceError as exc:
+            attach_service_error(form, exc)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Barring settings saved."))
+        return HttpResponseRedirect(reverse("provisioning:barring"))

@@ -133,6 +133,14 @@ def _change(subscription: Subscription, value: Decimal, *, cause: str, actor: Ac
             emit("balance.topped_up", brand=subscription.brand, subject=subscription, at=at, actor=actor, payload={
                 "subscription_id": subscription.pk, "customer_id": subscription.customer_id, "amount": value,
                 "balance": balance.balance, "entry_id": entry.pk, "reference": reference[:200]})
+        elif cause == "adjustment":
+            emit("balance.adjusted", brand=subscription.brand, subject=subscription, at=at, actor=actor, payload={
+                "subscription_id": subscription.pk, "customer_id": subscription.customer_id, "amount": value,
+                "balance": balance.balance, "entry_id": entry.pk, "reference": reference[:200]})
+        if before > 0 >= balance.balance:  # as rating says it of usage: once per crossing (provisioning bars)
+            emit("balance.zero", brand=subscription.brand, subject=subscription, at=at, actor=actor, payload={
+                "subscription_id": subscription.pk, "balance": balance.balance, "threshold": Decimal(0),
+                "record_id": f"ledger:{entry.pk}", "record_at": at})
     return entry
 
 
