@@ -70,6 +70,22 @@ def _hint(auth: dict) -> str:
 
 # --- the clearing house -------------------------------------------------------------------------------
 
+OPERATORS_CSV = __import__("pathlib").Path(__file__).resolve().parent / "data" / "operators.csv"
+
+
+def ensure_operators() -> int:
+    """The shipped operators (data/operators.csv: the demo countries), when the table lacks them (a
+    database flushed after the migration loaded them); how many were added."""
+    import csv
+
+    with OPERATORS_CSV.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    known = set(Operator.objects.values_list("country", "code"))
+    missing = [Operator(country=r["country"], code=r["code"], name=r["name"], kind=r["kind"]) for r in rows
+               if (r["country"], r["code"]) not in known]
+    Operator.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
 @transaction.atomic
 def configure_clearing_house(brand, *, name: str, url: str, operator_code: str, adapter: str = "portsim_json",
                              callback_url: str = "", answer_hours: int = 24, timeout_seconds: int = 10,
@@ -81,6 +97,8 @@ def configure_clearing_house(brand, *, name: str, url: str, operator_code: str, 
         raise ServiceError(f"adapter: one of {', '.join(sorted(ADAPTERS))}", field="adapter")
     if not url:
         raise ServiceError("url: the clearing house's address", field="url")
+    if not Operator.objects.filter(country=brand.country).exists():
+        ensure_operators()
     if not Operator.objects.filter(country=brand.country, code=operator_code).exists():
         raise ServiceError(f"operator_code: {operator_code!r} is not an operator of {brand.country}",
                            field="operator_code")
@@ -208,6 +226,7 @@ def prepare_port_out(order, items: list[dict], *, actor: Actor, at: dt.datetime)
     return items
 
 
+@transaction.atomic
 def submit_port_in(request: PortingRequest, *, flow_instance=None, actor: Actor, at: dt.datetime) -> PortingRequest:
     """draft → submitted: the request goes to the clearing house (after the transaction commits); the donor
     must answer before `answer_deadline`. Submitting again changes nothing."""
@@ -271,6 +290,7 @@ def _window(value, day: dt.date, brand) -> dt.datetime:
         return dt.datetime.combine(day, dt.time(6), tzinfo=ZoneInfo(brand.timezone))
 
 
+@transaction.atomic
 def schedule(request: PortingRequest, *, actor: Actor, at: dt.datetime) -> PortingRequest:
     """accepted → scheduled: the flow waits for the window."""
     request = PortingRequest.objects.select_for_update().select_related("brand").get(pk=request.pk)
@@ -279,6 +299,7 @@ def schedule(request: PortingRequest, *, actor: Actor, at: dt.datetime) -> Porti
     return request
 
 
+@transaction.atomic
 def expire(request: PortingRequest, *, actor: Actor, at: dt.datetime) -> PortingRequest:
     """The donor did not answer before the deadline: the request fails and is withdrawn at the clearing
     house. A request answered meanwhile is left as it is."""
@@ -293,6 +314,7 @@ def expire(request: PortingRequest, *, actor: Actor, at: dt.datetime) -> Porting
     return request
 
 
+@transaction.atomic
 def cancel_port(request: PortingRequest, *, reason: str = "", actor: Actor, at: dt.datetime) -> PortingRequest:
     """Cancel before the porting window (a cancelled order, or the customer changed their mind): the
     request is cancelled and withdrawn at the clearing house. After the window, or once completed, refused."""
@@ -314,6 +336,7 @@ def cancel_port(request: PortingRequest, *, reason: str = "", actor: Actor, at: 
     return request
 
 
+@transaction.atomic
 def activate_port_in(request: PortingRequest, item, *, actor: Actor, at: dt.datetime) -> PortingRequest:
     """On the porting window: the number enters the inventory as ported in, the line is created with it
     (its number history starts now), the request completes and the clearing house is told. Done once."""
@@ -375,6 +398,7 @@ def validate_port_out(request: PortingRequest, *, at: dt.datetime) -> tuple[str,
     return "", ""
 
 
+@transaction.atomic
 def answer_port_out(request: PortingRequest, *, accept: bool, code: str = "", reason: str = "", actor: Actor,
                     at: dt.datetime) -> PortingRequest:
     """Telora (the donor) answers the recipient through the clearing house: accepted (scheduled for the
@@ -398,13 +422,15 @@ def answer_port_out(request: PortingRequest, *, accept: bool, code: str = "", re
     return request
 
 
+@transaction.atomic
 def complete_port_out(request: PortingRequest, *, actor: Actor, at: dt.datetime) -> PortingRequest:
     """On the window: the line is terminated (ported out), its number leaves the inventory as ported out,
     the request completes and the clearing house is told. Done once."""
     from telora.customers.services import terminate_subscription
     from telora.inventory.services import port_out_number
 
-    request = PortingRequest.objects.select_for_update().select_related("brand", "subscription").get(pk=request.pk)
+    request = PortingRequest.objects.select_for_update(of=("self",)).select_related("brand", "subscription").get(
+        pk=request.pk)
     if request.state == "completed":
         return request
     if request.state != "scheduled":
