@@ -34,6 +34,8 @@ def test_the_porting_demo(monkeypatch):
     today = clock.now().date()
     for brand in Brand.objects.filter(code__in=("nordlink", "bluewave")):
         requests = PortingRequest.objects.filter(brand=brand)
+        assert sorted(requests.values_list("direction", "state", "reason_code")) == [
+            ("in", "completed", ""), ("in", "scheduled", ""), ("out", "rejected", "AUTH_MISMATCH")]
         done = requests.get(direction="in", state="completed")
         assert done.order.state == "completed" and done.requested_date < today
         line = done.subscription

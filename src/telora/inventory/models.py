@@ -185,7 +185,8 @@ class PhoneNumber(BrandOwned):
     reserved_for = models.CharField(_("reserved for"), max_length=120, blank=True)
     allocated_at = models.DateTimeField(_("allocated"), null=True, blank=True)
     quarantine_until = models.DateTimeField(_("quarantined until"), null=True, blank=True)
-    origin = models.CharField(_("origin"), max_length=10, choices=NUMBER_ORIGINS, default="own")
+    origin = models.CharField(_("origin"), max_length=10, choices=NUMBER_ORIGINS, default="own",
+                              db_default="own")  # a default in the table too: the imports COPY without it
     ported_at = models.DateTimeField(_("last ported"), null=True, blank=True)
     import_batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                      db_index=False)  # indexed where set (Meta)

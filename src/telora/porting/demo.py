@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.apps import apps
+from django.db import transaction
 
 from telora.core import clock
 from telora.core.models import Brand
@@ -74,17 +75,18 @@ def port_brand(brand: Brand, people: dict, actor: Actor, report) -> list:
                     day=today - dt.timedelta(days=6), actor=actor)
     ClearingHouse.objects.filter(pk=house.pk).update(answer_hours=24)
     if done is not None:
-        services.record_answer(done, accepted=True, at=now - dt.timedelta(days=9, hours=-2),
-                               actor=Actor.system("porting"))
-        done.refresh_from_db()
-        services.notify_flow(done.pk, at=done.window_at)  # the window timer fires on the porting date
+        with transaction.atomic():  # the flow is told here, at the window, not when the answer is recorded
+            services.record_answer(done, accepted=True, at=now - dt.timedelta(days=9, hours=-2),
+                                   actor=Actor.system("porting"))
+            done.refresh_from_db()
+            services.notify_flow(done.pk, at=done.window_at)  # the window timer fires on the porting date
         made.append(done)
     report.advance()
-    scheduled = _port_in(brand, lines[1].customer, people, people["numbers"][1], at=now - dt.timedelta(days=1),
+    scheduled = _port_in(brand, lines[1].customer, people, people["numbers"][1], at=now - dt.timedelta(hours=2),
                          day=today + dt.timedelta(days=5), actor=actor)
     if scheduled is not None:
-        services.record_answer(scheduled, accepted=True, at=now - dt.timedelta(hours=20), actor=Actor.system("porting"))
-        services.notify_flow(scheduled.pk, at=now - dt.timedelta(hours=20))
+        services.record_answer(scheduled, accepted=True, at=now - dt.timedelta(hours=1), actor=Actor.system("porting"))
+        services.notify_flow(scheduled.pk, at=now - dt.timedelta(hours=1))
         made.append(scheduled)
     report.advance()
     line = lines[2]
