@@ -52,10 +52,12 @@ def test_every_loader_reports_each_brand(db, small_demo):
     load_demo(report)
     for brand in ("nordlink", "bluewave"):
         mine = [label for label in report.steps if label.startswith(f"{brand}: ")]
-        assert [label.split(": ")[1].split(" ")[0] for label in mine] == ["catalogue,", "usage", "bill", "provisioning"]
+        assert [label.split(": ")[1].split(" ")[0] for label in mine] == ["catalogue,", "usage", "bill", "provisioning",
+                                                                              "porting"]
         assert all(report.done[label] > 0 for label in mine)
         notes = [n for n in report.notes if n.startswith(f"{brand}: ")]
-        assert [n.split(" ")[2] for n in notes] == ["customers,", "usage", "bill", "letter", "provisioning"]  # one note per loader
+        assert [n.split(" ")[2] for n in notes] == ["customers,", "usage", "bill", "letter", "provisioning",
+                                              "porting"]  # one note per loader
 
 
 def test_the_demo_command_says_what_it_does(db, small_demo):

@@ -43,12 +43,13 @@ def load_porting_demo(actor: Actor, report) -> None:
         people = PEOPLE.get(spec["code"])
         if brand is None or people is None:
             continue
-        report.step(f"{brand.code}: number porting", 3)
+        report.step(f"{brand.code}: porting requests", 3)
         if PortingRequest.objects.filter(brand=brand).exists():
             report.advance(3)
             continue
         made = port_brand(brand, people, actor, report)
-        report.note(f"{brand.code}: porting " + ", ".join(f"{r.direction} {r.state}" for r in made))
+        report.note(f"{brand.code}: {len(made)} porting requests (" + ", ".join(f"{r.direction} {r.state}" for r in made)
+                    + ")")
 
 
 def port_brand(brand: Brand, people: dict, actor: Actor, report) -> list:
