@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "telora.workflows",
     "telora.orders",
     "telora.provisioning",
+    "telora.porting",
     "telora.migration",
 ]
 

@@ -46,6 +46,7 @@ urlpatterns = [
     path("workflows/", include("telora.workflows.urls")),
     path("orders/", include("telora.orders.urls")),
     path("provisioning/", include("telora.provisioning.urls")),
+    path("porting/", include("telora.porting.urls")),
     path("", include("telora.ui.auth_urls")),
     path("", include("telora.ui.urls")),
 ]

@@ -53,11 +53,12 @@ def test_every_loader_reports_each_brand(db, small_demo):
     for brand in ("nordlink", "bluewave"):
         mine = [label for label in report.steps if label.startswith(f"{brand}: ")]
         assert [label.split(": ")[1].split(" ")[0] for label in mine] == [
-            "catalogue,", "usage", "bill", "provisioning", "provisioning", "barring"]
+            "catalogue,", "usage", "bill", "provisioning", "provisioning", "barring", "porting"]
         assert all(report.done[label] > 0 for label in mine)
         notes = [n for n in report.notes if n.startswith(f"{brand}: ")]
         assert [n.split(" ")[2] for n in notes] == [
-            "customers,", "usage", "bill", "letter", "provisioning", "sequencing", "barring"]  # one note per loader
+            "customers,", "usage", "bill", "letter", "provisioning", "sequencing", "barring",
+            "porting"]  # one note per loader
     # the whole demo: Nordlink provisions its sign-ups at netsim automatically, Bluewave at the desk
     provisioning = {n.split(":")[0]: n for n in report.notes if " provisioning requests " in n}
     assert "automatically at netsim" in provisioning["nordlink"] and "netsim" not in provisioning["bluewave"]

@@ -19,6 +19,9 @@ TASKS = {"customers.create_subscription", "customers.activate_subscription", "cu
          "customers.suspend_subscription", "customers.resume_subscription", "customers.terminate_subscription",
          "inventory.allocate_sim", "inventory.allocate_number", "inventory.block_sim", "billing.charge_one_time",
          "letters.send", "customers.commitment_check", "rating.top_up", "customers.change_number"}
+# the porting app's tasks, which the port_in and port_out flows call (docs/porting.md)
+TASKS |= {"porting.submit_port_in", "porting.answer", "porting.expire", "porting.activate_port_in",
+          "porting.validate_port_out", "porting.answer_port_out", "porting.complete_port_out"}
 
 
 def test_every_flow_an_order_names_is_shipped():

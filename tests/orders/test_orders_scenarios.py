@@ -250,39 +250,6 @@ def test_cancellation_out_of_commitment_with_no_notice_ends_at_once(frozen, ann,
     assert order.state == "completed" and mobile.status == "terminated"
 
 
-def test_port_in_waits_until_the_porting_date(frozen, ann, system, flows_loaded):
-    from telora.workflows.services import wake_due
-
-    order = new_order(ann, system, "port_in", items=[{"characteristics": {"number": "+31 6 20000001"}}])
-    complete(order, donor="OtherTel", porting_date="2026-03-09")
-    assert open_task_count(order) == 0
-    frozen.move_to(dt.datetime(2026, 3, 8, 23, 59, tzinfo=dt.UTC), tick=False)
-    wake_due(at=clock.now())
-    assert open_task_count(order) == 0  # not yet
-    frozen.move_to(dt.datetime(2026, 3, 9, 0, 0, 30, tzinfo=dt.UTC), tick=False)
-    wake_due(at=clock.now())
-    assert open_task(order).name == "Confirm the port on the porting date"
-    complete(order, confirmed="on")
-    assert order.state == "completed"
-
-
-def test_port_out_refused_and_accepted(frozen, ann, mobile, system, flows_loaded):
-    from telora.workflows.services import wake_due
-
-    refused = new_order(ann, system, "port_out", subscription=mobile)
-    complete(refused, porting_date="2026-03-05", refusal_reason="identity does not match")
-    assert refused.state == "failed" and "identity does not match" in refused.state_reason
-    order = new_order(ann, system, "port_out", subscription=mobile)
-    complete(order, accepted="on", porting_date="2026-03-05")
-    mobile.refresh_from_db()
-    assert mobile.status == "active"
-    frozen.move_to(dt.datetime(2026, 3, 5, 0, 1, tzinfo=dt.UTC), tick=False)
-    wake_due(at=clock.now())
-    order.refresh_from_db()
-    mobile.refresh_from_db()
-    assert order.state == "completed" and mobile.status == "terminated"
-
-
 def test_suspend_and_resume_and_add_ons(frozen, ann, mobile, system, flows_loaded):
     from telora.customers.models import ProductInstance
 

@@ -66,6 +66,7 @@ V1_ROUTERS: list[tuple[str, str]] = [
     ("/v1/migrations", "telora.migration.api.router"),
     ("/v1/webhooks", "telora.events.api.router"),
     ("/v1/workflows", "telora.workflows.api.router"),
+    ("/v1/porting", "telora.porting.api.router"),
 ]
 
 

@@ -159,13 +159,17 @@ class NumberStatus(models.TextChoices):
     RESERVED = "reserved", _("reserved")
     ALLOCATED = "allocated", _("allocated")
     QUARANTINED = "quarantined", _("quarantined")
+    PORTED_OUT = "ported_out", _("ported out")  # left for another operator (services/porting.py)
 
+
+NUMBER_ORIGINS = (("own", _("own range")), ("ported_in", _("ported in")))
 
 NUMBER_TRANSITIONS: dict[str, frozenset[str]] = {
     NumberStatus.AVAILABLE: frozenset({NumberStatus.RESERVED, NumberStatus.ALLOCATED}),
     NumberStatus.RESERVED: frozenset({NumberStatus.AVAILABLE, NumberStatus.ALLOCATED}),
     NumberStatus.ALLOCATED: frozenset({NumberStatus.QUARANTINED}),
-    NumberStatus.QUARANTINED: frozenset({NumberStatus.AVAILABLE}),
+    NumberStatus.QUARANTINED: frozenset({NumberStatus.AVAILABLE, NumberStatus.PORTED_OUT}),
+    NumberStatus.PORTED_OUT: frozenset({NumberStatus.AVAILABLE}),  # ported back in
 }
 
 
@@ -181,6 +185,9 @@ class PhoneNumber(BrandOwned):
     reserved_for = models.CharField(_("reserved for"), max_length=120, blank=True)
     allocated_at = models.DateTimeField(_("allocated"), null=True, blank=True)
     quarantine_until = models.DateTimeField(_("quarantined until"), null=True, blank=True)
+    origin = models.CharField(_("origin"), max_length=10, choices=NUMBER_ORIGINS, default="own",
+                              db_default="own")  # a default in the table too: the imports COPY without it
+    ported_at = models.DateTimeField(_("last ported"), null=True, blank=True)
     import_batch = models.ForeignKey(ImportBatch, on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
                                      db_index=False)  # indexed where set (Meta)
     created_at = models.DateTimeField(_("created"))

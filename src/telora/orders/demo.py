@@ -158,8 +158,7 @@ def place_orders(brand: Brand) -> dict[str, int]:
              .order_by("-commitment_end", "id").first()) or mobiles[5]
     order(bound.customer, "terminate", 5, line=bound, reason="moving abroad")
     order(customers[6], "number_change", 3, line=mobiles[6], reason="unwanted calls")
-    # A number ported in from another operator: the porting desk sends the request.
-    order(customers[2], "port_in", 2, donor=people["donor"], number=people["ported"])
+    # Number porting (port_in, port_out orders) is the porting app's demo: it needs the clearing house.
     # Back to the first plan from the start of the next bill period: it waits, acknowledged, until its date.
     order(customers[0], "change_plan", 1, line=mobiles[0], offering=current[mobiles[0].pk],
           request_mode="next_period")

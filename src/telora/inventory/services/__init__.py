@@ -22,6 +22,7 @@ from telora.inventory.services.imports import (
     import_sims,
     start_import,
 )
+from telora.inventory.services.porting import port_in_number, port_out_number
 from telora.inventory.services.setup import (
     configure_inventory,
     create_number,
@@ -47,6 +48,8 @@ __all__ = [
     "end_quarantine",
     "import_numbers",
     "import_sims",
+    "port_in_number",
+    "port_out_number",
     "release_expired",
     "release_number",
     "release_sim",

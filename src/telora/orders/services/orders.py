@@ -174,6 +174,9 @@ def _take(customer, *, actor, at, order_type, channel, subscription, items, requ
                   description=str(description)[:500], created_by=actor.label[:200], created_at=at, updated_at=at)
     order.flow_key = flow_key(order, cleaned[0])
     order.save()
+    from telora.orders.hooks import prepare
+
+    cleaned = prepare(order, cleaned, actor=actor, at=at)  # an app's own checks (porting), in this transaction
     OrderItem.objects.bulk_create([OrderItem(order=order, **item) for item in cleaned])
     log(order, "created", actor=actor, at=at, message=f"{order_type.replace('_', ' ')} via {channel}",
         requested_at=requested_at.isoformat())

@@ -452,6 +452,47 @@ def catch_message(workflow: BpmnWorkflow, name: str, payload: dict) -> int:
     return len(tasks)
 
 
+def waiting_messages(workflow: BpmnWorkflow) -> set[str]:
+    """The messages the instance waits for now: its waiting catch events', and those of the events after a
+    waiting event-based gateway (predicted MAYBE tasks, which Spiff's `waiting_events` does not list), so
+    that a message racing a timer ("the donor answers" or "the deadline") reaches the instance."""
+    from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+    from SpiffWorkflow.util.task import TaskState
+
+    names = {w.name for w in workflow.waiting_events() if w.event_type == "MessageEventDefinition"}
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if isinstance(task.task_spec, EventBasedGateway):
+            for child in task.children:
+                definition = getattr(child.task_spec, "event_definition", None)
+                if isinstance(definition, MessageEventDefinition):
+                    names.add(definition.name)
+    return names
+
+
+def settle_event_gateways(workflow: BpmnWorkflow) -> bool:
+    """An event-based gateway whose event fired through its branch (a timer of a predicted MAYBE task, as
+    Telora's timer job fires it) is left WAITING by Spiff with its other branches still open, so the flow
+    never ends: here the branches that did not fire are cancelled and the gateway completes, as BPMN says
+    (the first event wins). True when something changed (run the engine again)."""
+    from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
+    from SpiffWorkflow.util.task import TaskState
+
+    changed = False
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if not isinstance(task.task_spec, EventBasedGateway):
+            continue
+        fired = [child for child in task.children if child.internal_data.get("event_fired")]
+        if not fired:
+            continue
+        for child in task.children:
+            if child not in fired:
+                child.cancel()
+        task._set_state(TaskState.COMPLETED)
+        changed = True
+    return changed
+
+
 def due_at(duration: str, *, start: dt.datetime, calendar: str = "", business=None) -> dt.datetime:
     """When a desk task that starts at `start` is due: `duration` in calendar time, or in the brand's
     business calendar (`business`: a core.calendar.BusinessCalendar) when `calendar` is "business"."""

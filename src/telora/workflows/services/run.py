@@ -233,6 +233,8 @@ def _run_steps(instance, workflow, *, actor, at) -> None:
 def _engine(workflow) -> None:
     workflow.refresh_waiting_tasks()
     workflow.do_engine_steps()
+    if spiff.settle_event_gateways(workflow):  # a timer won the race against a message: the flow goes on
+        workflow.do_engine_steps()
 
 
 def _one_step(instance, workflow, *, actor, at) -> bool:
@@ -367,7 +369,7 @@ def _save(instance, workflow, *, at) -> None:
             spiff.business_timers(parsed, workflow, business)  # the calendar read only when a timer needs it
         _sync_desk_tasks(instance, workflow, at=at, business=business)
         waits = workflow.waiting_events()
-        instance.waiting_messages = sorted({w.name for w in waits if w.event_type == "MessageEventDefinition"})
+        instance.waiting_messages = sorted(spiff.waiting_messages(workflow))  # after an event gateway too
         timers = [_moment(w.value) for w in waits if w.event_type in TIMER_EVENTS]
         timers = [t for t in timers if t is not None]
         retry = instance.wake_at if instance.error.startswith("retry") else None
