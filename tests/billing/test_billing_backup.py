@@ -117,7 +117,7 @@ def test_a_damaged_or_foreign_archive_is_refused_clearly(installation, tmp_path)
         dump = tar.extractfile("database.dump").read()
     assert read_manifest(archive)["database"]["sha256"] == manifest["database"]["sha256"]
     assert set(manifest["sealing_keys"]) == {"SIM secrets", "source credentials", "webhook secrets",
-                                             "provisioning credentials"}
+                                             "provisioning credentials", "porting secrets"}
     assert all("fingerprint" in key for key in manifest["sealing_keys"].values()) and settings.SECRET_KEY not in archive.read_bytes().decode(
         "latin-1")
 
