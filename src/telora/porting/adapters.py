@@ -9,8 +9,6 @@ one for a real clearing house is described in docs/porting.md.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import re
 import time
@@ -18,11 +16,12 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
+from telora.core.signed_callbacks import SignatureError, read_signed_json  # noqa: F401  (SignatureError: re-exported)
+
 SECRET_KEYS = re.compile(r"^(pin|puk|account_number|id_number|authori[sz]ation|api_?key|.*(secret|password|token).*)$",
                          re.I)
 MASK = "***"
 SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Portsim-Signature", "X-Portsim-Timestamp"
-MAX_CALLBACK_AGE = 300  # seconds: an older signed callback is refused (replays)
 KINDS = ("submit", "answer", "cancel", "complete")
 
 
@@ -65,10 +64,6 @@ class Received:
     window_start: str = ""
 
 
-class SignatureError(Exception):
-    """A callback that is not the clearing house's (answered 401)."""
-
-
 class Adapter:
     """The interface: `send(kind, message, clearing_house, credentials)` makes one try of an outgoing
     message; `read_callback(headers, body, credentials, now=)` checks and reads a callback."""
@@ -80,10 +75,6 @@ class Adapter:
 
     def read_callback(self, headers: dict, body: bytes, credentials: dict, *, now: float) -> Received:
         raise NotImplementedError
-
-
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    return "v1=" + hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
 class PortsimJsonAdapter(Adapter):
@@ -135,20 +126,8 @@ class PortsimJsonAdapter(Adapter):
         return sent
 
     def read_callback(self, headers, body, credentials, *, now):
-        secret = credentials.get("callback_secret", "")
-        stamp, signature = headers.get(TIMESTAMP_HEADER, ""), headers.get(SIGNATURE_HEADER, "")
-        if not secret or not stamp.isdigit() or not signature:
-            raise SignatureError("a callback without a timestamp and signature")
-        if abs(now - int(stamp)) > MAX_CALLBACK_AGE:
-            raise SignatureError("a callback signed too long ago (or in the future)")
-        if not hmac.compare_digest(sign(secret, int(stamp), body), signature):
-            raise SignatureError("the callback's signature does not match")
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise SignatureError("a signed callback that is not JSON") from None
-        if not isinstance(data, dict):
-            raise SignatureError("a signed callback that is not a JSON object")
+        data = read_signed_json(headers, body, credentials.get("callback_secret", ""), now=now,
+                                timestamp_header=TIMESTAMP_HEADER, signature_header=SIGNATURE_HEADER)
         auth = data.get("authorisation") if isinstance(data.get("authorisation"), dict) else {}
         return Received(event=str(data.get("event") or ""), correlation_id=str(data.get("correlation_id") or "")[:64],
                         idempotency_key=str(data.get("idempotency_key") or "")[:120],

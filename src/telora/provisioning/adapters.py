@@ -8,8 +8,6 @@ described in docs/provisioning.md.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
 import json
 import re
@@ -18,13 +16,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 
+from telora.core.signed_callbacks import SignatureError, read_signed_json  # noqa: F401  (SignatureError: re-exported)
 from telora.provisioning import wire
 
 SECRET_KEYS = re.compile(r"^(pin\d?|puk\d?|ki|opc|api_?key|authori[sz]ation|credentials?|.*(secret|password|token).*)$",
                          re.I)
 MASK = "***"
 SIGNATURE_HEADER, TIMESTAMP_HEADER = "X-Netsim-Signature", "X-Netsim-Timestamp"
-MAX_CALLBACK_AGE = 300  # seconds: an older signed callback is refused (replays)
 
 
 @dataclass
@@ -61,10 +59,6 @@ class CallbackResult:
     message: str = ""
     result: dict = field(default_factory=dict)
     sequence: int = 0
-
-
-class SignatureError(Exception):
-    """A callback whose signature does not match (answered 401)."""
 
 
 class Adapter:
@@ -153,19 +147,8 @@ class MvneJsonAdapter(Adapter):
         return outcome
 
     def handle_callback(self, headers: dict, body: bytes, credentials: dict, *, now: float) -> CallbackResult:
-        secret = credentials.get("callback_secret", "")
-        stamp, signature = headers.get(TIMESTAMP_HEADER, ""), headers.get(SIGNATURE_HEADER, "")
-        if not secret or not stamp.isdigit() or not signature:
-            raise SignatureError("a callback without a timestamp and signature")
-        if abs(now - int(stamp)) > MAX_CALLBACK_AGE:
-            raise SignatureError("a callback signed too long ago (or in the future)")
-        expected = "v1=" + hmac.new(secret.encode(), stamp.encode() + b"." + body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(expected, signature):
-            raise SignatureError("the callback's signature does not match")
-        try:
-            data = json.loads(body)
-        except ValueError:
-            raise SignatureError("a signed callback that is not JSON") from None
+        data = read_signed_json(headers, body, credentials.get("callback_secret", ""), now=now,
+                                timestamp_header=TIMESTAMP_HEADER, signature_header=SIGNATURE_HEADER)
         status = data.get("status")
         state = {"completed": "completed", "failed": "failed", "in_progress": "acknowledged"}.get(status, "")
         return CallbackResult(idempotency_key=str(data.get("idempotency_key") or ""),
